@@ -1,0 +1,258 @@
+"""Frozen, validated configuration.
+
+Every tunable lives here, grouped by stage, with the reason for its default next to it. A bad
+setting fails at construction with a message that names the key and says how to fix it; the
+same settings are written into each run's manifest so a corpus records how it was made.
+
+A configuration file is TOML with one table per stage, any key may be left out:
+
+    [clean]
+    learned_min_docs = 4
+
+    [dedup]
+    threshold = 0.6
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from cleaner.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class ExtractConfig:
+    """HTML extraction with trafilatura."""
+
+    # Precision over recall: a missed sentence costs less than chrome that survives into the
+    # corpus, and our own rules would have to catch everything trafilatura lets through.
+    favor_precision: bool = True
+    # Tables in news pages are usually content (results, figures), not layout.
+    include_tables: bool = True
+
+    def __post_init__(self) -> None:
+        _check_types(self, "extract")
+
+
+@dataclass(frozen=True)
+class CleanConfig:
+    """Line-level boilerplate removal."""
+
+    # A line seen on this many different articles of one site in a run is that site's chrome.
+    # Three: two articles can share a line by chance (a shared quote, a correction notice);
+    # chrome shows on every page, so a small site with three pages is already caught.
+    learned_min_docs: int = 3
+    # Learned boilerplate only considers lines up to this many words: chrome is short, and
+    # long paragraphs that recur across articles are content for dedup to judge.
+    learned_max_words: int = 40
+    # Two documents of one site that share at least this share of the smaller one's
+    # article-length lines (8+ words) are copies of one article, and count once toward
+    # learned_min_docs: a story republished with an update is not chrome.
+    learned_same_article_share: float = 0.5
+    # A line with fewer letters than this is scraping debris ("ss", "|", "»").
+    debris_min_letters: int = 3
+    # The headline of a plain-text page is inferred only from a heading-like line of at least
+    # this many words that repeats in the page: shorter repeats are section labels.
+    title_min_words: int = 3
+    # Headings are short: a line longer than this is never taken for a title or teaser.
+    title_max_words: int = 30
+    # The masthead (site name, tagline) is looked for only above a headline found in the
+    # first this-many lines.
+    masthead_max_lines: int = 6
+    # Rules to switch off by name, e.g. ["byline"]; names are checked against the rule list.
+    disabled_rules: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _check_types(self, "clean")
+        _check_range("clean.learned_min_docs", self.learned_min_docs, low=2)
+        _check_range("clean.learned_max_words", self.learned_max_words, low=1)
+        _check_range(
+            "clean.learned_same_article_share", self.learned_same_article_share, 0.0, 1.0
+        )
+        _check_range("clean.debris_min_letters", self.debris_min_letters, low=0)
+        _check_range("clean.title_min_words", self.title_min_words, low=1)
+        _check_range("clean.title_max_words", self.title_max_words, low=self.title_min_words)
+        _check_range("clean.masthead_max_lines", self.masthead_max_lines, low=0)
+        from cleaner.rules import RULE_NAMES  # late: rules imports nothing from here
+
+        unknown = sorted(set(self.disabled_rules) - set(RULE_NAMES))
+        if unknown:
+            raise ConfigError(
+                f"clean.disabled_rules: unknown rule(s) {unknown}; "
+                f"known rules are {sorted(RULE_NAMES)}"
+            )
+
+
+@dataclass(frozen=True)
+class DedupConfig:
+    """Passage and document deduplication (MinHash + LSH, verified)."""
+
+    # Word 3-grams: news paragraphs are 20 to 80 words, and a 3-gram keeps a light edit (one
+    # substituted word) from erasing more than three shingles, where 5-grams lose five.
+    shingle: Literal["word", "char"] = "word"
+    shingle_size: int = 3
+    # 128 permutations: standard error of the Jaccard estimate ~ sqrt(J(1-J)/128) <= 0.045.
+    num_perm: int = 128
+    # Fixed seed: signatures, and so every decision, are reproducible run to run.
+    seed: int = 1
+    # datasketch's permutation scheme; stored so signatures are never mixed across schemes.
+    hash_scheme: Literal["affine32"] = "affine32"
+    # A candidate pair counts as a near-duplicate when its estimated Jaccard reaches this.
+    # 0.5 on word 3-grams is a paragraph with about one word in eight changed.
+    threshold: float = 0.5
+    # 42 bands of 3 rows: a pair at J=0.5 becomes an LSH candidate with probability 0.996,
+    # at J=0.3 with 0.68 (those are then rejected by verification), using 126 of 128 hashes.
+    bands: int = 42
+    rows: int = 3
+    # Passages shorter than this many words are never deduplicated: "He said." or a one-word
+    # heading repeats across unrelated articles without being a copy.
+    min_words: int = 4
+    # A document keeping less than this share of its content characters after passage dedup
+    # is a duplicate document and leaves the corpus.
+    min_unique_share: float = 0.5
+    # A duplicate document shorter than this share of its target's content is a fragment of
+    # it (kind "contained": a teaser, a truncated copy) rather than a full copy.
+    contained_max_length_ratio: float = 0.8
+
+    def __post_init__(self) -> None:
+        _check_types(self, "dedup")
+        _check_range("dedup.shingle_size", self.shingle_size, low=1)
+        _check_range("dedup.num_perm", self.num_perm, low=16, high=4096)
+        _check_range("dedup.seed", self.seed, low=0, high=2**32 - 1)
+        _check_range("dedup.threshold", self.threshold, 0.0, 1.0, open_low=True)
+        _check_range("dedup.bands", self.bands, low=1)
+        _check_range("dedup.rows", self.rows, low=1)
+        _check_range("dedup.min_words", self.min_words, low=1)
+        _check_range("dedup.min_unique_share", self.min_unique_share, 0.0, 1.0)
+        _check_range("dedup.contained_max_length_ratio", self.contained_max_length_ratio, 0.0, 1.0)
+        if self.bands * self.rows > self.num_perm:
+            raise ConfigError(
+                f"dedup.bands * dedup.rows = {self.bands * self.rows} exceeds dedup.num_perm "
+                f"= {self.num_perm}: each band takes `rows` hash values of the signature; "
+                "lower bands or rows, or raise num_perm"
+            )
+
+    @property
+    def lsh_threshold(self) -> float:
+        """The Jaccard at which a pair becomes a candidate with probability ~0.5 (b, r curve)."""
+        return (1.0 / self.bands) ** (1.0 / self.rows)
+
+    def candidate_probability(self, jaccard: float) -> float:
+        """Chance that a pair of this Jaccard shares at least one LSH band."""
+        return 1.0 - (1.0 - jaccard**self.rows) ** self.bands
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """How the flow cuts and schedules the work."""
+
+    # Files per Prefect task: a task costs ~11 ms of orchestration, a page ~5-20 ms to
+    # extract, so 64 pages keep the overhead near 1% while still spreading work over cores.
+    batch_size: int = 64
+
+    def __post_init__(self) -> None:
+        _check_types(self, "run")
+        _check_range("run.batch_size", self.batch_size, low=1)
+
+
+@dataclass(frozen=True)
+class Config:
+    extract: ExtractConfig = field(default_factory=ExtractConfig)
+    clean: CleanConfig = field(default_factory=CleanConfig)
+    dedup: DedupConfig = field(default_factory=DedupConfig)
+    run: RunConfig = field(default_factory=RunConfig)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Config:
+        """Build from plain data (a parsed TOML file or a manifest's `config`)."""
+        if not isinstance(data, dict):
+            raise ConfigError("configuration must be a table of sections")
+        sections = {f.name: f for f in dataclasses.fields(cls)}
+        _refuse_unknown(data, sections, "configuration", "section")
+        built = {}
+        for name, value in data.items():
+            if not isinstance(value, dict):
+                raise ConfigError(f"[{name}] must be a table of settings, got {value!r}")
+            section_cls = typing.get_type_hints(cls)[name]
+            _refuse_unknown(
+                value, {f.name for f in dataclasses.fields(section_cls)}, f"[{name}]", "key"
+            )
+            if "disabled_rules" in value and isinstance(value["disabled_rules"], list):
+                value = {**value, "disabled_rules": tuple(value["disabled_rules"])}
+            built[name] = section_cls(**value)
+        return cls(**built)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            f.name: {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(getattr(self, f.name)).items()}
+            for f in dataclasses.fields(self)
+        }
+
+
+def load_config(path: str | Path | None) -> Config:
+    """Read a TOML configuration file; None gives the defaults."""
+    if path is None:
+        return Config()
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"configuration file not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read configuration: {exc.strerror}") from None
+    return Config.from_dict(data)
+
+
+def _refuse_unknown(data: dict, known, where: str, what: str) -> None:
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise ConfigError(f"{where}: unknown {what}(s) {unknown}; valid: {sorted(known)}")
+
+
+def _check_types(obj: object, section: str) -> None:
+    hints = typing.get_type_hints(type(obj))
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        expected = hints[f.name]
+        key = f"{section}.{f.name}"
+        if typing.get_origin(expected) is Literal:
+            choices = typing.get_args(expected)
+            if value not in choices:
+                raise ConfigError(f"{key} must be one of {list(choices)}, got {value!r}")
+        elif expected is bool:
+            if not isinstance(value, bool):
+                raise ConfigError(f"{key} must be true or false, got {value!r}")
+        elif expected is int:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ConfigError(f"{key} must be an integer, got {value!r}")
+        elif expected is float:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ConfigError(f"{key} must be a number, got {value!r}")
+        elif typing.get_origin(expected) is tuple:
+            if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"{key} must be a list of strings, got {value!r}")
+
+
+def _check_range(
+    key: str,
+    value: float,
+    low: float | None = None,
+    high: float | None = None,
+    open_low: bool = False,
+) -> None:
+    too_low = low is not None and (value <= low if open_low else value < low)
+    too_high = high is not None and value > high
+    if too_low or too_high:
+        lo = "" if low is None else (f"> {low}" if open_low else f">= {low}")
+        hi = "" if high is None else f"<= {high}"
+        bounds = " and ".join(b for b in (lo, hi) if b)
+        raise ConfigError(f"{key} must be {bounds}, got {value!r}")

@@ -1,0 +1,91 @@
+"""Text primitives shared by the stages: the normalised form used for comparison, word
+tokens, and splitting a body into paragraphs.
+
+Comparison uses a normalised form; what is written is always the original characters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+# Typographic variants that copies of one text disagree on: curly vs straight quotes, the
+# dash a CMS picked, a single-character ellipsis.
+_PUNCT_FOLD = str.maketrans(
+    {
+        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
+        "\u00ab": '"', "\u00bb": '"',
+        "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-",
+        "\u2015": "-", "\u2212": "-",
+        "\u2026": "...",
+        "\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u200b": "", "\ufeff": "",
+    }
+)
+_SPACE = re.compile(r"\s+")
+
+# CJK scripts are written without spaces: each character is a token of its own, so shingles
+# and word counts mean something for Japanese or Chinese text too.
+_CJK = (
+    "\u3040-\u30ff"  # hiragana, katakana
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK ideographs
+    "\uac00-\ud7af"  # hangul syllables
+)
+_TOKEN = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+(?:['’][^\W_{_CJK}]+)*")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def normalize(text: str) -> str:
+    """The form two copies of a passage agree on: NFC, case-folded, typographic quotes,
+    dashes and spaces folded, whitespace collapsed."""
+    text = unicodedata.normalize("NFC", text).translate(_PUNCT_FOLD).casefold()
+    return _SPACE.sub(" ", text).strip()
+
+
+def fingerprint(text: str) -> int:
+    """64-bit hash of the normalised form, for exact-duplicate detection."""
+    digest = hashlib.blake2b(normalize(text).encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
+
+
+def words(text: str) -> list[str]:
+    """Word tokens (letters and digits; a CJK character is a word)."""
+    return _TOKEN.findall(text)
+
+
+def count_letters(text: str) -> int:
+    return len(_LETTER.findall(text))
+
+
+def collapse_spaces(text: str) -> str:
+    return _SPACE.sub(" ", text.replace("\u00a0", " ")).strip()
+
+
+def split_paragraphs(body: str) -> list[str]:
+    """Split extracted text into paragraphs.
+
+    Scraped and extracted text puts one paragraph per line, sometimes with blank lines
+    between them, so each non-empty line is a paragraph. The exception is hard-wrapped
+    text (a paragraph broken into lines of similar width): such a block is joined back.
+    """
+    paragraphs: list[str] = []
+    for block in re.split(r"\n\s*\n", body.replace("\r\n", "\n").replace("\r", "\n")):
+        lines = [collapse_spaces(line) for line in block.split("\n")]
+        lines = [line for line in lines if line]
+        if _is_hard_wrapped(lines):
+            paragraphs.append(" ".join(lines))
+        else:
+            paragraphs.extend(lines)
+    return paragraphs
+
+
+def _is_hard_wrapped(lines: list[str]) -> bool:
+    if len(lines) < 3:
+        return False
+    body = lines[:-1]
+    widths = [len(line) for line in body]
+    if min(widths) < 40 or max(widths) > 100 or max(widths) - min(widths) > 30:
+        return False
+    open_ended = sum(1 for line in body if not line.endswith((".", "!", "?", ":", '"', "”")))
+    return open_ended * 2 >= len(body)

@@ -1,0 +1,123 @@
+"""Publication dates: ISO 8601 from metadata, and bare timestamp lines found in page text
+("published – November 02, 2024 12:35 PM IST", "Updated 4 March 2026, 10:12 GMT").
+
+A line is a timestamp only if every word in it belongs to a date: a label, month and day
+names, numbers, am/pm, a time-zone name. "Published in March, the report found..." is not.
+All results are timezone-aware UTC; a time without a zone is taken as UTC.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta, timezone
+
+from dateutil import parser as date_parser
+
+# Abbreviations as news sites use them. Ambiguous ones take their most common news meaning
+# (IST = India Standard Time, CST = US Central).
+TZ_OFFSETS_HOURS: dict[str, float] = {
+    "UTC": 0, "GMT": 0, "Z": 0, "WET": 0, "BST": 1, "CET": 1, "WAT": 1, "WEST": 1,
+    "CEST": 2, "EET": 2, "SAST": 2, "CAT": 2, "EEST": 3, "MSK": 3, "EAT": 3, "AST": 3,
+    "GST": 4, "PKT": 5, "IST": 5.5, "NPT": 5.75, "ICT": 7, "WIB": 7, "HKT": 8, "SGT": 8,
+    "PHT": 8, "AWST": 8, "JST": 9, "KST": 9, "ACST": 9.5, "AEST": 10, "AEDT": 11,
+    "NZST": 12, "NZDT": 13, "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7,
+    "MDT": -6, "PST": -8, "PDT": -7, "AKST": -9, "HST": -10, "BRT": -3, "ART": -3,
+}
+_TZINFOS = {name: timezone(timedelta(hours=h)) for name, h in TZ_OFFSETS_HOURS.items()}
+
+_MONTHS = (
+    "jan january feb february mar march apr april may jun june jul july aug august sep sept "
+    "september oct october nov november dec december"
+).split()
+_DAYS = "mon monday tue tues tuesday wed wednesday thu thur thurs thursday fri friday sat saturday sun sunday".split()
+_FILLER = {"at", "on", "of", "the", "am", "pm", "a.m", "p.m", "a.m.", "p.m.", "h", "hrs", "uhr"}
+_DATE_WORDS = set(_MONTHS) | set(_DAYS) | _FILLER | {z.lower() for z in TZ_OFFSETS_HOURS}
+
+_LABEL = re.compile(
+    r"^(?:(?:first\s+|last\s+|originally\s+)?(?:published|posted|updated|modified|created|"
+    r"written|uploaded|dated?)(?:\s+(?:on|at))?|date|time|pub(?:lished)?\s+date)\s*[:\-–—|]?\s*",
+    re.IGNORECASE,
+)
+_RELATIVE = re.compile(
+    r"^(?:(?:published|posted|updated)\s+)?(?:\d+|an?|one)\s+"
+    r"(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?)\s+ago$",
+    re.IGNORECASE,
+)
+_TOKEN = re.compile(r"[^\s,|/·•]+")
+_NUMERIC = re.compile(
+    r"^(?:\d{1,4}(?:st|nd|rd|th)?\.?"  # 2, 2nd, 2024
+    r"|\d{1,4}[:./-]\d{1,2}(?:[:./-]\d{1,4})*(?:[ap]m)?"  # 12:35, 02/11/2024, 12.35pm
+    r"|\d{4}-\d{2}-\d{2}t[\d:.]+(?:z|[+-]\d{2}:?\d{2})?"  # 2024-11-02t12:35:00z
+    r"|[+-]\d{2}:?\d{2}|(?:utc|gmt)[+-]\d{1,2}(?::?\d{2})?)$"  # +05:30, gmt+1
+)
+_YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
+
+
+def parse_iso8601(value: str) -> datetime:
+    """Parse an ISO 8601 date or date-time into aware UTC. Raises ValueError if it is not one."""
+    text = value.strip()
+    if text.endswith(("z", "Z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"not an ISO 8601 date: {value!r}") from None
+    return to_utc(parsed)
+
+
+def to_utc(value: datetime | date) -> datetime:
+    if not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def is_timestamp_line(line: str) -> bool:
+    """True if the whole line is a publication timestamp, absolute or relative."""
+    return bool(_RELATIVE.match(line.strip())) or _date_part(line) is not None
+
+
+def parse_timestamp_line(line: str) -> datetime | None:
+    """The UTC date-time of a timestamp line that names its year; None otherwise.
+
+    Year-less ("4 March, 10:12") and relative ("3 hours ago") timestamps are boilerplate
+    all the same, but guessing their year would make the output depend on the run date.
+    """
+    rest = _date_part(line)
+    if rest is None or not _YEAR.search(rest):
+        return None
+    try:
+        parsed = date_parser.parse(
+            rest.replace("–", " ").replace("—", " "),
+            tzinfos=_TZINFOS,
+            default=datetime(2000, 1, 1),
+            fuzzy=True,
+        )
+    except (ValueError, OverflowError, date_parser.ParserError):
+        return None
+    return to_utc(parsed)
+
+
+def _date_part(line: str) -> str | None:
+    """The line without its label ("Published:"), if everything left is a date."""
+    text = line.strip()
+    if not text or len(text) > 80:
+        return None
+    rest = _LABEL.sub("", text, count=1).strip(" :-–—|·•")
+    tokens = [t.strip(".()[]").lower() for t in _TOKEN.findall(rest)]
+    tokens = [t for t in tokens if t]
+    if not tokens or len(tokens) > 10:
+        return None
+    has_month = False
+    for token in tokens:
+        if token in _DATE_WORDS:
+            has_month |= token in _MONTHS
+        elif not _NUMERIC.match(token):
+            return None
+    # A date needs a year, or a month name with a day: a clock time alone ("12:35") or a
+    # bare number does not place an article in time.
+    has_day = any(t[:1].isdigit() for t in tokens)
+    if _YEAR.search(rest) or (has_month and has_day):
+        return rest
+    return None
