@@ -1,0 +1,347 @@
+"""Boilerplate removal.
+
+`clean_document` splits a document's body into passages and labels every chrome line with the
+rule that recognised it. Rules are tried in a fixed order and the first one to claim a line
+names it: the headline, then the self-contained line rules (`cleaner.rules`), debris, then the
+rules that need the page around the line (breadcrumb, masthead, section labels, related-article
+blocks). `learn_boilerplate` / `apply_learned` then catch the chrome of sites no rule was
+written for: a line that recurs across several different articles of one site.
+
+Cleaning also recovers metadata the page text carries: the headline goes to `title`, a bare
+timestamp to `published` and a byline to `author`, when the record has none.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from cleaner.config import CleanConfig
+from cleaner.document import Document, Passage, Reject, Status
+from cleaner.rules import RELATED_HEADING, SECTION_NAMES, is_debris, match_line
+from cleaner.text import fingerprint, normalize, split_paragraphs, words
+from cleaner.timestamps import parse_timestamp_line
+
+_CRUMB_SEPARATORS = re.compile(r"\s*(?:›|»|>|→|/|\|)\s*")
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*$")
+_ELLIPSIS = re.compile(r"(?:\.\.\.|…)[\"'”’)\]]*$")
+_TITLE_SUFFIX = re.compile(r"\s*[|\-–—:·•]\s*")
+# A line this long is a paragraph of an article; learned boilerplate compares articles by them.
+_ARTICLE_LINE_MIN_WORDS = 8
+# The breadcrumb trail is part of the page header: only the first lines are searched for it.
+_HEADER_LINES = 5
+# A repeated headline is looked for among the first lines; a heading repeated further down
+# only is a subheading or a teaser.
+_TITLE_SEARCH_LINES = 10
+
+
+@dataclass(frozen=True)
+class _Page:
+    """What the context rules need to know about a page, computed once."""
+
+    norms: list[str]
+    n_words: list[int]
+    title_norm: str | None
+    crumbs: frozenset[int]  # positions of breadcrumb lines
+    sections: frozenset[str]  # normalised section names from the breadcrumb
+
+
+def clean_batch(docs: Iterable[Document], config: CleanConfig) -> list[Document]:
+    return [clean_document(doc, config) for doc in docs]
+
+
+def no_content_rejects(docs: Iterable[Document]) -> list[Reject]:
+    """A document all of whose lines are boilerplate (an index page, a bare teaser list) is
+    not a document: it is recorded as a reject, and its lines stay in `passages`."""
+    rejects = []
+    for doc in docs:
+        if not any(p.status is Status.KEPT for p in doc.passages):
+            rules = sorted({p.rule for p in doc.passages if p.rule})
+            detail = (
+                f"all {len(doc.passages)} lines are boilerplate ({', '.join(rules)})"
+                if doc.passages
+                else "no text"
+            )
+            rejects.append(Reject(doc.source, "no_content", detail))
+    return rejects
+
+
+def clean_document(doc: Document, config: CleanConfig) -> Document:
+    """Split `doc.body` into passages and label its boilerplate, in place."""
+    doc.passages = [Passage(i, text) for i, text in enumerate(split_paragraphs(doc.body or ""))]
+    doc.body = None
+    disabled = frozenset(config.disabled_rules)
+    passages = doc.passages
+    norms = [normalize(p.text) for p in passages]
+    n_words = [len(words(n)) for n in norms]
+
+    for p in passages:
+        rule = match_line(p.text, disabled)
+        if rule:
+            p.drop(rule)
+
+    crumbs, sections, crumb_title = _breadcrumbs(passages, norms, n_words, config)
+    if doc.title is None:
+        doc.title = (
+            crumb_title
+            or _repeated_heading(passages, norms, n_words, config)
+            or _header_heading(passages, norms, n_words, crumbs, config)
+        )
+    page = _Page(norms, n_words, normalize(doc.title) if doc.title else None, crumbs, sections)
+
+    if "headline" not in disabled and page.title_norm:
+        for p, norm in zip(passages, norms):
+            if _is_headline(norm, page.title_norm):
+                p.status, p.rule = Status.BOILERPLATE, "headline"  # outranks line rules
+    if "debris" not in disabled:
+        for p in passages:
+            if p.status is Status.KEPT and is_debris(p.text, config.debris_min_letters):
+                p.drop("debris")
+    if "breadcrumb" not in disabled:
+        for i in crumbs:
+            if passages[i].status is Status.KEPT:
+                passages[i].drop("breadcrumb")
+    _masthead(doc, page, config, disabled)
+    if "section_label" not in disabled:
+        for p, norm, n in zip(passages, norms, n_words):
+            if p.status is Status.KEPT and n <= 4 and not _SENTENCE_END.search(norm):
+                if norm.strip(" :|-") in SECTION_NAMES or norm in sections:
+                    p.drop("section_label")
+    if "related" not in disabled:
+        _related_blocks(passages, page, config)
+    _recover_metadata(doc)
+    return doc
+
+
+def _is_headline(norm: str, title_norm: str) -> bool:
+    if norm == title_norm:
+        return True
+    # "Harbour strike ends | The Harbour Herald": the headline with the site's name appended.
+    if norm.startswith(title_norm):
+        rest = norm[len(title_norm) :]
+        return bool(_TITLE_SUFFIX.match(rest)) and len(words(rest)) <= 6
+    return False
+
+
+def _is_heading(norm: str, n: int, config: CleanConfig) -> bool:
+    return config.title_min_words <= n <= config.title_max_words and not (
+        norm.endswith(".") or norm.endswith(":")
+    )
+
+
+def _breadcrumbs(passages, norms, n_words, config):
+    """Find breadcrumb lines in the page header.
+
+    Two shapes occur: a trail with separators ("Home › World › Europe") and, when the
+    separators were lost in scraping, "Home Politics Monitor <headline>". The second shape
+    also names the headline: a line of the page that the trail ends with.
+    Returns (positions, section names, headline or None).
+    """
+    crumbs: set[int] = set()
+    sections: set[str] = set()
+    title = None
+    for i in range(min(_HEADER_LINES, len(passages))):
+        norm = norms[i]
+        if passages[i].status is not Status.KEPT or _SENTENCE_END.search(norm):
+            continue
+        parts = [part for part in _CRUMB_SEPARATORS.split(norm) if part]
+        if len(parts) >= 2 and all(len(words(p)) <= 8 for p in parts) and (
+            len(parts) >= 3 or parts[0] == "home"
+        ):
+            crumbs.add(i)
+            sections.update(p for p in parts[1:] if p != "home")
+            continue
+        if norm.startswith("home ") and n_words[i] <= config.title_max_words + 8:
+            # The longest other line of the page that the trail ends with is the headline.
+            tails = [
+                (len(norms[j]), j)
+                for j in range(len(passages))
+                if j != i
+                and _is_heading(norms[j], n_words[j], config)
+                and norm.endswith(" " + norms[j])
+            ]
+            if tails:
+                _, j = max(tails)
+                crumbs.add(i)
+                title = title or passages[j].text
+                middle = norm[len("home ") : len(norm) - len(norms[j])].strip()
+                if middle:
+                    sections.add(middle)
+    return frozenset(crumbs), frozenset(sections), title
+
+
+def _repeated_heading(passages, norms, n_words, config) -> str | None:
+    """The headline of a page with no title metadata: a heading-like line near the top that
+    the page repeats. A page with no repeated heading gets no title; a guess from the
+    first line would name captions and subheadings as titles."""
+    counts: dict[str, int] = defaultdict(int)
+    for norm in norms:
+        counts[norm] += 1
+    best = None
+    for i in range(min(_TITLE_SEARCH_LINES, len(passages))):
+        norm = norms[i]
+        if (
+            passages[i].status is Status.KEPT
+            and counts[norm] >= 2
+            and _is_heading(norm, n_words[i], config)
+            and not _ELLIPSIS.search(norm)
+            and (best is None or counts[norm] > counts[norms[best]])
+        ):
+            best = i
+    return passages[best].text if best is not None else None
+
+
+def _header_heading(passages, norms, n_words, crumbs, config) -> str | None:
+    """The headline of a page that states it once: a heading-like line in the header that
+    comes right after the breadcrumb trail, or right before the dateline or byline. Either
+    neighbour marks the article's header; a heading elsewhere is a subheading."""
+    limit = min(config.masthead_max_lines + 2, len(passages))
+    for i in range(limit):
+        p = passages[i]
+        if p.status is not Status.KEPT or not _is_heading(norms[i], n_words[i], config):
+            continue
+        after_crumb = (i - 1) in crumbs
+        before_meta = i + 1 < len(passages) and passages[i + 1].rule in ("timestamp", "byline")
+        if after_crumb or before_meta:
+            return p.text
+    return None
+
+
+def _masthead(doc: Document, page: _Page, config: CleanConfig, disabled: frozenset[str]) -> None:
+    """Site name and tagline: the short lines above the headline, and the site's known name
+    anywhere."""
+    names = {normalize(n) for n in (doc.site_name, doc.site) if n}
+    names |= {n.split(".")[0] for n in names if "." in n}  # "newspiler.example" -> "newspiler"
+    if "site_name" not in disabled and names:
+        for p, norm in zip(doc.passages, page.norms):
+            if p.status is Status.KEPT and norm in names:
+                p.drop("site_name")
+    top = next(
+        (
+            i
+            for i, p in enumerate(doc.passages)
+            if p.rule == "headline" or (i in page.crumbs and page.title_norm is not None)
+        ),
+        None,
+    )
+    if top is None or top > config.masthead_max_lines:
+        return
+    above = doc.passages[:top]
+    if any(p.status is Status.KEPT and page.n_words[p.position] > 25 for p in above):
+        return  # an article paragraph above the headline: this is no masthead
+    for p in above:
+        if p.status is Status.KEPT:
+            n = page.n_words[p.position]
+            rule = "site_name" if n <= 4 and not _SENTENCE_END.search(page.norms[p.position]) else "tagline"
+            if rule not in disabled:
+                p.drop(rule)
+
+
+def _related_blocks(passages: list[Passage], page: _Page, config: CleanConfig) -> None:
+    """A "Related Articles" heading and the teasers under it: headline-like lines and
+    snippets cut off with an ellipsis, up to the first line that reads like a paragraph."""
+    in_block = False
+    for p in passages:
+        norm, n = page.norms[p.position], page.n_words[p.position]
+        if p.status is Status.KEPT and RELATED_HEADING.fullmatch(norm):
+            p.drop("related")
+            in_block = True
+        elif in_block:
+            if p.status is not Status.KEPT:
+                continue  # other chrome inside the block (a date, a section label)
+            teaser = (n <= 80 and _ELLIPSIS.search(norm)) or (
+                n <= config.title_max_words and not _SENTENCE_END.search(norm)
+            )
+            if teaser:
+                p.drop("related")
+            else:
+                in_block = False
+
+
+def _recover_metadata(doc: Document) -> None:
+    for p in doc.passages:
+        if p.rule == "timestamp" and doc.published is None:
+            doc.published = parse_timestamp_line(p.text)
+        elif p.rule == "byline" and doc.author is None:
+            name = re.sub(r"(?i)^(?:written by|words by|reporting by|by)\s+", "", p.text)
+            doc.author = re.split(r"\s*[,|\-–—]\s*", name)[0].strip() or None
+
+
+# -- learned boilerplate -----------------------------------------------------------------
+
+
+def learn_boilerplate(docs: Iterable[Document], config: CleanConfig) -> dict[str, frozenset[int]]:
+    """Per site, the fingerprints of lines that recur across at least `learned_min_docs`
+    different articles of that site.
+
+    Copies of one article (a story republished with an update) share their paragraphs
+    without those being chrome, so documents that share most of their article-length lines
+    count as one article.
+    """
+    by_site: dict[str, list[Document]] = defaultdict(list)
+    for doc in docs:
+        if doc.site and doc.passages:
+            by_site[doc.site].append(doc)
+    learned: dict[str, frozenset[int]] = {}
+    for site, site_docs in sorted(by_site.items()):
+        if len(site_docs) < config.learned_min_docs:
+            continue
+        holders: dict[int, list[int]] = defaultdict(list)  # line fingerprint -> doc indices
+        article_lines: list[frozenset[int]] = []
+        for index, doc in enumerate(site_docs):
+            seen: set[int] = set()
+            article: set[int] = set()
+            for p in doc.passages:
+                if p.status is not Status.KEPT:
+                    continue
+                n = len(words(p.text))
+                fp = fingerprint(p.text)
+                if n >= _ARTICLE_LINE_MIN_WORDS:
+                    article.add(fp)
+                if n <= config.learned_max_words and fp not in seen:
+                    seen.add(fp)
+                    holders[fp].append(index)
+            article_lines.append(frozenset(article))
+        chrome = frozenset(
+            fp
+            for fp, indices in holders.items()
+            if len(indices) >= config.learned_min_docs
+            and _distinct_articles(indices, article_lines, config) >= config.learned_min_docs
+        )
+        if chrome:
+            learned[site] = chrome
+    return learned
+
+
+def _distinct_articles(indices: list[int], article_lines: list[frozenset[int]], config) -> int:
+    """How many of these documents are different articles (greedy, stops at the target)."""
+    counted: list[frozenset[int]] = []
+    for index in indices:
+        lines = article_lines[index]
+        if all(not _same_article(lines, other, config) for other in counted):
+            counted.append(lines)
+            if len(counted) >= config.learned_min_docs:
+                break
+    return len(counted)
+
+
+def _same_article(a: frozenset[int], b: frozenset[int], config: CleanConfig) -> bool:
+    if not a or not b:
+        return False
+    return len(a & b) / min(len(a), len(b)) >= config.learned_same_article_share
+
+
+def apply_learned(docs: Iterable[Document], learned: dict[str, frozenset[int]]) -> int:
+    """Label the learned lines of each document's site; returns how many lines it dropped."""
+    dropped = 0
+    for doc in docs:
+        chrome = learned.get(doc.site or "")
+        if not chrome:
+            continue
+        for p in doc.passages:
+            if p.status is Status.KEPT and fingerprint(p.text) in chrome:
+                p.drop("learned")
+                dropped += 1
+    return dropped

@@ -1,0 +1,244 @@
+"""Named boilerplate rules.
+
+A line rule looks at one line on its own and says whether it is chrome; its name is what the
+passage records as `rule`, so every removal can be traced to the rule that made it. Rules that
+need the rest of the page (the headline, the masthead above it, a "Related Articles" block and
+its teasers) or the rest of the run (learned boilerplate) are applied in `cleaner.clean`; their
+names are listed here too so configuration can refer to every rule by name.
+
+Patterns are anchored at the start of the line and bounded in length: content that merely
+mentions a phrase ("Read more about the budget in the council's report, which...") must
+not match.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cleaner.text import count_letters, normalize, words
+from cleaner.timestamps import is_timestamp_line
+
+
+@dataclass(frozen=True)
+class LineRule:
+    name: str
+    description: str
+    matches: Callable[[str, str], bool]  # (line, normalised line) -> is boilerplate
+
+
+def _full(pattern: str, max_words: int | None = None) -> Callable[[str, str], bool]:
+    """A rule that matches when the normalised line is entirely the pattern."""
+    compiled = re.compile(pattern)
+
+    def matches(line: str, norm: str) -> bool:
+        if max_words is not None and len(words(norm)) > max_words:
+            return False
+        return compiled.fullmatch(norm) is not None
+
+    return matches
+
+
+_END = r"[\s.:!?»>›→…|\-]*"  # trailing punctuation and arrows after a prompt
+
+_READ_MORE = _full(
+    r"(?:(?:read|see) (?:more|also|next|the full (?:story|article))|continue reading"
+    r"(?: (?:the )?(?:main story|article|story|below))?|keep reading|read on|full story"
+    r"|click here to read more|more on this story|story continues below(?: advertisement)?"
+    r"|read (?:the )?(?:full|whole|complete) (?:story|article|report))" + _END
+    # "READ MORE: Ferry timetable cut as strike bites": a teaser link, not a sentence.
+    + r"|(?:read more|also read|read also|see also|read next|more|watch|listen|recommended)"
+    r"\s*[:|»›>\-]\s*.*[^.\s]",
+    max_words=25,
+)
+
+_RELATED_INLINE = _full(r"(?:related|related (?:article|story|coverage|reading))\s*[:|»›>\-]\s*.+", 25)
+
+_COMMENT = _full(
+    r"(?:leave a (?:reply|comment)(?: to .+)?|post (?:a |your )?comment|add (?:a |your )?comment"
+    r"|submit(?: a)? comment|\d* ?comments?(?: \(\d+\))?|(?:view|show|hide|read|load)(?: all| more)?"
+    r" comments(?: \(\d+\))?|join the (?:conversation|discussion|debate)|be the first to comment.*"
+    r"|you must be logged in to (?:post a )?comment.*|log ?in to (?:comment|reply).*"
+    r"|your email address will not be published.*|required fields are marked.*"
+    r"|save my name, email,? and website in this browser.*|cancel reply|reply"
+    r"|(?:name|e-?mail|website|comment)\s*\*|what do you think\?|have your say.*"
+    r"|comments are closed\.?|this site uses akismet to reduce spam.*"
+    r"|\d+ (?:responses?|replies|thoughts) (?:to|on) .+|discussion)" + _END,
+    max_words=40,
+)
+
+_SHARE_WORDS = {
+    "share", "this", "article", "story", "post", "page", "on", "via", "facebook", "twitter",
+    "x", "linkedin", "whatsapp", "email", "e-mail", "mail", "print", "reddit", "telegram",
+    "pinterest", "copy", "link", "copied", "tweet", "messenger", "flipboard", "pocket",
+    "threads", "bluesky", "sms", "opens", "in", "new", "window", "tab", "click", "to", "the",
+    "with", "your", "friends", "save", "gift", "bookmark", "url",
+}
+_SHARE_ANCHORS = {
+    "share", "facebook", "twitter", "linkedin", "whatsapp", "email", "e-mail", "print",
+    "reddit", "telegram", "pinterest", "tweet", "flipboard", "bluesky", "copy",
+}
+
+
+def _share(line: str, norm: str) -> bool:
+    tokens = words(norm)
+    return (
+        0 < len(tokens) <= 20
+        and all(t in _SHARE_WORDS for t in tokens)
+        and any(t in _SHARE_ANCHORS for t in tokens)
+    )
+
+
+_SUBSCRIBE = _full(
+    r"(?:subscribe(?: now| today| here| for free)?|sign up(?: now| here| for free)?|newsletter"
+    r"|(?:subscribe|sign up|opt in) (?:to|for|with) .+|get (?:our|the) .*newsletter.*"
+    r"|.*(?:delivered|sent|straight) (?:straight |directly )?to your inbox.*"
+    r"|follow us(?: on .+)?|join (?:our|the) .*(?:newsletter|mailing list|channel|community).*"
+    r"|download (?:our|the) .*app.*|enter your e-?mail(?: address)?.*"
+    r"|already (?:a subscriber|have an account)\??.*|(?:support|fund) (?:independent|our|quality) journalism.*"
+    r"|become a (?:member|subscriber|supporter).*|unlock (?:full|unlimited) access.*"
+    r"|you have reached your (?:limit|free article).*)" + _END,
+    max_words=35,
+)
+
+_COPYRIGHT = _full(
+    r"(?:©|\(c\)|copyright\s*(?:©|\(c\)|\d{4}|by\b|of\b|\d{4}\s*-)).*"
+    r"|.{0,160}\ball rights reserved\b.*|.{0,80}©\s*\d{4}.*",
+    max_words=35,
+)
+
+_SYNDICATION = _full(
+    r"(?:this (?:article|story|post|piece|report|content) (?:was|is|has been) )?"
+    r"(?:originally|first) (?:published|posted|appeared|ran)\b.*"
+    r"|(?:this )?(?:article|story|post|piece) (?:first )?(?:appeared|ran) (?:on|in|at)\b.*"
+    r"|(?:this (?:article|story|post|piece) (?:was|is|has been) )?(?:republished|reprinted|"
+    r"syndicated|reproduced) (?:from|with|by|under|courtesy)\b.*"
+    r"|(?:source|via|courtesy of)\s*:.*",
+    max_words=30,
+)
+
+_AGENCIES = (
+    r"afp|reuters|ap|associated press|getty images|getty|epa|epa-efe|efe|shutterstock|bloomberg"
+    r"|xinhua|kyodo|yonhap|anp|dpa|pa|pa wire|pa media|alamy|istock|aap|ansa|anadolu|tass"
+)
+_PHOTO = r"(?:photo|image|picture|photograph|video|graphic|illustration)s?"
+_CAPTION_PATTERNS = tuple(
+    re.compile(p)
+    for p in (
+        # A credit line: "Photo: Jens Varga / Harbour Herald", "Image credit: Getty".
+        rf"\(?{_PHOTO}(?: (?:courtesy|credits?|by|source))?(?: of)?\s*:.*",
+        # A caption ending in its credit: "..., Photo courtesy: Reuters", "... (Photo: AP)".
+        rf".*[.,;]\s*\(?{_PHOTO}(?: (?:courtesy|credits?|by|source))?(?: of)?\s*:?\s*[^.:]{{1,60}}\)?",
+        rf".*\({_PHOTO}(?: (?:courtesy|credits?|by|source))?(?: of)?\s*:?\s*[^.:]{{1,60}}\)",
+        # "In this photo taken on March 3, ...", "File photo: ...", "Pictured: ..."
+        r"\(?(?:in this|this) (?:file |handout |undated |aerial |combination )?(?:photo|image|picture|photograph)\b.*",
+        r"\(?(?:file|handout|stock|archive) (?:photo|image|picture)\b.*",
+        r"pictured(?: above| below| left| right| here)?\s*:.*",
+        # Agency credit at the end: "... on Tuesday. Jens Varga / AFP", "(AFP Photo/Jo Lee)".
+        rf".*[/|]\s*(?:{_AGENCIES})(?: (?:photo|via getty images|pool))?\s*\)?",
+        rf".*\((?:{_AGENCIES})(?: photo)?\s*/[^)]{{1,40}}\)|.*\((?:{_AGENCIES}) photo\)",
+    )
+)
+
+
+def _caption(line: str, norm: str) -> bool:
+    return len(words(norm)) <= 80 and any(p.fullmatch(norm) for p in _CAPTION_PATTERNS)
+
+
+_NAVIGATION = _full(
+    r"(?:advertisement|advertisment|advert|ad|sponsored(?: content)?|skip to (?:main )?content"
+    r"|skip to navigation|menu|main menu|search|close|back to top|scroll to top|toggle navigation"
+    r"|open menu|sign in|log ?in|log out|register|my account|home|homepage|top|next|previous"
+    r"|(?:next|previous|prev) (?:article|story|post)|page \d+ of \d+|(?:\d+ )+(?:next|last)"
+    r"|loading(?:\.\.\.)?|listen to this article|\d+ min(?:ute)?s? read|print this page"
+    r"|(?:accept|reject|manage) (?:all )?cookies.*|we use cookies.*)" + _END,
+    max_words=25,
+)
+
+_BYLINE = re.compile(
+    r"(?i:by|written by|words by|reporting by)\s+"
+    r"[A-Z][\w.'’-]+(?:\s+(?:[A-Z][\w.'’-]+|de|van|von|da|del|bin|al))*"
+    r"(?:\s*(?:,|and|&)\s*[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+)*)*"
+    r"(?:\s*[,|\-–—]\s*[\w.'’ ]{2,40})?"
+)
+
+
+def _byline(line: str, norm: str) -> bool:
+    return len(words(norm)) <= 12 and not line.endswith(".") and _BYLINE.fullmatch(line) is not None
+
+
+_TAGS = _full(r"(?:tags|topics|filed under|categories|category|keywords|more on)\s*:.*", 30)
+
+
+def _timestamp(line: str, norm: str) -> bool:
+    return is_timestamp_line(line)
+
+
+LINE_RULES: tuple[LineRule, ...] = (
+    LineRule("read_more", "READ MORE / continue reading links and teaser links", _READ_MORE),
+    LineRule("related", "'Related: ...' inline teaser", _RELATED_INLINE),
+    LineRule("comment_prompt", "comment forms and prompts (Leave a Reply, Post Comment)", _COMMENT),
+    LineRule("share_prompt", "share buttons and prompts", _share),
+    LineRule("subscribe_prompt", "subscribe, newsletter, follow and app prompts", _SUBSCRIBE),
+    LineRule("copyright", "copyright and all-rights-reserved lines", _COPYRIGHT),
+    LineRule("syndication_credit", "'originally published on ...' credits", _SYNDICATION),
+    LineRule("photo_caption", "photo captions and photo credits", _caption),
+    LineRule("timestamp", "bare publication timestamps (parsed into `published`)", _timestamp),
+    LineRule("navigation", "navigation, ads and page furniture (Skip to content, Menu)", _NAVIGATION),
+    LineRule("byline", "a bare byline ('By Mara Quint'); the name goes to `author`", _byline),
+    LineRule("tags", "tag and topic lists", _TAGS),
+)
+
+# Rules applied by cleaner.clean with the whole page or run in view.
+CONTEXT_RULES: dict[str, str] = {
+    "headline": "the headline repeated in the body (it goes to the `title` column)",
+    "breadcrumb": "breadcrumb trails (Home › World › Europe)",
+    "site_name": "the site's name (masthead line above the headline, or the known site name)",
+    "tagline": "the site's tagline or slogan in the masthead above the headline",
+    "section_label": "section labels (Politics, World News) and breadcrumb sections",
+    "related": "'Related Articles' / 'You may also like' / 'Most read' blocks with their teasers",
+    "debris": "scraping debris: tiny lines with no real words",
+    "learned": "a line recurring across several articles of the same site in this run",
+}
+
+RULE_NAMES: tuple[str, ...] = tuple(r.name for r in LINE_RULES) + tuple(CONTEXT_RULES)
+
+
+def match_line(line: str, disabled: frozenset[str] = frozenset()) -> str | None:
+    """Name of the first line rule that marks this line as boilerplate, or None."""
+    norm = normalize(line)
+    for rule in LINE_RULES:
+        if rule.name not in disabled and rule.matches(line, norm):
+            return rule.name
+    return None
+
+
+def is_debris(line: str, min_letters: int) -> bool:
+    return count_letters(line) < min_letters
+
+
+# Headings that open a block of links to other articles.
+RELATED_HEADING = re.compile(
+    r"(?:related(?: articles?| stories| news| posts?| content| coverage| reading| links| topics)?"
+    r"|(?:you|we think you) (?:may|might|will|could) (?:also )?(?:like|enjoy|be interested in)"
+    r"|more (?:from|in|on|stories|articles|news)(?: .{1,40})?|most (?:read|popular|viewed|shared|commented)"
+    r"(?: (?:today|this week|stories|articles))?|recommended(?: for you| stories| articles| reading)?"
+    r"|trending(?: now| stories| today)?|(?:read|watch) (?:next|also)|also read|also on .{1,40}"
+    r"|popular (?:now|stories|articles|posts|today)|top stories|latest(?: news| stories| posts| articles)?"
+    r"|see also|what to read next|editor'?s picks?|don'?t miss|in (?:other|case you missed).{0,20}"
+    r"|around the web|from (?:our|the) partners|sponsored stories|more headlines|elsewhere on .{1,40})"
+    r"[\s:.»›>|\-]*"
+)
+
+SECTION_NAMES = frozenset(
+    name.strip()
+    for name in """world|world news|news|latest news|local|local news|national|national news
+    |international|politics|business|economy|markets|money|finance|opinion|opinions|comment
+    |editorial|analysis|sport|sports|football|soccer|technology|tech|science|health|culture
+    |arts|entertainment|lifestyle|life|travel|food|environment|climate|education|crime|justice
+    |weather|obituaries|europe|asia|africa|americas|middle east|asia pacific|asia-pacific|uk
+    |us|u.s.|usa|region|features|feature|investigations|exclusive|breaking|breaking news|live
+    |video|videos|photos|podcasts|podcast|in depth|explainer|fact check|uk news|us news
+    |business news|world politics""".split("|")
+)
