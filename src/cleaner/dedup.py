@@ -1,0 +1,188 @@
+"""Passage and document deduplication.
+
+Documents are visited in canonical order: earliest `published` first (undated documents after
+dated ones), then input order. The first occurrence of a passage is kept; a later passage is
+a duplicate if
+
+- its normalised form hashes like a kept passage's (exact duplicate, similarity 1.0), or
+- it shares an LSH band with a kept passage and their estimated Jaccard, checked for every
+  candidate, reaches the threshold (near duplicate; it points at the most similar one).
+
+A document whose kept text falls under `min_unique_share` of its content is a duplicate
+document: it leaves the corpus, pointing at the document it repeats most. Its passages never
+become first occurrences, so nothing in the corpus points at text that is not in it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from datasketch import LeanMinHash, MinHashLSH
+
+from cleaner.config import DedupConfig
+from cleaner.document import Document, DuplicateKind, Passage, Status
+from cleaner.signatures import signatures
+from cleaner.text import fingerprint, words
+
+_Key = tuple[str, int]  # (doc_id, position) of a kept passage
+
+
+@dataclass
+class DedupStats:
+    passages_compared: int = 0
+    exact_passages: int = 0
+    near_passages: int = 0
+    candidates_checked: int = 0
+    candidates_rejected: int = 0
+    duplicate_documents: Counter = field(default_factory=Counter)  # kind -> count
+
+    def as_dict(self) -> dict:
+        return {
+            "passages_compared": self.passages_compared,
+            "exact_passages": self.exact_passages,
+            "near_passages": self.near_passages,
+            "lsh_candidates_checked": self.candidates_checked,
+            "lsh_candidates_rejected": self.candidates_rejected,
+            "duplicate_documents": dict(sorted(self.duplicate_documents.items())),
+        }
+
+
+def canonical_order(docs: list[Document]) -> list[Document]:
+    """Earliest published first, undated last, then input order: who counts as first."""
+
+    def key(doc: Document) -> tuple:
+        published = doc.published.timestamp() if isinstance(doc.published, datetime) else math.inf
+        return (published, doc.order)
+
+    return sorted(docs, key=key)
+
+
+class _Index:
+    """The kept passages seen so far: exact fingerprints, LSH bands and signatures."""
+
+    def __init__(self, config: DedupConfig) -> None:
+        self.exact: dict[int, _Key] = {}
+        self.lsh = MinHashLSH(
+            threshold=config.threshold,
+            num_perm=config.num_perm,
+            params=(config.bands, config.rows),
+        )
+        self.signatures: dict[_Key, LeanMinHash] = {}
+        self.rank: dict[str, int] = {}  # doc_id -> canonical rank, for tie-breaking
+        # kept doc -> {position: chars} of its content passages long enough to compare
+        self.content: dict[str, dict[int, int]] = {}
+        self.min_words = config.min_words
+
+    def add(self, doc: Document, reps: list[tuple[int, _Key, LeanMinHash]]) -> None:
+        self.content[doc.doc_id] = {
+            p.position: len(p.text) for p in _comparable(doc.passages, self.min_words)
+        }
+        for fp, key, sig in reps:
+            self.exact.setdefault(fp, key)
+            self.signatures[key] = sig
+            self.lsh.insert(key, sig, check_duplication=False)
+
+
+def deduplicate(docs: list[Document], config: DedupConfig) -> DedupStats:
+    """Mark duplicate passages and documents in place."""
+    stats = DedupStats()
+    index = _Index(config)
+    for rank, doc in enumerate(canonical_order(docs)):
+        index.rank[doc.doc_id] = rank
+        reps = _dedup_passages(doc, index, config, stats)
+        if _is_duplicate_document(doc, index, config):
+            stats.duplicate_documents[doc.duplicate_kind.value] += 1
+        else:
+            index.add(doc, reps)
+    return stats
+
+
+def _dedup_passages(doc: Document, index: _Index, config: DedupConfig, stats: DedupStats):
+    """Mark this document's duplicate passages; return its first occurrences, to be indexed
+    only if the document stays."""
+    eligible = [p for p in _comparable(doc.passages, config.min_words) if p.status is Status.KEPT]
+    if not eligible:
+        return []
+    stats.passages_compared += len(eligible)
+    sigs = signatures([p.text for p in eligible], config)
+    own_exact: dict[int, _Key] = {}
+    own_sigs: dict[_Key, LeanMinHash] = {}
+    reps = []
+    for p, sig in zip(eligible, sigs):
+        fp = fingerprint(p.text)
+        hit = index.exact.get(fp) or own_exact.get(fp)
+        if hit is not None:
+            _mark(p, Status.EXACT_DUPLICATE, hit, 1.0)
+            stats.exact_passages += 1
+            continue
+        candidates = [(k, index.signatures[k]) for k in index.lsh.query(sig)]
+        candidates += list(own_sigs.items())
+        best, best_sim = None, -1.0
+        for key, other in candidates:
+            sim = sig.jaccard(other)
+            stats.candidates_checked += 1
+            if sim < config.threshold:
+                stats.candidates_rejected += 1
+            elif sim > best_sim or (sim == best_sim and _earlier(key, best, index)):
+                best, best_sim = key, sim
+        if best is not None:
+            _mark(p, Status.NEAR_DUPLICATE, best, best_sim)
+            stats.near_passages += 1
+            continue
+        key = (doc.doc_id, p.position)
+        own_exact[fp] = key
+        own_sigs[key] = sig
+        reps.append((fp, key, sig))
+    return reps
+
+
+def _comparable(passages: list[Passage], min_words: int) -> list[Passage]:
+    """Content passages long enough to be compared: shorter ones repeat by chance."""
+    return [p for p in passages if p.is_content and len(words(p.text)) >= min_words]
+
+
+def _earlier(key: _Key, other: _Key, index: _Index) -> bool:
+    return (index.rank[key[0]], key[1]) < (index.rank[other[0]], other[1])
+
+
+def _mark(p: Passage, status: Status, key: _Key, similarity: float) -> None:
+    p.status = status
+    p.duplicate_of_doc, p.duplicate_of_position = key
+    p.similarity = round(similarity, 6)
+
+
+def _is_duplicate_document(doc: Document, index: _Index, config: DedupConfig) -> bool:
+    """Decide, and record on the document, whether it repeats earlier documents."""
+    content = [p for p in doc.passages if p.is_content]
+    total = sum(len(p.text) for p in content)
+    if total == 0:
+        return False
+    kept = sum(len(p.text) for p in content if p.status is Status.KEPT)
+    if kept / total >= config.min_unique_share:
+        return False
+    weight: dict[str, float] = defaultdict(float)  # target doc -> similarity-weighted chars
+    for p in content:
+        if p.duplicate_of_doc is not None and p.duplicate_of_doc != doc.doc_id:
+            weight[p.duplicate_of_doc] += len(p.text) * (p.similarity or 0.0)
+    if not weight:
+        return False  # it only repeats itself: a page with a duplicated block, not a copy
+    target = min(weight, key=lambda d: (-weight[d], index.rank[d]))
+    target_content = index.content[target]
+    comparable = _comparable(content, config.min_words)
+    target_positions = {p.duplicate_of_position for p in content if p.duplicate_of_doc == target}
+    exact = target_positions == set(target_content) and all(
+        p.status is Status.EXACT_DUPLICATE and p.duplicate_of_doc == target for p in comparable
+    )
+    length_ratio = sum(len(p.text) for p in comparable) / max(1, sum(target_content.values()))
+    if exact:
+        kind, similarity = DuplicateKind.EXACT, 1.0
+    elif length_ratio < config.contained_max_length_ratio:
+        kind, similarity = DuplicateKind.CONTAINED, weight[target] / total
+    else:
+        kind, similarity = DuplicateKind.NEAR, weight[target] / total
+    doc.duplicate_of, doc.duplicate_kind = target, kind
+    doc.duplicate_similarity = round(similarity, 6)
+    return True
