@@ -1,0 +1,1 @@
+"""Prefect flows of cleaner (installed as the package `cleaner_flows`)."""

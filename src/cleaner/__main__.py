@@ -1,0 +1,7 @@
+"""`python -m cleaner` is the `cleaner` command."""
+
+import sys
+
+from cleaner.cli import main
+
+sys.exit(main())
