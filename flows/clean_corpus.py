@@ -148,7 +148,7 @@ def clean_corpus(
         dedup_stats["lsh_candidates_rejected"], dedup_stats["duplicate_documents"] or "none",
     )
 
-    with stage("write"):
+    with stage("write"):  # its own time is added to the manifest by the writer
         manifest = writers.build_manifest(
             run_id=run_id,
             inputs=paths,
@@ -162,7 +162,7 @@ def clean_corpus(
         manifest["prefect_flow_run_id"] = str(flow_run.id) if flow_run.id else None
         rows = write(out, docs, rejects, manifest)
     log.info(
-        "write: %d documents, %d passages, %d duplicates, %d rejects -> %s (run %s, %.1f s)",
+        "write: %d documents, %d passages, %d duplicates, %d rejects -> %s (run %s, %.1f s in all)",
         rows["documents"], rows["passages"], rows["duplicates"], rows["rejects"], out, run_id,
         sum(timings.values()),
     )

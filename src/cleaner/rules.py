@@ -40,7 +40,8 @@ def _full(pattern: str, max_words: int | None = None) -> Callable[[str, str], bo
     return matches
 
 
-_END = r"[\s.:!?»>›→…|\-]*"  # trailing punctuation and arrows after a prompt
+# Trailing punctuation and arrows after a prompt ("»" is folded to '"' by normalisation).
+_END = r"[\s.:!?\"»>›→…|\-]*"
 
 _READ_MORE = _full(
     r"(?:(?:read|see) (?:more|also|next|the full (?:story|article))|continue reading"
@@ -202,7 +203,8 @@ CONTEXT_RULES: dict[str, str] = {
     "learned": "a line recurring across several articles of the same site in this run",
 }
 
-RULE_NAMES: tuple[str, ...] = tuple(r.name for r in LINE_RULES) + tuple(CONTEXT_RULES)
+# "related" is both a line rule (an inline "Related: ..." link) and a block rule.
+RULE_NAMES: tuple[str, ...] = tuple(dict.fromkeys([*(r.name for r in LINE_RULES), *CONTEXT_RULES]))
 
 
 def match_line(line: str, disabled: frozenset[str] = frozenset()) -> str | None:

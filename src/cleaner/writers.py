@@ -20,6 +20,7 @@ import fcntl
 import json
 import os
 import shutil
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -177,7 +178,9 @@ def write_dataset(folder: Path, schema: pa.Schema, rows: Iterable[dict]) -> int:
 def write_corpus(
     out: str | Path, docs: Sequence[Document], rejects: Sequence[Reject], manifest: dict
 ) -> dict[str, int]:
-    """Write the whole corpus to `out` atomically; returns rows written per dataset."""
+    """Write the whole corpus to `out` atomically; returns rows written per dataset. The
+    time spent writing is added to the manifest's `timings_seconds` as "write"."""
+    start = time.perf_counter()
     out = Path(out)
     docs = sorted(docs, key=lambda d: d.order)
     rejects = sorted(rejects, key=lambda r: (r.source, r.reason))
@@ -191,7 +194,8 @@ def write_corpus(
             "duplicates": write_dataset(staging / "duplicates", DUPLICATES_SCHEMA, duplicate_rows(docs)),
             "rejects": write_dataset(staging / "rejects", REJECTS_SCHEMA, reject_rows(rejects)),
         }
-        _write_json(staging / MANIFEST, {**manifest, "rows": rows})
+        timings = {**manifest.get("timings_seconds", {}), "write": round(time.perf_counter() - start, 4)}
+        _write_json(staging / MANIFEST, {**manifest, "rows": rows, "timings_seconds": timings})
         _fsync_tree(staging)
         _write_json(out / _JOURNAL, {"run_id": manifest["run_id"], "staging": staging.name})
         _apply_journal(out)
