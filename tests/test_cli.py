@@ -1,0 +1,83 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.dataset as ds
+import pytest
+
+from cleaner.cli import build_parser, main
+
+
+def test_parser_defaults():
+    args = build_parser().parse_args(["run"])
+    assert (args.paths, args.out, args.config) == ([], "output", None)
+    args = build_parser().parse_args(["run", "a", "b", "--out", "x", "--config", "c.toml"])
+    assert (args.paths, args.out, args.config) == (["a", "b"], "x", "c.toml")
+
+
+def test_bad_config_is_a_one_line_error_before_prefect_starts(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[dedup]\nthreshold = 2\n")
+    assert main(["run", "--config", str(bad), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == "cleaner: error: dedup.threshold must be > 0.0 and <= 1.0, got 2"
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_input_path_is_an_error(tmp_path, capsys):
+    assert main(["run", str(tmp_path / "nope")]) == 2
+    assert "input path does not exist" in capsys.readouterr().err
+
+
+def _python(code, env=None, cwd=None):
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=cwd, timeout=120)
+
+
+def test_the_library_imports_no_prefect():
+    code = (
+        "import sys, cleaner, cleaner.readers, cleaner.extract, cleaner.clean, cleaner.dedup, "
+        "cleaner.writers, cleaner.cli\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'prefect'))"
+    )
+    result = _python(code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def _fresh_env(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
+    return env
+
+
+def test_prefect_defaults_turn_telemetry_off_and_allow_a_slow_first_start(tmp_path):
+    code = (
+        "from cleaner.runtime import prefect_defaults; prefect_defaults()\n"
+        "from prefect.settings import get_current_settings as s\n"
+        "print(s().server.analytics_enabled, s().server.ephemeral.startup_timeout_seconds)"
+    )
+    result = _python(code, env=_fresh_env(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "180"]
+
+
+@pytest.mark.prefect
+def test_first_run_on_a_fresh_machine_processes_the_examples_into_output(tmp_path):
+    """`cleaner run` with no arguments, a Prefect home that has never been used and no
+    Prefect settings in the environment: the database migration outlasts Prefect's default
+    start-up timeout, and the command must succeed anyway."""
+    env = _fresh_env(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "cleaner", "run"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    out = tmp_path / "output"
+    manifest = json.loads((out / "manifest.json").read_text())
+    (examples,) = manifest["inputs"]  # the checkout's examples/, or the installed copy
+    assert examples.endswith("examples/pages") and Path(examples).is_absolute()
+    assert ds.dataset(out / "documents").count_rows() == manifest["counts"]["documents"] > 0
+    assert f"corpus written to output/ (run {manifest['run_id']})" in result.stdout
+    assert "dedup:" in result.stderr + result.stdout  # stage logs are shown
+    assert Path(env["PREFECT_HOME"]).is_dir()

@@ -1,0 +1,157 @@
+import random
+from datetime import UTC, datetime
+
+from cleaner.config import DedupConfig
+from cleaner.dedup import canonical_order, deduplicate
+from cleaner.document import Document, DuplicateKind, Passage, Status
+
+A = [
+    "Dock workers at the port of Hallvik voted on Tuesday to end a twelve-day strike after the harbour authority agreed to a new shift schedule and a pay rise.",
+    "The union said 412 of its 530 members took part in the ballot, and that 87 percent of them backed the offer the authority made late on Monday night.",
+    "Ferries to the outer islands are expected to run to the normal timetable again from Thursday morning, the operator Skerry Lines said in a statement.",
+    "Fish exporters, who had diverted catches to the smaller port of Brekke during the stoppage, said they would return to Hallvik as soon as berths were free.",
+]
+B = [
+    "A crack nearly forty metres long has opened in the wall of the Brennmark Dam, engineers said, forcing the evacuation of two villages below the reservoir.",
+    "The regional water board said the crack was found during a routine drone inspection on Sunday and that the reservoir level was being lowered.",
+    "About 1,800 residents of Lower Brennmark and Sollia were told to leave their homes by noon and were offered beds in the sports hall at Tynset.",
+]
+
+
+def _doc(doc_id, paragraphs, order, published=None):
+    passages = [Passage(i, t) for i, t in enumerate(paragraphs)]
+    return Document(doc_id=doc_id, source=doc_id, order=(order, 0), kind="text", passages=passages, published=published)
+
+
+def _edit(text, changes):
+    words = text.split()
+    for i, w in changes.items():
+        words[i] = w
+    return " ".join(words)
+
+
+def _statuses(doc):
+    return [(p.status, p.duplicate_of_doc, p.duplicate_of_position) for p in doc.passages]
+
+
+def test_exact_duplicates_ignore_case_quotes_and_spacing():
+    first = _doc("a", A, 0)
+    copy = _doc("c", [A[0].upper().replace(",", ","), "  " + A[1].replace("'", "’") + " ", B[0], B[1], B[2]], 1)
+    deduplicate([first, copy], DedupConfig())
+    assert _statuses(copy)[:2] == [(Status.EXACT_DUPLICATE, "a", 0), (Status.EXACT_DUPLICATE, "a", 1)]
+    assert copy.passages[0].similarity == 1.0
+    assert [p.status for p in copy.passages[2:]] == [Status.KEPT] * 3
+    assert not copy.is_duplicate  # 3 of 5 paragraphs are its own
+
+
+def test_near_duplicate_with_a_few_changed_words_points_at_its_source():
+    first = _doc("a", A, 0)
+    edited = _edit(A[2], {3: "islands'", 22: "ferry"})  # 2 words of 25: trigram Jaccard ~0.59
+    other = _doc("c", [edited, *B], 1)
+    stats = deduplicate([first, other], DedupConfig())
+    p = other.passages[0]
+    assert (p.status, p.duplicate_of_doc, p.duplicate_of_position) == (Status.NEAR_DUPLICATE, "a", 2)
+    assert 0.5 <= p.similarity < 1.0
+    assert stats.near_passages == 1 and stats.exact_passages == 0
+    assert stats.candidates_checked >= 1
+
+
+def test_three_changed_words_in_sixty_is_a_near_duplicate():
+    sixty = " ".join([A[0], A[1]])  # 55 words
+    assert len(sixty.split()) >= 55
+    edited = _edit(sixty, {4: "harbour", 25: "staff", 40: "ninety"})
+    first, copy = _doc("a", [sixty], 0), _doc("c", [edited], 1)
+    deduplicate([first, copy], DedupConfig())
+    assert copy.passages[0].status is Status.NEAR_DUPLICATE
+
+
+def test_unrelated_passages_sharing_names_are_not_duplicates():
+    first = _doc("a", A, 0)
+    negative = _doc("n", [
+        "Hallvik's harbour authority said on Tuesday that the new shift schedule would cost it about 2 million crowns a year in overtime.",
+        "Skerry Lines, which runs ferries to the outer islands, said it had lost 300,000 crowns in ticket sales during the twelve days.",
+    ], 1)
+    deduplicate([first, negative], DedupConfig())
+    assert [p.status for p in negative.passages] == [Status.KEPT, Status.KEPT]
+
+
+def test_first_occurrence_is_earliest_published_then_input_order():
+    late = _doc("late", A, 0, published=datetime(2026, 3, 5, tzinfo=UTC))
+    undated = _doc("undated", A, 1)
+    early = _doc("early", A, 2, published=datetime(2026, 3, 4, tzinfo=UTC))
+    assert [d.doc_id for d in canonical_order([late, undated, early])] == ["early", "late", "undated"]
+    deduplicate([late, undated, early], DedupConfig())
+    assert not early.is_duplicate
+    assert (late.duplicate_of, late.duplicate_kind, late.duplicate_similarity) == ("early", DuplicateKind.EXACT, 1.0)
+    assert undated.duplicate_of == "early"
+    assert all(p.duplicate_of_doc == "early" for p in late.passages)
+
+
+def test_document_kinds():
+    original = _doc("orig", A, 0)
+    mirror = _doc("mirror", [*A, "Tiny tail"], 1)  # a too-short line does not spoil "exact"
+    teaser = _doc("teaser", A[:2], 2)
+    wire = _doc("wire", [_edit(A[0], {5: "Hallvik's"}), A[1], _edit(A[2], {10: "usual"}), _edit(A[3], {2: "exporters,"})], 3)
+    stats = deduplicate([original, mirror, teaser, wire], DedupConfig())
+    assert not original.is_duplicate
+    assert (mirror.duplicate_of, mirror.duplicate_kind) == ("orig", DuplicateKind.EXACT)
+    assert (teaser.duplicate_of, teaser.duplicate_kind, teaser.duplicate_similarity) == ("orig", DuplicateKind.CONTAINED, 1.0)
+    assert (wire.duplicate_of, wire.duplicate_kind) == ("orig", DuplicateKind.NEAR)
+    assert 0.5 < wire.duplicate_similarity < 1.0
+    assert stats.duplicate_documents == {"exact": 1, "contained": 1, "near": 1}
+
+
+def test_nothing_points_at_a_dropped_document():
+    original = _doc("orig", A, 0)
+    # A copy of A with one paragraph of its own: dropped as a duplicate document...
+    copy = _doc("copy", [*A, B[0]], 1)
+    # ...so a later document repeating that paragraph must not point at the copy.
+    later = _doc("later", [B[0], B[1]], 2)
+    deduplicate([original, copy, later], DedupConfig())
+    assert copy.is_duplicate
+    assert copy.passages[4].status is Status.KEPT  # its own text, kept in duplicates/
+    assert [p.status for p in later.passages] == [Status.KEPT, Status.KEPT]
+
+
+def test_short_passages_are_never_deduplicated():
+    a = _doc("a", [*A, "He said no."], 0)
+    b = _doc("b", [*B, "He said no."], 1)
+    deduplicate([a, b], DedupConfig())
+    assert b.passages[-1].status is Status.KEPT
+
+
+def test_a_page_repeating_its_own_paragraph_is_not_a_duplicate_document():
+    doc = _doc("a", [A[0], A[0], A[0]], 0)
+    deduplicate([doc], DedupConfig())
+    assert _statuses(doc) == [(Status.KEPT, None, None), (Status.EXACT_DUPLICATE, "a", 0), (Status.EXACT_DUPLICATE, "a", 0)]
+    assert not doc.is_duplicate
+
+
+def test_verification_rejects_candidates_below_the_threshold():
+    first = _doc("a", A, 0)
+    edited = _doc("c", [_edit(A[2], {3: "islands'", 12: "usual", 22: "ferry"})], 1)
+    stats = deduplicate([first, edited], DedupConfig(threshold=0.95))
+    assert edited.passages[0].status is Status.KEPT
+    assert stats.candidates_rejected >= 1
+
+
+def test_result_does_not_depend_on_the_order_of_the_input_list():
+    def build():
+        return [
+            _doc("orig", A, 0, datetime(2026, 3, 1, tzinfo=UTC)),
+            _doc("copy", [_edit(A[0], {5: "Hallvik's"}), *A[1:]], 1),
+            _doc("other", B, 2, datetime(2026, 3, 2, tzinfo=UTC)),
+            _doc("mix", [A[1], B[1], _edit(B[2], {4: "Upper"})], 3),
+        ]
+
+    reference = build()
+    deduplicate(reference, DedupConfig())
+    for seed in range(5):
+        docs = build()
+        random.Random(seed).shuffle(docs)
+        deduplicate(docs, DedupConfig())
+        by_id = {d.doc_id: d for d in docs}
+        for ref in reference:
+            got = by_id[ref.doc_id]
+            assert (got.duplicate_of, got.duplicate_kind) == (ref.duplicate_of, ref.duplicate_kind)
+            assert _statuses(got) == _statuses(ref)

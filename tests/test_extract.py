@@ -1,0 +1,58 @@
+from datetime import UTC, datetime
+
+from cleaner.config import ExtractConfig
+from cleaner.document import Document, Reject
+from cleaner.extract import extract_batch, extract_document
+
+PAGE = """<!doctype html><html><head><title>Harbour strike ends | The Coastal Ledger</title>
+<meta property="og:site_name" content="The Coastal Ledger">
+<link rel="canonical" href="https://www.coastalledger.example/news/harbour-strike-ends">
+<meta name="author" content="Mara Quint">
+<meta property="article:published_time" content="2026-03-04T09:30:00+01:00"></head>
+<body><nav><a href="/">Home</a> <a href="/news">News</a></nav>
+<article><h1>Harbour strike ends after 12 days</h1>
+<p>Dock workers at the port of Hallvik voted on Tuesday to end a twelve-day strike after the
+harbour authority agreed to a new shift schedule and a pay rise of four percent.</p>
+<p>The union said 412 of its 530 members took part in the ballot, and that 87 percent backed
+the offer put to them by the authority on Monday night.</p>
+<p>"We got what we came for," said shop steward Ilse Borken outside the union hall.</p>
+</article>
+<section id="comments"><h3>Leave a Reply</h3><p>Great news for the town, finally!</p></section>
+<footer><p>© 2026 The Coastal Ledger. All rights reserved.</p></footer></body></html>"""
+
+
+def _doc(html, **kw):
+    return Document(doc_id="d", source="page.html", order=(0, 0), kind="html", html=html, **kw)
+
+
+def test_extracts_text_and_metadata():
+    doc = extract_document(_doc(PAGE), ExtractConfig())
+    assert isinstance(doc, Document)
+    assert doc.html is None
+    assert "Dock workers at the port of Hallvik voted on Tuesday" in doc.body
+    assert "Great news for the town" not in doc.body  # comments excluded
+    assert doc.title == "Harbour strike ends after 12 days"
+    assert doc.author == "Mara Quint"
+    assert doc.site_name == "The Coastal Ledger"
+    assert doc.url == "https://www.coastalledger.example/news/harbour-strike-ends"
+    assert doc.site == "coastalledger.example"
+    assert doc.published == datetime(2026, 3, 4, 8, 30, tzinfo=UTC)
+
+
+def test_record_metadata_wins_over_the_page():
+    doc = extract_document(_doc(PAGE, title="Record title", url="https://feed.example/1", site="feed.example"), ExtractConfig())
+    assert (doc.title, doc.url, doc.site) == ("Record title", "https://feed.example/1", "feed.example")
+
+
+def test_page_without_article_text_is_a_reject():
+    result = extract_document(_doc("<html><head><script>var x=1;</script></head><body></body></html>"), ExtractConfig())
+    assert isinstance(result, Reject)
+    assert result.reason == "no_main_text" and result.source == "page.html"
+
+
+def test_batch_passes_text_documents_through_and_collects_rejects():
+    text = Document(doc_id="t", source="t.txt", order=(1, 0), kind="text", body="Already text.")
+    docs, rejects = extract_batch([_doc(PAGE), text, _doc("<html></html>")], ExtractConfig())
+    assert [d.doc_id for d in docs] == ["d", "t"]
+    assert docs[1].body == "Already text."
+    assert [r.reason for r in rejects] == ["no_main_text"]

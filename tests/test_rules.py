@@ -1,0 +1,80 @@
+import pytest
+
+from cleaner.rules import CONTEXT_RULES, LINE_RULES, RELATED_HEADING, RULE_NAMES, is_debris, match_line
+from cleaner.text import normalize
+
+CHROME = {
+    "read_more": ["READ MORE", "Continue reading", "Read more »", "READ MORE: Ferry timetable cut as strike bites", "Also read: Port authority names new chief"],
+    "related": ["Related: Ferry timetable cut as strike bites"],
+    "comment_prompt": ["Leave a Reply", "Post Comment", "Your email address will not be published. Required fields are marked *", "12 Comments", "Join the conversation", "Cancel reply"],
+    "share_prompt": ["Share this article", "Facebook Twitter WhatsApp Email", "Share on Facebook", "Share this article: Facebook Twitter Email", "Copy link"],
+    "subscribe_prompt": ["Subscribe now", "Sign up for our morning newsletter and get the day's top stories delivered to your inbox.", "Follow us on Instagram", "Download our app for breaking news alerts"],
+    "copyright": ["© 2026 The Harbour Herald. All rights reserved.", "Copyright 2026 Northgate Media Ltd", "(c) Valley Wire Service 2026"],
+    "syndication_credit": ["This article was originally published on harbourherald.example", "Originally published by the Valley Wire Service.", "This story first appeared in The Meridian Post."],
+    "photo_caption": [
+        "Dock workers leave the picket line on Tuesday. Photo: Jens Varga / Harbour Herald",
+        "(Photo courtesy: Valley Wire Service)",
+        "In this photo taken on March 3, the dam's spillway is seen from the north bank.",
+        "Image credit: Getty Images",
+        "Rescue crews wade through the flooded square in Vardholm. Ola Nordby / AFP",
+    ],
+    "timestamp": ["Published: March 4, 2026 09:30 CET", "Updated 4 March 2026, 10:12 GMT", "3 hours ago"],
+    "navigation": ["Skip to content", "Advertisement", "Menu", "Page 2 of 5"],
+    "byline": ["By Mara Quint", "By Mara Quint, Staff Writer", "Written by Ilse Borken and Jo Park"],
+    "tags": ["Tags: port, strike, Hallvik"],
+}
+
+CONTENT = [
+    "Read more about the budget in the council's report, which sets out cuts of 4 percent over three years.",
+    'He said in the video: "We will not back down until the ferry runs again."',
+    "Copyright lawyers say the ruling is narrow and will not affect most publishers.",
+    "The report, first published in 1998, found the harbour had silted up.",
+    "By Tuesday, the union had agreed to talks with the port authority.",
+    "Share prices in Hallvik's port operator rose 6 percent after the vote.",
+    "Responses to the plan were mixed.",
+    "The photographer said the dam had cracked in two places.",
+    "Strengthening EU-Japan Relations",
+    "Subscribers to the ferry pass will get a refund, the operator said.",
+    '"No," she said.',
+]
+
+
+@pytest.mark.parametrize(("rule", "line"), [(r, line) for r, lines in CHROME.items() for line in lines])
+def test_chrome_lines_are_named_by_their_rule(rule, line):
+    assert match_line(line) == rule
+
+
+@pytest.mark.parametrize("line", CONTENT)
+def test_content_that_looks_like_chrome_is_kept(line):
+    assert match_line(line) is None
+    assert not is_debris(line, 3)
+
+
+def test_every_line_rule_is_exercised_and_names_are_unique():
+    assert {r.name for r in LINE_RULES} == set(CHROME)
+    assert len(RULE_NAMES) == len(set(RULE_NAMES))
+    assert set(RULE_NAMES) == {r.name for r in LINE_RULES} | set(CONTEXT_RULES)
+
+
+def test_disabled_rule_does_not_fire():
+    assert match_line("By Mara Quint", frozenset({"byline"})) is None
+
+
+@pytest.mark.parametrize("line", ["ss", "|", "»", "12:30", "— —"])
+def test_debris(line):
+    assert is_debris(line, 3)
+
+
+@pytest.mark.parametrize("line", ["Related Articles", "You may also like", "Most read", "MORE FROM THE HERALD", "Recommended for you:"])
+def test_related_headings(line):
+    assert RELATED_HEADING.fullmatch(normalize(line))
+
+
+@pytest.mark.parametrize("line", ["Japanese articles are related to the pact.", "Related parties met on Tuesday to discuss it."])
+def test_related_heading_needs_the_whole_line(line):
+    assert not RELATED_HEADING.fullmatch(normalize(line))
+
+
+def test_rules_leave_non_english_text_alone():
+    for line in ["東京で日本とEUの首脳が新たな安全保障協定に署名した。", "وقع الاتحاد الأوروبي واليابان اتفاقية أمنية جديدة يوم الجمعة.", "Die Hafenarbeiter beendeten am Dienstag ihren Streik."]:
+        assert match_line(line) is None and not is_debris(line, 3)

@@ -1,0 +1,52 @@
+from cleaner.text import count_letters, fingerprint, normalize, split_paragraphs, words
+
+
+def test_normalize_folds_case_quotes_dashes_and_spaces():
+    a = "“We got what we came for,” said Ilse Borken — the shop steward."
+    b = '"we got what  we came for," said ilse borken - the shop steward.'
+    assert normalize(a) == normalize(b)
+    assert fingerprint(a) == fingerprint(b)
+
+
+def test_normalize_applies_nfc():
+    composed, decomposed = "Zürich café", "Zu\u0308rich cafe\u0301"
+    assert composed != decomposed
+    assert normalize(composed) == normalize(decomposed)
+
+
+def test_fingerprint_separates_different_text():
+    assert fingerprint("The vote passed.") != fingerprint("The vote failed.")
+
+
+def test_words_splits_cjk_into_characters_and_keeps_contractions():
+    assert words("東京で会議") == ["東", "京", "で", "会", "議"]
+    assert words("Don't stop, it's 2026!") == ["Don't", "stop", "it's", "2026"]
+
+
+def test_count_letters_ignores_digits_and_symbols():
+    assert count_letters("ss") == 2
+    assert count_letters("| » 12:30") == 0
+    assert count_letters("Größe") == 5
+
+
+def test_split_paragraphs_one_per_line_and_blank_line_blocks():
+    body = "First line.\nSecond line.\n\n\nThird after blanks.\r\n  \nFourth.  "
+    assert split_paragraphs(body) == ["First line.", "Second line.", "Third after blanks.", "Fourth."]
+
+
+def test_split_paragraphs_joins_hard_wrapped_blocks():
+    wrapped = (
+        "Dock workers at the port of Hallvik voted on Tuesday to end a twelve-day\n"
+        "strike after the harbour authority agreed to a new shift schedule and a\n"
+        "pay rise of four percent, the union said in a statement on its website\n"
+        "late in the evening."
+    )
+    assert split_paragraphs(wrapped + "\n\nNext paragraph.") == [
+        " ".join(wrapped.split("\n")),
+        "Next paragraph.",
+    ]
+
+
+def test_split_paragraphs_keeps_short_sentence_lines_apart():
+    body = "The union voted.\nThe port reopened.\nShips queued outside."
+    assert split_paragraphs(body) == ["The union voted.", "The port reopened.", "Ships queued outside."]

@@ -1,0 +1,163 @@
+import json
+import os
+from datetime import UTC, datetime
+
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+import pytest
+
+from cleaner import writers
+from cleaner.document import Document, DuplicateKind, Passage, Reject, Status
+from cleaner.errors import OutputError
+
+
+def _corpus(tag="v1"):
+    kept = Document(
+        doc_id="k1", source="in/a.html", order=(0, 0), kind="html", url="https://a.example/x", site="a.example",
+        title=f"Title {tag}", author="Mara Quint", published=datetime(2026, 3, 4, 8, 30, tzinfo=UTC),
+        passages=[
+            Passage(0, "Harbour Herald", Status.BOILERPLATE, rule="site_name"),
+            Passage(1, "Zürich – “quoted” text 東京."),
+            Passage(2, ""),
+            Passage(3, "Second paragraph."),
+        ],
+    )
+    dup = Document(
+        doc_id="d1", source="in/feed.jsonl#2", order=(1, 2), kind="text", title=None,
+        passages=[
+            Passage(0, "Zürich – “quoted” text 東京.", Status.EXACT_DUPLICATE, duplicate_of_doc="k1", duplicate_of_position=1, similarity=1.0),
+            Passage(1, "READ MORE", Status.BOILERPLATE, rule="read_more"),
+        ],
+        duplicate_of="k1", duplicate_kind=DuplicateKind.CONTAINED, duplicate_similarity=1.0,
+    )
+    empty = Document(doc_id="e1", source="in/z.txt", order=(2, 0), kind="text", passages=[Passage(0, "ss", Status.BOILERPLATE, rule="debris")])
+    rejects = [Reject("in/z.txt", "no_content", "all 1 lines are boilerplate (debris)"), Reject("in/b.pdf", "unsupported_type", "pdf")]
+    return [dup, kept, empty], rejects
+
+
+def _manifest(docs, rejects, run_id):
+    return writers.build_manifest(run_id=run_id, inputs=["in"], config={"x": 1}, docs=docs, rejects=rejects, stages={}, timings={"read": 0.5}, versions={})
+
+
+def _write(out, tag="v1", run_id="run-1"):
+    docs, rejects = _corpus(tag)
+    return writers.write_corpus(out, docs, rejects, _manifest(docs, rejects, run_id))
+
+
+def test_datasets_read_back_with_their_schemas(tmp_path):
+    rows = _write(tmp_path)
+    assert rows == {"documents": 1, "passages": 7, "duplicates": 1, "rejects": 2}
+    for name, schema in writers.SCHEMAS.items():
+        table = ds.dataset(tmp_path / name, format="parquet").to_table()
+        assert table.schema.equals(schema), name
+        assert table.num_rows == rows[name]
+        meta = pq.ParquetFile(next((tmp_path / name).glob("*.parquet"))).metadata
+        assert meta.row_group(0).column(0).compression == "ZSTD"
+    doc = ds.dataset(tmp_path / "documents").to_table().to_pylist()[0]
+    assert doc == {
+        "doc_id": "k1", "source": "in/a.html", "url": "https://a.example/x", "site": "a.example", "title": "Title v1",
+        "author": "Mara Quint", "published": datetime(2026, 3, 4, 8, 30, tzinfo=UTC),
+        "text": "Zürich – “quoted” text 東京.\n\n\n\nSecond paragraph.", "n_passages": 4, "n_dropped_passages": 1,
+    }
+    passages = ds.dataset(tmp_path / "passages").to_table().to_pylist()
+    assert [(p["doc_id"], p["position"], p["status"]) for p in passages] == [
+        ("k1", 0, "boilerplate"), ("k1", 1, "kept"), ("k1", 2, "kept"), ("k1", 3, "kept"),
+        ("d1", 0, "exact_duplicate"), ("d1", 1, "boilerplate"), ("e1", 0, "boilerplate"),
+    ]  # input order: documents sorted by (file rank, record)
+    assert passages[2]["text"] == "" and passages[0]["similarity"] is None
+    assert passages[4]["duplicate_of_doc"] == "k1" and passages[4]["duplicate_of_position"] == 1
+    dup = ds.dataset(tmp_path / "duplicates").to_table().to_pylist()[0]
+    assert (dup["duplicate_of"], dup["kind"], dup["similarity"], dup["title"]) == ("k1", "contained", 1.0, None)
+    assert dup["text"] == "Zürich – “quoted” text 東京."
+    rejects = ds.dataset(tmp_path / "rejects").to_table().to_pylist()
+    assert [r["reason"] for r in rejects] == ["unsupported_type", "no_content"]  # sorted by source
+
+
+def test_manifest_counts(tmp_path):
+    _write(tmp_path)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["schema_version"] == 1 and manifest["run_id"] == "run-1"
+    counts = manifest["counts"]
+    assert counts["documents"] == 1 and counts["duplicate_documents"] == 1 and counts["rejects"] == 2
+    assert counts["passages_by_status"] == {"kept": 3, "boilerplate": 3, "exact_duplicate": 1, "near_duplicate": 0}
+    assert counts["boilerplate_by_rule"] == {"debris": 1, "read_more": 1, "site_name": 1}
+    assert counts["duplicates_by_kind"] == {"contained": 1}
+    assert manifest["rows"]["passages"] == 7 and manifest["timings_seconds"] == {"read": 0.5}
+
+
+def test_empty_run_still_writes_readable_datasets(tmp_path):
+    writers.write_corpus(tmp_path, [], [], _manifest([], [], "empty"))
+    for name in writers.DATASETS:
+        assert ds.dataset(tmp_path / name).to_table().num_rows == 0
+
+
+def test_a_failed_write_leaves_the_previous_corpus(tmp_path, monkeypatch):
+    _write(tmp_path, "v1", "run-1")
+    before = {name: ds.dataset(tmp_path / name).to_table() for name in writers.DATASETS}
+    real = writers.write_dataset
+
+    def fail_on_duplicates(folder, schema, rows):
+        if folder.name == "duplicates":
+            raise OSError(28, "No space left on device")
+        return real(folder, schema, rows)
+
+    monkeypatch.setattr(writers, "write_dataset", fail_on_duplicates)
+    with pytest.raises(OSError):
+        _write(tmp_path, "v2", "run-2")
+    for name in writers.DATASETS:
+        assert ds.dataset(tmp_path / name).to_table().equals(before[name])
+    assert json.loads((tmp_path / "manifest.json").read_text())["run_id"] == "run-1"
+    monkeypatch.setattr(writers, "write_dataset", real)
+    _write(tmp_path, "v3", "run-3")  # the next run cleans up and completes
+    assert not list(tmp_path.glob(".staging-*"))
+    assert ds.dataset(tmp_path / "documents").to_table()["title"].to_pylist() == ["Title v3"]
+
+
+@pytest.mark.parametrize("crash_after_moves", [0, 2, 4])
+def test_a_commit_killed_half_way_is_rolled_forward(tmp_path, monkeypatch, crash_after_moves):
+    _write(tmp_path, "v1", "run-1")
+    moves = []
+    real_rename = os.rename
+
+    class Killed(BaseException):
+        pass
+
+    def rename(src, dst):
+        if str(src).count(".staging-") and len(moves) >= crash_after_moves:
+            raise Killed()
+        moves.append(src)
+        return real_rename(src, dst)
+
+    monkeypatch.setattr("pathlib.Path.rename", lambda self, target: rename(self, target) or target)
+    with pytest.raises(Killed):
+        _write(tmp_path, "v2", "run-2")
+    monkeypatch.undo()
+    assert (tmp_path / ".commit.json").exists()
+    writers.recover(tmp_path)
+    assert not (tmp_path / ".commit.json").exists()
+    assert not list(tmp_path.glob(".staging-*")) and not list(tmp_path.glob(".trash-*"))
+    assert ds.dataset(tmp_path / "documents").to_table()["title"].to_pylist() == ["Title v2"]
+    assert json.loads((tmp_path / "manifest.json").read_text())["run_id"] == "run-2"
+    for name in writers.DATASETS:
+        assert ds.dataset(tmp_path / name).count_rows() >= 1
+
+
+def test_other_files_in_the_output_folder_are_left_alone(tmp_path):
+    (tmp_path / ".gitkeep").write_text("")
+    (tmp_path / "notes.md").write_text("mine")
+    _write(tmp_path)
+    _write(tmp_path, "v2", "run-2")
+    assert (tmp_path / ".gitkeep").exists() and (tmp_path / "notes.md").read_text() == "mine"
+
+
+def test_a_second_writer_is_refused_while_one_holds_the_lock(tmp_path):
+    with writers.locked(tmp_path):
+        with pytest.raises(OutputError, match="another cleaner run"):
+            _write(tmp_path)
+
+
+def test_output_path_that_is_a_file_is_refused(tmp_path):
+    target = tmp_path / "out"
+    target.write_text("x")
+    with pytest.raises(OutputError, match="not a folder"):
+        _write(target)
