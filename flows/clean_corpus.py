@@ -83,9 +83,7 @@ def write(out: str, docs: list[Document], rejects: list[Reject], manifest: dict)
     task_runner=ThreadPoolTaskRunner(max_workers=max(2, os.cpu_count() or 2)),
     validate_parameters=True,
 )
-def clean_corpus(
-    paths: list[str] | None = None, out: str = "output", config: dict | None = None
-) -> dict:
+def clean_corpus(paths: list[str] | None = None, out: str = "output", config: dict | None = None) -> dict:
     """Clean and deduplicate the pages under `paths` (default: the bundled examples) into a
     Parquet corpus in `out`. `config` has the sections of a configuration file."""
     log = get_run_logger()
@@ -111,8 +109,18 @@ def clean_corpus(
         docs, id_rejects = readers.reject_duplicate_ids(docs)
         read_rejects += id_rejects
     rejects += read_rejects
-    stages["read"] = {"files": len(files), "records": len(docs) + len(read_rejects), "rejects": len(read_rejects)}
-    log.info("read: %d files -> %d records, %d rejected%s", len(files), len(docs), len(read_rejects), _reasons(read_rejects))
+    stages["read"] = {
+        "files": len(files),
+        "records": len(docs) + len(read_rejects),
+        "rejects": len(read_rejects),
+    }
+    log.info(
+        "read: %d files -> %d records, %d rejected%s",
+        len(files),
+        len(docs),
+        len(read_rejects),
+        _reasons(read_rejects),
+    )
 
     with stage("extract"):
         html = sum(1 for d in docs if d.html is not None)
@@ -121,7 +129,13 @@ def clean_corpus(
         )
     rejects += extract_rejects
     stages["extract"] = {"html_pages": html, "rejects": len(extract_rejects)}
-    log.info("extract: %d HTML pages -> %d texts, %d rejected%s", html, html - len(extract_rejects), len(extract_rejects), _reasons(extract_rejects))
+    log.info(
+        "extract: %d HTML pages -> %d texts, %d rejected%s",
+        html,
+        html - len(extract_rejects),
+        len(extract_rejects),
+        _reasons(extract_rejects),
+    )
 
     with stage("clean"):
         futures = [clean_lines.submit(b, cfg.clean) for b in _chunks(docs, cfg.run.batch_size)]
@@ -131,12 +145,22 @@ def clean_corpus(
     rejects += empty
     rules = Counter(p.rule for d in docs for p in d.passages if p.rule)
     lines = sum(len(d.passages) for d in docs)
-    stages["clean"] = {"documents": len(docs), "lines": lines, "boilerplate": sum(rules.values()), "no_content": len(empty)}
+    stages["clean"] = {
+        "documents": len(docs),
+        "lines": lines,
+        "boilerplate": sum(rules.values()),
+        "no_content": len(empty),
+    }
     stages["learned_boilerplate"] = learned
     log.info(
         "clean: %d documents, %d lines, %d boilerplate (%s); learned %d lines on %d sites; %d documents left empty",
-        len(docs), lines, sum(rules.values()), ", ".join(f"{r} {n}" for r, n in rules.most_common()),
-        learned["lines"], learned["sites"], len(empty),
+        len(docs),
+        lines,
+        sum(rules.values()),
+        ", ".join(f"{r} {n}" for r, n in rules.most_common()),
+        learned["lines"],
+        learned["sites"],
+        len(empty),
     )
 
     with stage("dedup"):
@@ -144,8 +168,11 @@ def clean_corpus(
     stages["dedup"] = dedup_stats
     log.info(
         "dedup: %d passages compared, %d exact and %d near duplicates (%d LSH candidates rejected); duplicate documents: %s",
-        dedup_stats["passages_compared"], dedup_stats["exact_passages"], dedup_stats["near_passages"],
-        dedup_stats["lsh_candidates_rejected"], dedup_stats["duplicate_documents"] or "none",
+        dedup_stats["passages_compared"],
+        dedup_stats["exact_passages"],
+        dedup_stats["near_passages"],
+        dedup_stats["lsh_candidates_rejected"],
+        dedup_stats["duplicate_documents"] or "none",
     )
 
     with stage("write"):  # its own time is added to the manifest by the writer
@@ -163,7 +190,12 @@ def clean_corpus(
         rows = write(out, docs, rejects, manifest)
     log.info(
         "write: %d documents, %d passages, %d duplicates, %d rejects -> %s (run %s, %.1f s in all)",
-        rows["documents"], rows["passages"], rows["duplicates"], rows["rejects"], out, run_id,
+        rows["documents"],
+        rows["passages"],
+        rows["duplicates"],
+        rows["rejects"],
+        out,
+        run_id,
         sum(timings.values()),
     )
     return {"run_id": run_id, "out": out, "rows": rows, "counts": manifest["counts"]}

@@ -10,7 +10,10 @@ P3 = "Ferries to the outer islands are expected to run to the normal timetable a
 HEADLINE = "Hallvik dock strike ends after twelve days"
 
 
-def _clean(body, config=CleanConfig(), **meta):
+DEFAULT = CleanConfig()
+
+
+def _clean(body, config=DEFAULT, **meta):
     doc = Document(doc_id="d", source="s.txt", order=(0, 0), kind="text", body=body, **meta)
     return clean_document(doc, config)
 
@@ -24,7 +27,20 @@ def _kept(doc):
 
 
 def test_masthead_and_repeated_headline():
-    body = "\n\n".join(["The Quay Observer", "Straight talk from the waterfront, every single day.", HEADLINE, HEADLINE, P1, P2, HEADLINE, P3, "READ MORE", "Leave a Reply"])
+    body = "\n\n".join(
+        [
+            "The Quay Observer",
+            "Straight talk from the waterfront, every single day.",
+            HEADLINE,
+            HEADLINE,
+            P1,
+            P2,
+            HEADLINE,
+            P3,
+            "READ MORE",
+            "Leave a Reply",
+        ]
+    )
     doc = _clean(body)
     assert doc.title == HEADLINE
     assert _rules(doc) == [
@@ -41,12 +57,28 @@ def test_masthead_and_repeated_headline():
 
 
 def test_breadcrumb_without_separators_names_the_title_and_sections_and_related_block():
-    body = "\n".join([
-        f"Home Harbour Affairs {HEADLINE}", "Harbour Affairs", "", HEADLINE, "", P1, "", P2, "",
-        "Related Articles", "", "Ferry timetable cut as strike bites", "Harbour Affairs", "",
-        "Passengers faced long queues at the Hallvik terminal as the...", "",
-        "Port authority names a new chief executive", "The board picked a former shipping...",
-    ])
+    body = "\n".join(
+        [
+            f"Home Harbour Affairs {HEADLINE}",
+            "Harbour Affairs",
+            "",
+            HEADLINE,
+            "",
+            P1,
+            "",
+            P2,
+            "",
+            "Related Articles",
+            "",
+            "Ferry timetable cut as strike bites",
+            "Harbour Affairs",
+            "",
+            "Passengers faced long queues at the Hallvik terminal as the...",
+            "",
+            "Port authority names a new chief executive",
+            "The board picked a former shipping...",
+        ]
+    )
     doc = _clean(body)
     assert doc.title == HEADLINE
     rules = dict(_rules(doc))
@@ -59,12 +91,34 @@ def test_breadcrumb_without_separators_names_the_title_and_sections_and_related_
 
 
 def test_related_block_stops_at_the_next_paragraph():
-    doc = _clean("\n".join([P1, "You may also like", "Port authority names a new chief", "Ferry timetable cut...", P2, "Background", P3]))
+    doc = _clean(
+        "\n".join(
+            [
+                P1,
+                "You may also like",
+                "Port authority names a new chief",
+                "Ferry timetable cut...",
+                P2,
+                "Background",
+                P3,
+            ]
+        )
+    )
     assert _kept(doc) == [P1, P2, "Background", P3]
 
 
 def test_header_heading_after_breadcrumb_and_before_dateline_gives_the_title():
-    body = "\n\n".join(["The Quay Observer", "Home › Local › Port", HEADLINE, "Published: March 4, 2026 09:30 CET", "By Mara Quint", P1, P2])
+    body = "\n\n".join(
+        [
+            "The Quay Observer",
+            "Home › Local › Port",
+            HEADLINE,
+            "Published: March 4, 2026 09:30 CET",
+            "By Mara Quint",
+            P1,
+            P2,
+        ]
+    )
     doc = _clean(body)
     assert doc.title == HEADLINE
     assert dict(_rules(doc)) == {
@@ -80,7 +134,11 @@ def test_header_heading_after_breadcrumb_and_before_dateline_gives_the_title():
 
 def test_metadata_from_the_record_is_not_overwritten():
     published = datetime(2026, 1, 1, tzinfo=UTC)
-    doc = _clean("\n".join([P1, "Published: March 4, 2026 09:30 CET", "By Mara Quint"]), published=published, author="Ilse Borken")
+    doc = _clean(
+        "\n".join([P1, "Published: March 4, 2026 09:30 CET", "By Mara Quint"]),
+        published=published,
+        author="Ilse Borken",
+    )
     assert (doc.published, doc.author) == (published, "Ilse Borken")
 
 
@@ -91,7 +149,11 @@ def test_no_title_without_evidence():
 
 
 def test_known_site_name_is_dropped_anywhere():
-    doc = _clean("\n".join([P1, "The Quay Observer", P2, "quayobserver"]), site_name="The Quay Observer", site="quayobserver.example")
+    doc = _clean(
+        "\n".join([P1, "The Quay Observer", P2, "quayobserver"]),
+        site_name="The Quay Observer",
+        site="quayobserver.example",
+    )
     assert _rules(doc) == [("The Quay Observer", "site_name"), ("quayobserver", "site_name")]
 
 
@@ -114,17 +176,30 @@ def test_disabled_context_rules():
 def test_every_line_is_accounted_for_once():
     body = "\n\n".join(["The Quay Observer", HEADLINE, HEADLINE, P1, "ss", "Share this article", P2])
     doc = _clean(body)
-    assert [p.text for p in doc.passages] == ["The Quay Observer", HEADLINE, HEADLINE, P1, "ss", "Share this article", P2]
+    assert [p.text for p in doc.passages] == [
+        "The Quay Observer",
+        HEADLINE,
+        HEADLINE,
+        P1,
+        "ss",
+        "Share this article",
+        P2,
+    ]
     assert all((p.status is Status.KEPT) == (p.rule is None) for p in doc.passages)
 
 
 def _site_doc(i, lines, site="quay.example"):
-    doc = Document(doc_id=f"d{i}", source=f"s{i}", order=(i, 0), kind="text", body="\n".join(lines), site=site)
+    doc = Document(
+        doc_id=f"d{i}", source=f"s{i}", order=(i, 0), kind="text", body="\n".join(lines), site=site
+    )
     return clean_document(doc, CleanConfig())
 
 
 ARTICLES = [
-    [f"Article {n} opens with its own long first paragraph about topic number {n} in the town." for n in range(k, k + 3)]
+    [
+        f"Article {n} opens with its own long first paragraph about topic number {n} in the town."
+        for n in range(k, k + 3)
+    ]
     for k in (0, 10, 20, 30)
 ]
 CHROME_A = "Tips for the desk? Write to quay-desk@quay.example any time"
@@ -162,4 +237,4 @@ def test_no_content_rejects():
     full = _clean(P1)
     rejects = no_content_rejects([empty, full])
     assert [(r.source, r.reason) for r in rejects] == [("s.txt", "no_content")]
-    assert "all 3 lines are boilerplate (read_more, related)" == rejects[0].detail
+    assert rejects[0].detail == "all 3 lines are boilerplate (read_more, related)"

@@ -32,7 +32,9 @@ def test_missing_input_path_is_an_error(tmp_path, capsys):
 
 
 def _python(code, env=None, cwd=None):
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=cwd, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=cwd, timeout=120
+    )
 
 
 def test_the_library_imports_no_prefect():
@@ -70,7 +72,12 @@ def test_first_run_on_a_fresh_machine_processes_the_examples_into_output(tmp_pat
     start-up timeout, and the command must succeed anyway."""
     env = _fresh_env(tmp_path)
     result = subprocess.run(
-        [sys.executable, "-m", "cleaner", "run"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600
+        [sys.executable, "-m", "cleaner", "run"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     out = tmp_path / "output"

@@ -20,7 +20,9 @@ B = [
 
 def _doc(doc_id, paragraphs, order, published=None):
     passages = [Passage(i, t) for i, t in enumerate(paragraphs)]
-    return Document(doc_id=doc_id, source=doc_id, order=(order, 0), kind="text", passages=passages, published=published)
+    return Document(
+        doc_id=doc_id, source=doc_id, order=(order, 0), kind="text", passages=passages, published=published
+    )
 
 
 def _edit(text, changes):
@@ -36,7 +38,9 @@ def _statuses(doc):
 
 def test_exact_duplicates_ignore_case_quotes_and_spacing():
     first = _doc("a", A, 0)
-    copy = _doc("c", [A[0].upper().replace(",", ","), "  " + A[1].replace("'", "’") + " ", B[0], B[1], B[2]], 1)
+    copy = _doc(
+        "c", [A[0].upper().replace(",", ","), "  " + A[1].replace("'", "’") + " ", B[0], B[1], B[2]], 1
+    )
     deduplicate([first, copy], DedupConfig())
     assert _statuses(copy)[:2] == [(Status.EXACT_DUPLICATE, "a", 0), (Status.EXACT_DUPLICATE, "a", 1)]
     assert copy.passages[0].similarity == 1.0
@@ -67,10 +71,14 @@ def test_three_changed_words_in_sixty_is_a_near_duplicate():
 
 def test_unrelated_passages_sharing_names_are_not_duplicates():
     first = _doc("a", A, 0)
-    negative = _doc("n", [
-        "Hallvik's harbour authority said on Tuesday that the new shift schedule would cost it about 2 million crowns a year in overtime.",
-        "Skerry Lines, which runs ferries to the outer islands, said it had lost 300,000 crowns in ticket sales during the twelve days.",
-    ], 1)
+    negative = _doc(
+        "n",
+        [
+            "Hallvik's harbour authority said on Tuesday that the new shift schedule would cost it about 2 million crowns a year in overtime.",
+            "Skerry Lines, which runs ferries to the outer islands, said it had lost 300,000 crowns in ticket sales during the twelve days.",
+        ],
+        1,
+    )
     deduplicate([first, negative], DedupConfig())
     assert [p.status for p in negative.passages] == [Status.KEPT, Status.KEPT]
 
@@ -82,7 +90,11 @@ def test_first_occurrence_is_earliest_published_then_input_order():
     assert [d.doc_id for d in canonical_order([late, undated, early])] == ["early", "late", "undated"]
     deduplicate([late, undated, early], DedupConfig())
     assert not early.is_duplicate
-    assert (late.duplicate_of, late.duplicate_kind, late.duplicate_similarity) == ("early", DuplicateKind.EXACT, 1.0)
+    assert (late.duplicate_of, late.duplicate_kind, late.duplicate_similarity) == (
+        "early",
+        DuplicateKind.EXACT,
+        1.0,
+    )
     assert undated.duplicate_of == "early"
     assert all(p.duplicate_of_doc == "early" for p in late.passages)
 
@@ -91,11 +103,19 @@ def test_document_kinds():
     original = _doc("orig", A, 0)
     mirror = _doc("mirror", [*A, "Tiny tail"], 1)  # a too-short line does not spoil "exact"
     teaser = _doc("teaser", A[:2], 2)
-    wire = _doc("wire", [_edit(A[0], {5: "Hallvik's"}), A[1], _edit(A[2], {10: "usual"}), _edit(A[3], {2: "exporters,"})], 3)
+    wire = _doc(
+        "wire",
+        [_edit(A[0], {5: "Hallvik's"}), A[1], _edit(A[2], {10: "usual"}), _edit(A[3], {2: "exporters,"})],
+        3,
+    )
     stats = deduplicate([original, mirror, teaser, wire], DedupConfig())
     assert not original.is_duplicate
     assert (mirror.duplicate_of, mirror.duplicate_kind) == ("orig", DuplicateKind.EXACT)
-    assert (teaser.duplicate_of, teaser.duplicate_kind, teaser.duplicate_similarity) == ("orig", DuplicateKind.CONTAINED, 1.0)
+    assert (teaser.duplicate_of, teaser.duplicate_kind, teaser.duplicate_similarity) == (
+        "orig",
+        DuplicateKind.CONTAINED,
+        1.0,
+    )
     assert (wire.duplicate_of, wire.duplicate_kind) == ("orig", DuplicateKind.NEAR)
     assert 0.5 < wire.duplicate_similarity < 1.0
     assert stats.duplicate_documents == {"exact": 1, "contained": 1, "near": 1}
@@ -123,7 +143,11 @@ def test_short_passages_are_never_deduplicated():
 def test_a_page_repeating_its_own_paragraph_is_not_a_duplicate_document():
     doc = _doc("a", [A[0], A[0], A[0]], 0)
     deduplicate([doc], DedupConfig())
-    assert _statuses(doc) == [(Status.KEPT, None, None), (Status.EXACT_DUPLICATE, "a", 0), (Status.EXACT_DUPLICATE, "a", 0)]
+    assert _statuses(doc) == [
+        (Status.KEPT, None, None),
+        (Status.EXACT_DUPLICATE, "a", 0),
+        (Status.EXACT_DUPLICATE, "a", 0),
+    ]
     assert not doc.is_duplicate
 
 

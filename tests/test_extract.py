@@ -40,12 +40,16 @@ def test_extracts_text_and_metadata():
 
 
 def test_record_metadata_wins_over_the_page():
-    doc = extract_document(_doc(PAGE, title="Record title", url="https://feed.example/1", site="feed.example"), ExtractConfig())
+    doc = extract_document(
+        _doc(PAGE, title="Record title", url="https://feed.example/1", site="feed.example"), ExtractConfig()
+    )
     assert (doc.title, doc.url, doc.site) == ("Record title", "https://feed.example/1", "feed.example")
 
 
 def test_page_without_article_text_is_a_reject():
-    result = extract_document(_doc("<html><head><script>var x=1;</script></head><body></body></html>"), ExtractConfig())
+    result = extract_document(
+        _doc("<html><head><script>var x=1;</script></head><body></body></html>"), ExtractConfig()
+    )
     assert isinstance(result, Reject)
     assert result.reason == "no_main_text" and result.source == "page.html"
 

@@ -11,7 +11,9 @@ from tests.conftest import EXAMPLES, REPO
 def test_wheel_ships_flows_and_examples_and_finds_them_when_installed(tmp_path):
     build = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path / "dist"), str(REPO)],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert build.returncode == 0, build.stderr
     (wheel,) = (tmp_path / "dist").glob("cleaner-*.whl")
@@ -26,7 +28,10 @@ def test_wheel_ships_flows_and_examples_and_finds_them_when_installed(tmp_path):
     code = "from cleaner.runtime import bundled_examples; print(bundled_examples())"
     found = subprocess.run(
         [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(target)!r}); {code}"],
-        capture_output=True, text=True, cwd=tmp_path, timeout=60,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
     )
     assert found.returncode == 0, found.stderr
     assert found.stdout.strip() == "site/cleaner/examples/pages"

@@ -26,7 +26,9 @@ def test_discover_recurses_in_sorted_order_and_rejects_unknown_types(tmp_path):
     _write(root / ".git" / "x.txt", "skipped")
     files, rejects = discover([root])
     assert [f.key for f in files] == ["inbox/a.html", "inbox/b/feed.jsonl", "inbox/b/z.txt"]
-    assert [f.source for f in files] == [f"{root.as_posix()}/{k}" for k in ("a.html", "b/feed.jsonl", "b/z.txt")]
+    assert [f.source for f in files] == [
+        f"{root.as_posix()}/{k}" for k in ("a.html", "b/feed.jsonl", "b/z.txt")
+    ]
     assert [(r.source, r.reason) for r in rejects] == [(f"{root.as_posix()}/notes.pdf", "unsupported_type")]
 
 
@@ -51,10 +53,15 @@ def test_discover_refuses_a_missing_path(tmp_path):
 
 
 def test_text_and_html_files_become_one_document_each(tmp_path):
-    files, _ = discover([_write(tmp_path / "p.txt", "Line one.\nLine two."), _write(tmp_path / "q.htm", "<p>x</p>")])
+    files, _ = discover(
+        [_write(tmp_path / "p.txt", "Line one.\nLine two."), _write(tmp_path / "q.htm", "<p>x</p>")]
+    )
     docs, rejects = read_files(enumerate(files))
     assert not rejects
-    assert [(d.kind, d.body, d.html) for d in docs] == [("text", "Line one.\nLine two.", None), ("html", None, "<p>x</p>")]
+    assert [(d.kind, d.body, d.html) for d in docs] == [
+        ("text", "Line one.\nLine two.", None),
+        ("html", None, "<p>x</p>"),
+    ]
     assert [d.order for d in docs] == [(0, 0), (1, 0)]
 
 
@@ -77,7 +84,15 @@ def test_empty_and_whitespace_files_are_rejected(tmp_path):
 
 def test_jsonl_bad_lines_are_rejects_and_good_lines_still_count(tmp_path):
     lines = [
-        json.dumps({"id": "a1", "url": "https://www.Example.org/x", "title": "T", "published": "2026-03-04T09:30:00+01:00", "text": "Body."}),
+        json.dumps(
+            {
+                "id": "a1",
+                "url": "https://www.Example.org/x",
+                "title": "T",
+                "published": "2026-03-04T09:30:00+01:00",
+                "text": "Body.",
+            }
+        ),
         "{not json",
         json.dumps(["a", "list"]),
         json.dumps({"id": "a2", "title": 5, "text": "x"}),
@@ -100,7 +115,11 @@ def test_jsonl_bad_lines_are_rejects_and_good_lines_still_count(tmp_path):
     assert "yesterday" in rejects[3].detail
     first, html = docs
     assert (first.source, first.url, first.site, first.title, first.body) == (
-        f"{src}#1", "https://www.Example.org/x", "example.org", "T", "Body."
+        f"{src}#1",
+        "https://www.Example.org/x",
+        "example.org",
+        "T",
+        "Body.",
     )
     assert first.published == datetime(2026, 3, 4, 8, 30, tzinfo=UTC)
     assert (html.source, html.kind, html.html, html.body) == (f"{src}#8", "html", "<p>page</p>", None)
@@ -108,7 +127,9 @@ def test_jsonl_bad_lines_are_rejects_and_good_lines_still_count(tmp_path):
 
 def test_records_with_the_same_id_keep_the_first(tmp_path):
     rec = lambda text: json.dumps({"id": "same", "text": text})  # noqa: E731
-    files, _ = discover([_write(tmp_path / "a.jsonl", rec("first")), _write(tmp_path / "b.jsonl", rec("second"))])
+    files, _ = discover(
+        [_write(tmp_path / "a.jsonl", rec("first")), _write(tmp_path / "b.jsonl", rec("second"))]
+    )
     docs, _ = read_files(enumerate(files))
     kept, rejects = reject_duplicate_ids(docs)
     assert [d.body for d in kept] == ["first"]
@@ -125,7 +146,12 @@ def test_unreadable_file_is_a_reject(tmp_path):
 
 @pytest.mark.parametrize(
     ("url", "site"),
-    [("https://www.Harbour-Herald.example/a", "harbour-herald.example"), ("not a url", None), (None, None), ("http://[bad", None)],
+    [
+        ("https://www.Harbour-Herald.example/a", "harbour-herald.example"),
+        ("not a url", None),
+        (None, None),
+        ("http://[bad", None),
+    ],
 )
 def test_site_of(url, site):
     assert site_of(url) == site

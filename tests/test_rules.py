@@ -4,13 +4,45 @@ from cleaner.rules import CONTEXT_RULES, LINE_RULES, RELATED_HEADING, RULE_NAMES
 from cleaner.text import normalize
 
 CHROME = {
-    "read_more": ["READ MORE", "Continue reading", "Read more »", "READ MORE: Ferry timetable cut as strike bites", "Also read: Port authority names new chief"],
+    "read_more": [
+        "READ MORE",
+        "Continue reading",
+        "Read more »",
+        "READ MORE: Ferry timetable cut as strike bites",
+        "Also read: Port authority names new chief",
+    ],
     "related": ["Related: Ferry timetable cut as strike bites"],
-    "comment_prompt": ["Leave a Reply", "Post Comment", "Your email address will not be published. Required fields are marked *", "12 Comments", "Join the conversation", "Cancel reply"],
-    "share_prompt": ["Share this article", "Facebook Twitter WhatsApp Email", "Share on Facebook", "Share this article: Facebook Twitter Email", "Copy link"],
-    "subscribe_prompt": ["Subscribe now", "Sign up for our morning newsletter and get the day's top stories delivered to your inbox.", "Follow us on Instagram", "Download our app for breaking news alerts"],
-    "copyright": ["© 2026 The Harbour Herald. All rights reserved.", "Copyright 2026 Northgate Media Ltd", "(c) Valley Wire Service 2026"],
-    "syndication_credit": ["This article was originally published on harbourherald.example", "Originally published by the Valley Wire Service.", "This story first appeared in The Meridian Post."],
+    "comment_prompt": [
+        "Leave a Reply",
+        "Post Comment",
+        "Your email address will not be published. Required fields are marked *",
+        "12 Comments",
+        "Join the conversation",
+        "Cancel reply",
+    ],
+    "share_prompt": [
+        "Share this article",
+        "Facebook Twitter WhatsApp Email",
+        "Share on Facebook",
+        "Share this article: Facebook Twitter Email",
+        "Copy link",
+    ],
+    "subscribe_prompt": [
+        "Subscribe now",
+        "Sign up for our morning newsletter and get the day's top stories delivered to your inbox.",
+        "Follow us on Instagram",
+        "Download our app for breaking news alerts",
+    ],
+    "copyright": [
+        "© 2026 The Harbour Herald. All rights reserved.",
+        "Copyright 2026 Northgate Media Ltd",
+        "(c) Valley Wire Service 2026",
+    ],
+    "syndication_credit": [
+        "This article was originally published on harbourherald.example",
+        "Originally published by the Valley Wire Service.",
+        "This story first appeared in The Meridian Post.",
+    ],
     "photo_caption": [
         "Dock workers leave the picket line on Tuesday. Photo: Jens Varga / Harbour Herald",
         "(Photo courtesy: Valley Wire Service)",
@@ -65,16 +97,25 @@ def test_debris(line):
     assert is_debris(line, 3)
 
 
-@pytest.mark.parametrize("line", ["Related Articles", "You may also like", "Most read", "MORE FROM THE HERALD", "Recommended for you:"])
+@pytest.mark.parametrize(
+    "line",
+    ["Related Articles", "You may also like", "Most read", "MORE FROM THE HERALD", "Recommended for you:"],
+)
 def test_related_headings(line):
     assert RELATED_HEADING.fullmatch(normalize(line))
 
 
-@pytest.mark.parametrize("line", ["Japanese articles are related to the pact.", "Related parties met on Tuesday to discuss it."])
+@pytest.mark.parametrize(
+    "line", ["Japanese articles are related to the pact.", "Related parties met on Tuesday to discuss it."]
+)
 def test_related_heading_needs_the_whole_line(line):
     assert not RELATED_HEADING.fullmatch(normalize(line))
 
 
 def test_rules_leave_non_english_text_alone():
-    for line in ["東京で日本とEUの首脳が新たな安全保障協定に署名した。", "وقع الاتحاد الأوروبي واليابان اتفاقية أمنية جديدة يوم الجمعة.", "Die Hafenarbeiter beendeten am Dienstag ihren Streik."]:
+    for line in [
+        "東京で日本とEUの首脳が新たな安全保障協定に署名した。",
+        "وقع الاتحاد الأوروبي واليابان اتفاقية أمنية جديدة يوم الجمعة.",
+        "Die Hafenarbeiter beendeten am Dienstag ihren Streik.",
+    ]:
         assert match_line(line) is None and not is_debris(line, 3)

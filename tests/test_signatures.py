@@ -9,7 +9,10 @@ from cleaner.signatures import jaccard, shingles, signatures
 
 def test_word_shingles_are_normalised_trigrams_without_repeats():
     assert shingles("The “Port” of Hallvik, the port of Hallvik", DedupConfig()) == [
-        b"the port of", b"port of hallvik", b"of hallvik the", b"hallvik the port",
+        b"the port of",
+        b"port of hallvik",
+        b"of hallvik the",
+        b"hallvik the port",
     ]
 
 

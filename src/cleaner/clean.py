@@ -92,7 +92,7 @@ def clean_document(doc: Document, config: CleanConfig) -> Document:
     page = _Page(norms, n_words, normalize(doc.title) if doc.title else None, crumbs, sections)
 
     if "headline" not in disabled and page.title_norm:
-        for p, norm in zip(passages, norms):
+        for p, norm in zip(passages, norms, strict=True):
             if _is_headline(norm, page.title_norm):
                 p.status, p.rule = Status.BOILERPLATE, "headline"  # outranks line rules
     if "debris" not in disabled:
@@ -105,10 +105,10 @@ def clean_document(doc: Document, config: CleanConfig) -> Document:
                 passages[i].drop("breadcrumb")
     _masthead(doc, page, config, disabled)
     if "section_label" not in disabled:
-        for p, norm, n in zip(passages, norms, n_words):
-            if p.status is Status.KEPT and n <= 4 and not _SENTENCE_END.search(norm):
-                if norm.strip(" :|-") in SECTION_NAMES or norm in sections:
-                    p.drop("section_label")
+        for p, norm, n in zip(passages, norms, n_words, strict=True):
+            short = p.status is Status.KEPT and n <= 4 and not _SENTENCE_END.search(norm)
+            if short and (norm.strip(" :|-") in SECTION_NAMES or norm in sections):
+                p.drop("section_label")
     if "related" not in disabled:
         _related_blocks(passages, page, config)
     _recover_metadata(doc)
@@ -147,8 +147,10 @@ def _breadcrumbs(passages, norms, n_words, config):
         if passages[i].status is not Status.KEPT or _SENTENCE_END.search(norm):
             continue
         parts = [part for part in _CRUMB_SEPARATORS.split(norm) if part]
-        if len(parts) >= 2 and all(len(words(p)) <= 8 for p in parts) and (
-            len(parts) >= 3 or parts[0] == "home"
+        if (
+            len(parts) >= 2
+            and all(len(words(p)) <= 8 for p in parts)
+            and (len(parts) >= 3 or parts[0] == "home")
         ):
             crumbs.add(i)
             sections.update(p for p in parts[1:] if p != "home")
@@ -158,9 +160,7 @@ def _breadcrumbs(passages, norms, n_words, config):
             tails = [
                 (len(norms[j]), j)
                 for j in range(len(passages))
-                if j != i
-                and _is_heading(norms[j], n_words[j], config)
-                and norm.endswith(" " + norms[j])
+                if j != i and _is_heading(norms[j], n_words[j], config) and norm.endswith(" " + norms[j])
             ]
             if tails:
                 _, j = max(tails)
@@ -215,7 +215,7 @@ def _masthead(doc: Document, page: _Page, config: CleanConfig, disabled: frozens
     names = {normalize(n) for n in (doc.site_name, doc.site) if n}
     names |= {n.split(".")[0] for n in names if "." in n}  # "newspiler.example" -> "newspiler"
     if "site_name" not in disabled and names:
-        for p, norm in zip(doc.passages, page.norms):
+        for p, norm in zip(doc.passages, page.norms, strict=True):
             if p.status is Status.KEPT and norm in names:
                 p.drop("site_name")
     top = next(

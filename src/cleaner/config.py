@@ -72,9 +72,7 @@ class CleanConfig:
         _check_types(self, "clean")
         _check_range("clean.learned_min_docs", self.learned_min_docs, low=2)
         _check_range("clean.learned_max_words", self.learned_max_words, low=1)
-        _check_range(
-            "clean.learned_same_article_share", self.learned_same_article_share, 0.0, 1.0
-        )
+        _check_range("clean.learned_same_article_share", self.learned_same_article_share, 0.0, 1.0)
         _check_range("clean.debris_min_letters", self.debris_min_letters, low=0)
         _check_range("clean.title_min_words", self.title_min_words, low=1)
         _check_range("clean.title_max_words", self.title_max_words, low=self.title_min_words)
@@ -84,8 +82,7 @@ class CleanConfig:
         unknown = sorted(set(self.disabled_rules) - set(RULE_NAMES))
         if unknown:
             raise ConfigError(
-                f"clean.disabled_rules: unknown rule(s) {unknown}; "
-                f"known rules are {sorted(RULE_NAMES)}"
+                f"clean.disabled_rules: unknown rule(s) {unknown}; known rules are {sorted(RULE_NAMES)}"
             )
 
 
@@ -180,17 +177,18 @@ class Config:
             if not isinstance(value, dict):
                 raise ConfigError(f"[{name}] must be a table of settings, got {value!r}")
             section_cls = typing.get_type_hints(cls)[name]
-            _refuse_unknown(
-                value, {f.name for f in dataclasses.fields(section_cls)}, f"[{name}]", "key"
-            )
-            if "disabled_rules" in value and isinstance(value["disabled_rules"], list):
+            _refuse_unknown(value, {f.name for f in dataclasses.fields(section_cls)}, f"[{name}]", "key")
+            if isinstance(value.get("disabled_rules"), list):
                 value = {**value, "disabled_rules": tuple(value["disabled_rules"])}
             built[name] = section_cls(**value)
         return cls(**built)
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            f.name: {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(getattr(self, f.name)).items()}
+            f.name: {
+                k: list(v) if isinstance(v, tuple) else v
+                for k, v in dataclasses.asdict(getattr(self, f.name)).items()
+            }
             for f in dataclasses.fields(self)
         }
 
@@ -237,7 +235,7 @@ def _check_types(obj: object, section: str) -> None:
         elif expected is float:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
                 raise ConfigError(f"{key} must be a number, got {value!r}")
-        elif typing.get_origin(expected) is tuple:
+        elif typing.get_origin(expected) is tuple:  # noqa: SIM102 (one branch per type)
             if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
                 raise ConfigError(f"{key} must be a list of strings, got {value!r}")
 

@@ -111,7 +111,7 @@ def _dedup_passages(doc: Document, index: _Index, config: DedupConfig, stats: De
     own_exact: dict[int, _Key] = {}
     own_sigs: dict[_Key, LeanMinHash] = {}
     reps = []
-    for p, sig in zip(eligible, sigs):
+    for p, sig in zip(eligible, sigs, strict=True):
         fp = fingerprint(p.text)
         hit = index.exact.get(fp) or own_exact.get(fp)
         if hit is not None:

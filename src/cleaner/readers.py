@@ -56,7 +56,11 @@ def discover(paths: Sequence[str | Path]) -> tuple[list[InputFile], list[Reject]
             stat = os.stat(dirpath)
             if (stat.st_dev, stat.st_ino) in seen_dirs:  # a symlink loop: walked already
                 rejects.append(
-                    Reject(Path(dirpath).as_posix(), "symlink_loop", "folder reached twice through a symbolic link; read once")
+                    Reject(
+                        Path(dirpath).as_posix(),
+                        "symlink_loop",
+                        "folder reached twice through a symbolic link; read once",
+                    )
                 )
                 dirnames[:] = []
                 continue
@@ -74,8 +78,11 @@ def discover(paths: Sequence[str | Path]) -> tuple[list[InputFile], list[Reject]
 def _add(files: dict, rejects: list, path: Path, source: str, key: str) -> None:
     if path.suffix.lower() not in FORMATS:
         rejects.append(
-            Reject(source, "unsupported_type", f"'{path.suffix or path.name}' files are not read; "
-                   f"inputs are {', '.join(sorted(FORMATS))}")
+            Reject(
+                source,
+                "unsupported_type",
+                f"'{path.suffix or path.name}' files are not read; inputs are {', '.join(sorted(FORMATS))}",
+            )
         )
         return
     try:
@@ -201,7 +208,9 @@ def reject_duplicate_ids(docs: list[Document]) -> tuple[list[Document], list[Rej
     for doc in sorted(docs, key=lambda d: d.order):
         if doc.doc_id in first:
             rejects.append(
-                Reject(doc.source, "duplicate_id", f"same id as {first[doc.doc_id]}; the first record is kept")
+                Reject(
+                    doc.source, "duplicate_id", f"same id as {first[doc.doc_id]}; the first record is kept"
+                )
             )
         else:
             first[doc.doc_id] = doc.source

@@ -47,7 +47,8 @@ _READ_MORE = _full(
     r"(?:(?:read|see) (?:more|also|next|the full (?:story|article))|continue reading"
     r"(?: (?:the )?(?:main story|article|story|below))?|keep reading|read on|full story"
     r"|click here to read more|more on this story|story continues below(?: advertisement)?"
-    r"|read (?:the )?(?:full|whole|complete) (?:story|article|report))" + _END
+    r"|read (?:the )?(?:full|whole|complete) (?:story|article|report))"
+    + _END
     # "READ MORE: Ferry timetable cut as strike bites": a teaser link, not a sentence.
     + r"|(?:read more|also read|read also|see also|read next|more|watch|listen|recommended)"
     r"\s*[:|»›>\-]\s*.*[^.\s]",
@@ -70,15 +71,68 @@ _COMMENT = _full(
 )
 
 _SHARE_WORDS = {
-    "share", "this", "article", "story", "post", "page", "on", "via", "facebook", "twitter",
-    "x", "linkedin", "whatsapp", "email", "e-mail", "mail", "print", "reddit", "telegram",
-    "pinterest", "copy", "link", "copied", "tweet", "messenger", "flipboard", "pocket",
-    "threads", "bluesky", "sms", "opens", "in", "new", "window", "tab", "click", "to", "the",
-    "with", "your", "friends", "save", "gift", "bookmark", "url",
+    "share",
+    "this",
+    "article",
+    "story",
+    "post",
+    "page",
+    "on",
+    "via",
+    "facebook",
+    "twitter",
+    "x",
+    "linkedin",
+    "whatsapp",
+    "email",
+    "e-mail",
+    "mail",
+    "print",
+    "reddit",
+    "telegram",
+    "pinterest",
+    "copy",
+    "link",
+    "copied",
+    "tweet",
+    "messenger",
+    "flipboard",
+    "pocket",
+    "threads",
+    "bluesky",
+    "sms",
+    "opens",
+    "in",
+    "new",
+    "window",
+    "tab",
+    "click",
+    "to",
+    "the",
+    "with",
+    "your",
+    "friends",
+    "save",
+    "gift",
+    "bookmark",
+    "url",
 }
 _SHARE_ANCHORS = {
-    "share", "facebook", "twitter", "linkedin", "whatsapp", "email", "e-mail", "print",
-    "reddit", "telegram", "pinterest", "tweet", "flipboard", "bluesky", "copy",
+    "share",
+    "facebook",
+    "twitter",
+    "linkedin",
+    "whatsapp",
+    "email",
+    "e-mail",
+    "print",
+    "reddit",
+    "telegram",
+    "pinterest",
+    "tweet",
+    "flipboard",
+    "bluesky",
+    "copy",
 }
 
 

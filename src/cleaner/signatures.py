@@ -40,9 +40,7 @@ def shingles(text: str, config: DedupConfig) -> list[bytes]:
 def signatures(texts: Sequence[str], config: DedupConfig) -> list[LeanMinHash]:
     """One MinHash per text, computed with shared permutations."""
     sets = [shingles(t, config) for t in texts]
-    minhashes = MinHash.bulk(
-        sets, num_perm=config.num_perm, seed=config.seed, scheme=config.hash_scheme
-    )
+    minhashes = MinHash.bulk(sets, num_perm=config.num_perm, seed=config.seed, scheme=config.hash_scheme)
     return [LeanMinHash(m) for m in minhashes]
 
 

@@ -208,7 +208,7 @@ def locked(out: Path) -> Iterator[None]:
         raise OutputError(f"output path exists and is not a folder: {out}")
     try:
         out.mkdir(parents=True, exist_ok=True)
-        handle = open(out / _LOCK, "a+")
+        handle = open(out / _LOCK, "a+")  # noqa: SIM115 (closed by the with below)
     except OSError as exc:
         raise OutputError(f"cannot write to output folder {out}: {exc.strerror}") from None
     with handle:

@@ -15,7 +15,9 @@ pytestmark = pytest.mark.prefect
 
 
 def _read(out):
-    tables = {name: ds.dataset(out / name, format="parquet").to_table().to_pylist() for name in writers.DATASETS}
+    tables = {
+        name: ds.dataset(out / name, format="parquet").to_table().to_pylist() for name in writers.DATASETS
+    }
     tables["manifest"] = json.loads((out / "manifest.json").read_text())
     return tables
 
@@ -38,7 +40,14 @@ def test_summary_matches_what_was_written(examples_run):
     assert summary["rows"] == {name: len(out[name]) for name in writers.DATASETS}
     assert out["manifest"]["run_id"] == summary["run_id"]
     assert out["manifest"]["prefect_flow_run_id"]
-    assert set(out["manifest"]["timings_seconds"]) == {"discover", "read", "extract", "clean", "dedup", "write"}
+    assert set(out["manifest"]["timings_seconds"]) == {
+        "discover",
+        "read",
+        "extract",
+        "clean",
+        "dedup",
+        "write",
+    }
 
 
 def test_every_input_record_lands_in_exactly_one_place(examples_run, example_labels):
@@ -65,7 +74,11 @@ def test_planted_passage_duplicates_point_at_their_source(examples_run, example_
     _, out = examples_run
     page_of = {r["doc_id"]: _page(r["source"]) for r in out["documents"] + out["duplicates"]}
     for planted in example_labels["passages"]:
-        rows = [p for p in out["passages"] if page_of.get(p["doc_id"]) == planted["page"] and p["text"] == planted["text"]]
+        rows = [
+            p
+            for p in out["passages"]
+            if page_of.get(p["doc_id"]) == planted["page"] and p["text"] == planted["text"]
+        ]
         assert len(rows) == 1, planted["text"][:60]
         row = rows[0]
         assert row["status"] in ("exact_duplicate", "near_duplicate")
@@ -145,9 +158,13 @@ def test_bad_input_is_recorded_not_fatal(prefect_server, tmp_path):
 
     inbox = tmp_path / "inbox"
     shutil.copytree(EXAMPLES / "pages" / "meridian-post", inbox)
-    (inbox / "broken.jsonl").write_text('{"text": "One good record with enough words to be a passage here."}\n{oops\n')
+    (inbox / "broken.jsonl").write_text(
+        '{"text": "One good record with enough words to be a passage here."}\n{oops\n'
+    )
     (inbox / "empty.txt").write_text("")
-    (inbox / "scripts.html").write_text("<html><head><script>var x = 1;</script><style>p{}</style></head><body></body></html>")
+    (inbox / "scripts.html").write_text(
+        "<html><head><script>var x = 1;</script><style>p{}</style></head><body></body></html>"
+    )
     (inbox / "nav.html").write_text("<html><body><nav><a href='/'>Home</a></nav></body></html>")
     out = tmp_path / "out"
     clean_corpus(paths=[str(inbox)], out=str(out))
