@@ -99,9 +99,19 @@ def clean_corpus(paths: list[str] | None = None, out: str = "output", config: di
         yield
         timings[name] = time.perf_counter() - start
 
+    def report(name: str, template: str, counts: dict, **shown) -> None:
+        """Record a stage's counts in the manifest and say them, and `shown`, in the log."""
+        stages[name] = counts
+        log.info(f"{name}: {template}".format(**counts, **shown))
+
     with stage("discover"):
         files, rejects = discover(paths)
-    log.info("discover: %d input files under %s, %d skipped", len(files), ", ".join(paths), len(rejects))
+    report(
+        "discover",
+        "{files} input files under {paths}, {skipped} skipped",
+        {"files": len(files), "skipped": len(rejects)},
+        paths=", ".join(paths),
+    )
 
     with stage("read"):
         batches = _chunks(list(enumerate(files)), cfg.run.batch_size)
@@ -109,17 +119,11 @@ def clean_corpus(paths: list[str] | None = None, out: str = "output", config: di
         docs, id_rejects = readers.reject_duplicate_ids(docs)
         read_rejects += id_rejects
     rejects += read_rejects
-    stages["read"] = {
-        "files": len(files),
-        "records": len(docs) + len(read_rejects),
-        "rejects": len(read_rejects),
-    }
-    log.info(
-        "read: %d files -> %d records, %d rejected%s",
-        len(files),
-        len(docs),
-        len(read_rejects),
-        _reasons(read_rejects),
+    report(
+        "read",
+        "{files} files -> {records} records, {rejects} rejected{reasons}",
+        {"files": len(files), "records": len(docs) + len(read_rejects), "rejects": len(read_rejects)},
+        reasons=_reasons(read_rejects),
     )
 
     with stage("extract"):
@@ -128,13 +132,11 @@ def clean_corpus(paths: list[str] | None = None, out: str = "output", config: di
             [extract_html.submit(b, cfg.extract) for b in _chunks(docs, cfg.run.batch_size)]
         )
     rejects += extract_rejects
-    stages["extract"] = {"html_pages": html, "rejects": len(extract_rejects)}
-    log.info(
-        "extract: %d HTML pages -> %d texts, %d rejected%s",
-        html,
-        html - len(extract_rejects),
-        len(extract_rejects),
-        _reasons(extract_rejects),
+    report(
+        "extract",
+        "{html_pages} HTML pages, {rejects} rejected{reasons}",
+        {"html_pages": html, "rejects": len(extract_rejects)},
+        reasons=_reasons(extract_rejects),
     )
 
     with stage("clean"):
@@ -144,35 +146,27 @@ def clean_corpus(paths: list[str] | None = None, out: str = "output", config: di
         empty = clean.no_content_rejects(docs)
     rejects += empty
     rules = Counter(p.rule for d in docs for p in d.passages if p.rule)
-    lines = sum(len(d.passages) for d in docs)
-    stages["clean"] = {
-        "documents": len(docs),
-        "lines": lines,
-        "boilerplate": sum(rules.values()),
-        "no_content": len(empty),
-    }
-    stages["learned_boilerplate"] = learned
-    log.info(
-        "clean: %d documents, %d lines, %d boilerplate (%s); learned %d lines on %d sites; %d documents left empty",
-        len(docs),
-        lines,
-        sum(rules.values()),
-        ", ".join(f"{r} {n}" for r, n in rules.most_common()),
-        learned["lines"],
-        learned["sites"],
-        len(empty),
+    report(
+        "clean",
+        "{documents} documents, {lines} lines, {boilerplate} boilerplate ({by_rule}); {no_content} documents left empty",
+        {
+            "documents": len(docs),
+            "lines": sum(len(d.passages) for d in docs),
+            "boilerplate": sum(rules.values()),
+            "no_content": len(empty),
+        },
+        by_rule=", ".join(f"{r} {n}" for r, n in rules.most_common()) or "none",
     )
+    report("learned_boilerplate", "{lines} lines on {sites} sites, {dropped} lines removed", learned)
 
     with stage("dedup"):
         docs, dedup_stats = deduplicate(docs, cfg.dedup)
-    stages["dedup"] = dedup_stats
-    log.info(
-        "dedup: %d passages compared, %d exact and %d near duplicates (%d LSH candidates rejected); duplicate documents: %s",
-        dedup_stats["passages_compared"],
-        dedup_stats["exact_passages"],
-        dedup_stats["near_passages"],
-        dedup_stats["lsh_candidates_rejected"],
-        dedup_stats["duplicate_documents"] or "none",
+    report(
+        "dedup",
+        "{passages_compared} passages compared, {exact_passages} exact and {near_passages} near duplicates "
+        "({lsh_candidates_rejected} of {lsh_candidates_checked} LSH candidates rejected); duplicate documents: {kinds}",
+        dedup_stats,
+        kinds=dedup_stats["duplicate_documents"] or "none",
     )
 
     with stage("write"):  # its own time is added to the manifest by the writer
@@ -189,14 +183,9 @@ def clean_corpus(paths: list[str] | None = None, out: str = "output", config: di
         manifest["prefect_flow_run_id"] = str(flow_run.id) if flow_run.id else None
         rows = write(out, docs, rejects, manifest)
     log.info(
-        "write: %d documents, %d passages, %d duplicates, %d rejects -> %s (run %s, %.1f s in all)",
-        rows["documents"],
-        rows["passages"],
-        rows["duplicates"],
-        rows["rejects"],
-        out,
-        run_id,
-        sum(timings.values()),
+        "write: %(documents)d documents, %(passages)d passages, %(duplicates)d duplicates, %(rejects)d rejects"
+        " -> %(out)s (run %(run_id)s, %(seconds).1f s in all)",
+        {**rows, "out": out, "run_id": run_id, "seconds": sum(timings.values())},
     )
     return {"run_id": run_id, "out": out, "rows": rows, "counts": manifest["counts"]}
 
