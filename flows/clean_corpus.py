@@ -29,6 +29,7 @@ from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.runtime import flow_run  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
+from prefect.utilities.annotations import quote  # noqa: E402
 
 from cleaner import clean, dedup, extract, readers, writers  # noqa: E402
 from cleaner.config import CleanConfig, Config, DedupConfig, ExtractConfig  # noqa: E402
@@ -36,7 +37,9 @@ from cleaner.document import Document, Reject  # noqa: E402
 from cleaner.runtime import bundled_examples  # noqa: E402
 
 # Inputs are large lists of records: hashing them for Prefect's cache would cost more than
-# the work, and a rerun must redo the work anyway.
+# the work, and a rerun must redo the work anyway. For the same reason every list of records
+# is passed wrapped in `quote()`: Prefect otherwise walks each argument, down to every
+# passage, looking for futures (measured: 3.4 s per call on 54,000 passages; 0.2 s quoted).
 _task = partial(task, cache_policy=NO_CACHE, persist_result=False)
 
 
@@ -115,7 +118,7 @@ def clean_corpus(paths: list[str] | None = None, out: str = "output", config: di
 
     with stage("read"):
         batches = _chunks(list(enumerate(files)), cfg.run.batch_size)
-        docs, read_rejects = _gather([read.submit(b) for b in batches])
+        docs, read_rejects = _gather([read.submit(quote(b)) for b in batches])
         docs, id_rejects = readers.reject_duplicate_ids(docs)
         read_rejects += id_rejects
     rejects += read_rejects
@@ -129,7 +132,7 @@ def clean_corpus(paths: list[str] | None = None, out: str = "output", config: di
     with stage("extract"):
         html = sum(1 for d in docs if d.html is not None)
         docs, extract_rejects = _gather(
-            [extract_html.submit(b, cfg.extract) for b in _chunks(docs, cfg.run.batch_size)]
+            [extract_html.submit(quote(b), cfg.extract) for b in _chunks(docs, cfg.run.batch_size)]
         )
     rejects += extract_rejects
     report(
@@ -140,9 +143,9 @@ def clean_corpus(paths: list[str] | None = None, out: str = "output", config: di
     )
 
     with stage("clean"):
-        futures = [clean_lines.submit(b, cfg.clean) for b in _chunks(docs, cfg.run.batch_size)]
+        futures = [clean_lines.submit(quote(b), cfg.clean) for b in _chunks(docs, cfg.run.batch_size)]
         docs = [d for f in futures for d in f.result()]
-        docs, learned = learn_boilerplate(docs, cfg.clean)
+        docs, learned = learn_boilerplate(quote(docs), cfg.clean)
         empty = clean.no_content_rejects(docs)
     rejects += empty
     rules = Counter(p.rule for d in docs for p in d.passages if p.rule)
@@ -160,7 +163,7 @@ def clean_corpus(paths: list[str] | None = None, out: str = "output", config: di
     report("learned_boilerplate", "{lines} lines on {sites} sites, {dropped} lines removed", learned)
 
     with stage("dedup"):
-        docs, dedup_stats = deduplicate(docs, cfg.dedup)
+        docs, dedup_stats = deduplicate(quote(docs), cfg.dedup)
     report(
         "dedup",
         "{passages_compared} passages compared, {exact_passages} exact and {near_passages} near duplicates "
@@ -181,7 +184,7 @@ def clean_corpus(paths: list[str] | None = None, out: str = "output", config: di
             versions=_versions(),
         )
         manifest["prefect_flow_run_id"] = str(flow_run.id) if flow_run.id else None
-        rows = write(out, docs, rejects, manifest)
+        rows = write(out, quote(docs), quote(rejects), manifest)
     log.info(
         "write: %(documents)d documents, %(passages)d passages, %(duplicates)d duplicates, %(rejects)d rejects"
         " -> %(out)s (run %(run_id)s, %(seconds).1f s in all)",

@@ -151,6 +151,13 @@ def test_a_page_repeating_its_own_paragraph_is_not_a_duplicate_document():
     assert not doc.is_duplicate
 
 
+def test_a_near_copy_inside_the_same_page_is_found():
+    doc = _doc("a", [A[0], A[1], _edit(A[0], {5: "Hallvik's"})], 0)
+    stats = deduplicate([doc], DedupConfig())
+    assert _statuses(doc)[2] == (Status.NEAR_DUPLICATE, "a", 0)
+    assert stats.candidates_checked == 1  # found through the index, not by comparing all pairs
+
+
 def test_verification_rejects_candidates_below_the_threshold():
     first = _doc("a", A, 0)
     edited = _doc("c", [_edit(A[2], {3: "islands'", 12: "usual", 22: "ferry"})], 1)

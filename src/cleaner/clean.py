@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from cleaner.config import CleanConfig
 from cleaner.document import Document, Passage, Reject, Status
-from cleaner.rules import RELATED_HEADING, SECTION_NAMES, is_debris, match_line
+from cleaner.rules import RELATED_HEADING, SECTION_NAMES, Line, is_debris, match_line
 from cleaner.text import fingerprint, normalize, split_paragraphs, words
 from cleaner.timestamps import parse_timestamp_line
 
@@ -74,11 +74,12 @@ def clean_document(doc: Document, config: CleanConfig) -> Document:
     doc.body = None
     disabled = frozenset(config.disabled_rules)
     passages = doc.passages
-    norms = [normalize(p.text) for p in passages]
-    n_words = [len(words(n)) for n in norms]
+    lines = [Line.of(p.text) for p in passages]
+    norms = [line.norm for line in lines]
+    n_words = [len(line.words) for line in lines]
 
-    for p in passages:
-        rule = match_line(p.text, disabled)
+    for p, line in zip(passages, lines, strict=True):
+        rule = match_line(line, disabled)
         if rule:
             p.drop(rule)
 

@@ -61,7 +61,12 @@ def canonical_order(docs: list[Document]) -> list[Document]:
 
 
 class _Index:
-    """The kept passages seen so far: exact fingerprints, LSH bands and signatures."""
+    """First occurrences seen so far: exact fingerprints, LSH bands and signatures.
+
+    A document's first occurrences are inserted as they are found, so its later passages
+    are compared with its earlier ones through the same index; if the document turns out
+    to be a duplicate, they are removed again.
+    """
 
     def __init__(self, config: DedupConfig) -> None:
         self.exact: dict[int, _Key] = {}
@@ -74,16 +79,17 @@ class _Index:
         self.rank: dict[str, int] = {}  # doc_id -> canonical rank, for tie-breaking
         # kept doc -> {position: chars} of its content passages long enough to compare
         self.content: dict[str, dict[int, int]] = {}
-        self.min_words = config.min_words
 
-    def add(self, doc: Document, reps: list[tuple[int, _Key, LeanMinHash]]) -> None:
-        self.content[doc.doc_id] = {
-            p.position: len(p.text) for p in _comparable(doc.passages, self.min_words)
-        }
-        for fp, key, sig in reps:
-            self.exact.setdefault(fp, key)
-            self.signatures[key] = sig
-            self.lsh.insert(key, sig, check_duplication=False)
+    def insert(self, fp: int, key: _Key, sig: LeanMinHash) -> None:
+        self.exact.setdefault(fp, key)
+        self.signatures[key] = sig
+        self.lsh.insert(key, sig, check_duplication=False)
+
+    def remove(self, fp: int, key: _Key) -> None:
+        if self.exact.get(fp) == key:
+            del self.exact[fp]
+        del self.signatures[key]
+        self.lsh.remove(key)
 
 
 def deduplicate(docs: list[Document], config: DedupConfig) -> DedupStats:
@@ -92,37 +98,36 @@ def deduplicate(docs: list[Document], config: DedupConfig) -> DedupStats:
     index = _Index(config)
     for rank, doc in enumerate(canonical_order(docs)):
         index.rank[doc.doc_id] = rank
-        reps = _dedup_passages(doc, index, config, stats)
+        firsts = _dedup_passages(doc, index, config, stats)
         if _is_duplicate_document(doc, index, config):
             stats.duplicate_documents[doc.duplicate_kind.value] += 1
+            for fp, key in firsts:  # a dropped document is nobody's first occurrence
+                index.remove(fp, key)
         else:
-            index.add(doc, reps)
+            index.content[doc.doc_id] = {
+                p.position: len(p.text) for p in _comparable(doc.passages, config.min_words)
+            }
     return stats
 
 
 def _dedup_passages(doc: Document, index: _Index, config: DedupConfig, stats: DedupStats):
-    """Mark this document's duplicate passages; return its first occurrences, to be indexed
-    only if the document stays."""
+    """Mark this document's duplicate passages; index and return its first occurrences."""
     eligible = [p for p in _comparable(doc.passages, config.min_words) if p.status is Status.KEPT]
     if not eligible:
         return []
     stats.passages_compared += len(eligible)
     sigs = signatures([p.text for p in eligible], config)
-    own_exact: dict[int, _Key] = {}
-    own_sigs: dict[_Key, LeanMinHash] = {}
-    reps = []
+    firsts = []
     for p, sig in zip(eligible, sigs, strict=True):
         fp = fingerprint(p.text)
-        hit = index.exact.get(fp) or own_exact.get(fp)
+        hit = index.exact.get(fp)
         if hit is not None:
             _mark(p, Status.EXACT_DUPLICATE, hit, 1.0)
             stats.exact_passages += 1
             continue
-        candidates = [(k, index.signatures[k]) for k in index.lsh.query(sig)]
-        candidates += list(own_sigs.items())
         best, best_sim = None, -1.0
-        for key, other in candidates:
-            sim = sig.jaccard(other)
+        for key in index.lsh.query(sig):
+            sim = sig.jaccard(index.signatures[key])
             stats.candidates_checked += 1
             if sim < config.threshold:
                 stats.candidates_rejected += 1
@@ -133,10 +138,9 @@ def _dedup_passages(doc: Document, index: _Index, config: DedupConfig, stats: De
             stats.near_passages += 1
             continue
         key = (doc.doc_id, p.position)
-        own_exact[fp] = key
-        own_sigs[key] = sig
-        reps.append((fp, key, sig))
-    return reps
+        index.insert(fp, key, sig)
+        firsts.append((fp, key))
+    return firsts
 
 
 def _comparable(passages: list[Passage], min_words: int) -> list[Passage]:

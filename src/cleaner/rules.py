@@ -16,26 +16,40 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from cleaner.text import count_letters, normalize, words
 from cleaner.timestamps import is_timestamp_line
+
+
+class Line(NamedTuple):
+    """A paragraph as the rules see it, its normal form and words computed once."""
+
+    text: str
+    norm: str
+    words: list[str]
+
+    @classmethod
+    def of(cls, text: str) -> Line:
+        norm = normalize(text)
+        return cls(text, norm, words(norm))
 
 
 @dataclass(frozen=True)
 class LineRule:
     name: str
     description: str
-    matches: Callable[[str, str], bool]  # (line, normalised line) -> is boilerplate
+    matches: Callable[[Line], bool]
 
 
-def _full(pattern: str, max_words: int | None = None) -> Callable[[str, str], bool]:
+def _full(pattern: str, max_words: int | None = None) -> Callable[[Line], bool]:
     """A rule that matches when the normalised line is entirely the pattern."""
     compiled = re.compile(pattern)
 
-    def matches(line: str, norm: str) -> bool:
-        if max_words is not None and len(words(norm)) > max_words:
+    def matches(line: Line) -> bool:
+        if max_words is not None and len(line.words) > max_words:
             return False
-        return compiled.fullmatch(norm) is not None
+        return compiled.fullmatch(line.norm) is not None
 
     return matches
 
@@ -136,8 +150,8 @@ _SHARE_ANCHORS = {
 }
 
 
-def _share(line: str, norm: str) -> bool:
-    tokens = words(norm)
+def _share(line: Line) -> bool:
+    tokens = line.words
     return (
         0 < len(tokens) <= 20
         and all(t in _SHARE_WORDS for t in tokens)
@@ -197,8 +211,8 @@ _CAPTION_PATTERNS = tuple(
 )
 
 
-def _caption(line: str, norm: str) -> bool:
-    return len(words(norm)) <= 80 and any(p.fullmatch(norm) for p in _CAPTION_PATTERNS)
+def _caption(line: Line) -> bool:
+    return len(line.words) <= 80 and any(p.fullmatch(line.norm) for p in _CAPTION_PATTERNS)
 
 
 _NAVIGATION = _full(
@@ -219,15 +233,15 @@ _BYLINE = re.compile(
 )
 
 
-def _byline(line: str, norm: str) -> bool:
-    return len(words(norm)) <= 12 and not line.endswith(".") and _BYLINE.fullmatch(line) is not None
+def _byline(line: Line) -> bool:
+    return len(line.words) <= 12 and not line.text.endswith(".") and _BYLINE.fullmatch(line.text) is not None
 
 
 _TAGS = _full(r"(?:tags|topics|filed under|categories|category|keywords|more on)\s*:.*", 30)
 
 
-def _timestamp(line: str, norm: str) -> bool:
-    return is_timestamp_line(line)
+def _timestamp(line: Line) -> bool:
+    return is_timestamp_line(line.text)
 
 
 LINE_RULES: tuple[LineRule, ...] = (
@@ -261,11 +275,12 @@ CONTEXT_RULES: dict[str, str] = {
 RULE_NAMES: tuple[str, ...] = tuple(dict.fromkeys([*(r.name for r in LINE_RULES), *CONTEXT_RULES]))
 
 
-def match_line(line: str, disabled: frozenset[str] = frozenset()) -> str | None:
+def match_line(line: str | Line, disabled: frozenset[str] = frozenset()) -> str | None:
     """Name of the first line rule that marks this line as boilerplate, or None."""
-    norm = normalize(line)
+    if isinstance(line, str):
+        line = Line.of(line)
     for rule in LINE_RULES:
-        if rule.name not in disabled and rule.matches(line, norm):
+        if rule.name not in disabled and rule.matches(line):
             return rule.name
     return None
 
