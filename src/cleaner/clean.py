@@ -37,15 +37,15 @@ _HEADER_LINES = 5
 _TITLE_SEARCH_LINES = 10
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Page:
     """What the context rules need to know about a page, computed once."""
 
     norms: list[str]
     n_words: list[int]
-    title_norm: str | None
-    crumbs: frozenset[int]  # positions of breadcrumb lines
-    sections: frozenset[str]  # normalised section names from the breadcrumb
+    crumbs: frozenset[int] = frozenset()  # positions of breadcrumb lines
+    sections: frozenset[str] = frozenset()  # normalised section names from the breadcrumb
+    title_norm: str | None = None
 
 
 def clean_batch(docs: Iterable[Document], config: CleanConfig) -> list[Document]:
@@ -75,25 +75,24 @@ def clean_document(doc: Document, config: CleanConfig) -> Document:
     disabled = frozenset(config.disabled_rules)
     passages = doc.passages
     lines = [Line.of(p.text) for p in passages]
-    norms = [line.norm for line in lines]
-    n_words = [len(line.words) for line in lines]
+    page = _Page([line.norm for line in lines], [len(line.words) for line in lines])
 
     for p, line in zip(passages, lines, strict=True):
         rule = match_line(line, disabled)
         if rule:
             p.drop(rule)
 
-    crumbs, sections, crumb_title = _breadcrumbs(passages, norms, n_words, config)
+    crumb_title = _breadcrumbs(passages, page, config)
     if doc.title is None:
         doc.title = (
             crumb_title
-            or _repeated_heading(passages, norms, n_words, config)
-            or _header_heading(passages, norms, n_words, crumbs, config)
+            or _repeated_heading(passages, page, config)
+            or _header_heading(passages, page, config)
         )
-    page = _Page(norms, n_words, normalize(doc.title) if doc.title else None, crumbs, sections)
+    page.title_norm = normalize(doc.title) if doc.title else None
 
     if "headline" not in disabled and page.title_norm:
-        for p, norm in zip(passages, norms, strict=True):
+        for p, norm in zip(passages, page.norms, strict=True):
             if _is_headline(norm, page.title_norm):
                 p.status, p.rule = Status.BOILERPLATE, "headline"  # outranks line rules
     if "debris" not in disabled:
@@ -101,14 +100,14 @@ def clean_document(doc: Document, config: CleanConfig) -> Document:
             if p.status is Status.KEPT and is_debris(p.text, config.debris_min_letters):
                 p.drop("debris")
     if "breadcrumb" not in disabled:
-        for i in crumbs:
+        for i in page.crumbs:
             if passages[i].status is Status.KEPT:
                 passages[i].drop("breadcrumb")
     _masthead(doc, page, config, disabled)
     if "section_label" not in disabled:
-        for p, norm, n in zip(passages, norms, n_words, strict=True):
+        for p, norm, n in zip(passages, page.norms, page.n_words, strict=True):
             short = p.status is Status.KEPT and n <= 4 and not _SENTENCE_END.search(norm)
-            if short and (norm.strip(" :|-") in SECTION_NAMES or norm in sections):
+            if short and (norm.strip(" :|-") in SECTION_NAMES or norm in page.sections):
                 p.drop("section_label")
     if "related" not in disabled:
         _related_blocks(passages, page, config)
@@ -132,14 +131,14 @@ def _is_heading(norm: str, n: int, config: CleanConfig) -> bool:
     )
 
 
-def _breadcrumbs(passages, norms, n_words, config):
-    """Find breadcrumb lines in the page header.
+def _breadcrumbs(passages: list[Passage], page: _Page, config: CleanConfig) -> str | None:
+    """Find breadcrumb lines in the page header; sets `page.crumbs` and `page.sections`.
 
     Two shapes occur: a trail with separators ("Home › World › Europe") and, when the
     separators were lost in scraping, "Home Politics Monitor <headline>". The second shape
-    also names the headline: a line of the page that the trail ends with.
-    Returns (positions, section names, headline or None).
+    also names the headline, which is returned: a line of the page the trail ends with.
     """
+    norms, n_words = page.norms, page.n_words
     crumbs: set[int] = set()
     sections: set[str] = set()
     title = None
@@ -170,13 +169,15 @@ def _breadcrumbs(passages, norms, n_words, config):
                 middle = norm[len("home ") : len(norm) - len(norms[j])].strip()
                 if middle:
                     sections.add(middle)
-    return frozenset(crumbs), frozenset(sections), title
+    page.crumbs, page.sections = frozenset(crumbs), frozenset(sections)
+    return title
 
 
-def _repeated_heading(passages, norms, n_words, config) -> str | None:
+def _repeated_heading(passages: list[Passage], page: _Page, config: CleanConfig) -> str | None:
     """The headline of a page with no title metadata: a heading-like line near the top that
     the page repeats. A page with no repeated heading gets no title; a guess from the
     first line would name captions and subheadings as titles."""
+    norms, n_words = page.norms, page.n_words
     counts: dict[str, int] = defaultdict(int)
     for norm in norms:
         counts[norm] += 1
@@ -194,16 +195,16 @@ def _repeated_heading(passages, norms, n_words, config) -> str | None:
     return passages[best].text if best is not None else None
 
 
-def _header_heading(passages, norms, n_words, crumbs, config) -> str | None:
+def _header_heading(passages: list[Passage], page: _Page, config: CleanConfig) -> str | None:
     """The headline of a page that states it once: a heading-like line in the header that
     comes right after the breadcrumb trail, or right before the dateline or byline. Either
     neighbour marks the article's header; a heading elsewhere is a subheading."""
     limit = min(config.masthead_max_lines + 2, len(passages))
     for i in range(limit):
         p = passages[i]
-        if p.status is not Status.KEPT or not _is_heading(norms[i], n_words[i], config):
+        if p.status is not Status.KEPT or not _is_heading(page.norms[i], page.n_words[i], config):
             continue
-        after_crumb = (i - 1) in crumbs
+        after_crumb = (i - 1) in page.crumbs
         before_meta = i + 1 < len(passages) and passages[i + 1].rule in ("timestamp", "byline")
         if after_crumb or before_meta:
             return p.text
