@@ -151,6 +151,16 @@ def test_a_page_repeating_its_own_paragraph_is_not_a_duplicate_document():
     assert not doc.is_duplicate
 
 
+def test_repeating_itself_does_not_make_a_page_a_copy_of_another():
+    first = _doc("a", A, 0)
+    # One paragraph quoted from A, two of its own, and its own paragraphs repeated twice:
+    # 2 of 3 distinct paragraphs are its own, so it stays.
+    page = _doc("p", [A[0], B[0], B[1], B[0], B[1], B[0]], 1)
+    deduplicate([first, page], DedupConfig())
+    assert not page.is_duplicate
+    assert [p.status for p in page.passages][:3] == [Status.EXACT_DUPLICATE, Status.KEPT, Status.KEPT]
+
+
 def test_a_near_copy_inside_the_same_page_is_found():
     doc = _doc("a", [A[0], A[1], _edit(A[0], {5: "Hallvik's"})], 0)
     stats = deduplicate([doc], DedupConfig())

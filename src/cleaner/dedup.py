@@ -159,8 +159,12 @@ def _mark(p: Passage, status: Status, key: _Key, similarity: float) -> None:
 
 
 def _is_duplicate_document(doc: Document, index: _Index, config: DedupConfig) -> bool:
-    """Decide, and record on the document, whether it repeats earlier documents."""
-    content = [p for p in doc.passages if p.is_content]
+    """Decide, and record on the document, whether it repeats earlier documents.
+
+    A page repeating its own paragraph is not copying anyone: such repeats count neither as
+    its own text nor as text shared with other documents.
+    """
+    content = [p for p in doc.passages if p.is_content and p.duplicate_of_doc != doc.doc_id]
     total = sum(len(p.text) for p in content)
     if total == 0:
         return False
@@ -169,10 +173,8 @@ def _is_duplicate_document(doc: Document, index: _Index, config: DedupConfig) ->
         return False
     weight: dict[str, float] = defaultdict(float)  # target doc -> similarity-weighted chars
     for p in content:
-        if p.duplicate_of_doc is not None and p.duplicate_of_doc != doc.doc_id:
+        if p.duplicate_of_doc is not None:
             weight[p.duplicate_of_doc] += len(p.text) * (p.similarity or 0.0)
-    if not weight:
-        return False  # it only repeats itself: a page with a duplicated block, not a copy
     target = min(weight, key=lambda d: (-weight[d], index.rank[d]))
     target_content = index.content[target]
     comparable = _comparable(content, config.min_words)
