@@ -1,4 +1,5 @@
 import json
+import os
 from datetime import UTC, datetime
 
 import pytest
@@ -45,6 +46,23 @@ def test_discover_survives_a_symlink_loop(tmp_path):
     files, rejects = discover([root])
     assert [f.key for f in files] == ["in/sub/a.txt"]
     assert any(r.reason == "symlink_loop" for r in rejects)
+
+
+def test_discover_records_an_unreadable_folder(tmp_path, monkeypatch):
+    root = tmp_path / "in"
+    _write(root / "ok.txt", "text")
+    locked = _write(root / "locked" / "a.txt", "text").parent
+    real_scandir = os.scandir
+
+    def scandir(path="."):  # what listing a folder without read permission does
+        if os.fspath(path) == os.fspath(locked):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)  # chmod cannot lock out root, who runs CI
+    files, rejects = discover([root])
+    assert [f.key for f in files] == ["in/ok.txt"]
+    assert [(r.source, r.reason) for r in rejects] == [(f"{root.as_posix()}/locked", "unreadable")]
 
 
 def test_discover_refuses_a_missing_path(tmp_path):

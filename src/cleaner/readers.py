@@ -52,8 +52,15 @@ def discover(paths: Sequence[str | Path]) -> tuple[list[InputFile], list[Reject]
             _add(files, rejects, root, root.as_posix(), root.name)
             continue
         seen_dirs: set[tuple[int, int]] = set()
-        for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
-            stat = os.stat(dirpath)
+        for dirpath, dirnames, filenames in os.walk(
+            root, onerror=lambda error: rejects.append(_unreadable_folder(error)), followlinks=True
+        ):
+            try:
+                stat = os.stat(dirpath)
+            except OSError as exc:
+                rejects.append(_unreadable_folder(exc))
+                dirnames[:] = []
+                continue
             if (stat.st_dev, stat.st_ino) in seen_dirs:  # a symlink loop: walked already
                 rejects.append(
                     Reject(
@@ -73,6 +80,11 @@ def discover(paths: Sequence[str | Path]) -> tuple[list[InputFile], list[Reject]
                 key = path.relative_to(root).as_posix()
                 _add(files, rejects, path, path.as_posix(), f"{root.name}/{key}")
     return sorted(files.values()), sorted(rejects, key=lambda r: r.source)
+
+
+def _unreadable_folder(error: OSError) -> Reject:
+    where = Path(error.filename).as_posix() if error.filename else "?"
+    return Reject(where, "unreadable", f"cannot list folder: {error.strerror or error}")
 
 
 def _add(files: dict, rejects: list, path: Path, source: str, key: str) -> None:
