@@ -69,6 +69,26 @@ def test_three_changed_words_in_sixty_is_a_near_duplicate():
     assert copy.passages[0].status is Status.NEAR_DUPLICATE
 
 
+def test_half_of_a_split_paragraph_is_found_by_containment():
+    whole = " ".join([A[0], A[1]])
+    first, half = _doc("a", [whole], 0), _doc("c", [A[1]], 1)
+    deduplicate([first, half], DedupConfig())
+    p = half.passages[0]
+    assert (p.status, p.duplicate_of_doc) == (Status.NEAR_DUPLICATE, "a")
+    assert p.similarity >= DedupConfig().containment_threshold  # its containment, not its Jaccard ~0.5
+    # The other way round, a longer passage is not a duplicate of a shorter one it contains.
+    first, longer = _doc("a", [A[1]], 0), _doc("c", [whole], 1)
+    deduplicate([first, longer], DedupConfig())
+    assert longer.passages[0].status is Status.KEPT
+
+
+def test_short_lines_are_deduplicated_only_when_identical():
+    a = _doc("a", [*A, "Questions over the harbour expansion at the quay"], 0)
+    b = _doc("b", [*B, "Questions over the harbour expansion at the depot", "Questions over the harbour expansion at the quay"], 1)
+    deduplicate([a, b], DedupConfig())
+    assert [p.status for p in b.passages[-2:]] == [Status.KEPT, Status.EXACT_DUPLICATE]
+
+
 def test_unrelated_passages_sharing_names_are_not_duplicates():
     first = _doc("a", A, 0)
     negative = _doc(

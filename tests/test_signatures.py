@@ -4,7 +4,7 @@ import numpy as np
 from datasketch import MinHash
 
 from cleaner.config import DedupConfig
-from cleaner.signatures import jaccard, shingles, signatures
+from cleaner.signatures import containment, jaccard, shingles, signatures
 
 
 def test_word_shingles_are_normalised_trigrams_without_repeats():
@@ -51,3 +51,11 @@ def test_estimated_jaccard_tracks_exact_jaccard():
     # Standard error at 128 permutations is at most 0.044; the mean error is well below it.
     assert float(np.mean(errors)) < 0.035
     assert max(errors) < 0.2
+
+
+def test_containment_from_jaccard_and_sizes():
+    a, b = set(range(30)), set(range(60))  # a inside b
+    j = len(a & b) / len(a | b)
+    assert containment(j, len(a), len(b)) == 1.0
+    assert abs(containment(j, len(b), len(a)) - 0.5) < 1e-9
+    assert containment(0.0, 10, 10) == 0.0 and containment(0.5, 0, 10) == 0.0

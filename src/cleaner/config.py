@@ -110,6 +110,15 @@ class DedupConfig:
     # Passages shorter than this many words are never deduplicated: "He said." or a one-word
     # heading repeats across unrelated articles without being a copy.
     min_words: int = 4
+    # A passage whose shingles lie at least this share inside a longer kept passage is a
+    # near duplicate too, whatever their Jaccard: half of a split paragraph has a Jaccard of
+    # about 0.45 with the whole, but all of it is there. Estimated from the MinHash Jaccard
+    # and the two shingle-set sizes.
+    containment_threshold: float = 0.8
+    # Near (not exact) duplicates need at least this many words: in a short line most
+    # shingles are its structure ("Questions over the ... at the ..."), so two different
+    # headings reach the threshold; measured on benchmarks/quality (docs/quality.md).
+    near_min_words: int = 10
     # A document keeping less than this share of its content characters after passage dedup
     # is a duplicate document and leaves the corpus.
     min_unique_share: float = 0.5
@@ -125,7 +134,9 @@ class DedupConfig:
         _check_range("dedup.threshold", self.threshold, 0.0, 1.0, open_low=True)
         _check_range("dedup.bands", self.bands, low=1)
         _check_range("dedup.rows", self.rows, low=1)
+        _check_range("dedup.containment_threshold", self.containment_threshold, 0.0, 1.0, open_low=True)
         _check_range("dedup.min_words", self.min_words, low=1)
+        _check_range("dedup.near_min_words", self.near_min_words, low=self.min_words)
         _check_range("dedup.min_unique_share", self.min_unique_share, 0.0, 1.0)
         _check_range("dedup.contained_max_length_ratio", self.contained_max_length_ratio, 0.0, 1.0)
         if self.bands * self.rows > self.num_perm:

@@ -24,7 +24,7 @@ from datasketch import LeanMinHash, MinHashLSH
 
 from cleaner.config import DedupConfig
 from cleaner.document import Document, DuplicateKind, Passage, Status
-from cleaner.signatures import signatures
+from cleaner.signatures import containment, shingles, signatures_of_sets
 from cleaner.text import fingerprint, words
 
 _Key = tuple[str, int]  # (doc_id, position) of a kept passage
@@ -76,19 +76,22 @@ class _Index:
             params=(config.bands, config.rows),
         )
         self.signatures: dict[_Key, LeanMinHash] = {}
+        self.sizes: dict[_Key, int] = {}  # shingle-set size, for containment
         self.rank: dict[str, int] = {}  # doc_id -> canonical rank, for tie-breaking
         # kept doc -> {position: chars} of its content passages long enough to compare
         self.content: dict[str, dict[int, int]] = {}
 
-    def insert(self, fp: int, key: _Key, sig: LeanMinHash) -> None:
+    def insert(self, fp: int, key: _Key, sig: LeanMinHash, size: int) -> None:
         self.exact.setdefault(fp, key)
         self.signatures[key] = sig
+        self.sizes[key] = size
         self.lsh.insert(key, sig, check_duplication=False)
 
     def remove(self, fp: int, key: _Key) -> None:
         if self.exact.get(fp) == key:
             del self.exact[fp]
         del self.signatures[key]
+        del self.sizes[key]
         self.lsh.remove(key)
 
 
@@ -116,9 +119,10 @@ def _dedup_passages(doc: Document, index: _Index, config: DedupConfig, stats: De
     if not eligible:
         return []
     stats.passages_compared += len(eligible)
-    sigs = signatures([p.text for p in eligible], config)
+    sets = [shingles(p.text, config) for p in eligible]
+    sigs = signatures_of_sets(sets, config)
     firsts = []
-    for p, sig in zip(eligible, sigs, strict=True):
+    for p, sig, size in zip(eligible, sigs, map(len, sets), strict=True):
         fp = fingerprint(p.text)
         hit = index.exact.get(fp)
         if hit is not None:
@@ -126,10 +130,11 @@ def _dedup_passages(doc: Document, index: _Index, config: DedupConfig, stats: De
             stats.exact_passages += 1
             continue
         best, best_sim = None, -1.0
-        for key in index.lsh.query(sig):
-            sim = sig.jaccard(index.signatures[key])
+        near = len(words(p.text)) >= config.near_min_words
+        for key in index.lsh.query(sig) if near else ():
+            sim = _similarity(sig, size, key, index, config)
             stats.candidates_checked += 1
-            if sim < config.threshold:
+            if sim is None:
                 stats.candidates_rejected += 1
             elif sim > best_sim or (sim == best_sim and _earlier(key, best, index)):
                 best, best_sim = key, sim
@@ -138,9 +143,22 @@ def _dedup_passages(doc: Document, index: _Index, config: DedupConfig, stats: De
             stats.near_passages += 1
             continue
         key = (doc.doc_id, p.position)
-        index.insert(fp, key, sig)
+        index.insert(fp, key, sig, size)
         firsts.append((fp, key))
     return firsts
+
+
+def _similarity(sig: LeanMinHash, size: int, key: _Key, index: _Index, config: DedupConfig) -> float | None:
+    """Verify a candidate: its estimated Jaccard if it reaches the threshold, else the
+    estimated share of this passage inside the (larger) candidate if that reaches the
+    containment threshold, else None."""
+    jaccard = sig.jaccard(index.signatures[key])
+    if jaccard >= config.threshold:
+        return jaccard
+    other = index.sizes[key]
+    if other > size and containment(jaccard, size, other) >= config.containment_threshold:
+        return containment(jaccard, size, other)
+    return None
 
 
 def _comparable(passages: list[Passage], min_words: int) -> list[Passage]:

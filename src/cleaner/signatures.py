@@ -39,9 +39,20 @@ def shingles(text: str, config: DedupConfig) -> list[bytes]:
 
 def signatures(texts: Sequence[str], config: DedupConfig) -> list[LeanMinHash]:
     """One MinHash per text, computed with shared permutations."""
-    sets = [shingles(t, config) for t in texts]
+    return signatures_of_sets([shingles(t, config) for t in texts], config)
+
+
+def signatures_of_sets(sets: Sequence[Sequence[bytes]], config: DedupConfig) -> list[LeanMinHash]:
+    """One MinHash per shingle set, for callers that also need the sets' sizes."""
     minhashes = MinHash.bulk(sets, num_perm=config.num_perm, seed=config.seed, scheme=config.hash_scheme)
     return [LeanMinHash(m) for m in minhashes]
+
+
+def containment(jaccard: float, size_a: int, size_b: int) -> float:
+    """Share of set A inside set B, from their Jaccard and sizes: |A & B| = J (|A| + |B|) / (1 + J)."""
+    if size_a == 0:
+        return 0.0
+    return min(1.0, jaccard * (size_a + size_b) / ((1.0 + jaccard) * size_a))
 
 
 def jaccard(a: Sequence[bytes], b: Sequence[bytes]) -> float:
