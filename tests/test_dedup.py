@@ -84,7 +84,15 @@ def test_half_of_a_split_paragraph_is_found_by_containment():
 
 def test_short_lines_are_deduplicated_only_when_identical():
     a = _doc("a", [*A, "Questions over the harbour expansion at the quay"], 0)
-    b = _doc("b", [*B, "Questions over the harbour expansion at the depot", "Questions over the harbour expansion at the quay"], 1)
+    b = _doc(
+        "b",
+        [
+            *B,
+            "Questions over the harbour expansion at the depot",
+            "Questions over the harbour expansion at the quay",
+        ],
+        1,
+    )
     deduplicate([a, b], DedupConfig())
     assert [p.status for p in b.passages[-2:]] == [Status.KEPT, Status.EXACT_DUPLICATE]
 
@@ -139,6 +147,13 @@ def test_document_kinds():
     assert (wire.duplicate_of, wire.duplicate_kind) == ("orig", DuplicateKind.NEAR)
     assert 0.5 < wire.duplicate_similarity < 1.0
     assert stats.duplicate_documents == {"exact": 1, "contained": 1, "near": 1}
+
+
+def test_a_mirror_with_a_heading_of_its_own_is_still_exact():
+    original = _doc("orig", A, 0)
+    mirror = _doc("mirror", [A[0], "What the harbour vote means for Hallvik", *A[1:]], 1)
+    deduplicate([original, mirror], DedupConfig())
+    assert (mirror.duplicate_of, mirror.duplicate_kind) == ("orig", DuplicateKind.EXACT)
 
 
 def test_nothing_points_at_a_dropped_document():

@@ -80,6 +80,8 @@ class _Index:
         self.rank: dict[str, int] = {}  # doc_id -> canonical rank, for tie-breaking
         # kept doc -> {position: chars} of its content passages long enough to compare
         self.content: dict[str, dict[int, int]] = {}
+        # kept doc -> {position: is it long enough to be a near duplicate}
+        self.long_passages: dict[str, dict[int, bool]] = {}
 
     def insert(self, fp: int, key: _Key, sig: LeanMinHash, size: int) -> None:
         self.exact.setdefault(fp, key)
@@ -107,8 +109,10 @@ def deduplicate(docs: list[Document], config: DedupConfig) -> DedupStats:
             for fp, key in firsts:  # a dropped document is nobody's first occurrence
                 index.remove(fp, key)
         else:
-            index.content[doc.doc_id] = {
-                p.position: len(p.text) for p in _comparable(doc.passages, config.min_words)
+            comparable = _comparable(doc.passages, config.min_words)
+            index.content[doc.doc_id] = {p.position: len(p.text) for p in comparable}
+            index.long_passages[doc.doc_id] = {
+                p.position: len(words(p.text)) >= config.near_min_words for p in comparable
             }
     return stats
 
@@ -196,9 +200,13 @@ def _is_duplicate_document(doc: Document, index: _Index, config: DedupConfig) ->
     target = min(weight, key=lambda d: (-weight[d], index.rank[d]))
     target_content = index.content[target]
     comparable = _comparable(content, config.min_words)
+    # The kind is judged on paragraphs: a heading of a few words, added or matched elsewhere,
+    # does not make a mirror less exact.
+    long = _comparable(content, config.near_min_words)
+    target_long = {pos for pos, n in index.long_passages[target].items() if n}
     target_positions = {p.duplicate_of_position for p in content if p.duplicate_of_doc == target}
-    exact = target_positions == set(target_content) and all(
-        p.status is Status.EXACT_DUPLICATE and p.duplicate_of_doc == target for p in comparable
+    exact = target_long <= target_positions and all(
+        p.status is Status.EXACT_DUPLICATE and p.duplicate_of_doc == target for p in long
     )
     length_ratio = sum(len(p.text) for p in comparable) / max(1, sum(target_content.values()))
     if exact:
