@@ -604,6 +604,9 @@ def _typos(rng: random.Random, text: str) -> str:
 
 
 def _quotes(text: str) -> str:
+    """The other quote style: curly quotes straightened, straight ones curled."""
+    if any(ch in text for ch in "“”’"):
+        return text.replace("“", '"').replace("”", '"').replace("’", "'")
     out, opening = [], True
     for ch in text:
         if ch == '"':
@@ -705,6 +708,8 @@ def build_corpus(n_articles: int = 2000, seed: int = 7) -> tuple[list[Record], d
         if negative_of is not None or rng.random() < 0.5:
             k = rng.randrange(len(paragraphs))
             paragraphs[k] = gen.paragraph(story, extra=f'"{story.quote}," {story.people[0][0]} said.')
+        if rng.random() < 0.3:  # sites that typeset curly quotes
+            paragraphs = [_quotes(p) for p in paragraphs]
         clean = rng.random() < 0.1
         if not clean and rng.random() < 0.15:  # content that looks like chrome
             lookalike = f"Read more about the {story.thing} in the {story.orgs[0]}'s report, which sets out {rng.randint(3, 40)} options."
@@ -750,7 +755,7 @@ def build_corpus(n_articles: int = 2000, seed: int = 7) -> tuple[list[Record], d
         elif edit == "typos":
             paras = [(_typos(rng, t), src) for t, src in paras]
         elif edit == "quotes":
-            paras = [(_quotes(t) if '"' in t or "'" in t else t, src) for t, src in paras]
+            paras = [(_quotes(t), src) for t, src in paras]
         elif edit == "dateline":
             agency = rng.choice(("AFP", "Reuters", "AP", "VWS"))
             first, src = paras[0]
