@@ -2,8 +2,9 @@ import random
 from datetime import UTC, datetime
 
 from cleaner.config import DedupConfig
-from cleaner.dedup import canonical_order, deduplicate
+from cleaner.dedup import band_keys, canonical_order, deduplicate
 from cleaner.document import Document, DuplicateKind, Passage, Status
+from cleaner.signatures import signatures
 
 A = [
     "Dock workers at the port of Hallvik voted on Tuesday to end a twelve-day strike after the harbour authority agreed to a new shift schedule and a pay rise.",
@@ -69,17 +70,46 @@ def test_three_changed_words_in_sixty_is_a_near_duplicate():
     assert copy.passages[0].status is Status.NEAR_DUPLICATE
 
 
+def _share_a_band(a: str, b: str) -> bool:
+    config = DedupConfig()
+    keys = band_keys(signatures([a, b], config).values, config)
+    return bool((keys[0] == keys[1]).any())
+
+
 def test_half_of_a_split_paragraph_is_found_by_containment():
-    whole = " ".join([A[0], A[1]])
-    first, half = _doc("a", [whole], 0), _doc("c", [A[1]], 1)
+    whole = " ".join([A[2], A[3]])
+    # LSH finds a pair at J ~0.45 with probability ~0.98: this pair must be a candidate for
+    # the test to be about verification.
+    assert _share_a_band(whole, A[3])
+    first, half = _doc("a", [whole], 0), _doc("c", [A[3]], 1)
     deduplicate([first, half], DedupConfig())
     p = half.passages[0]
     assert (p.status, p.duplicate_of_doc) == (Status.NEAR_DUPLICATE, "a")
     assert p.similarity >= DedupConfig().containment_threshold  # its containment, not its Jaccard ~0.5
     # The other way round, a longer passage is not a duplicate of a shorter one it contains.
-    first, longer = _doc("a", [A[1]], 0), _doc("c", [whole], 1)
+    first, longer = _doc("a", [A[3]], 0), _doc("c", [whole], 1)
     deduplicate([first, longer], DedupConfig())
     assert longer.passages[0].status is Status.KEPT
+
+
+def test_two_paragraphs_merged_into_one_are_found():
+    merged_text = A[1] + " " + A[2]
+    sigs = signatures([merged_text, A[1], A[2]], DedupConfig())
+    # Preconditions: both halves are LSH candidates, and neither is similar enough alone.
+    assert _share_a_band(merged_text, A[1]) and _share_a_band(merged_text, A[2])
+    assert max(sigs.jaccard(0, 1), sigs.jaccard(0, 2)) < DedupConfig().threshold
+    original = _doc("orig", A, 0)
+    merged = _doc("copy", [merged_text], 1)
+    deduplicate([original, merged], DedupConfig())
+    p = merged.passages[0]
+    assert (p.status, p.duplicate_of_doc) == (Status.NEAR_DUPLICATE, "orig")
+    assert p.duplicate_of_position in (1, 2)
+    assert p.similarity >= DedupConfig().containment_threshold
+    # The same two paragraphs kept in two different documents are no merge: no copy.
+    apart = [_doc("x", [A[1], B[1]], 0), _doc("y", [B[2], A[2]], 1)]
+    other = _doc("copy", [merged_text], 2)
+    deduplicate([*apart, other], DedupConfig())
+    assert other.passages[0].status is Status.KEPT
 
 
 def test_short_lines_are_deduplicated_only_when_identical():

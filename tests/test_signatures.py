@@ -1,10 +1,11 @@
 import random
 
 import numpy as np
+import pytest
 from datasketch import MinHash
 
 from cleaner.config import DedupConfig
-from cleaner.signatures import containment, jaccard, shingles, signatures
+from cleaner.signatures import Signer, containment, jaccard, shingle_hashfunc, shingles, signatures
 
 
 def test_word_shingles_are_normalised_trigrams_without_repeats():
@@ -25,14 +26,46 @@ def test_char_shingles():
     assert shingles("Abc d", DedupConfig(shingle="char", shingle_size=3)) == [b"abc", b"bc ", b"c d"]
 
 
-def test_signatures_are_datasketch_minhashes_with_the_configured_parameters():
-    config = DedupConfig(num_perm=64, seed=7, bands=16, rows=4)
-    text = "Dock workers at the port of Hallvik voted on Tuesday to end the strike."
-    (sig,) = signatures([text], config)
-    reference = MinHash(num_perm=64, seed=7, scheme="affine32")
-    reference.update_batch(shingles(text, config))
-    assert sig.seed == 7 and len(sig.hashvalues) == 64
-    assert np.array_equal(sig.hashvalues, reference.hashvalues)
+TEXTS = [
+    "Dock workers at the port of Hallvik voted on Tuesday to end the strike.",
+    "“Quoted” text, with CURLY quotes — and a dash; 2026!",
+    "Two words",
+    "one",
+    "",
+    "東京で日本とEUの首脳が新たな安全保障協定に署名した。",
+    "Zu\u0308rich  café\t  ﬁnance   ",
+]
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        DedupConfig(),
+        DedupConfig(num_perm=64, seed=7, bands=16, rows=4),
+        DedupConfig(shingle="char", shingle_size=5),
+    ],
+    ids=["word3-128", "word3-64-seed7", "char5"],
+)
+def test_signatures_are_bit_identical_to_datasketch(config):
+    rng = random.Random(5)
+    vocab = [f"w{i}" for i in range(800)]
+    texts = TEXTS + [" ".join(rng.choice(vocab) for _ in range(rng.randint(0, 90))) for _ in range(300)]
+    sigs = Signer(config)(texts)
+    hashfunc = shingle_hashfunc(config)
+    for i, text in enumerate(texts):
+        reference = MinHash(num_perm=config.num_perm, seed=config.seed, scheme="affine32", hashfunc=hashfunc)
+        reference.update_batch(shingles(text, config))
+        assert np.array_equal(sigs.values[i], reference.hashvalues), text[:40]
+        assert sigs.sizes[i] == len(shingles(text, config))
+
+
+def test_signer_batches_and_cache_do_not_change_results():
+    config = DedupConfig()
+    texts = [f"passage number {i} of the harbour story, with words" for i in range(10000)]
+    whole = Signer(config)(texts)
+    signer = Signer(config)
+    parts = [signer(texts[i : i + 777]).values for i in range(0, len(texts), 777)]
+    assert np.array_equal(whole.values, np.concatenate(parts))
 
 
 def test_estimated_jaccard_tracks_exact_jaccard():
@@ -46,8 +79,8 @@ def test_estimated_jaccard_tracks_exact_jaccard():
         for i in rng.sample(range(60), rng.randint(0, 30)):
             edited[i] = rng.choice(vocab)
         a, b = " ".join(base), " ".join(edited)
-        sa, sb = signatures([a, b], config)
-        errors.append(abs(sa.jaccard(sb) - jaccard(shingles(a, config), shingles(b, config))))
+        sigs = signatures([a, b], config)
+        errors.append(abs(sigs.jaccard(0, 1) - jaccard(shingles(a, config), shingles(b, config))))
     # Standard error at 128 permutations is at most 0.044; the mean error is well below it.
     assert float(np.mean(errors)) < 0.035
     assert max(errors) < 0.2

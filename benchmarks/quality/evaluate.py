@@ -222,7 +222,7 @@ def _signatures(by_id: dict[str, Record], labels: dict, config: Config, n: int) 
     errors = defaultdict(list)
     for i, (a, b) in enumerate(pairs):
         exact = jaccard(shingles(a, config.dedup), shingles(b, config.dedup))
-        estimate = sigs[2 * i].jaccard(sigs[2 * i + 1])
+        estimate = sigs.jaccard(2 * i, 2 * i + 1)
         bucket = "J>=0.5" if exact >= 0.5 else "0.1<=J<0.5" if exact >= 0.1 else "J<0.1"
         errors[bucket].append(abs(estimate - exact))
         errors["all"].append(abs(estimate - exact))

@@ -11,6 +11,9 @@ a duplicate if
 A document whose kept text falls under `min_unique_share` of its content is a duplicate
 document: it leaves the corpus, pointing at the document it repeats most. Its passages never
 become first occurrences, so nothing in the corpus points at text that is not in it.
+
+Signatures and band keys of every candidate passage are computed up front, in bulk
+(`cleaner.signatures`); the visit itself only looks up band keys and compares signature rows.
 """
 
 from __future__ import annotations
@@ -20,14 +23,20 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from datasketch import LeanMinHash, MinHashLSH
+import numpy as np
 
 from cleaner.config import DedupConfig
 from cleaner.document import Document, DuplicateKind, Passage, Status
-from cleaner.signatures import containment, shingles, signatures_of_sets
+from cleaner.signatures import Signatures, Signer, containment
 from cleaner.text import fingerprint, words
 
 _Key = tuple[str, int]  # (doc_id, position) of a kept passage
+_BAND_MIX = np.uint64(0x100000001B3)
+# A candidate counts as part of a merged passage only if its own estimated Jaccard reaches
+# this: a containment derived from a small Jaccard against a much longer passage is mostly
+# estimation noise, and summing noise manufactures copies (measured on benchmarks/quality:
+# 1,932 false duplicates with a share-only rule, 49 when any two candidates could combine).
+_MIN_COVER_JACCARD = 0.3
 
 
 @dataclass
@@ -60,114 +69,169 @@ def canonical_order(docs: list[Document]) -> list[Document]:
     return sorted(docs, key=key)
 
 
+def band_keys(values: np.ndarray, config: DedupConfig) -> np.ndarray:
+    """One 64-bit key per band: the band's `rows` hash values folded together. Two passages
+    share a band when their keys are equal (a fold collision only adds a candidate, which
+    verification then rejects)."""
+    keys = np.zeros((values.shape[0], config.bands), dtype=np.uint64)
+    for r in range(config.rows):
+        keys = (keys * _BAND_MIX) ^ values[:, r : config.bands * config.rows : config.rows].astype(np.uint64)
+    return keys
+
+
 class _Index:
-    """First occurrences seen so far: exact fingerprints, LSH bands and signatures.
+    """First occurrences seen so far: exact fingerprints, LSH bands and signature rows.
 
     A document's first occurrences are inserted as they are found, so its later passages
     are compared with its earlier ones through the same index; if the document turns out
     to be a duplicate, they are removed again.
     """
 
-    def __init__(self, config: DedupConfig) -> None:
+    def __init__(
+        self, config: DedupConfig, sigs: Signatures, keys: np.ndarray, n_words: dict[int, int]
+    ) -> None:
+        self.n_words = n_words  # id(passage) -> its word count, counted once
         self.exact: dict[int, _Key] = {}
-        self.lsh = MinHashLSH(
-            threshold=config.threshold,
-            num_perm=config.num_perm,
-            params=(config.bands, config.rows),
-        )
-        self.signatures: dict[_Key, LeanMinHash] = {}
-        self.sizes: dict[_Key, int] = {}  # shingle-set size, for containment
+        self.bands: list[dict[int, list[int]]] = [{} for _ in range(config.bands)]
+        self.sigs, self.keys = sigs, keys
+        self.key_of_row: dict[int, _Key] = {}
         self.rank: dict[str, int] = {}  # doc_id -> canonical rank, for tie-breaking
         # kept doc -> {position: chars} of its content passages long enough to compare
         self.content: dict[str, dict[int, int]] = {}
         # kept doc -> {position: is it long enough to be a near duplicate}
         self.long_passages: dict[str, dict[int, bool]] = {}
 
-    def insert(self, fp: int, key: _Key, sig: LeanMinHash, size: int) -> None:
-        self.exact.setdefault(fp, key)
-        self.signatures[key] = sig
-        self.sizes[key] = size
-        self.lsh.insert(key, sig, check_duplication=False)
+    def candidates(self, row: int) -> set[int]:
+        found: set[int] = set()
+        for band, key in zip(self.bands, self.keys[row].tolist(), strict=True):
+            rows = band.get(key)
+            if rows:
+                found.update(rows)
+        return found
 
-    def remove(self, fp: int, key: _Key) -> None:
+    def insert(self, fp: int, key: _Key, row: int | None) -> None:
+        self.exact.setdefault(fp, key)
+        if row is not None:
+            self.key_of_row[row] = key
+            for band, band_key in zip(self.bands, self.keys[row].tolist(), strict=True):
+                band.setdefault(band_key, []).append(row)
+
+    def remove(self, fp: int, key: _Key, row: int | None) -> None:
         if self.exact.get(fp) == key:
             del self.exact[fp]
-        del self.signatures[key]
-        del self.sizes[key]
-        self.lsh.remove(key)
+        if row is not None:
+            del self.key_of_row[row]
+            for band, band_key in zip(self.bands, self.keys[row].tolist(), strict=True):
+                band[band_key].remove(row)
 
 
 def deduplicate(docs: list[Document], config: DedupConfig) -> DedupStats:
     """Mark duplicate passages and documents in place."""
     stats = DedupStats()
-    index = _Index(config)
-    for rank, doc in enumerate(canonical_order(docs)):
+    ordered = canonical_order(docs)
+    n_words = {id(p): len(words(p.text)) for doc in ordered for p in doc.passages if p.is_content}
+    # Every passage that may become a near duplicate, in visiting order, gets a signature row.
+    rows: dict[tuple[int, int], int] = {}
+    texts: list[str] = []
+    for d, doc in enumerate(ordered):
+        for p in _comparable(doc.passages, config.near_min_words, n_words):
+            if p.status is Status.KEPT:
+                rows[(d, p.position)] = len(texts)
+                texts.append(p.text)
+    sigs = Signer(config)(texts)
+    index = _Index(config, sigs, band_keys(sigs.values, config), n_words)
+    for rank, doc in enumerate(ordered):
         index.rank[doc.doc_id] = rank
-        firsts = _dedup_passages(doc, index, config, stats)
+        firsts = _dedup_passages(
+            doc, [rows.get((rank, p.position)) for p in doc.passages], index, config, stats
+        )
         if _is_duplicate_document(doc, index, config):
             stats.duplicate_documents[doc.duplicate_kind.value] += 1
-            for fp, key in firsts:  # a dropped document is nobody's first occurrence
-                index.remove(fp, key)
+            for fp, key, row in firsts:  # a dropped document is nobody's first occurrence
+                index.remove(fp, key, row)
         else:
-            comparable = _comparable(doc.passages, config.min_words)
+            comparable = _comparable(doc.passages, config.min_words, n_words)
             index.content[doc.doc_id] = {p.position: len(p.text) for p in comparable}
             index.long_passages[doc.doc_id] = {
-                p.position: len(words(p.text)) >= config.near_min_words for p in comparable
+                p.position: n_words[id(p)] >= config.near_min_words for p in comparable
             }
     return stats
 
 
-def _dedup_passages(doc: Document, index: _Index, config: DedupConfig, stats: DedupStats):
+def _dedup_passages(
+    doc: Document, rows: list[int | None], index: _Index, config: DedupConfig, stats: DedupStats
+):
     """Mark this document's duplicate passages; index and return its first occurrences."""
-    eligible = [p for p in _comparable(doc.passages, config.min_words) if p.status is Status.KEPT]
-    if not eligible:
-        return []
-    stats.passages_compared += len(eligible)
-    sets = [shingles(p.text, config) for p in eligible]
-    sigs = signatures_of_sets(sets, config)
     firsts = []
-    for p, sig, size in zip(eligible, sigs, map(len, sets), strict=True):
+    for p in _comparable(doc.passages, config.min_words, index.n_words):
+        if p.status is not Status.KEPT:
+            continue
+        stats.passages_compared += 1
         fp = fingerprint(p.text)
         hit = index.exact.get(fp)
         if hit is not None:
             _mark(p, Status.EXACT_DUPLICATE, hit, 1.0)
             stats.exact_passages += 1
             continue
+        row = rows[p.position]  # None: too short to be a near duplicate
         best, best_sim = None, -1.0
-        near = len(words(p.text)) >= config.near_min_words
-        for key in index.lsh.query(sig) if near else ():
-            sim = _similarity(sig, size, key, index, config)
+        parts: dict[_Key, float] = {}  # candidates that may hold part of a merged passage
+        for other in sorted(index.candidates(row)) if row is not None else ():
+            sim, share, jaccard = _similarity(row, other, index, config)
             stats.candidates_checked += 1
+            key = index.key_of_row[other]
+            if jaccard >= _MIN_COVER_JACCARD:
+                parts[key] = share
             if sim is None:
                 stats.candidates_rejected += 1
             elif sim > best_sim or (sim == best_sim and _earlier(key, best, index)):
                 best, best_sim = key, sim
+        if best is None:
+            best, best_sim = _merged(parts, config)
         if best is not None:
             _mark(p, Status.NEAR_DUPLICATE, best, best_sim)
             stats.near_passages += 1
             continue
         key = (doc.doc_id, p.position)
-        index.insert(fp, key, sig, size)
-        firsts.append((fp, key))
+        index.insert(fp, key, row)
+        firsts.append((fp, key, row))
     return firsts
 
 
-def _similarity(sig: LeanMinHash, size: int, key: _Key, index: _Index, config: DedupConfig) -> float | None:
-    """Verify a candidate: its estimated Jaccard if it reaches the threshold, else the
-    estimated share of this passage inside the (larger) candidate if that reaches the
-    containment threshold, else None."""
-    jaccard = sig.jaccard(index.signatures[key])
+def _merged(parts: dict[_Key, float], config: DedupConfig) -> tuple[_Key | None, float]:
+    """Two consecutive paragraphs of one document merged into one passage: neither holds it
+    alone, together they do. Returns the one holding most of it and the share both hold."""
+    best, best_cover = None, -1.0
+    for (doc_id, position), share in parts.items():
+        following = parts.get((doc_id, position + 1))
+        if following is not None and share + following >= config.containment_threshold:
+            cover = min(1.0, share + following)
+            if cover > best_cover:
+                best = (doc_id, position) if share >= following else (doc_id, position + 1)
+                best_cover = cover
+    return best, best_cover
+
+
+def _similarity(
+    row: int, other: int, index: _Index, config: DedupConfig
+) -> tuple[float | None, float, float]:
+    """Verify a candidate. Returns (similarity, share, jaccard): the similarity is its
+    estimated Jaccard if that reaches the threshold, else the estimated share of this
+    passage inside the (larger) candidate if that reaches the containment threshold, else
+    None; the share of this passage the candidate holds and the Jaccard come either way."""
+    jaccard = index.sigs.jaccard(row, other)
+    size, other_size = int(index.sigs.sizes[row]), int(index.sigs.sizes[other])
+    share = containment(jaccard, size, other_size)
     if jaccard >= config.threshold:
-        return jaccard
-    other = index.sizes[key]
-    if other > size and containment(jaccard, size, other) >= config.containment_threshold:
-        return containment(jaccard, size, other)
-    return None
+        return jaccard, share, jaccard
+    if other_size > size and share >= config.containment_threshold:
+        return share, share, jaccard
+    return None, share, jaccard
 
 
-def _comparable(passages: list[Passage], min_words: int) -> list[Passage]:
+def _comparable(passages: list[Passage], min_words: int, n_words: dict[int, int]) -> list[Passage]:
     """Content passages long enough to be compared: shorter ones repeat by chance."""
-    return [p for p in passages if p.is_content and len(words(p.text)) >= min_words]
+    return [p for p in passages if p.is_content and n_words[id(p)] >= min_words]
 
 
 def _earlier(key: _Key, other: _Key, index: _Index) -> bool:
@@ -199,10 +263,10 @@ def _is_duplicate_document(doc: Document, index: _Index, config: DedupConfig) ->
             weight[p.duplicate_of_doc] += len(p.text) * (p.similarity or 0.0)
     target = min(weight, key=lambda d: (-weight[d], index.rank[d]))
     target_content = index.content[target]
-    comparable = _comparable(content, config.min_words)
+    comparable = _comparable(content, config.min_words, index.n_words)
     # The kind is judged on paragraphs: a heading of a few words, added or matched elsewhere,
     # does not make a mirror less exact.
-    long = _comparable(content, config.near_min_words)
+    long = _comparable(content, config.near_min_words, index.n_words)
     target_long = {pos for pos, n in index.long_passages[target].items() if n}
     target_positions = {p.duplicate_of_position for p in content if p.duplicate_of_doc == target}
     exact = target_long <= target_positions and all(
