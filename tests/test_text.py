@@ -50,3 +50,19 @@ def test_split_paragraphs_joins_hard_wrapped_blocks():
 def test_split_paragraphs_keeps_short_sentence_lines_apart():
     body = "The union voted.\nThe port reopened.\nShips queued outside."
     assert split_paragraphs(body) == ["The union voted.", "The port reopened.", "Ships queued outside."]
+
+
+def test_fast_paths_agree_with_the_reference_patterns():
+    import random
+    import re
+
+    from cleaner.text import _TOKEN
+
+    rng = random.Random(9)
+    alphabet = "abcXYZ019 '’_-.,;:!?\"()\t\n\r\u00a0\u2009\u3000éßü東京"
+    for _ in range(5000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        assert words(text) == _TOKEN.findall(text), repr(text)
+        assert " ".join(text.split()) == re.sub(r"\s+", " ", text).strip(), repr(text)
+        ascii_text = text.encode("ascii", "ignore").decode()
+        assert words(ascii_text) == _TOKEN.findall(ascii_text), repr(ascii_text)
