@@ -1,8 +1,10 @@
 import random
 from datetime import UTC, datetime
 
+import numpy as np
+
 from cleaner.config import DedupConfig
-from cleaner.dedup import band_keys, canonical_order, deduplicate
+from cleaner.dedup import band_candidates, band_keys, canonical_order, deduplicate
 from cleaner.document import Document, DuplicateKind, Passage, Status
 from cleaner.signatures import signatures
 
@@ -261,3 +263,18 @@ def test_result_does_not_depend_on_the_order_of_the_input_list():
             got = by_id[ref.doc_id]
             assert (got.duplicate_of, got.duplicate_kind) == (ref.duplicate_of, ref.duplicate_kind)
             assert _statuses(got) == _statuses(ref)
+
+
+def test_band_candidates_are_the_group_head_and_near_neighbours():
+    # Two bands. Band 0 groups rows {0, 2, 5} and {1, 4}; band 1 groups {3, 5}.
+    keys = np.array([[7, 0], [8, 1], [7, 2], [9, 3], [8, 4], [7, 3]], dtype=np.uint64)
+    indptr, indices = band_candidates(keys)
+    got = {j: indices[indptr[j] : indptr[j + 1]].tolist() for j in range(6)}
+    assert got == {0: [], 1: [], 2: [0], 3: [], 4: [1], 5: [0, 2, 3]}
+
+
+def test_band_candidates_bound_a_large_group():
+    keys = np.zeros((100, 1), dtype=np.uint64)  # one group of 100 rows
+    indptr, indices = band_candidates(keys, cap=3)
+    assert indices[indptr[99] : indptr[100]].tolist() == [0, 96, 97, 98]  # the head and 3 before
+    assert indptr[100] == 1 + 2 + 3 + 4 * 96  # rows 1-3 have all earlier rows, then head + 3 back

@@ -19,6 +19,7 @@ Signatures and band keys of every candidate passage are computed up front, in bu
 from __future__ import annotations
 
 import math
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,6 +38,8 @@ _BAND_MIX = np.uint64(0x100000001B3)
 # estimation noise, and summing noise manufactures copies (measured on benchmarks/quality:
 # 1,932 false duplicates with a share-only rule, 49 when any two candidates could combine).
 _MIN_COVER_JACCARD = 0.3
+# Earlier rows of the same LSH band group a row is compared with, besides the group's first.
+_RUN_NEIGHBOURS = 8
 
 
 @dataclass
@@ -47,6 +50,7 @@ class DedupStats:
     candidates_checked: int = 0
     candidates_rejected: int = 0
     duplicate_documents: Counter = field(default_factory=Counter)  # kind -> count
+    seconds: dict[str, float] = field(default_factory=dict)  # time per step
 
     def as_dict(self) -> dict:
         return {
@@ -56,6 +60,7 @@ class DedupStats:
             "lsh_candidates_checked": self.candidates_checked,
             "lsh_candidates_rejected": self.candidates_rejected,
             "duplicate_documents": dict(sorted(self.duplicate_documents.items())),
+            "seconds": {k: round(v, 4) for k, v in self.seconds.items()},
         }
 
 
@@ -79,55 +84,82 @@ def band_keys(values: np.ndarray, config: DedupConfig) -> np.ndarray:
     return keys
 
 
+def band_candidates(keys: np.ndarray, cap: int = _RUN_NEIGHBOURS) -> tuple[np.ndarray, np.ndarray]:
+    """For every row, the earlier rows it shares an LSH band with, as CSR arrays
+    (indptr, indices): row j's candidates are indices[indptr[j]:indptr[j + 1]], ascending.
+
+    Rows are in visiting order. In each band a stable sort groups rows with equal keys in
+    that order; a row's candidates in the band are the first row of its group (normally the
+    first occurrence the others repeat) and the `cap` rows just before it. Bounding the
+    group keeps a passage copied ten thousand times from costing a hundred million pairs.
+    """
+    n = keys.shape[0]
+    firsts, seconds = [], []
+    positions = np.arange(n)
+    for band in range(keys.shape[1]):
+        order = np.argsort(keys[:, band], kind="stable")
+        sorted_keys = keys[order, band]
+        starts = np.ones(n, dtype=bool)
+        starts[1:] = sorted_keys[1:] != sorted_keys[:-1]
+        if starts.all():
+            continue
+        head = np.maximum.accumulate(np.where(starts, positions, 0))
+        member = ~starts
+        firsts.append(order[head[member]])
+        seconds.append(order[member])
+        for back in range(1, cap + 1):
+            inside = positions[back:][positions[back:] - back > head[back:]]  # not the head again
+            firsts.append(order[inside - back])
+            seconds.append(order[inside])
+    if not firsts:
+        return np.zeros(n + 1, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    pairs = np.unique(np.concatenate(seconds).astype(np.int64) * n + np.concatenate(firsts))
+    later, earlier = pairs // n, pairs % n
+    indptr = np.searchsorted(later, np.arange(n + 1))
+    return indptr, earlier
+
+
 class _Index:
-    """First occurrences seen so far: exact fingerprints, LSH bands and signature rows.
+    """First occurrences seen so far: exact fingerprints and the signature rows that are
+    first occurrences.
 
     A document's first occurrences are inserted as they are found, so its later passages
-    are compared with its earlier ones through the same index; if the document turns out
-    to be a duplicate, they are removed again.
+    are compared with its earlier ones; if the document turns out to be a duplicate, they
+    are removed again.
     """
 
-    def __init__(
-        self, config: DedupConfig, sigs: Signatures, keys: np.ndarray, n_words: dict[int, int]
-    ) -> None:
+    def __init__(self, sigs: Signatures, keys: np.ndarray, n_words: dict[int, int]) -> None:
         self.n_words = n_words  # id(passage) -> its word count, counted once
         self.exact: dict[int, _Key] = {}
-        self.bands: list[dict[int, list[int]]] = [{} for _ in range(config.bands)]
-        self.sigs, self.keys = sigs, keys
-        self.key_of_row: dict[int, _Key] = {}
+        self.sigs = sigs
+        self.indptr, self.indices = band_candidates(keys)
+        self.key_of_row: dict[int, _Key] = {}  # rows that are first occurrences now
         self.rank: dict[str, int] = {}  # doc_id -> canonical rank, for tie-breaking
         # kept doc -> {position: chars} of its content passages long enough to compare
         self.content: dict[str, dict[int, int]] = {}
         # kept doc -> {position: is it long enough to be a near duplicate}
         self.long_passages: dict[str, dict[int, bool]] = {}
 
-    def candidates(self, row: int) -> set[int]:
-        found: set[int] = set()
-        for band, key in zip(self.bands, self.keys[row].tolist(), strict=True):
-            rows = band.get(key)
-            if rows:
-                found.update(rows)
-        return found
+    def candidates(self, row: int) -> list[int]:
+        found = self.indices[self.indptr[row] : self.indptr[row + 1]].tolist()
+        return [other for other in found if other in self.key_of_row]
 
     def insert(self, fp: int, key: _Key, row: int | None) -> None:
         self.exact.setdefault(fp, key)
         if row is not None:
             self.key_of_row[row] = key
-            for band, band_key in zip(self.bands, self.keys[row].tolist(), strict=True):
-                band.setdefault(band_key, []).append(row)
 
     def remove(self, fp: int, key: _Key, row: int | None) -> None:
         if self.exact.get(fp) == key:
             del self.exact[fp]
         if row is not None:
             del self.key_of_row[row]
-            for band, band_key in zip(self.bands, self.keys[row].tolist(), strict=True):
-                band[band_key].remove(row)
 
 
 def deduplicate(docs: list[Document], config: DedupConfig) -> DedupStats:
     """Mark duplicate passages and documents in place."""
     stats = DedupStats()
+    clock = time.perf_counter()
     ordered = canonical_order(docs)
     n_words = {id(p): len(words(p.text)) for doc in ordered for p in doc.passages if p.is_content}
     # Every passage that may become a near duplicate, in visiting order, gets a signature row.
@@ -138,8 +170,14 @@ def deduplicate(docs: list[Document], config: DedupConfig) -> DedupStats:
             if p.status is Status.KEPT:
                 rows[(d, p.position)] = len(texts)
                 texts.append(p.text)
+    stats.seconds["prepare"] = time.perf_counter() - clock
+    clock = time.perf_counter()
     sigs = Signer(config)(texts)
-    index = _Index(config, sigs, band_keys(sigs.values, config), n_words)
+    stats.seconds["signatures"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    index = _Index(sigs, band_keys(sigs.values, config), n_words)
+    stats.seconds["lsh"] = time.perf_counter() - clock
+    clock = time.perf_counter()
     for rank, doc in enumerate(ordered):
         index.rank[doc.doc_id] = rank
         firsts = _dedup_passages(
@@ -155,6 +193,8 @@ def deduplicate(docs: list[Document], config: DedupConfig) -> DedupStats:
             index.long_passages[doc.doc_id] = {
                 p.position: n_words[id(p)] >= config.near_min_words for p in comparable
             }
+    # The visit: exact lookups, LSH lookups, verification, first occurrences, documents.
+    stats.seconds["visit"] = time.perf_counter() - clock
     return stats
 
 
@@ -176,7 +216,7 @@ def _dedup_passages(
         row = rows[p.position]  # None: too short to be a near duplicate
         best, best_sim = None, -1.0
         parts: dict[_Key, float] = {}  # candidates that may hold part of a merged passage
-        for other in sorted(index.candidates(row)) if row is not None else ():
+        for other in index.candidates(row) if row is not None else ():
             sim, share, jaccard = _similarity(row, other, index, config)
             stats.candidates_checked += 1
             key = index.key_of_row[other]
