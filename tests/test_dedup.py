@@ -266,15 +266,26 @@ def test_result_does_not_depend_on_the_order_of_the_input_list():
 
 
 def test_band_candidates_are_the_group_head_and_near_neighbours():
-    # Two bands. Band 0 groups rows {0, 2, 5} and {1, 4}; band 1 groups {3, 5}.
-    keys = np.array([[7, 0], [8, 1], [7, 2], [9, 3], [8, 4], [7, 3]], dtype=np.uint64)
-    indptr, indices = band_candidates(keys)
+    # One row per band: band 0 groups rows {0, 2, 5} and {1, 4}; band 1 groups {3, 5}.
+    config = DedupConfig(bands=2, rows=1, num_perm=16)
+    values = np.array([[7, 0], [8, 1], [7, 2], [9, 3], [8, 4], [7, 3]], dtype=np.uint32)
+    indptr, indices = band_candidates(values, config)
     got = {j: indices[indptr[j] : indptr[j + 1]].tolist() for j in range(6)}
     assert got == {0: [], 1: [], 2: [0], 3: [], 4: [1], 5: [0, 2, 3]}
 
 
 def test_band_candidates_bound_a_large_group():
-    keys = np.zeros((100, 1), dtype=np.uint64)  # one group of 100 rows
-    indptr, indices = band_candidates(keys, cap=3)
+    config = DedupConfig(bands=1, rows=1, num_perm=16)
+    values = np.zeros((100, 1), dtype=np.uint32)  # one group of 100 rows
+    indptr, indices = band_candidates(values, config, cap=3)
     assert indices[indptr[99] : indptr[100]].tolist() == [0, 96, 97, 98]  # the head and 3 before
     assert indptr[100] == 1 + 2 + 3 + 4 * 96  # rows 1-3 have all earlier rows, then head + 3 back
+
+
+def test_band_keys_for_one_band_match_all_bands():
+    config = DedupConfig()
+    values = signatures([A[0], A[1], B[0]], config).values
+    every = band_keys(values, config)
+    assert every.shape == (3, config.bands)
+    for band in (0, 17, config.bands - 1):
+        assert np.array_equal(band_keys(values, config, band)[:, 0], every[:, band])

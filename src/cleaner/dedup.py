@@ -74,17 +74,21 @@ def canonical_order(docs: list[Document]) -> list[Document]:
     return sorted(docs, key=key)
 
 
-def band_keys(values: np.ndarray, config: DedupConfig) -> np.ndarray:
-    """One 64-bit key per band: the band's `rows` hash values folded together. Two passages
-    share a band when their keys are equal (a fold collision only adds a candidate, which
-    verification then rejects)."""
-    keys = np.zeros((values.shape[0], config.bands), dtype=np.uint64)
+def band_keys(values: np.ndarray, config: DedupConfig, band: int | None = None) -> np.ndarray:
+    """One 64-bit key per band (or for one band): the band's `rows` hash values folded
+    together. Two passages share a band when their keys are equal (a fold collision only
+    adds a candidate, which verification then rejects)."""
+    bands = range(config.bands) if band is None else [band]
+    columns = [b * config.rows for b in bands]
+    keys = np.zeros((values.shape[0], len(columns)), dtype=np.uint64)
     for r in range(config.rows):
-        keys = (keys * _BAND_MIX) ^ values[:, r : config.bands * config.rows : config.rows].astype(np.uint64)
+        keys = (keys * _BAND_MIX) ^ values[:, [c + r for c in columns]].astype(np.uint64)
     return keys
 
 
-def band_candidates(keys: np.ndarray, cap: int = _RUN_NEIGHBOURS) -> tuple[np.ndarray, np.ndarray]:
+def band_candidates(
+    values: np.ndarray, config: DedupConfig, cap: int = _RUN_NEIGHBOURS
+) -> tuple[np.ndarray, np.ndarray]:
     """For every row, the earlier rows it shares an LSH band with, as CSR arrays
     (indptr, indices): row j's candidates are indices[indptr[j]:indptr[j + 1]], ascending.
 
@@ -92,13 +96,16 @@ def band_candidates(keys: np.ndarray, cap: int = _RUN_NEIGHBOURS) -> tuple[np.nd
     that order; a row's candidates in the band are the first row of its group (normally the
     first occurrence the others repeat) and the `cap` rows just before it. Bounding the
     group keeps a passage copied ten thousand times from costing a hundred million pairs.
+    Keys are made one band at a time: all of them at once would take 8 bytes per band per
+    passage (336 MB for a million passages).
     """
-    n = keys.shape[0]
+    n = values.shape[0]
     firsts, seconds = [], []
     positions = np.arange(n)
-    for band in range(keys.shape[1]):
-        order = np.argsort(keys[:, band], kind="stable")
-        sorted_keys = keys[order, band]
+    for band in range(config.bands):
+        keys = band_keys(values, config, band)[:, 0]
+        order = np.argsort(keys, kind="stable")
+        sorted_keys = keys[order]
         starts = np.ones(n, dtype=bool)
         starts[1:] = sorted_keys[1:] != sorted_keys[:-1]
         if starts.all():
@@ -128,11 +135,11 @@ class _Index:
     are removed again.
     """
 
-    def __init__(self, sigs: Signatures, keys: np.ndarray, n_words: dict[int, int]) -> None:
+    def __init__(self, sigs: Signatures, config: DedupConfig, n_words: dict[int, int]) -> None:
         self.n_words = n_words  # id(passage) -> its word count, counted once
         self.exact: dict[int, _Key] = {}
         self.sigs = sigs
-        self.indptr, self.indices = band_candidates(keys)
+        self.indptr, self.indices = band_candidates(sigs.values, config)
         self.key_of_row: dict[int, _Key] = {}  # rows that are first occurrences now
         self.rank: dict[str, int] = {}  # doc_id -> canonical rank, for tie-breaking
         # kept doc -> {position: chars} of its content passages long enough to compare
@@ -175,7 +182,7 @@ def deduplicate(docs: list[Document], config: DedupConfig) -> DedupStats:
     sigs = Signer(config)(texts)
     stats.seconds["signatures"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    index = _Index(sigs, band_keys(sigs.values, config), n_words)
+    index = _Index(sigs, config, n_words)
     stats.seconds["lsh"] = time.perf_counter() - clock
     clock = time.perf_counter()
     for rank, doc in enumerate(ordered):
