@@ -100,6 +100,11 @@ class DedupConfig:
     seed: int = 1
     # datasketch's permutation scheme; stored so signatures are never mixed across schemes.
     hash_scheme: Literal["affine32"] = "affine32"
+    # How a shingle becomes the 32-bit value MinHash permutes: each word hashed with
+    # 4-byte BLAKE2b, a word shingle's hashes folded FNV-style and finished with MurmurHash3's
+    # fmix32 (cleaner.signatures.shingle_hashfunc). Stored with the signatures' parameters:
+    # signatures made with another hash function cannot be compared with these.
+    shingle_hash: Literal["blake2b-fold-fmix32"] = "blake2b-fold-fmix32"
     # A candidate pair counts as a near-duplicate when its estimated Jaccard reaches this.
     # 0.5 on word 3-grams is a paragraph with about one word in eight changed.
     threshold: float = 0.5
