@@ -135,8 +135,11 @@ class _Index:
     are removed again.
     """
 
-    def __init__(self, sigs: Signatures, config: DedupConfig, n_words: dict[int, int]) -> None:
+    def __init__(
+        self, sigs: Signatures, config: DedupConfig, n_words: dict[int, int], rows: dict[int, int]
+    ) -> None:
         self.n_words = n_words  # id(passage) -> its word count, counted once
+        self.rows = rows  # id(passage) -> its signature row, if it may be a near duplicate
         self.exact: dict[int, _Key] = {}
         self.sigs = sigs
         self.indptr, self.indices = band_candidates(sigs.values, config)
@@ -144,8 +147,8 @@ class _Index:
         self.rank: dict[str, int] = {}  # doc_id -> canonical rank, for tie-breaking
         # kept doc -> {position: chars} of its content passages long enough to compare
         self.content: dict[str, dict[int, int]] = {}
-        # kept doc -> {position: is it long enough to be a near duplicate}
-        self.long_passages: dict[str, dict[int, bool]] = {}
+        # kept doc -> positions of its passages long enough to be near duplicates
+        self.long_positions: dict[str, set[int]] = {}
 
     def candidates(self, row: int) -> list[int]:
         found = self.indices[self.indptr[row] : self.indptr[row + 1]].tolist()
@@ -170,26 +173,24 @@ def deduplicate(docs: list[Document], config: DedupConfig) -> DedupStats:
     ordered = canonical_order(docs)
     n_words = {id(p): len(words(p.text)) for doc in ordered for p in doc.passages if p.is_content}
     # Every passage that may become a near duplicate, in visiting order, gets a signature row.
-    rows: dict[tuple[int, int], int] = {}
+    rows: dict[int, int] = {}
     texts: list[str] = []
-    for d, doc in enumerate(ordered):
+    for doc in ordered:
         for p in _comparable(doc.passages, config.near_min_words, n_words):
             if p.status is Status.KEPT:
-                rows[(d, p.position)] = len(texts)
+                rows[id(p)] = len(texts)
                 texts.append(p.text)
     stats.seconds["prepare"] = time.perf_counter() - clock
     clock = time.perf_counter()
     sigs = Signer(config)(texts)
     stats.seconds["signatures"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    index = _Index(sigs, config, n_words)
+    index = _Index(sigs, config, n_words, rows)
     stats.seconds["lsh"] = time.perf_counter() - clock
     clock = time.perf_counter()
     for rank, doc in enumerate(ordered):
         index.rank[doc.doc_id] = rank
-        firsts = _dedup_passages(
-            doc, [rows.get((rank, p.position)) for p in doc.passages], index, config, stats
-        )
+        firsts = _dedup_passages(doc, index, config, stats)
         if _is_duplicate_document(doc, index, config):
             stats.duplicate_documents[doc.duplicate_kind.value] += 1
             for fp, key, row in firsts:  # a dropped document is nobody's first occurrence
@@ -197,17 +198,15 @@ def deduplicate(docs: list[Document], config: DedupConfig) -> DedupStats:
         else:
             comparable = _comparable(doc.passages, config.min_words, n_words)
             index.content[doc.doc_id] = {p.position: len(p.text) for p in comparable}
-            index.long_passages[doc.doc_id] = {
-                p.position: n_words[id(p)] >= config.near_min_words for p in comparable
+            index.long_positions[doc.doc_id] = {
+                p.position for p in comparable if n_words[id(p)] >= config.near_min_words
             }
     # The visit: exact lookups, LSH lookups, verification, first occurrences, documents.
     stats.seconds["visit"] = time.perf_counter() - clock
     return stats
 
 
-def _dedup_passages(
-    doc: Document, rows: list[int | None], index: _Index, config: DedupConfig, stats: DedupStats
-):
+def _dedup_passages(doc: Document, index: _Index, config: DedupConfig, stats: DedupStats):
     """Mark this document's duplicate passages; index and return its first occurrences."""
     firsts = []
     for p in _comparable(doc.passages, config.min_words, index.n_words):
@@ -220,7 +219,7 @@ def _dedup_passages(
             _mark(p, Status.EXACT_DUPLICATE, hit, 1.0)
             stats.exact_passages += 1
             continue
-        row = rows[p.position]  # None: too short to be a near duplicate
+        row = index.rows.get(id(p))  # None: too short to be a near duplicate
         best, best_sim = None, -1.0
         parts: dict[_Key, float] = {}  # candidates that may hold part of a merged passage
         for other in index.candidates(row) if row is not None else ():
@@ -314,9 +313,8 @@ def _is_duplicate_document(doc: Document, index: _Index, config: DedupConfig) ->
     # The kind is judged on paragraphs: a heading of a few words, added or matched elsewhere,
     # does not make a mirror less exact.
     long = _comparable(content, config.near_min_words, index.n_words)
-    target_long = {pos for pos, n in index.long_passages[target].items() if n}
     target_positions = {p.duplicate_of_position for p in content if p.duplicate_of_doc == target}
-    exact = target_long <= target_positions and all(
+    exact = index.long_positions[target] <= target_positions and all(
         p.status is Status.EXACT_DUPLICATE and p.duplicate_of_doc == target for p in long
     )
     length_ratio = sum(len(p.text) for p in comparable) / max(1, sum(target_content.values()))
