@@ -46,6 +46,15 @@ def _fmix32_int(h: int) -> int:
     return h ^ (h >> 16)
 
 
+def _fold(word_hashes) -> int:
+    """A word shingle's hash before mixing: its words' hashes folded FNV-style in 32 bits
+    (the array form of the same fold is in `Signer.shingle_hashes`)."""
+    x = 0
+    for h in word_hashes:
+        x = ((x * 0x01000193) & _U32) ^ h
+    return x
+
+
 def token_hash(token: str) -> int:
     return int.from_bytes(hashlib.blake2b(token.encode("utf-8"), digest_size=4).digest(), "little")
 
@@ -54,10 +63,7 @@ def shingle_hashfunc(config: DedupConfig) -> Callable[[bytes], int]:
     """The hash of one shingle (as `shingles` returns it), for datasketch's `hashfunc`."""
 
     def word_shingle(shingle: bytes) -> int:
-        x = 0
-        for token in shingle.decode("utf-8").split(" "):
-            x = ((x * 0x01000193) & _U32) ^ token_hash(token)
-        return _fmix32_int(x)
+        return _fmix32_int(_fold(map(token_hash, shingle.decode("utf-8").split(" "))))
 
     def char_shingle(shingle: bytes) -> int:
         return _fmix32_int(token_hash(shingle.decode("utf-8")))
@@ -156,12 +162,7 @@ class Signer:
             parts_o.append(np.repeat(np.arange(len(texts)), counts))
         short = np.flatnonzero((lengths > 0) & (lengths < k))  # one shingle of all its words
         if len(short):
-            folded = []
-            for i in short:
-                x = 0
-                for h in tokens[starts[i] : starts[i] + lengths[i]].tolist():
-                    x = ((x * 0x01000193) & _U32) ^ h
-                folded.append(x)
+            folded = [_fold(tokens[starts[i] : starts[i] + lengths[i]].tolist()) for i in short]
             parts_h.append(np.array(folded, dtype=np.uint32))
             parts_o.append(short)
         if not parts_h:
