@@ -1,8 +1,9 @@
 from datetime import UTC, datetime
 
 from cleaner.clean import apply_learned, clean_document, learn_boilerplate, no_content_rejects
-from cleaner.config import CleanConfig
+from cleaner.config import CleanConfig, DedupConfig
 from cleaner.document import Document, Status
+from cleaner.sketch import Sketch
 
 P1 = "Dock workers at the port of Hallvik voted on Tuesday to end a twelve-day strike after the harbour authority agreed to a new shift schedule."
 P2 = "The union said 412 of its 530 members took part in the ballot, and that 87 percent of them backed the offer made on Monday night."
@@ -206,12 +207,18 @@ CHROME_A = "Tips for the desk? Write to quay-desk@quay.example any time"
 CHROME_B = "The Quay Observer is owned by its 9,000 readers"
 
 
+def _sketch(docs):
+    return Sketch.of(docs, DedupConfig())
+
+
 def test_learned_boilerplate_needs_n_different_articles_of_one_site():
     docs = [_site_doc(i, [CHROME_A, *ARTICLES[i], CHROME_B]) for i in range(3)]
     docs.append(_site_doc(3, [CHROME_A, *ARTICLES[3]], site="other.example"))
-    learned = learn_boilerplate(docs, CleanConfig())
+    sketch = _sketch(docs)
+    learned = learn_boilerplate(sketch, CleanConfig())
     assert set(learned) == {"quay.example"} and len(learned["quay.example"]) == 2
-    assert apply_learned(docs, learned) == 6
+    assert apply_learned(sketch, learned) == 6
+    sketch.apply(docs)
     assert [p.text for p in docs[0].passages if p.rule == "learned"] == [CHROME_A, CHROME_B]
     assert all(p.rule is None for p in docs[3].passages)  # another site keeps its line
 
@@ -219,17 +226,17 @@ def test_learned_boilerplate_needs_n_different_articles_of_one_site():
 def test_copies_of_one_article_do_not_teach_boilerplate():
     docs = [_site_doc(i, [CHROME_A, *ARTICLES[0]]) for i in range(4)]
     docs.append(_site_doc(9, [CHROME_A, *ARTICLES[1]]))
-    learned = learn_boilerplate(docs, CleanConfig())
+    learned = learn_boilerplate(_sketch(docs), CleanConfig())
     assert learned == {}  # five pages, but only two articles
 
 
 def test_learned_respects_threshold_and_needs_a_site():
     two = [_site_doc(i, [CHROME_A, *ARTICLES[i]]) for i in range(2)]
-    assert learn_boilerplate(two, CleanConfig()) == {}
+    assert learn_boilerplate(_sketch(two), CleanConfig()) == {}
     nosite = [_site_doc(i, [CHROME_A, *ARTICLES[i]], site=None) for i in range(4)]
-    assert learn_boilerplate(nosite, CleanConfig()) == {}
+    assert learn_boilerplate(_sketch(nosite), CleanConfig()) == {}
     three = [_site_doc(i, [CHROME_A, *ARTICLES[i]]) for i in range(3)]
-    assert learn_boilerplate(three, CleanConfig(learned_min_docs=4)) == {}
+    assert learn_boilerplate(_sketch(three), CleanConfig(learned_min_docs=4)) == {}
 
 
 def test_no_content_rejects():

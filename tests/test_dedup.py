@@ -4,9 +4,10 @@ from datetime import UTC, datetime
 import numpy as np
 
 from cleaner.config import DedupConfig
-from cleaner.dedup import band_candidates, band_keys, canonical_order, deduplicate
+from cleaner.dedup import band_candidates, band_keys, deduplicate
 from cleaner.document import Document, DuplicateKind, Passage, Status
 from cleaner.signatures import signatures
+from cleaner.sketch import Sketch
 
 A = [
     "Dock workers at the port of Hallvik voted on Tuesday to end a twelve-day strike after the harbour authority agreed to a new shift schedule and a pay rise.",
@@ -147,7 +148,8 @@ def test_first_occurrence_is_earliest_published_then_input_order():
     late = _doc("late", A, 0, published=datetime(2026, 3, 5, tzinfo=UTC))
     undated = _doc("undated", A, 1)
     early = _doc("early", A, 2, published=datetime(2026, 3, 4, tzinfo=UTC))
-    assert [d.doc_id for d in canonical_order([late, undated, early])] == ["early", "late", "undated"]
+    order = Sketch.of([late, undated, early], DedupConfig()).visiting_order()
+    assert order.tolist() == [2, 0, 1]  # early, late, undated
     deduplicate([late, undated, early], DedupConfig())
     assert not early.is_duplicate
     assert (late.duplicate_of, late.duplicate_kind, late.duplicate_similarity) == (

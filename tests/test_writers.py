@@ -69,8 +69,6 @@ def _manifest(docs, rejects, run_id):
         run_id=run_id,
         inputs=["in"],
         config={"x": 1},
-        docs=docs,
-        rejects=rejects,
         stages={},
         timings={"read": 0.5},
         versions={},
@@ -156,20 +154,19 @@ def test_empty_run_still_writes_readable_datasets(tmp_path):
 def test_a_failed_write_leaves_the_previous_corpus(tmp_path, monkeypatch):
     _write(tmp_path, "v1", "run-1")
     before = {name: ds.dataset(tmp_path / name).to_table() for name in writers.DATASETS}
-    real = writers.write_dataset
+    real = writers.duplicate_rows
 
-    def fail_on_duplicates(folder, schema, rows):
-        if folder.name == "duplicates":
-            raise OSError(28, "No space left on device")
-        return real(folder, schema, rows)
+    def disk_full(docs):
+        raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(writers, "write_dataset", fail_on_duplicates)
+    monkeypatch.setattr(writers, "duplicate_rows", disk_full)
     with pytest.raises(OSError):
         _write(tmp_path, "v2", "run-2")
     for name in writers.DATASETS:
         assert ds.dataset(tmp_path / name).to_table().equals(before[name])
     assert json.loads((tmp_path / "manifest.json").read_text())["run_id"] == "run-1"
-    monkeypatch.setattr(writers, "write_dataset", real)
+    assert not list(tmp_path.glob(".staging-*"))  # the failed run took its staging with it
+    monkeypatch.setattr(writers, "duplicate_rows", real)
     _write(tmp_path, "v3", "run-3")  # the next run cleans up and completes
     assert not list(tmp_path.glob(".staging-*"))
     assert ds.dataset(tmp_path / "documents").to_table()["title"].to_pylist() == ["Title v3"]

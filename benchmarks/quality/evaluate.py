@@ -27,6 +27,7 @@ from cleaner import clean, dedup, readers
 from cleaner.config import Config
 from cleaner.document import Status
 from cleaner.signatures import jaccard, shingles, signatures
+from cleaner.sketch import Sketch
 
 from .generate import EDITS, Record
 
@@ -43,8 +44,10 @@ def run_pipeline(records: list[Record], config: Config):
     if rejects:
         raise RuntimeError(f"the generated corpus has unreadable records: {rejects[:3]}")
     docs = clean.clean_batch(docs, config.clean)
-    clean.apply_learned(docs, clean.learn_boilerplate(docs, config.clean))
-    dedup.deduplicate(docs, config.dedup)
+    sketch = Sketch.of(docs, config.dedup)
+    clean.apply_learned(sketch, clean.learn_boilerplate(sketch, config.clean))
+    dedup.deduplicate_sketch(sketch, config.dedup)
+    sketch.apply(docs)
     return {records[doc.order[1] - 1].id: doc for doc in docs}
 
 

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from cleaner.config import CleanConfig
 from cleaner.document import Document, Passage, Reject, Status
 from cleaner.rules import RELATED_HEADING, SECTION_NAMES, Line, is_debris, match_line
-from cleaner.text import fingerprint, normalize, split_paragraphs, words
+from cleaner.sketch import BOILERPLATE, KEPT, Sketch
+from cleaner.text import normalize, split_paragraphs, words
 from cleaner.timestamps import parse_timestamp_line
 
 _CRUMB_SEPARATORS = re.compile(r"\s*(?:›|»|>|→|/|\|)\s*")
@@ -57,7 +58,7 @@ def no_content_rejects(docs: Iterable[Document]) -> list[Reject]:
     not a document: it is recorded as a reject, and its lines stay in `passages`."""
     rejects = []
     for doc in docs:
-        if not any(p.status is Status.KEPT for p in doc.passages):
+        if not any(p.is_content for p in doc.passages):  # duplicates were content
             rules = sorted({p.rule for p in doc.passages if p.rule})
             detail = (
                 f"all {len(doc.passages)} lines are boilerplate ({', '.join(rules)})"
@@ -274,35 +275,36 @@ def _recover_metadata(doc: Document) -> None:
 # -- learned boilerplate -----------------------------------------------------------------
 
 
-def learn_boilerplate(docs: Iterable[Document], config: CleanConfig) -> dict[str, frozenset[int]]:
+def learn_boilerplate(sketch: Sketch, config: CleanConfig) -> dict[str, frozenset[int]]:
     """Per site, the fingerprints of lines that recur across at least `learned_min_docs`
     different articles of that site.
 
     Copies of one article (a story republished with an update) share their paragraphs
     without those being chrome, so documents that share most of their article-length lines
-    count as one article.
+    count as one article. Works on the corpus's sketch: fingerprints and word counts suffice.
     """
-    by_site: dict[str, list[Document]] = defaultdict(list)
-    for doc in docs:
-        if doc.site and doc.passages:
-            by_site[doc.site].append(doc)
+    starts, status = sketch.starts.tolist(), sketch.status.tolist()
+    fps, n_words = sketch.fingerprints.tolist(), sketch.n_words.tolist()
+    by_site: dict[str, list[int]] = defaultdict(list)
+    for d, site in enumerate(sketch.sites):
+        if site and starts[d + 1] > starts[d] and not sketch.excluded[d]:
+            by_site[site].append(d)
     learned: dict[str, frozenset[int]] = {}
     for site, site_docs in sorted(by_site.items()):
         if len(site_docs) < config.learned_min_docs:
             continue
         holders: dict[int, list[int]] = defaultdict(list)  # line fingerprint -> doc indices
         article_lines: list[frozenset[int]] = []
-        for index, doc in enumerate(site_docs):
+        for index, d in enumerate(site_docs):
             seen: set[int] = set()
             article: set[int] = set()
-            for p in doc.passages:
-                if p.status is not Status.KEPT:
+            for k in range(starts[d], starts[d + 1]):
+                if status[k] != KEPT:
                     continue
-                n = len(words(p.text))
-                fp = fingerprint(p.text)
-                if n >= _ARTICLE_LINE_MIN_WORDS:
+                fp = fps[k]
+                if n_words[k] >= _ARTICLE_LINE_MIN_WORDS:
                     article.add(fp)
-                if n <= config.learned_max_words and fp not in seen:
+                if n_words[k] <= config.learned_max_words and fp not in seen:
                     seen.add(fp)
                     holders[fp].append(index)
             article_lines.append(frozenset(article))
@@ -335,15 +337,18 @@ def _same_article(a: frozenset[int], b: frozenset[int], config: CleanConfig) -> 
     return len(a & b) / min(len(a), len(b)) >= config.learned_same_article_share
 
 
-def apply_learned(docs: Iterable[Document], learned: dict[str, frozenset[int]]) -> int:
-    """Label the learned lines of each document's site; returns how many lines it dropped."""
+def apply_learned(sketch: Sketch, learned: dict[str, frozenset[int]]) -> int:
+    """Label the learned lines of each document's site in the sketch (`Sketch.apply` puts
+    the label on the documents); returns how many lines it dropped."""
+    starts, status, fps = sketch.starts.tolist(), sketch.status.tolist(), sketch.fingerprints.tolist()
     dropped = 0
-    for doc in docs:
-        chrome = learned.get(doc.site or "")
-        if not chrome:
+    for d, site in enumerate(sketch.sites):
+        chrome = learned.get(site or "")
+        if not chrome or sketch.excluded[d]:
             continue
-        for p in doc.passages:
-            if p.status is Status.KEPT and fingerprint(p.text) in chrome:
-                p.drop("learned")
+        for k in range(starts[d], starts[d + 1]):
+            if status[k] == KEPT and fps[k] in chrome:
+                sketch.status[k] = BOILERPLATE
+                sketch.learned[k] = True
                 dropped += 1
     return dropped

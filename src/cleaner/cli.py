@@ -31,6 +31,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("paths", nargs="*", metavar="PATH", help="input files or folders")
     run.add_argument("--out", default="output", metavar="DIR", help="output folder (default: output)")
     run.add_argument("--config", metavar="FILE", help="TOML configuration file")
+    run.add_argument(
+        "--workers",
+        type=_positive_int,
+        metavar="N",
+        help="processes that read, extract and clean batches (default: one per core)",
+    )
     return parser
 
 
@@ -50,15 +56,19 @@ def _run(args: argparse.Namespace) -> int:
     for path in args.paths:
         if not Path(path).exists():
             raise CleanerError(f"input path does not exist: {path}")
-    from cleaner.runtime import prefect_defaults
+    from cleaner.runtime import prefect_api, prefect_defaults
 
     prefect_defaults()
     # On a terminal the stage summaries are what matters; a line per finished batch task
     # buries them. Task failures are warnings and errors, and still show.
     os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL", "WARNING")
     from cleaner_flows.clean_corpus import clean_corpus
+    from prefect.task_runners import ProcessPoolTaskRunner
 
-    summary = clean_corpus(paths=list(args.paths) or None, out=args.out, config=config.to_dict())
+    if args.workers:
+        clean_corpus = clean_corpus.with_options(task_runner=ProcessPoolTaskRunner(max_workers=args.workers))
+    with prefect_api():
+        summary = clean_corpus(paths=list(args.paths) or None, out=args.out, config=config.to_dict())
     counts = summary["counts"]
     print(
         f"\n{counts['documents']} documents, {counts['duplicate_documents']} duplicate documents, "
@@ -67,3 +77,13 @@ def _run(args: argparse.Namespace) -> int:
         f"corpus written to {summary['out']}/ (run {summary['run_id']})"
     )
     return 0
+
+
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {value!r}")
+    return number

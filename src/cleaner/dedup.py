@@ -12,26 +12,25 @@ A document whose kept text falls under `min_unique_share` of its content is a du
 document: it leaves the corpus, pointing at the document it repeats most. Its passages never
 become first occurrences, so nothing in the corpus points at text that is not in it.
 
-Signatures and band keys of every candidate passage are computed up front, in bulk
-(`cleaner.signatures`); the visit itself only looks up band keys and compares signature rows.
+Dedup reads no text: it works on a `Sketch` (fingerprints, word and character counts,
+signatures), made batch by batch as documents are cleaned, and writes its verdicts there.
+`deduplicate` does the same for a list of documents in memory.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
 
 import numpy as np
 
 from cleaner.config import DedupConfig
-from cleaner.document import Document, DuplicateKind, Passage, Status
-from cleaner.signatures import Signatures, Signer, containment
-from cleaner.text import fingerprint, words
+from cleaner.document import Document, DuplicateKind
+from cleaner.signatures import containment
+from cleaner.sketch import BOILERPLATE, EXACT, KEPT, KINDS, NEAR, Sketch
 
-_Key = tuple[str, int]  # (doc_id, position) of a kept passage
+_Key = tuple[int, int]  # (document index, position) of a kept passage
 _BAND_MIX = np.uint64(0x100000001B3)
 # A candidate counts as part of a merged passage only if its own estimated Jaccard reaches
 # this: a containment derived from a small Jaccard against a much longer passage is mostly
@@ -64,16 +63,6 @@ class DedupStats:
         }
 
 
-def canonical_order(docs: list[Document]) -> list[Document]:
-    """Earliest published first, undated last, then input order: who counts as first."""
-
-    def key(doc: Document) -> tuple:
-        published = doc.published.timestamp() if isinstance(doc.published, datetime) else math.inf
-        return (published, doc.order)
-
-    return sorted(docs, key=key)
-
-
 def band_keys(values: np.ndarray, config: DedupConfig, band: int | None = None) -> np.ndarray:
     """One 64-bit key per band (or for one band): the band's `rows` hash values folded
     together. Two passages share a band when their keys are equal (a fold collision only
@@ -87,23 +76,26 @@ def band_keys(values: np.ndarray, config: DedupConfig, band: int | None = None) 
 
 
 def band_candidates(
-    values: np.ndarray, config: DedupConfig, cap: int = _RUN_NEIGHBOURS
+    values: np.ndarray, config: DedupConfig, visit: np.ndarray | None = None, cap: int = _RUN_NEIGHBOURS
 ) -> tuple[np.ndarray, np.ndarray]:
-    """For every row, the earlier rows it shares an LSH band with, as CSR arrays
-    (indptr, indices): row j's candidates are indices[indptr[j]:indptr[j + 1]], ascending.
+    """For every visited row, the earlier visited rows it shares an LSH band with, as CSR
+    arrays (indptr, indices) over visiting positions: the j-th visited row's candidates are
+    the rows visited at indices[indptr[j]:indptr[j + 1]], ascending.
 
-    Rows are in visiting order. In each band a stable sort groups rows with equal keys in
-    that order; a row's candidates in the band are the first row of its group (normally the
-    first occurrence the others repeat) and the `cap` rows just before it. Bounding the
-    group keeps a passage copied ten thousand times from costing a hundred million pairs.
-    Keys are made one band at a time: all of them at once would take 8 bytes per band per
-    passage (336 MB for a million passages).
+    `visit` lists the signature rows in visiting order (default: all, in row order). In each
+    band a stable sort groups rows with equal keys in that order; a row's candidates in the
+    band are the first row of its group (normally the first occurrence the others repeat)
+    and the `cap` rows just before it. Bounding the group keeps a passage copied ten
+    thousand times from costing a hundred million pairs. Keys are made one band at a time:
+    all of them at once would take 8 bytes per band per passage (336 MB for a million).
     """
-    n = values.shape[0]
+    if visit is None:
+        visit = np.arange(values.shape[0])
+    n = len(visit)
     firsts, seconds = [], []
     positions = np.arange(n)
     for band in range(config.bands):
-        keys = band_keys(values, config, band)[:, 0]
+        keys = band_keys(values, config, band)[visit, 0]
         order = np.argsort(keys, kind="stable")
         sorted_keys = keys[order]
         starts = np.ones(n, dtype=bool)
@@ -126,204 +118,239 @@ def band_candidates(
     return indptr, earlier
 
 
-class _Index:
-    """First occurrences seen so far: exact fingerprints and the signature rows that are
-    first occurrences.
-
-    A document's first occurrences are inserted as they are found, so its later passages
-    are compared with its earlier ones; if the document turns out to be a duplicate, they
-    are removed again.
-    """
-
-    def __init__(
-        self, sigs: Signatures, config: DedupConfig, n_words: dict[int, int], rows: dict[int, int]
-    ) -> None:
-        self.n_words = n_words  # id(passage) -> its word count, counted once
-        self.rows = rows  # id(passage) -> its signature row, if it may be a near duplicate
-        self.exact: dict[int, _Key] = {}
-        self.sigs = sigs
-        self.indptr, self.indices = band_candidates(sigs.values, config)
-        self.key_of_row: dict[int, _Key] = {}  # rows that are first occurrences now
-        self.rank: dict[str, int] = {}  # doc_id -> canonical rank, for tie-breaking
-        # kept doc -> {position: chars} of its content passages long enough to compare
-        self.content: dict[str, dict[int, int]] = {}
-        # kept doc -> positions of its passages long enough to be near duplicates
-        self.long_positions: dict[str, set[int]] = {}
-
-    def candidates(self, row: int) -> list[int]:
-        found = self.indices[self.indptr[row] : self.indptr[row + 1]].tolist()
-        return [other for other in found if other in self.key_of_row]
-
-    def insert(self, fp: int, key: _Key, row: int | None) -> None:
-        self.exact.setdefault(fp, key)
-        if row is not None:
-            self.key_of_row[row] = key
-
-    def remove(self, fp: int, key: _Key, row: int | None) -> None:
-        if self.exact.get(fp) == key:
-            del self.exact[fp]
-        if row is not None:
-            del self.key_of_row[row]
-
-
 def deduplicate(docs: list[Document], config: DedupConfig) -> DedupStats:
-    """Mark duplicate passages and documents in place."""
+    """Mark duplicate passages and documents of documents in memory, in place."""
+    clock = time.perf_counter()
+    sketch = Sketch.of(docs, config)
+    signing = time.perf_counter() - clock
+    stats = deduplicate_sketch(sketch, config)
+    sketch.apply(docs)
+    stats.seconds = {"signatures": signing, **stats.seconds}
+    return stats
+
+
+def deduplicate_sketch(sketch: Sketch, config: DedupConfig) -> DedupStats:
+    """Record duplicate passages and documents in the sketch's verdicts."""
     stats = DedupStats()
     clock = time.perf_counter()
-    ordered = canonical_order(docs)
-    n_words = {id(p): len(words(p.text)) for doc in ordered for p in doc.passages if p.is_content}
-    # Every passage that may become a near duplicate, in visiting order, gets a signature row.
-    rows: dict[int, int] = {}
-    texts: list[str] = []
-    for doc in ordered:
-        for p in _comparable(doc.passages, config.near_min_words, n_words):
-            if p.status is Status.KEPT:
-                rows[id(p)] = len(texts)
-                texts.append(p.text)
+    visit = _Visit(sketch, config)
     stats.seconds["prepare"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    sigs = Signer(config)(texts)
-    stats.seconds["signatures"] = time.perf_counter() - clock
-    clock = time.perf_counter()
-    index = _Index(sigs, config, n_words, rows)
+    visit.indptr, visit.indices = band_candidates(sketch.values, config, visit.signature_rows)
     stats.seconds["lsh"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    for rank, doc in enumerate(ordered):
-        index.rank[doc.doc_id] = rank
-        firsts = _dedup_passages(doc, index, config, stats)
-        if _is_duplicate_document(doc, index, config):
-            stats.duplicate_documents[doc.duplicate_kind.value] += 1
-            for fp, key, row in firsts:  # a dropped document is nobody's first occurrence
-                index.remove(fp, key, row)
-        else:
-            comparable = _comparable(doc.passages, config.min_words, n_words)
-            index.content[doc.doc_id] = {p.position: len(p.text) for p in comparable}
-            index.long_positions[doc.doc_id] = {
-                p.position for p in comparable if n_words[id(p)] >= config.near_min_words
-            }
+    visit.run(stats)
+    visit.write_back()
     # The visit: exact lookups, LSH lookups, verification, first occurrences, documents.
     stats.seconds["visit"] = time.perf_counter() - clock
     return stats
 
 
-def _dedup_passages(doc: Document, index: _Index, config: DedupConfig, stats: DedupStats):
-    """Mark this document's duplicate passages; index and return its first occurrences."""
-    firsts = []
-    for p in _comparable(doc.passages, config.min_words, index.n_words):
-        if p.status is not Status.KEPT:
-            continue
-        stats.passages_compared += 1
-        fp = fingerprint(p.text)
-        hit = index.exact.get(fp)
-        if hit is not None:
-            _mark(p, Status.EXACT_DUPLICATE, hit, 1.0)
-            stats.exact_passages += 1
-            continue
-        row = index.rows.get(id(p))  # None: too short to be a near duplicate
-        best, best_sim = None, -1.0
-        parts: dict[_Key, float] = {}  # candidates that may hold part of a merged passage
-        for other in index.candidates(row) if row is not None else ():
-            sim, share, jaccard = _similarity(row, other, index, config)
-            stats.candidates_checked += 1
-            key = index.key_of_row[other]
-            if jaccard >= _MIN_COVER_JACCARD:
-                parts[key] = share
-            if sim is None:
-                stats.candidates_rejected += 1
-            elif sim > best_sim or (sim == best_sim and _earlier(key, best, index)):
-                best, best_sim = key, sim
-        if best is None:
-            best, best_sim = _merged(parts, config)
-        if best is not None:
-            _mark(p, Status.NEAR_DUPLICATE, best, best_sim)
-            stats.near_passages += 1
-            continue
-        key = (doc.doc_id, p.position)
-        index.insert(fp, key, row)
-        firsts.append((fp, key, row))
-    return firsts
+class _Visit:
+    """The walk over documents in canonical order, with the first occurrences seen so far:
+    exact fingerprints and the signature rows that are first occurrences.
+
+    A document's first occurrences are inserted as they are found, so its later passages
+    are compared with its earlier ones; if the document turns out to be a duplicate, they
+    are removed again. The sketch's arrays are read and written as Python lists here: the
+    walk touches one element at a time, which lists do several times faster.
+    """
+
+    def __init__(self, sketch: Sketch, config: DedupConfig) -> None:
+        self.sketch, self.config = sketch, config
+        self.order = sketch.visiting_order().tolist()
+        rank = np.full(sketch.n_docs, -1, dtype=np.int64)
+        rank[self.order] = np.arange(len(self.order))
+        self.rank = rank.tolist()
+        self.starts = sketch.starts.tolist()
+        self.status = sketch.status.tolist()
+        self.fps = sketch.fingerprints.tolist()
+        self.n_words = sketch.n_words.tolist()
+        self.chars = sketch.chars.tolist()
+        self.dup_doc = sketch.dup_doc.tolist()
+        self.dup_position = sketch.dup_position.tolist()
+        self.similarity = sketch.similarity.tolist()
+        # Passages that may be near duplicates, in visiting order, and their signature rows.
+        doc_of = sketch.doc_of
+        near = (
+            (sketch.status != BOILERPLATE)
+            & (sketch.n_words >= config.near_min_words)
+            & (sketch.rows >= 0)
+            & (rank[doc_of] >= 0)
+        )
+        passages = np.flatnonzero(near)
+        passages = passages[np.argsort(rank[doc_of[passages]], kind="stable")]
+        self.signature_rows = sketch.rows[passages]
+        position = np.full(sketch.n_passages, -1, dtype=np.int64)
+        position[passages] = np.arange(len(passages))
+        self.visit_position = position.tolist()  # passage -> its place among signed passages
+        self.indptr = self.indices = None
+        self.exact: dict[int, _Key] = {}
+        self.key_of: dict[int, _Key] = {}  # visiting positions that are first occurrences now
+        # kept doc -> {position: chars} of its content passages long enough to compare
+        self.content: dict[int, dict[int, int]] = {}
+        # kept doc -> positions of its passages long enough to be near duplicates
+        self.long_positions: dict[int, set[int]] = {}
+
+    def run(self, stats: DedupStats) -> None:
+        sketch = self.sketch
+        for d in self.order:
+            firsts = self._passages(d, stats)
+            if self._is_duplicate_document(d):
+                stats.duplicate_documents[KINDS[sketch.doc_kind[d]].value] += 1
+                for fp, key, v in firsts:  # a dropped document is nobody's first occurrence
+                    if self.exact.get(fp) == key:
+                        del self.exact[fp]
+                    if v >= 0:
+                        del self.key_of[v]
+            else:
+                comparable = self._comparable(d, self.config.min_words)
+                start = self.starts[d]
+                self.content[d] = {k - start: self.chars[k] for k in comparable}
+                self.long_positions[d] = {
+                    k - start for k in comparable if self.n_words[k] >= self.config.near_min_words
+                }
+
+    def write_back(self) -> None:
+        sketch = self.sketch
+        sketch.status = np.array(self.status, dtype=np.uint8)
+        sketch.dup_doc = np.array(self.dup_doc, dtype=np.int32)
+        sketch.dup_position = np.array(self.dup_position, dtype=np.int32)
+        sketch.similarity = np.array(self.similarity, dtype=np.float64)
+
+    def _comparable(self, d: int, min_words: int) -> list[int]:
+        """Content passages long enough to be compared: shorter ones repeat by chance."""
+        status, n_words = self.status, self.n_words
+        return [
+            k
+            for k in range(self.starts[d], self.starts[d + 1])
+            if status[k] != BOILERPLATE and n_words[k] >= min_words
+        ]
+
+    def _passages(self, d: int, stats: DedupStats) -> list[tuple[int, _Key, int]]:
+        """Mark this document's duplicate passages; index and return its first occurrences."""
+        firsts = []
+        start = self.starts[d]
+        for k in self._comparable(d, self.config.min_words):
+            if self.status[k] != KEPT:
+                continue
+            stats.passages_compared += 1
+            fp = self.fps[k]
+            hit = self.exact.get(fp)
+            if hit is not None:
+                self._mark(k, EXACT, hit, 1.0)
+                stats.exact_passages += 1
+                continue
+            v = self.visit_position[k]  # -1: too short to be a near duplicate
+            best, best_sim = None, -1.0
+            parts: dict[_Key, float] = {}  # candidates that may hold part of a merged passage
+            for other in self._candidates(v) if v >= 0 else ():
+                sim, share, jaccard = self._similarity(v, other)
+                stats.candidates_checked += 1
+                key = self.key_of[other]
+                if jaccard >= _MIN_COVER_JACCARD:
+                    parts[key] = share
+                if sim is None:
+                    stats.candidates_rejected += 1
+                elif sim > best_sim or (sim == best_sim and self._earlier(key, best)):
+                    best, best_sim = key, sim
+            if best is None:
+                best, best_sim = _merged(parts, self.config)
+            if best is not None:
+                self._mark(k, NEAR, best, best_sim)
+                stats.near_passages += 1
+                continue
+            key = (d, k - start)
+            self.exact.setdefault(fp, key)
+            if v >= 0:
+                self.key_of[v] = key
+            firsts.append((fp, key, v))
+        return firsts
+
+    def _candidates(self, v: int) -> list[int]:
+        found = self.indices[self.indptr[v] : self.indptr[v + 1]].tolist()
+        return [other for other in found if other in self.key_of]
+
+    def _similarity(self, v: int, other: int) -> tuple[float | None, float, float]:
+        """Verify a candidate. Returns (similarity, share, jaccard): the similarity is its
+        estimated Jaccard if that reaches the threshold, else the estimated share of this
+        passage inside the (larger) candidate if that reaches the containment threshold,
+        else None; the share of this passage the candidate holds and the Jaccard come
+        either way."""
+        sketch, config = self.sketch, self.config
+        row, other_row = self.signature_rows[v], self.signature_rows[other]
+        jaccard = (
+            float(np.count_nonzero(sketch.values[row] == sketch.values[other_row])) / sketch.values.shape[1]
+        )
+        size, other_size = int(sketch.sizes[row]), int(sketch.sizes[other_row])
+        share = containment(jaccard, size, other_size)
+        if jaccard >= config.threshold:
+            return jaccard, share, jaccard
+        if other_size > size and share >= config.containment_threshold:
+            return share, share, jaccard
+        return None, share, jaccard
+
+    def _earlier(self, key: _Key, other: _Key) -> bool:
+        return (self.rank[key[0]], key[1]) < (self.rank[other[0]], other[1])
+
+    def _mark(self, k: int, status: int, key: _Key, similarity: float) -> None:
+        self.status[k] = status
+        self.dup_doc[k], self.dup_position[k] = key
+        self.similarity[k] = round(similarity, 6)
+
+    def _is_duplicate_document(self, d: int) -> bool:
+        """Decide, and record in the sketch, whether document d repeats earlier documents.
+
+        A page repeating its own paragraph is not copying anyone: such repeats count neither
+        as its own text nor as text shared with other documents.
+        """
+        config, status, chars, dup_doc = self.config, self.status, self.chars, self.dup_doc
+        content = [
+            k
+            for k in range(self.starts[d], self.starts[d + 1])
+            if status[k] != BOILERPLATE and dup_doc[k] != d
+        ]
+        total = sum(chars[k] for k in content)
+        if total == 0:
+            return False
+        kept = sum(chars[k] for k in content if status[k] == KEPT)
+        if kept / total >= config.min_unique_share:
+            return False
+        weight: dict[int, float] = defaultdict(float)  # target doc -> similarity-weighted chars
+        for k in content:
+            if dup_doc[k] >= 0:
+                weight[dup_doc[k]] += chars[k] * self.similarity[k]
+        target = min(weight, key=lambda t: (-weight[t], self.rank[t]))
+        comparable = [k for k in content if self.n_words[k] >= config.min_words]
+        # The kind is judged on paragraphs: a heading of a few words, added or matched
+        # elsewhere, does not make a mirror less exact.
+        long = [k for k in content if self.n_words[k] >= config.near_min_words]
+        target_positions = {self.dup_position[k] for k in content if dup_doc[k] == target}
+        exact = self.long_positions[target] <= target_positions and all(
+            status[k] == EXACT and dup_doc[k] == target for k in long
+        )
+        length_ratio = sum(chars[k] for k in comparable) / max(1, sum(self.content[target].values()))
+        if exact:
+            kind, similarity = DuplicateKind.EXACT, 1.0
+        elif length_ratio < config.contained_max_length_ratio:
+            kind, similarity = DuplicateKind.CONTAINED, weight[target] / total
+        else:
+            kind, similarity = DuplicateKind.NEAR, weight[target] / total
+        sketch = self.sketch
+        sketch.doc_dup_of[d], sketch.doc_kind[d] = target, KINDS.index(kind)
+        sketch.doc_similarity[d] = round(similarity, 6)
+        return True
 
 
 def _merged(parts: dict[_Key, float], config: DedupConfig) -> tuple[_Key | None, float]:
     """Two consecutive paragraphs of one document merged into one passage: neither holds it
     alone, together they do. Returns the one holding most of it and the share both hold."""
     best, best_cover = None, -1.0
-    for (doc_id, position), share in parts.items():
-        following = parts.get((doc_id, position + 1))
+    for (doc, position), share in parts.items():
+        following = parts.get((doc, position + 1))
         if following is not None and share + following >= config.containment_threshold:
             cover = min(1.0, share + following)
             if cover > best_cover:
-                best = (doc_id, position) if share >= following else (doc_id, position + 1)
+                best = (doc, position) if share >= following else (doc, position + 1)
                 best_cover = cover
     return best, best_cover
-
-
-def _similarity(
-    row: int, other: int, index: _Index, config: DedupConfig
-) -> tuple[float | None, float, float]:
-    """Verify a candidate. Returns (similarity, share, jaccard): the similarity is its
-    estimated Jaccard if that reaches the threshold, else the estimated share of this
-    passage inside the (larger) candidate if that reaches the containment threshold, else
-    None; the share of this passage the candidate holds and the Jaccard come either way."""
-    jaccard = index.sigs.jaccard(row, other)
-    size, other_size = int(index.sigs.sizes[row]), int(index.sigs.sizes[other])
-    share = containment(jaccard, size, other_size)
-    if jaccard >= config.threshold:
-        return jaccard, share, jaccard
-    if other_size > size and share >= config.containment_threshold:
-        return share, share, jaccard
-    return None, share, jaccard
-
-
-def _comparable(passages: list[Passage], min_words: int, n_words: dict[int, int]) -> list[Passage]:
-    """Content passages long enough to be compared: shorter ones repeat by chance."""
-    return [p for p in passages if p.is_content and n_words[id(p)] >= min_words]
-
-
-def _earlier(key: _Key, other: _Key, index: _Index) -> bool:
-    return (index.rank[key[0]], key[1]) < (index.rank[other[0]], other[1])
-
-
-def _mark(p: Passage, status: Status, key: _Key, similarity: float) -> None:
-    p.status = status
-    p.duplicate_of_doc, p.duplicate_of_position = key
-    p.similarity = round(similarity, 6)
-
-
-def _is_duplicate_document(doc: Document, index: _Index, config: DedupConfig) -> bool:
-    """Decide, and record on the document, whether it repeats earlier documents.
-
-    A page repeating its own paragraph is not copying anyone: such repeats count neither as
-    its own text nor as text shared with other documents.
-    """
-    content = [p for p in doc.passages if p.is_content and p.duplicate_of_doc != doc.doc_id]
-    total = sum(len(p.text) for p in content)
-    if total == 0:
-        return False
-    kept = sum(len(p.text) for p in content if p.status is Status.KEPT)
-    if kept / total >= config.min_unique_share:
-        return False
-    weight: dict[str, float] = defaultdict(float)  # target doc -> similarity-weighted chars
-    for p in content:
-        if p.duplicate_of_doc is not None:
-            weight[p.duplicate_of_doc] += len(p.text) * (p.similarity or 0.0)
-    target = min(weight, key=lambda d: (-weight[d], index.rank[d]))
-    target_content = index.content[target]
-    comparable = _comparable(content, config.min_words, index.n_words)
-    # The kind is judged on paragraphs: a heading of a few words, added or matched elsewhere,
-    # does not make a mirror less exact.
-    long = _comparable(content, config.near_min_words, index.n_words)
-    target_positions = {p.duplicate_of_position for p in content if p.duplicate_of_doc == target}
-    exact = index.long_positions[target] <= target_positions and all(
-        p.status is Status.EXACT_DUPLICATE and p.duplicate_of_doc == target for p in long
-    )
-    length_ratio = sum(len(p.text) for p in comparable) / max(1, sum(target_content.values()))
-    if exact:
-        kind, similarity = DuplicateKind.EXACT, 1.0
-    elif length_ratio < config.contained_max_length_ratio:
-        kind, similarity = DuplicateKind.CONTAINED, weight[target] / total
-    else:
-        kind, similarity = DuplicateKind.NEAR, weight[target] / total
-    doc.duplicate_of, doc.duplicate_kind = target, kind
-    doc.duplicate_similarity = round(similarity, 6)
-    return True

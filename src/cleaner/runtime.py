@@ -1,4 +1,4 @@
-"""Process-level settings and bundled resources. Imports no Prefect.
+"""Process-level settings and bundled resources. Imports Prefect only inside `prefect_api`.
 
 `prefect_defaults` must run before Prefect is imported: Prefect reads its settings from
 the environment once, at import.
@@ -7,6 +7,8 @@ the environment once, at import.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
@@ -44,3 +46,24 @@ def _relative_to_cwd(path: Path) -> Path:
         return path.relative_to(Path.cwd())
     except ValueError:
         return path
+
+
+@contextmanager
+def prefect_api() -> Iterator[None]:
+    """Run with a Prefect API that worker processes can reach.
+
+    With no PREFECT_API_URL, Prefect starts a temporary server for the process, and every
+    process-pool worker would start one of its own (seconds each, and their task runs land
+    in other databases). Starting it here and naming its URL in the settings, which the
+    process pool hands to its workers, gives the whole run one server."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    if PREFECT_API_URL.value():
+        yield
+        return
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()
+    server.start()  # stopped at exit, as Prefect's own temporary server is
+    with temporary_settings({PREFECT_API_URL: server.api_url}):
+        yield

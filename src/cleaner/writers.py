@@ -156,50 +156,102 @@ def reject_rows(rejects: Iterable[Reject]) -> Iterator[dict]:
 # -- writing -------------------------------------------------------------------------------
 
 
-def write_dataset(folder: Path, schema: pa.Schema, rows: Iterable[dict]) -> int:
-    """Write rows as one zstd Parquet file in `folder`, in row groups; returns the row count.
+class _DatasetWriter:
+    """Rows appended in batches to one zstd Parquet file, flushed a row group at a time.
     An empty dataset still gets a file, so readers always find the schema."""
-    folder.mkdir(parents=True, exist_ok=True)
-    count = 0
-    with pq.ParquetWriter(folder / "part-00000.parquet", schema, compression="zstd") as writer:
-        chunk: list[dict] = []
-        for row in rows:
-            chunk.append(row)
-            if len(chunk) >= _ROWS_PER_GROUP:
-                writer.write_table(pa.Table.from_pylist(chunk, schema=schema))
-                count += len(chunk)
-                chunk = []
-        if chunk or count == 0:
-            writer.write_table(pa.Table.from_pylist(chunk, schema=schema))
-            count += len(chunk)
-    return count
+
+    def __init__(self, folder: Path, schema: pa.Schema) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.schema = schema
+        self.writer = pq.ParquetWriter(folder / "part-00000.parquet", schema, compression="zstd")
+        self.buffer: list[dict] = []
+        self.count = 0
+
+    def extend(self, rows: Iterable[dict]) -> None:
+        self.buffer.extend(rows)
+        if len(self.buffer) >= _ROWS_PER_GROUP:
+            self._flush()
+
+    def close(self) -> int:
+        if self.buffer or self.count == 0:
+            self._flush()
+        self.writer.close()
+        return self.count
+
+    def _flush(self) -> None:
+        self.writer.write_table(pa.Table.from_pylist(self.buffer, schema=self.schema))
+        self.count += len(self.buffer)
+        self.buffer = []
+
+
+@contextmanager
+def open_run(out: str | Path, run_id: str) -> Iterator[Path]:
+    """Hold the output folder for a whole run: lock it, finish or clear what an earlier run
+    left, and give this run a staging folder (for its spool and its datasets). The staging
+    folder is removed if the run fails before its commit journal is written."""
+    out = Path(out)
+    with locked(out):
+        recover(out)
+        staging = out / f".staging-{run_id}"
+        staging.mkdir()
+        try:
+            yield staging
+        except BaseException:
+            if not (out / _JOURNAL).exists():  # a journaled commit is finished by `recover`
+                shutil.rmtree(staging, ignore_errors=True)
+            raise
+
+
+class CorpusWriter:
+    """Writes the corpus into a run's staging folder batch by batch, in input order, and
+    counts what it wrote for the manifest; `commit` moves it into place atomically."""
+
+    def __init__(self, staging: Path) -> None:
+        self.staging = staging
+        self.start = time.perf_counter()
+        self.datasets = {
+            name: _DatasetWriter(staging / name, SCHEMAS[name])
+            for name in ("documents", "passages", "duplicates")
+        }
+        self.tally = Tally()
+
+    def add(self, docs: Sequence[Document]) -> None:
+        self.datasets["documents"].extend(document_rows(docs))
+        self.datasets["passages"].extend(passage_rows(docs))
+        self.datasets["duplicates"].extend(duplicate_rows(docs))
+        self.tally.add(docs)
+
+    def commit(self, rejects: Sequence[Reject], manifest: dict) -> dict:
+        """Write the rejects and the manifest, completed with the counts (`Tally`), the rows
+        per dataset and the time spent writing (`timings_seconds["write"]`), and move
+        everything into place. Returns the manifest as written."""
+        out = self.staging.parent
+        rejects_writer = _DatasetWriter(self.staging / "rejects", REJECTS_SCHEMA)
+        rejects_writer.extend(reject_rows(sorted(rejects, key=lambda r: (r.source, r.reason))))
+        rows = {name: writer.close() for name, writer in self.datasets.items()}
+        rows["rejects"] = rejects_writer.close()
+        timings = {**manifest.get("timings_seconds", {}), "write": round(time.perf_counter() - self.start, 4)}
+        manifest = {
+            **manifest,
+            "counts": self.tally.counts(rejects),
+            "rows": {name: rows[name] for name in DATASETS},
+            "timings_seconds": timings,
+        }
+        _write_json(self.staging / MANIFEST, manifest)
+        _fsync_tree(self.staging)
+        _write_json(out / _JOURNAL, {"run_id": manifest["run_id"], "staging": self.staging.name})
+        _apply_journal(out)
+        return manifest
 
 
 def write_corpus(
     out: str | Path, docs: Sequence[Document], rejects: Sequence[Reject], manifest: dict
 ) -> dict[str, int]:
-    """Write the whole corpus to `out` atomically; returns rows written per dataset. The
-    time spent writing is added to the manifest's `timings_seconds` as "write"."""
-    start = time.perf_counter()
-    out = Path(out)
-    docs = sorted(docs, key=lambda d: d.order)
-    rejects = sorted(rejects, key=lambda r: (r.source, r.reason))
-    with locked(out):
-        recover(out)
-        staging = out / f".staging-{manifest['run_id']}"
-        staging.mkdir()
-        rows = {
-            "documents": write_dataset(staging / "documents", DOCUMENTS_SCHEMA, document_rows(docs)),
-            "passages": write_dataset(staging / "passages", PASSAGES_SCHEMA, passage_rows(docs)),
-            "duplicates": write_dataset(staging / "duplicates", DUPLICATES_SCHEMA, duplicate_rows(docs)),
-            "rejects": write_dataset(staging / "rejects", REJECTS_SCHEMA, reject_rows(rejects)),
-        }
-        timings = {**manifest.get("timings_seconds", {}), "write": round(time.perf_counter() - start, 4)}
-        _write_json(staging / MANIFEST, {**manifest, "rows": rows, "timings_seconds": timings})
-        _fsync_tree(staging)
-        _write_json(out / _JOURNAL, {"run_id": manifest["run_id"], "staging": staging.name})
-        _apply_journal(out)
-    return rows
+    """Write a corpus held in memory to `out` atomically; returns rows written per dataset."""
+    with open_run(out, manifest["run_id"]) as staging:
+        writer = CorpusWriter(staging)
+        writer.add(sorted(docs, key=lambda d: d.order))
+        return writer.commit(rejects, manifest)["rows"]
 
 
 @contextmanager
@@ -284,43 +336,55 @@ def _fsync_dir(path: Path) -> None:
 # -- manifest ------------------------------------------------------------------------------
 
 
+class Tally:
+    """Counts per status, rule and duplicate kind over the documents written."""
+
+    def __init__(self) -> None:
+        self.statuses = Counter({s.value: 0 for s in Status})
+        self.rules: Counter = Counter()
+        self.kinds: Counter = Counter()
+        self.documents = 0
+
+    def add(self, docs: Iterable[Document]) -> None:
+        for doc in docs:
+            for p in doc.passages:
+                self.statuses[p.status.value] += 1
+                if p.rule:
+                    self.rules[p.rule] += 1
+            if doc.is_duplicate:
+                self.kinds[doc.duplicate_kind.value] += 1
+            self.documents += is_kept(doc)
+
+    def counts(self, rejects: Sequence[Reject]) -> dict:
+        return {
+            "documents": self.documents,
+            "duplicate_documents": sum(self.kinds.values()),
+            "rejects": len(rejects),
+            "passages": sum(self.statuses.values()),
+            "passages_by_status": dict(self.statuses),
+            "boilerplate_by_rule": dict(sorted(self.rules.items(), key=lambda kv: (-kv[1], kv[0]))),
+            "duplicates_by_kind": dict(sorted(self.kinds.items())),
+            "rejects_by_reason": dict(sorted(Counter(r.reason for r in rejects).items())),
+        }
+
+
 def build_manifest(
     *,
     run_id: str,
     inputs: Sequence[str],
     config: dict,
-    docs: Sequence[Document],
-    rejects: Sequence[Reject],
     stages: dict[str, dict],
     timings: dict[str, float],
     versions: dict[str, str],
 ) -> dict:
-    """What the run did: configuration, counts per status, rule, reason and kind, what each
-    stage reported, and the time each stage took."""
-    statuses = Counter({s.value: 0 for s in Status})
-    rules: Counter = Counter()
-    for doc in docs:
-        for p in doc.passages:
-            statuses[p.status.value] += 1
-            if p.rule:
-                rules[p.rule] += 1
-    kinds = Counter(d.duplicate_kind.value for d in docs if d.is_duplicate)
+    """What the run did: configuration, what each stage reported and the time each stage
+    took. The writer adds the counts per status, rule, reason and kind, and the rows."""
     return {
         "schema_version": SCHEMA_VERSION,
         "run_id": run_id,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "inputs": list(inputs),
         "config": config,
-        "counts": {
-            "documents": sum(1 for d in docs if is_kept(d)),
-            "duplicate_documents": sum(kinds.values()),
-            "rejects": len(rejects),
-            "passages": sum(statuses.values()),
-            "passages_by_status": dict(statuses),
-            "boilerplate_by_rule": dict(sorted(rules.items(), key=lambda kv: (-kv[1], kv[0]))),
-            "duplicates_by_kind": dict(sorted(kinds.items())),
-            "rejects_by_reason": dict(sorted(Counter(r.reason for r in rejects).items())),
-        },
         "stages": stages,
         "timings_seconds": {k: round(v, 4) for k, v in timings.items()},
         "versions": versions,

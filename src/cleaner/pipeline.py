@@ -1,0 +1,127 @@
+"""The per-batch half of a run, and the spool that keeps cleaned documents until the write.
+
+A run streams its inputs: each batch of files is read, extracted, cleaned and sketched on
+its own (in any process: `prepare_batch` needs only its arguments), its documents go to the
+spool on disk, and only the batch's `Sketch` comes back. The whole-corpus stages (repeated
+ids, learned boilerplate, dedup) then work on the joined sketches, and the writer reads the
+spool back one batch at a time, applying their verdicts. Memory holds one batch of texts per
+worker plus the corpus's sketch, never the corpus.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from cleaner import clean, extract, readers, writers
+from cleaner.config import Config, DedupConfig
+from cleaner.document import Document, Reject
+from cleaner.signatures import Signer
+from cleaner.sketch import Sketch
+
+SPOOL = "spool"  # the spool's folder in a run's staging folder
+
+
+@dataclass
+class BatchResult:
+    """What a batch sends back: its sketch, its rejects and what each step counted."""
+
+    index: int
+    sketch: Sketch
+    read_rejects: list[Reject]
+    extract_rejects: list[Reject]
+    counts: Counter = field(default_factory=Counter)
+    rules: Counter = field(default_factory=Counter)  # boilerplate lines per written rule
+    seconds: dict[str, float] = field(default_factory=dict)  # time per step, in this batch
+
+
+def prepare_batch(
+    index: int, files: list[tuple[int, readers.InputFile]], config: Config, spool: str
+) -> BatchResult:
+    """Read, extract, clean and sketch one batch of (input rank, file) pairs; spool its
+    documents as batch `index`."""
+    seconds: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def step(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        seconds[name] = now - clock
+        clock = now
+
+    docs, read_rejects = readers.read_files(files)
+    step("read")
+    html_pages = sum(1 for d in docs if d.html is not None)
+    docs, extract_rejects = extract.extract_batch(docs, config.extract)
+    step("extract")
+    docs = clean.clean_batch(docs, config.clean)
+    step("clean")
+    sketch = Sketch.of(docs, config.dedup, _signer(config.dedup))
+    step("sketch")
+    write_spool(spool, index, docs)
+    step("spool")
+    counts = Counter(
+        files=len(files),
+        records=len(docs) + len(read_rejects) + len(extract_rejects),
+        read_rejects=len(read_rejects),
+        html_pages=html_pages,
+        extract_rejects=len(extract_rejects),
+        lines=sketch.n_passages,
+    )
+    rules = Counter(p.rule for d in docs for p in d.passages if p.rule)
+    return BatchResult(index, sketch, read_rejects, extract_rejects, counts, rules, seconds)
+
+
+@lru_cache(maxsize=4)
+def _signer(config: DedupConfig) -> Signer:
+    """One signer per configuration and process: its word-hash cache serves every batch."""
+    return Signer(config)
+
+
+def write_run(staging: Path, sketch: Sketch, batches: int, rejects: list[Reject], manifest: dict) -> dict:
+    """Read the spool back batch by batch, put the sketch's verdicts on the documents and
+    write them; documents left with no kept line become `no_content` rejects. Commits the
+    corpus and returns the manifest as written."""
+    spool = staging / SPOOL
+    writer = writers.CorpusWriter(staging)
+    rejects = list(rejects)
+    first = 0
+    for index in range(batches):
+        docs = read_spool(spool, index)
+        placed = sketch.apply(docs, first)
+        first += len(docs)
+        rejects += clean.no_content_rejects(placed)
+        writer.add(placed)
+    if first != sketch.n_docs:
+        raise RuntimeError(f"the spool holds {first} documents, the sketch {sketch.n_docs}")
+    shutil.rmtree(spool, ignore_errors=True)  # not part of the corpus: no need to sync it
+    return writer.commit(rejects, manifest)
+
+
+# -- the spool ------------------------------------------------------------------------------
+
+
+def spool_file(spool: str | Path, index: int) -> Path:
+    return Path(spool) / f"batch-{index:07d}.pickle"
+
+
+def write_spool(spool: str | Path, index: int, docs: list[Document]) -> None:
+    """Store a batch's cleaned documents (a private, short-lived file of this run: pickle
+    is the fastest faithful round trip for them). Written whole or not at all."""
+    path = spool_file(spool, index)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        pickle.dump(docs, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)
+
+
+def read_spool(spool: str | Path, index: int) -> list[Document]:
+    with open(spool_file(spool, index), "rb") as fh:
+        return pickle.load(fh)

@@ -1,0 +1,219 @@
+"""The compact form of cleaned documents that the whole-corpus stages work on.
+
+Learned boilerplate and dedup must see every document at once, but neither needs the text:
+only per-passage numbers (a fingerprint of the normalised text, word and character counts,
+a MinHash signature) and a few per-document fields. A `Sketch` holds exactly those, in
+arrays, so a run holds ~600 bytes per passage for the whole corpus instead of its texts; the
+documents themselves wait on disk (the spool, `cleaner.pipeline`) until the write.
+
+The stages also record their verdicts here (statuses, the passage or document a duplicate
+repeats, similarities); `apply` copies them onto the documents when they are read back.
+Passages are stored document after document, in document order, so passage `k` of the
+sketch is `docs[d].passages[k - starts[d]]`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from itertools import chain
+
+import numpy as np
+
+from cleaner.config import DedupConfig
+from cleaner.document import Document, DuplicateKind, Reject, Status
+from cleaner.signatures import Signer
+from cleaner.text import fingerprint, words
+
+STATUSES = tuple(Status)  # status code -> Status
+KEPT, BOILERPLATE, EXACT, NEAR = (STATUSES.index(s) for s in STATUSES)
+KINDS = tuple(DuplicateKind)  # document duplicate kind code -> DuplicateKind
+LEARNED_RULE = "learned"
+
+
+@dataclass(eq=False)
+class Sketch:
+    # -- one entry per document, in input order ----------------------------------------
+    doc_ids: list[str]
+    sources: list[str]
+    orders: np.ndarray  # (docs, 2) int64: Document.order
+    published: np.ndarray  # (docs,) float64 POSIX seconds; NaN when undated
+    sites: list[str | None]
+    starts: np.ndarray  # (docs + 1,) int64: document d's passages are starts[d]:starts[d + 1]
+    # -- one entry per passage -----------------------------------------------------------
+    status: np.ndarray  # uint8 code into STATUSES
+    fingerprints: np.ndarray  # uint64 `text.fingerprint`; 0 for boilerplate
+    n_words: np.ndarray  # int32; 0 for boilerplate
+    chars: np.ndarray  # int32 length of the text
+    rows: np.ndarray  # int32 row of its signature, -1 if it has none (short or boilerplate)
+    # -- one row per signed passage ------------------------------------------------------
+    values: np.ndarray  # (signed, num_perm) uint32
+    sizes: np.ndarray  # (signed,) int32 distinct shingles
+    # -- verdicts (filled by the whole-corpus stages) ---------------------------------------
+    learned: np.ndarray  # bool per passage: dropped by learned boilerplate
+    dup_doc: np.ndarray  # int32 per passage: document index it repeats, -1
+    dup_position: np.ndarray  # int32 per passage
+    similarity: np.ndarray  # float64 per passage, NaN
+    excluded: np.ndarray  # bool per document: rejected after reading (a repeated id)
+    doc_dup_of: np.ndarray  # int32 per document: document it repeats, -1
+    doc_kind: np.ndarray  # int8 per document: code into KINDS, -1
+    doc_similarity: np.ndarray  # float64 per document, NaN
+
+    @property
+    def n_docs(self) -> int:
+        return len(self.doc_ids)
+
+    @property
+    def n_passages(self) -> int:
+        return len(self.status)
+
+    @property
+    def doc_of(self) -> np.ndarray:
+        """The document index of every passage."""
+        return np.repeat(np.arange(self.n_docs, dtype=np.int32), np.diff(self.starts))
+
+    @classmethod
+    def of(cls, docs: Sequence[Document], config: DedupConfig, signer: Signer | None = None) -> Sketch:
+        """Sketch cleaned documents: content passages of at least `near_min_words` words get
+        a signature (shorter ones are only ever exact duplicates)."""
+        signer = signer or Signer(config)
+        passages = [p for doc in docs for p in doc.passages]
+        n = len(passages)
+        status = np.fromiter((STATUSES.index(p.status) for p in passages), dtype=np.uint8, count=n)
+        content = [p.text if p.is_content else None for p in passages]
+        n_words = np.fromiter((len(words(t)) if t is not None else 0 for t in content), np.int32, count=n)
+        fps = np.fromiter((fingerprint(t) if t is not None else 0 for t in content), np.uint64, count=n)
+        signed = np.flatnonzero((status != BOILERPLATE) & (n_words >= config.near_min_words))
+        sigs = signer([content[k] for k in signed.tolist()])
+        rows = np.full(n, -1, dtype=np.int32)
+        rows[signed] = np.arange(len(signed), dtype=np.int32)
+        lengths = [len(doc.passages) for doc in docs]
+        return cls(
+            doc_ids=[doc.doc_id for doc in docs],
+            sources=[doc.source for doc in docs],
+            orders=np.array([doc.order for doc in docs], dtype=np.int64).reshape(len(docs), 2),
+            published=np.array([_timestamp(doc.published) for doc in docs], dtype=np.float64),
+            sites=[doc.site for doc in docs],
+            starts=np.concatenate(([0], np.cumsum(lengths, dtype=np.int64))).astype(np.int64),
+            status=status,
+            fingerprints=fps,
+            n_words=n_words,
+            chars=np.fromiter((len(p.text) for p in passages), np.int32, count=n),
+            rows=rows,
+            values=sigs.values,
+            sizes=sigs.sizes,
+            **_blank_verdicts(len(docs), n),
+        )
+
+    @classmethod
+    def concat(cls, parts: Sequence[Sketch]) -> Sketch:
+        """One sketch of the documents of `parts`, in that order."""
+        if not parts:
+            return cls.of([], DedupConfig())
+        doc_offsets = np.cumsum([0] + [p.n_docs for p in parts[:-1]])
+        passage_offsets = np.cumsum([0] + [p.n_passages for p in parts[:-1]])
+        row_offsets = np.cumsum([0] + [len(p.sizes) for p in parts[:-1]])
+
+        def shifted(name: str, offsets) -> np.ndarray:
+            return np.concatenate(
+                [
+                    np.where(getattr(p, name) >= 0, getattr(p, name) + o, -1)
+                    for p, o in zip(parts, offsets, strict=True)
+                ]
+            ).astype(getattr(parts[0], name).dtype)
+
+        merged = {}
+        for f in fields(cls):
+            values = [getattr(p, f.name) for p in parts]
+            merged[f.name] = (
+                list(chain.from_iterable(values)) if isinstance(values[0], list) else np.concatenate(values)
+            )
+        merged["starts"] = np.concatenate(
+            [[0]] + [p.starts[1:] + o for p, o in zip(parts, passage_offsets, strict=True)]
+        ).astype(np.int64)
+        merged["rows"] = shifted("rows", row_offsets)
+        merged["dup_doc"] = shifted("dup_doc", doc_offsets)
+        merged["doc_dup_of"] = shifted("doc_dup_of", doc_offsets)
+        return cls(**merged)
+
+    def visiting_order(self) -> np.ndarray:
+        """Document indices in the order dedup visits them, which decides who counts as the
+        first occurrence: earliest published first, undated last, then input order.
+        Excluded documents are left out."""
+        published = np.where(np.isnan(self.published), math.inf, self.published)
+        order = np.lexsort((self.orders[:, 1], self.orders[:, 0], published))
+        return order[~self.excluded[order]]
+
+    def exclude_repeated_ids(self) -> list[Reject]:
+        """Keep the first record of each id (in input order); later ones are rejected and
+        left out of every later stage, since two records cannot be one document."""
+        first: dict[str, str] = {}
+        rejects = []
+        for d in np.lexsort((self.orders[:, 1], self.orders[:, 0])).tolist():
+            doc_id = self.doc_ids[d]
+            if doc_id in first:
+                self.excluded[d] = True
+                rejects.append(
+                    Reject(
+                        self.sources[d],
+                        "duplicate_id",
+                        f"same id as {first[doc_id]}; the first record is kept",
+                    )
+                )
+            else:
+                first[doc_id] = self.sources[d]
+        return rejects
+
+    def apply(self, docs: Sequence[Document], first: int = 0) -> list[Document]:
+        """Copy the verdicts onto `docs`, which are documents first, first + 1, ... of the
+        sketch; returns them without the excluded ones."""
+        kept = []
+        for d, doc in enumerate(docs, start=first):
+            if self.doc_ids[d] != doc.doc_id:
+                raise ValueError(f"document {d} of the sketch is {self.doc_ids[d]}, not {doc.doc_id}")
+            if self.excluded[d]:
+                continue
+            kept.append(doc)
+            start = int(self.starts[d])
+            for k, p in enumerate(doc.passages, start=start):
+                code = self.status[k]
+                if self.learned[k] and p.status is Status.KEPT:
+                    p.drop(LEARNED_RULE)
+                elif code in (EXACT, NEAR):
+                    p.status = STATUSES[code]
+                    p.duplicate_of_doc = self.doc_ids[self.dup_doc[k]]
+                    p.duplicate_of_position = int(self.dup_position[k])
+                    p.similarity = float(self.similarity[k])
+            if self.doc_dup_of[d] >= 0:
+                doc.duplicate_of = self.doc_ids[self.doc_dup_of[d]]
+                doc.duplicate_kind = KINDS[self.doc_kind[d]]
+                doc.duplicate_similarity = float(self.doc_similarity[d])
+        return kept
+
+    def no_content(self) -> np.ndarray:
+        """Documents (not excluded) all of whose passages are boilerplate."""
+        content = np.bincount(self.doc_of[self.status != BOILERPLATE], minlength=self.n_docs)
+        return (content == 0) & ~self.excluded
+
+
+def _timestamp(published: datetime | None) -> float:
+    if not isinstance(published, datetime):
+        return math.nan
+    if published.tzinfo is None:  # naive datetimes are read as UTC, as the writer does
+        published = published.replace(tzinfo=UTC)
+    return published.timestamp()
+
+
+def _blank_verdicts(n_docs: int, n_passages: int) -> dict[str, np.ndarray]:
+    return {
+        "learned": np.zeros(n_passages, dtype=bool),
+        "dup_doc": np.full(n_passages, -1, dtype=np.int32),
+        "dup_position": np.full(n_passages, -1, dtype=np.int32),
+        "similarity": np.full(n_passages, np.nan, dtype=np.float64),
+        "excluded": np.zeros(n_docs, dtype=bool),
+        "doc_dup_of": np.full(n_docs, -1, dtype=np.int32),
+        "doc_kind": np.full(n_docs, -1, dtype=np.int8),
+        "doc_similarity": np.full(n_docs, np.nan, dtype=np.float64),
+    }
