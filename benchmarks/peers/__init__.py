@@ -1,0 +1,1 @@
+"""Other tools' dedup pipelines, run by the benchmarks in their own virtual environments."""
