@@ -1,11 +1,12 @@
-"""Dedup speed and accuracy on N generated passages, against datasketch used the plain way.
+"""Dedup speed and accuracy on N generated passages, against datasketch and datatrove.
 
 Passages are about 60 words of generated text; 20% of them are copies of an earlier passage
 with 1 to 5 words changed per 60 (the planted pairs). Each (method, N) runs in its own
-process, so its peak RSS is its own. Printed per run: passages per second for each step,
-wall time, peak RSS, and recall and precision on the planted pairs.
+process, which reports its own peak RSS. Printed per run: passages per second for each step,
+wall time, peak RSS, and recall and precision on the planted pairs; then, for each N, how many
+times faster cleaner's wall time is than each peer's that ran.
 
-    python benchmarks/bench_dedup.py --sizes 100000 300000 --methods cleaner datasketch
+    python benchmarks/bench_dedup.py --sizes 100000 300000 --methods cleaner datasketch datatrove
 
 Methods:
 - cleaner: `cleaner.dedup.deduplicate`, passages grouped 10 to a document, with document
@@ -13,20 +14,48 @@ Methods:
   half copies would otherwise leave the corpus, taking its first occurrences with it, which
   is right for documents but not what this passage benchmark measures;
 - datasketch: one `MinHash` per passage and a `MinHashLSH` with the same bands and rows,
-  each candidate verified by its estimated Jaccard: what users write by hand.
+  each candidate verified by its estimated Jaccard: what users write by hand;
+- datatrove: datatrove's four-stage MinHash pipeline (`benchmarks/peers/datatrove_minhash.py`
+  says how it is configured: word 3-grams, 42 buckets of 3 hashes, seed 1, spacy's blank
+  English tokenizer, 2 tasks on 2 workers), run by the Python of its own virtual environment,
+  `benchmarks/.venvs/datatrove`. datatrove pins an older trafilatura than ours and pulls in
+  spacy, so it never goes into the project's environment; the venv is made and
+  `DATATROVE_REQUIREMENTS` installed the first time it is asked for, before any run is timed,
+  and reused after. The passages are written as one JSONL file per task (not timed); the wall
+  time runs from starting the subprocess (interpreter start and datatrove's imports included)
+  to the end of stage 4, and peak RSS is the largest process of its tree (`os.wait4`'s
+  rusage: `getrusage(RUSAGE_CHILDREN)` for that one child). datatrove reports clusters: each
+  removed passage is paired with the member its cluster kept, and, as for datasketch's
+  matches, a planted copy counts as found only when it was removed and that kept member is
+  its planted source; any other removed passage counts against precision.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 PER_DOC = 10
+HERE = Path(__file__).resolve().parent
+DATATROVE_VENV = HERE / ".venvs" / "datatrove"
+# Pinned: the benchmark compares with one known datatrove. The "processing" extra is what
+# datatrove's processing pipelines (MinHash among them) are installed with (it brings xxhash,
+# datatrove's default MinHash hash); spacy is datatrove's English word tokenizer and orjson
+# what its JsonlReader needs, neither of them in that extra (orjson is in "io", which would
+# also bring datasets and pyarrow).
+DATATROVE_REQUIREMENTS = ("datatrove[processing]==0.10.1", "spacy==3.8.18", "orjson==3.13.0")
+DATATROVE_PEER = HERE / "peers" / "datatrove_minhash.py"
+DATATROVE_TASKS = 2  # the machine has 2 cores: stages 1, 2 and 4 run on 2 workers
+PEER_NAMES = {"datasketch": "datasketch plain", "datatrove": "datatrove's MinHash pipeline"}
 
 
 def corpus(n: int, seed: int = 1) -> tuple[list[str], dict[int, int]]:
@@ -55,6 +84,18 @@ def corpus(n: int, seed: int = 1) -> tuple[list[str], dict[int, int]]:
 def score(found: dict[int, int], planted: dict[int, int]) -> tuple[float, float]:
     right = sum(1 for copy, source in found.items() if planted.get(copy) == source)
     return right / max(1, len(planted)), right / max(1, len(found))
+
+
+def kept_a_copy(found: dict[int, int], planted: dict[int, int]) -> int:
+    """Found pairs wrong only in which member was kept: a passage paired with another copy of
+    its own source, or a source paired with one of its copies (a cluster that kept a copy)."""
+
+    def family(i: int) -> int:
+        return planted.get(i, i)
+
+    return sum(
+        1 for copy, kept in found.items() if planted.get(copy) != kept and family(copy) == family(kept)
+    )
 
 
 def run_cleaner(passages: list[str]) -> tuple[dict[int, int], dict[str, float]]:
@@ -118,51 +159,176 @@ def run_datasketch(passages: list[str]) -> tuple[dict[int, int], dict[str, float
     return found, seconds
 
 
+def datatrove_python() -> Path:
+    """The Python of datatrove's own venv, made and installed the first time only.
+
+    The requirements it was installed with are kept in the venv; other requirements make it
+    anew. Never the project's environment: datatrove's pins would replace our trafilatura.
+    """
+    python = DATATROVE_VENV / "bin" / "python"
+    stamp = DATATROVE_VENV / "bench-requirements.txt"
+    wanted = "\n".join(DATATROVE_REQUIREMENTS) + "\n"
+    if python.exists() and stamp.exists() and stamp.read_text() == wanted:
+        return python
+    print(
+        f"creating {DATATROVE_VENV} with {' '.join(DATATROVE_REQUIREMENTS)} ...", file=sys.stderr, flush=True
+    )
+    if DATATROVE_VENV.exists():
+        shutil.rmtree(DATATROVE_VENV)
+    subprocess.run([sys.executable, "-m", "venv", str(DATATROVE_VENV)], check=True)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", *DATATROVE_REQUIREMENTS],
+        check=True,
+        stdout=sys.stderr,
+    )
+    stamp.write_text(wanted)
+    return python
+
+
+def found_from_pairs(pairs: list[list[str]]) -> dict[int, int]:
+    """{removed passage index: kept passage index} from datatrove's [removed id, kept id] pairs."""
+    found = {}
+    for removed, kept in pairs:
+        if int(removed) in found:
+            raise ValueError(f"passage {removed} is removed twice")
+        found[int(removed)] = int(kept)
+    return found
+
+
+def write_input(n: int, folder: Path) -> None:
+    """The N passages as datatrove's input: one JSONL file per task, in passage order."""
+    passages, _ = corpus(n)
+    per_task = (n + DATATROVE_TASKS - 1) // DATATROVE_TASKS
+    for task in range(DATATROVE_TASKS):  # task k reads file k
+        with (folder / f"{task:05d}.jsonl").open("w") as fh:
+            for i in range(task * per_task, min(n, (task + 1) * per_task)):
+                fh.write(json.dumps({"id": str(i), "text": passages[i]}) + "\n")
+
+
+def run_datatrove(n: int) -> tuple[dict[int, int], dict[str, float], float, float]:
+    """Found pairs, seconds per stage, wall seconds and peak RSS MiB of datatrove's run.
+
+    A launched process's peak RSS starts from its launcher's (Linux carries the launcher's
+    high-water mark over the exec), so this process stays small until the peer is done: the
+    passages are generated and written by another process, and regenerated for scoring after.
+    The peak is the largest process of the peer's tree, from `os.wait4` on the peer.
+    """
+    from cleaner.config import DedupConfig
+
+    python = DATATROVE_VENV / "bin" / "python"
+    if not python.exists():
+        raise SystemExit(f"{python} is missing: run the benchmark without --child, which creates it")
+    config = DedupConfig()
+    with tempfile.TemporaryDirectory(prefix="bench-dedup-datatrove-") as tmp:
+        tmp = Path(tmp)
+        (tmp / "input").mkdir()
+        subprocess.run([sys.executable, __file__, "--write-input", str(n), str(tmp / "input")], check=True)
+        argv = [
+            str(python),
+            str(DATATROVE_PEER),
+            "--input", str(tmp / "input"),
+            "--work", str(tmp / "work"),
+            "--result", str(tmp / "result.json"),
+            "--n-grams", str(config.shingle_size),
+            "--buckets", str(config.bands),
+            "--rows", str(config.rows),
+            "--seed", str(config.seed),
+            "--tasks", str(DATATROVE_TASKS),
+            "--workers", str(DATATROVE_TASKS),
+        ]  # fmt: skip
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
+        log = tmp / "log"
+        output = [
+            (os.POSIX_SPAWN_OPEN, 1, str(log), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644),
+            (os.POSIX_SPAWN_DUP2, 1, 2),
+        ]
+        start = time.time()
+        pid = os.posix_spawn(argv[0], argv, env, file_actions=output)
+        _, status, usage = os.wait4(pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            sys.stderr.write(log.read_text()[-5000:])
+            raise SystemExit(f"datatrove's pipeline failed with status {os.waitstatus_to_exitcode(status)}")
+        result = json.loads((tmp / "result.json").read_text())
+    return (
+        found_from_pairs(result["pairs"]),
+        result["seconds"],
+        result["t_done"] - start,
+        usage.ru_maxrss / 1024,
+    )
+
+
 def child(method: str, n: int) -> None:
-    passages, planted = corpus(n)
-    start = time.perf_counter()
-    found, seconds = {"cleaner": run_cleaner, "datasketch": run_datasketch}[method](passages)
-    wall = time.perf_counter() - start
+    if method == "datatrove":
+        found, seconds, wall, peak = run_datatrove(n)
+        _, planted = corpus(n)
+    else:
+        passages, planted = corpus(n)
+        start = time.perf_counter()
+        found, seconds = {"cleaner": run_cleaner, "datasketch": run_datasketch}[method](passages)
+        wall = time.perf_counter() - start
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     recall, precision = score(found, planted)
-    print(json.dumps({"seconds": seconds, "wall": wall, "recall": recall, "precision": precision}))
+    result = {"seconds": seconds, "wall": wall, "peak": peak, "recall": recall, "precision": precision}
+    print(json.dumps({**result, "found": len(found), "kept_a_copy": kept_a_copy(found, planted)}))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 300_000])
     parser.add_argument(
-        "--methods", nargs="+", default=["cleaner", "datasketch"], choices=["cleaner", "datasketch"]
+        "--methods",
+        nargs="+",
+        default=["cleaner", "datasketch"],
+        choices=["cleaner", "datasketch", "datatrove"],
     )
     parser.add_argument("--child", nargs=2, metavar=("METHOD", "N"), help=argparse.SUPPRESS)
+    parser.add_argument("--write-input", nargs=2, metavar=("N", "DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child[0], int(args.child[1]))
         return
+    if args.write_input:
+        write_input(int(args.write_input[0]), Path(args.write_input[1]))
+        return
+    if "datatrove" in args.methods:
+        datatrove_python()  # before any run: installing is never timed
     print("| method | N | wall s | passages/s | per step (passages/s) | peak RSS MiB | recall | precision |")
     print("|---|---|---|---|---|---|---|---|")
-    walls: dict[tuple[str, int], float] = {}
+    results: dict[tuple[str, int], dict] = {}
     for n in args.sizes:
         for method in args.methods:
             result = subprocess.run(
                 [sys.executable, __file__, "--child", method, str(n)],
-                capture_output=True,
+                stdout=subprocess.PIPE,  # a failing child's traceback still shows
                 text=True,
                 check=True,
             )
-            peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            # Each child reports its own peak: this process's RUSAGE_CHILDREN would be the
+            # largest of all the children so far (and of the venv's pip).
             r = json.loads(result.stdout.strip().splitlines()[-1])
-            walls[(method, n)] = r["wall"]
+            results[(method, n)] = r
             steps = ", ".join(f"{k} {n / v:,.0f}" for k, v in r["seconds"].items() if v > 0)
             print(
-                f"| {method} | {n:,} | {r['wall']:.1f} | {n / r['wall']:,.0f} | {steps} | {peak:,.0f} | "
+                f"| {method} | {n:,} | {r['wall']:.1f} | {n / r['wall']:,.0f} | {steps} | {r['peak']:,.0f} | "
                 f"{r['recall']:.4f} | {r['precision']:.4f} |",
                 flush=True,
             )
-    for n in args.sizes:
-        if ("cleaner", n) in walls and ("datasketch", n) in walls:
+    for (method, n), r in results.items():
+        if r["kept_a_copy"]:
             print(
-                f"N={n:,}: cleaner is {walls[('datasketch', n)] / walls[('cleaner', n)]:.1f}x faster than datasketch plain"
+                f"N={n:,}: {method}: {r['kept_a_copy']:,} of its {r['found']:,} pairs are wrong only in the "
+                "member kept (a copy of the same source instead of the source itself)"
             )
+    for n in args.sizes:
+        ours = results.get(("cleaner", n))
+        for peer, name in PEER_NAMES.items():
+            theirs = results.get((peer, n))
+            if ours and theirs:
+                print(
+                    f"N={n:,}: cleaner is {theirs['wall'] / ours['wall']:.1f}x faster than {name} "
+                    f"(recall {ours['recall']:.4f} vs {theirs['recall']:.4f}, "
+                    f"precision {ours['precision']:.4f} vs {theirs['precision']:.4f})"
+                )
 
 
 if __name__ == "__main__":
