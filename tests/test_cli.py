@@ -15,6 +15,14 @@ def test_parser_defaults():
     assert (args.paths, args.out, args.config) == ([], "output", None)
     args = build_parser().parse_args(["run", "a", "b", "--out", "x", "--config", "c.toml"])
     assert (args.paths, args.out, args.config) == (["a", "b"], "x", "c.toml")
+    assert args.workers is None and build_parser().parse_args(["run", "--workers", "3"]).workers == 3
+
+
+@pytest.mark.parametrize("workers", ["0", "-1", "two"])
+def test_workers_must_be_a_positive_number(workers, capsys):
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["run", "--workers", workers])
+    assert "expected a whole number of at least 1" in capsys.readouterr().err
 
 
 def test_bad_config_is_a_one_line_error_before_prefect_starts(tmp_path, capsys):
@@ -40,7 +48,7 @@ def _python(code, env=None, cwd=None):
 def test_the_library_imports_no_prefect():
     code = (
         "import sys, cleaner, cleaner.readers, cleaner.extract, cleaner.clean, cleaner.dedup, "
-        "cleaner.writers, cleaner.cli\n"
+        "cleaner.writers, cleaner.sketch, cleaner.pipeline, cleaner.runtime, cleaner.cli\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'prefect'))"
     )
     result = _python(code)
@@ -87,4 +95,6 @@ def test_first_run_on_a_fresh_machine_processes_the_examples_into_output(tmp_pat
     assert ds.dataset(out / "documents").count_rows() == manifest["counts"]["documents"] > 0
     assert f"corpus written to output/ (run {manifest['run_id']})" in result.stdout
     assert "dedup:" in result.stderr + result.stdout  # stage logs are shown
+    # one temporary server for the run: the process-pool workers use it rather than their own
+    assert (result.stderr + result.stdout).count("Starting temporary server") == 1
     assert Path(env["PREFECT_HOME"]).is_dir()

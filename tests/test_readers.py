@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from cleaner.errors import InputError
-from cleaner.readers import discover, read_file, read_files, reject_duplicate_ids, site_of
+from cleaner.readers import discover, read_file, read_files, site_of
 
 
 def _write(path, content):
@@ -141,17 +141,6 @@ def test_jsonl_bad_lines_are_rejects_and_good_lines_still_count(tmp_path):
     )
     assert first.published == datetime(2026, 3, 4, 8, 30, tzinfo=UTC)
     assert (html.source, html.kind, html.html, html.body) == (f"{src}#8", "html", "<p>page</p>", None)
-
-
-def test_records_with_the_same_id_keep_the_first(tmp_path):
-    rec = lambda text: json.dumps({"id": "same", "text": text})  # noqa: E731
-    files, _ = discover(
-        [_write(tmp_path / "a.jsonl", rec("first")), _write(tmp_path / "b.jsonl", rec("second"))]
-    )
-    docs, _ = read_files(enumerate(files))
-    kept, rejects = reject_duplicate_ids(docs)
-    assert [d.body for d in kept] == ["first"]
-    assert [(r.reason, r.source) for r in rejects] == [("duplicate_id", f"{files[1].source}#1")]
 
 
 def test_unreadable_file_is_a_reject(tmp_path):

@@ -209,22 +209,3 @@ def site_of(url: str | None) -> str | None:
     if not host:
         return None
     return host.removeprefix("www.")
-
-
-def reject_duplicate_ids(docs: list[Document]) -> tuple[list[Document], list[Reject]]:
-    """Keep the first record of each id (in input order); later ones are rejected, since
-    two records cannot be one document."""
-    first: dict[str, str] = {}
-    kept: list[Document] = []
-    rejects: list[Reject] = []
-    for doc in sorted(docs, key=lambda d: d.order):
-        if doc.doc_id in first:
-            rejects.append(
-                Reject(
-                    doc.source, "duplicate_id", f"same id as {first[doc.doc_id]}; the first record is kept"
-                )
-            )
-        else:
-            first[doc.doc_id] = doc.source
-            kept.append(doc)
-    return kept, rejects
