@@ -1,11 +1,17 @@
-"""End-to-end timing of `cleaner run` on generated pages.
+"""End-to-end timing of `cleaner run` on generated pages, against trafilatura alone.
 
 Generates N pages (seeded, reproducible) in plain text or HTML, each with site chrome and
 15 paragraphs drawn from a shared pool (so many paragraphs repeat across pages, as wire copy
-does), runs `cleaner run` on them in a subprocess, and prints one table row per size: wall
-time, time per stage from the run's manifest, lines per second and the peak RSS of the run.
+does), runs `cleaner run --workers W` on them in a subprocess for each W, and prints one
+table row per (size, workers): wall time of the command (Prefect's server start included),
+time per stage from the run's manifest, lines per second and the peak RSS of the run.
 
-    python benchmarks/bench_pipeline.py --pages 1000 3000 --format txt
+For HTML, the reference is trafilatura alone: one process reading the same pages and
+extracting each with the options cleaner uses (`cleaner.extract`), timed from the first
+read to the last extraction. Printed after the table: each run's wall time as a multiple of
+the reference, and the speedup of the largest worker count over one worker.
+
+    python benchmarks/bench_pipeline.py --pages 3000 10000 --format html --workers 1 2
 """
 
 from __future__ import annotations
@@ -20,7 +26,24 @@ import tempfile
 import time
 from pathlib import Path
 
-STAGES = ("discover", "read", "extract", "clean", "dedup", "write")
+STAGES = ("discover", "prepare", "learn", "dedup", "write")
+# Trafilatura alone, as `cleaner.extract` calls it, over the files named on stdin.
+REFERENCE = """
+import sys, time, trafilatura
+from cleaner.extract import _DATE_PARAMS
+paths = sys.stdin.read().split()
+start = time.perf_counter()
+chars = 0
+for path in paths:
+    with open(path, encoding="utf-8") as fh:
+        html = fh.read()
+    result = trafilatura.bare_extraction(
+        html, include_comments=False, favor_precision=True, include_tables=True,
+        with_metadata=True, date_extraction_params=_DATE_PARAMS,
+    )
+    chars += len(result.text or "") if result else 0
+print(time.perf_counter() - start, chars)
+"""
 
 
 def generate(root: Path, pages: int, fmt: str, seed: int = 1) -> int:
@@ -68,13 +91,12 @@ def generate(root: Path, pages: int, fmt: str, seed: int = 1) -> int:
     return lines
 
 
-def run(pages: int, fmt: str, workdir: Path) -> dict:
-    inputs, out = workdir / f"in-{fmt}-{pages}", workdir / f"out-{fmt}-{pages}"
-    lines = generate(inputs, pages, fmt)
+def run(pages: int, fmt: str, workers: int, inputs: Path, workdir: Path) -> dict:
+    out = workdir / f"out-{fmt}-{pages}-{workers}"
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "cleaner", "run", str(inputs), "--out", str(out)],
+        [sys.executable, "-m", "cleaner", "run", str(inputs), "--out", str(out), "--workers", str(workers)],
         check=True,
         capture_output=True,
     )
@@ -82,40 +104,63 @@ def run(pages: int, fmt: str, workdir: Path) -> dict:
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     manifest = json.loads((out / "manifest.json").read_text())
     return {
-        "pages": pages,
-        "lines": lines,
         "wall": wall,
         **{s: manifest["timings_seconds"].get(s, 0.0) for s in STAGES},
-        "lines_per_s": lines / sum(manifest["timings_seconds"].values()),
+        "lines_per_s": manifest["counts"]["passages"] / sum(manifest["timings_seconds"].values()),
         "peak_rss_mib": max(peak_kib, before) / 1024,
         "documents": manifest["counts"]["documents"],
         "duplicates": manifest["counts"]["duplicate_documents"],
     }
 
 
+def reference(inputs: Path) -> float:
+    """Seconds trafilatura alone takes to read and extract the pages, in one process."""
+    paths = "\n".join(str(p) for p in sorted(inputs.rglob("*.html")))
+    done = subprocess.run(
+        [sys.executable, "-c", REFERENCE], input=paths, check=True, capture_output=True, text=True
+    )
+    return float(done.stdout.split()[0])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, nargs="+", default=[1000, 3000])
     parser.add_argument("--format", choices=("txt", "html"), default="txt")
+    parser.add_argument("--workers", type=int, nargs="+", default=[2])
     args = parser.parse_args()
-    header = [
-        "pages",
-        "lines",
-        "wall s",
-        *(f"{s} s" for s in STAGES),
-        "lines/s",
-        "peak RSS MiB",
-        "docs",
-        "dups",
-    ]
+    header = ["pages", "lines", "workers", "wall s", *(f"{s} s" for s in STAGES)]
+    header += ["lines/s", "peak RSS MiB", "docs", "dups"]
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
+    notes = []
     with tempfile.TemporaryDirectory() as tmp:
         for pages in args.pages:
-            r = run(pages, args.format, Path(tmp))
-            cells = [r["pages"], r["lines"], f"{r['wall']:.1f}", *(f"{r[s]:.2f}" for s in STAGES)]
-            cells += [f"{r['lines_per_s']:.0f}", f"{r['peak_rss_mib']:.0f}", r["documents"], r["duplicates"]]
-            print("| " + " | ".join(map(str, cells)) + " |", flush=True)
+            inputs = Path(tmp) / f"in-{args.format}-{pages}"
+            lines = generate(inputs, pages, args.format)
+            walls = {}
+            for workers in args.workers:
+                r = run(pages, args.format, workers, inputs, Path(tmp))
+                walls[workers] = r["wall"]
+                cells = [pages, lines, workers, f"{r['wall']:.1f}", *(f"{r[s]:.2f}" for s in STAGES)]
+                cells += [
+                    f"{r['lines_per_s']:.0f}",
+                    f"{r['peak_rss_mib']:.0f}",
+                    r["documents"],
+                    r["duplicates"],
+                ]
+                print("| " + " | ".join(map(str, cells)) + " |", flush=True)
+            if args.format == "html":
+                alone = reference(inputs)
+                ratios = ", ".join(f"{w} workers {wall / alone:.2f}x" for w, wall in walls.items())
+                notes.append(
+                    f"{pages} pages: trafilatura alone {alone:.1f} s; cleaner run wall time / that: {ratios}"
+                )
+            if 1 in walls and len(walls) > 1:
+                most = max(walls)
+                notes.append(f"{pages} pages: {most} workers are {walls[1] / walls[most]:.2f}x faster than 1")
+    print()
+    for note in notes:
+        print(note)
 
 
 if __name__ == "__main__":
