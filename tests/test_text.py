@@ -1,4 +1,9 @@
-from cleaner.text import count_letters, fingerprint, normalize, split_paragraphs, words
+import random
+from itertools import pairwise
+
+import pytest
+
+from cleaner.text import count_letters, fingerprint, normalize, split_paragraphs, word_spans, words
 
 
 def test_normalize_folds_case_quotes_dashes_and_spaces():
@@ -66,3 +71,40 @@ def test_fast_paths_agree_with_the_reference_patterns():
         assert " ".join(text.split()) == re.sub(r"\s+", " ", text).strip(), repr(text)
         ascii_text = text.encode("ascii", "ignore").decode()
         assert words(ascii_text) == _TOKEN.findall(ascii_text), repr(ascii_text)
+
+
+def _spans_as_words(texts):
+    data, starts, ends, counts = word_spans(texts)
+    assert len(counts) == len(texts) and data.endswith(bytes(8))
+    tokens = [data[s:e].decode("utf-8") for s, e in zip(starts.tolist(), ends.tolist(), strict=True)]
+    bounds = [0, *counts.cumsum().tolist()]
+    return [tokens[a:b] for a, b in pairwise(bounds)]
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        [],
+        [""],
+        ["Don't stop, it's 2026!", "'tis the workers' union's 'final' offer", "a''b a'b'c a'b''c ' '' x'"],
+        ["rock'n'roll O'Neill's", "L’été d’Anne — “quoted”", "’s ‘a’ ’’"],
+        ["東京で会議 2024年", "Zu\u0308rich ﬁnance ẞ İ", "zero\u200bwidth no\u00a0break"],
+        ["NUL\x00inside", "café au lait", "plain ASCII"],
+        ["ASCII\x00NUL only", "and more"],
+    ],
+    ids=["empty", "one-empty", "ascii-apostrophes", "curly", "non-ascii", "nul-mixed", "nul-ascii"],
+)
+def test_word_spans_are_the_words_of_the_normalised_passages(texts):
+    assert _spans_as_words(texts) == [words(normalize(t)) for t in texts]
+
+
+def test_word_spans_agree_with_words_on_random_batches():
+    rng = random.Random(11)
+    alphabet = "abcXYZ019 '’‘_-.,;:!?\"()\t\n\x00\u00a0\u2009\u3000\u200béßüİΣ東京…ﬁ\u0301😀"
+    for trial in range(2000):
+        texts = [
+            "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30))) for _ in range(rng.randint(1, 6))
+        ]
+        if trial % 2:  # the ASCII byte path
+            texts = [t.encode("ascii", "ignore").decode() for t in texts]
+        assert _spans_as_words(texts) == [words(normalize(t)) for t in texts], texts

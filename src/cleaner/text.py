@@ -9,6 +9,9 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Sequence
+
+import numpy as np
 
 # Typographic variants that copies of one text disagree on: curly vs straight quotes, the
 # dash a CMS picked, a single-character ellipsis.
@@ -54,12 +57,24 @@ _LETTER = re.compile(r"[^\W\d_]")
 _ASCII_TOKEN = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z0-9]+)*", re.ASCII)
 # Every ASCII character but letters, digits and the apostrophe separates words.
 _ASCII_SEPARATORS = str.maketrans({c: " " for c in map(chr, range(128)) if not (c.isalnum() or c == "'")})
+# Byte classes for `word_spans`: ASCII letters and digits are word bytes, and so is every byte
+# of a non-ASCII character (such text reaches them already split into words by the pattern);
+# an apostrophe joins the word bytes on both sides of it; every other byte separates words.
+_WORD_BYTE, _APOSTROPHE = 1, 2
+_BYTE_CLASSES = bytes(
+    _WORD_BYTE if c >= 128 or chr(c).isalnum() else _APOSTROPHE if c == ord("'") else 0 for c in range(256)
+)
 
 
 def normalize(text: str) -> str:
     """The form two copies of a passage agree on: NFC, case-folded, typographic quotes,
     dashes and spaces folded, whitespace collapsed."""
-    return collapse_spaces(unicodedata.normalize("NFC", text).translate(_PUNCT_FOLD).casefold())
+    return collapse_spaces(_fold(text))
+
+
+def _fold(text: str) -> str:
+    """What `normalize` does character by character (all it does to the words)."""
+    return unicodedata.normalize("NFC", text).translate(_PUNCT_FOLD).casefold()
 
 
 def fingerprint(text: str) -> int:
@@ -86,6 +101,39 @@ def words(text: str) -> list[str]:
         else:
             tokens.append(chunk)
     return tokens
+
+
+def word_spans(texts: Sequence[str]) -> tuple[bytes, np.ndarray, np.ndarray, np.ndarray]:
+    """The words of each normalised passage (`words(normalize(text))`) for a whole batch,
+    without a Python object per word: one UTF-8 buffer, the start and end offsets of every
+    word in it, and the number of words of each passage.
+
+    The buffer ends in 8 zero bytes, so a fixed-width read at any word stays inside it.
+    ASCII passages, most of them, are tokenised in bulk on their bytes (normalising ASCII is
+    lower-casing it, as far as words go); the others are normalised in one call for the batch
+    and, if still not ASCII, split by `words` and written as their words joined by spaces."""
+    joined = "\x00".join(texts)
+    if joined.isascii():
+        data = joined.encode("ascii").lower()
+        sizes = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    else:
+        # NFC, case folding and the character folds act per character, and the separator is
+        # neither space nor word: one call serves the batch unless a passage holds it.
+        folded = _fold(joined)
+        parts = folded.split("\x00") if folded.count("\x00") == len(texts) - 1 else list(map(_fold, texts))
+        encoded = [p.encode("ascii") if p.isascii() else " ".join(words(p)).encode("utf-8") for p in parts]
+        data = b"\x00".join(encoded)
+        sizes = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+    data = b"\x00" + data + bytes(8)
+    begins = np.concatenate(([1], np.cumsum(sizes + 1) + 1))  # passage i: data[begins[i]:begins[i + 1] - 1]
+    classes = np.frombuffer(data.translate(_BYTE_CLASSES), dtype=np.uint8)
+    word = classes == _WORD_BYTE
+    if b"'" in data:
+        word[1:-1] |= (classes[1:-1] == _APOSTROPHE) & word[:-2] & word[2:]
+    # The buffer starts and ends with a separator, so word edges alternate start, end.
+    edges = np.flatnonzero(word[1:] != word[:-1]) + 1
+    starts, ends = edges[0::2], edges[1::2]
+    return data, starts, ends, np.diff(np.searchsorted(starts, begins))
 
 
 def count_letters(text: str) -> int:
