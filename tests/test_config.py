@@ -32,7 +32,10 @@ def test_load_toml_file_overrides_only_named_keys(tmp_path):
         ("[dedup]\nthreshold = 1.5\n", "dedup.threshold must be > 0.0 and <= 1.0"),
         ("[dedup]\nnum_perm = '128'\n", "dedup.num_perm must be an integer"),
         ("[dedup]\nshingle = 'sentence'\n", "dedup.shingle must be one of ['word', 'char']"),
-        ("[dedup]\nshingle_hash = 'sha1'\n", "dedup.shingle_hash must be one of ['blake2b-fold-fmix32']"),
+        (
+            "[dedup]\nshingle_hash = 'sha1'\n",
+            "dedup.shingle_hash must be one of ['blake2b-fold-fmix32', 'fmix64-fold-fmix32']",
+        ),
         ("[dedup]\nbands = 64\nrows = 4\n", "exceeds dedup.num_perm"),
         ("[clean]\ndisabled_rules = ['no_such_rule']\n", "unknown rule(s) ['no_such_rule']"),
         ("[clean]\nlearned_min_docs = 1\n", "clean.learned_min_docs must be >= 2"),

@@ -1,3 +1,4 @@
+import dataclasses
 import random
 
 import numpy as np
@@ -5,7 +6,16 @@ import pytest
 from datasketch import MinHash
 
 from cleaner.config import DedupConfig
-from cleaner.signatures import Signer, containment, jaccard, shingle_hashfunc, shingles, signatures
+from cleaner.signatures import (
+    Signer,
+    _fmix64_word_hash,
+    _hash_spans,
+    containment,
+    jaccard,
+    shingle_hashfunc,
+    shingles,
+    signatures,
+)
 
 
 def test_word_shingles_are_normalised_trigrams_without_repeats():
@@ -32,31 +42,81 @@ TEXTS = [
     "Two words",
     "one",
     "",
+    "   \t ",
     "東京で日本とEUの首脳が新たな安全保障協定に署名した。",
     "Zu\u0308rich  café\t  ﬁnance   ",
+    "Don't stop: it's the workers' union's 'final' offer, rock'n'roll, 'tis o''clock ''",
+    "He’s back — the ‘Hallvik’ port’s chief… said: “No.”",
+    "Straße GROSSE İstanbul ΣΟΦΟΣ naïve coöperate",
+    "Counter-revolutionaries' internationalisation: https://example.com/a_b?x=1&y=2 at 12:30, 4.5% up",
+    "Antidisestablishmentarianism pneumonoultramicroscopicsilicovolcanoconiosis 1234567890123456789",
+    "Zero\u200bwidth joins and a no\u00a0break space, ﬁve x²",
+    "a\x00b nul inside",
+    "서울 경제 뉴스 한국어 문장입니다 2024",
+    "Emoji 😀 and rare 𠀋𠀌 characters 🇳🇴",
+    "x y",
 ]
 
 
+def _texts():
+    rng = random.Random(5)
+    vocab = [f"w{i}" for i in range(800)] + [
+        "Straße",
+        "can't",
+        "東京",
+        "l’été",
+        "Zürich",
+        "x",
+        "internationalisation",
+    ]
+    return TEXTS + [" ".join(rng.choice(vocab) for _ in range(rng.randint(0, 90))) for _ in range(300)]
+
+
+@pytest.mark.parametrize("shingle_hash", ["blake2b-fold-fmix32", "fmix64-fold-fmix32"])
 @pytest.mark.parametrize(
     "config",
     [
         DedupConfig(),
         DedupConfig(num_perm=64, seed=7, bands=16, rows=4),
+        DedupConfig(shingle_size=1),
+        DedupConfig(shingle_size=5),
         DedupConfig(shingle="char", shingle_size=5),
+        DedupConfig(shingle="char", shingle_size=1),
     ],
-    ids=["word3-128", "word3-64-seed7", "char5"],
+    ids=["word3-128", "word3-64-seed7", "word1", "word5", "char5", "char1"],
 )
-def test_signatures_are_bit_identical_to_datasketch(config):
-    rng = random.Random(5)
-    vocab = [f"w{i}" for i in range(800)]
-    texts = TEXTS + [" ".join(rng.choice(vocab) for _ in range(rng.randint(0, 90))) for _ in range(300)]
-    sigs = Signer(config)(texts)
+def test_signatures_are_bit_identical_to_datasketch(config, shingle_hash):
+    config = dataclasses.replace(config, shingle_hash=shingle_hash)
     hashfunc = shingle_hashfunc(config)
-    for i, text in enumerate(texts):
-        reference = MinHash(num_perm=config.num_perm, seed=config.seed, scheme="affine32", hashfunc=hashfunc)
-        reference.update_batch(shingles(text, config))
-        assert np.array_equal(sigs.values[i], reference.hashvalues), text[:40]
-        assert sigs.sizes[i] == len(shingles(text, config))
+    texts = _texts()
+    reference = {}
+    for text in texts:
+        m = MinHash(num_perm=config.num_perm, seed=config.seed, scheme="affine32", hashfunc=hashfunc)
+        m.update_batch(shingles(text, config))
+        reference[text] = (m.hashvalues, len(shingles(text, config)))
+    # Each tokenising path: a batch holding the separator (passages normalised one by one), a
+    # mixed batch (normalised in one call), an ASCII batch (bytes only), single passages.
+    batches = [
+        texts,
+        [t for t in texts if "\x00" not in t],
+        [t for t in texts if t.isascii()],
+        *([t] for t in texts[: len(TEXTS)]),
+    ]
+    signer = Signer(config)
+    for batch in batches:
+        sigs = signer(batch)
+        for i, text in enumerate(batch):
+            assert np.array_equal(sigs.values[i], reference[text][0]), text[:40]
+            assert sigs.sizes[i] == reference[text][1], text[:40]
+
+
+def test_fmix64_word_hash_arrays_match_the_plain_form():
+    rng = random.Random(3)
+    words = [bytes(rng.randrange(1, 256) for _ in range(n)) for n in range(41) for _ in range(5)]
+    data = b"".join(words) + bytes(8)
+    lengths = np.array([len(w) for w in words])
+    starts = np.cumsum(lengths) - lengths
+    assert _hash_spans(data, starts, lengths).tolist() == [_fmix64_word_hash(w) for w in words]
 
 
 def test_signer_batches_and_cache_do_not_change_results():
@@ -68,10 +128,11 @@ def test_signer_batches_and_cache_do_not_change_results():
     assert np.array_equal(whole.values, np.concatenate(parts))
 
 
-def test_estimated_jaccard_tracks_exact_jaccard():
+@pytest.mark.parametrize("shingle_hash", ["blake2b-fold-fmix32", "fmix64-fold-fmix32"])
+def test_estimated_jaccard_tracks_exact_jaccard(shingle_hash):
     rng = random.Random(42)
     vocab = [f"w{i}" for i in range(5000)]
-    config = DedupConfig()
+    config = DedupConfig(shingle_hash=shingle_hash)
     errors = []
     for _ in range(200):
         base = rng.sample(vocab, 60)

@@ -5,9 +5,11 @@ scheme="affine32", hashfunc=shingle_hashfunc(config))` over the passage's shingl
 proves it bit for bit), so datasketch stays the reference and can read our signatures; we
 only compute them for a whole batch at once instead of one passage at a time.
 
-The hash of a word shingle is built from the hashes of its words (each distinct word is
-hashed once, with BLAKE2b): that is what lets the shingle hashes of a batch come out of a
-few array operations instead of one hash call per shingle.
+The hash of a word shingle is built from the hashes of its words: that is what lets the
+shingle hashes of a batch come out of a few array operations. With the "fmix64-fold-fmix32"
+shingle hash a word's hash comes from its bytes read 8 at a time, so the words of a batch are
+hashed in bulk too, with no Python work per word; with "blake2b-fold-fmix32" each distinct
+word is hashed once with BLAKE2b and cached.
 """
 
 from __future__ import annotations
@@ -15,17 +17,21 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import chain
 
 import numpy as np
 
 from cleaner.config import DedupConfig
-from cleaner.text import normalize, words
+from cleaner.text import normalize, word_spans, words
 
 _FNV = np.uint32(0x01000193)
 _U32 = 0xFFFFFFFF
+_U64 = 0xFFFFFFFFFFFFFFFF
 # MurmurHash3's 32-bit finalizer, as datasketch's affine32 scheme applies it.
 _FMIX = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35), np.uint32(16))
+# MurmurHash3's 64-bit finalizer, which mixes a word's bytes into its hash.
+_FMIX64 = (np.uint64(33), np.uint64(0xFF51AFD7ED558CCD), np.uint64(0xC4CEB9FE1A85EC53))
+# _LOW_BYTES[n] keeps the n low bytes of a little-endian 8-byte read (n = 8: all of it).
+_LOW_BYTES = np.array([(1 << (8 * n)) - 1 for n in range(9)], dtype=np.uint64)
 _BATCH = 4096  # passages per array pass: keeps the (shingles x 1) temporaries in cache
 
 
@@ -46,27 +52,63 @@ def _fmix32_int(h: int) -> int:
     return h ^ (h >> 16)
 
 
+def _fmix64(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's fmix64, in place: `h` is always the caller's own temporary."""
+    shift, m1, m2 = _FMIX64
+    h ^= h >> shift
+    h *= m1
+    h ^= h >> shift
+    h *= m2
+    h ^= h >> shift
+    return h
+
+
+def _fmix64_int(h: int) -> int:
+    h ^= h >> 33
+    h = (h * 0xFF51AFD7ED558CCD) & _U64
+    h ^= h >> 33
+    h = (h * 0xC4CEB9FE1A85EC53) & _U64
+    return h ^ (h >> 33)
+
+
+def _fmix64_word_hash(data: bytes) -> int:
+    """The "fmix64" 32-bit hash of a word (or of a character shingle) from its UTF-8 bytes.
+
+    Start from the length; for each 8-byte little-endian chunk (the last one zero-padded),
+    xor it in and mix with fmix64; keep the high 32 bits. A word of up to 8 bytes is one
+    chunk, so distinct short words get distinct 64-bit values before the truncation, and a
+    batch's words hash with a few numpy operations (`_hash_spans`)."""
+    h = len(data)
+    for i in range(0, len(data), 8):
+        h = _fmix64_int(h ^ int.from_bytes(data[i : i + 8], "little"))
+    return h >> 32
+
+
+def _blake2b_word_hash(data: bytes) -> int:
+    return int.from_bytes(hashlib.blake2b(data, digest_size=4).digest(), "little")
+
+
+_WORD_HASHES = {"blake2b-fold-fmix32": _blake2b_word_hash, "fmix64-fold-fmix32": _fmix64_word_hash}
+
+
 def _fold(word_hashes) -> int:
     """A word shingle's hash before mixing: its words' hashes folded FNV-style in 32 bits
-    (the array form of the same fold is in `Signer.shingle_hashes`)."""
+    (the array form of the same fold is `_fold_windows`)."""
     x = 0
     for h in word_hashes:
         x = ((x * 0x01000193) & _U32) ^ h
     return x
 
 
-def token_hash(token: str) -> int:
-    return int.from_bytes(hashlib.blake2b(token.encode("utf-8"), digest_size=4).digest(), "little")
-
-
 def shingle_hashfunc(config: DedupConfig) -> Callable[[bytes], int]:
     """The hash of one shingle (as `shingles` returns it), for datasketch's `hashfunc`."""
+    word_hash = _WORD_HASHES[config.shingle_hash]
 
     def word_shingle(shingle: bytes) -> int:
-        return _fmix32_int(_fold(map(token_hash, shingle.decode("utf-8").split(" "))))
+        return _fmix32_int(_fold(map(word_hash, shingle.split(b" "))))
 
     def char_shingle(shingle: bytes) -> int:
-        return _fmix32_int(token_hash(shingle.decode("utf-8")))
+        return _fmix32_int(word_hash(shingle))
 
     return word_shingle if config.shingle == "word" else char_shingle
 
@@ -106,8 +148,8 @@ class Signatures:
 class Signer:
     """Computes signatures for batches of passages with one configuration's permutations.
 
-    Word hashes are cached across batches: news vocabulary repeats, so most words are
-    hashed once per run.
+    BLAKE2b word hashes are cached across batches: news vocabulary repeats, so most words
+    are hashed once per run.
     """
 
     def __init__(self, config: DedupConfig) -> None:
@@ -115,7 +157,7 @@ class Signer:
         gen = np.random.RandomState(config.seed)  # datasketch's affine32 permutations
         self.a = gen.randint(0, 1 << 31, config.num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
         self.b = gen.randint(0, 1 << 32, config.num_perm, dtype=np.uint32)
-        self._hashes: dict[str, int] = {}
+        self._blake2b: dict[bytes, int] = {}
 
     def __call__(self, texts: Sequence[str]) -> Signatures:
         values = np.empty((len(texts), self.config.num_perm), dtype=np.uint32)
@@ -129,53 +171,27 @@ class Signer:
         return Signatures(values, sizes)
 
     def shingle_hashes(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """All shingle hashes of a batch, and the index of the passage each belongs to."""
-        if self.config.shingle == "char":
-            grams = [_grams(normalize(t), self.config) for t in texts]
-            flat = [self._hash(g) for gs in grams for g in gs]
-            hashes = _fmix32(np.array(flat, dtype=np.uint32))
-            owner = np.repeat(np.arange(len(texts)), [len(gs) for gs in grams])
-            return hashes, owner
+        """All shingle hashes of a batch, passage by passage, and the index of the passage
+        each belongs to."""
         k = self.config.shingle_size
-        # One normalisation pass for the batch: NFC, case folding and the character folds
-        # act per character, and the separator is neither space nor word.
-        token_lists = [words(part) for part in normalize("\x00".join(texts)).split("\x00")]
-        flat = list(chain.from_iterable(token_lists))
-        for word in set(flat).difference(self._hashes):
-            self._hashes[word] = token_hash(word)
-        lengths = np.fromiter(map(len, token_lists), dtype=np.int64, count=len(token_lists))
-        tokens = np.fromiter(map(self._hashes.__getitem__, flat), dtype=np.uint32, count=len(flat))
-        starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-        parts_h, parts_o = [], []
-        if len(tokens) >= k:
-            # Fold k consecutive word hashes at every position, then keep the windows that
-            # lie inside one passage.
-            n = len(tokens) - k + 1
-            x = np.zeros(n, dtype=np.uint32)
-            for j in range(k):
-                x = (x * _FNV) ^ tokens[j : j + n]
-            full = lengths >= k
-            counts = np.where(full, lengths - k + 1, 0)
-            first = np.repeat(starts, counts)
-            within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-            parts_h.append(x[first + within])
-            parts_o.append(np.repeat(np.arange(len(texts)), counts))
-        short = np.flatnonzero((lengths > 0) & (lengths < k))  # one shingle of all its words
-        if len(short):
-            folded = [_fold(tokens[starts[i] : starts[i] + lengths[i]].tolist()) for i in short]
-            parts_h.append(np.array(folded, dtype=np.uint32))
-            parts_o.append(short)
-        if not parts_h:
-            return np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.int64)
-        hashes, owner = np.concatenate(parts_h), np.concatenate(parts_o)
-        order = np.argsort(owner, kind="stable")
-        return _fmix32(hashes[order]), owner[order]
+        if self.config.shingle == "char":
+            data, starts, lengths, counts = _char_windows(texts, k)
+            hashes = self._span_hashes(data, starts, lengths)
+        else:
+            data, starts, ends, words_per_passage = word_spans(texts)
+            hashes, counts = _fold_windows(
+                self._span_hashes(data, starts, ends - starts), words_per_passage, k
+            )
+        return _fmix32(hashes), np.repeat(np.arange(len(texts)), counts)
 
-    def _hash(self, token: str) -> int:
-        h = self._hashes.get(token)
-        if h is None:
-            h = self._hashes[token] = token_hash(token)
-        return h
+    def _span_hashes(self, data: bytes, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        """The word hash of every span data[start : start + length]."""
+        if self.config.shingle_hash == "fmix64-fold-fmix32":
+            return _hash_spans(data, starts, lengths)
+        spans = [data[s : s + n] for s, n in zip(starts.tolist(), lengths.tolist(), strict=True)]
+        for span in set(spans).difference(self._blake2b):
+            self._blake2b[span] = _blake2b_word_hash(span)
+        return np.fromiter(map(self._blake2b.__getitem__, spans), dtype=np.uint32, count=len(spans))
 
     def _minhash(self, hashes: np.ndarray, owner: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
         values = np.full((n, self.config.num_perm), _U32, dtype=np.uint32)
@@ -202,6 +218,71 @@ class Signer:
         np.not_equal(packed[1:], packed[:-1], out=new[1:])
         sizes[:] = np.bincount((packed[new] >> np.uint64(32)).astype(np.int64), minlength=n)
         return values, sizes
+
+
+def _hash_spans(data: bytes, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """`_fmix64_word_hash` of every span data[start : start + length] at once (data ends in 8 zero
+    bytes, so each 8-byte read stays inside it)."""
+    reads = np.ndarray((len(data) - 7,), dtype="<u8", buffer=data, strides=(1,))
+    h = lengths.astype(np.uint64)
+    h ^= reads[starts] & _LOW_BYTES[np.minimum(lengths, 8)]
+    _fmix64(h)
+    longer = np.flatnonzero(lengths > 8)  # the few spans with more chunks, one chunk a round
+    offset = 8
+    while len(longer):
+        rest = lengths[longer] - offset
+        h[longer] = _fmix64(h[longer] ^ (reads[starts[longer] + offset] & _LOW_BYTES[np.minimum(rest, 8)]))
+        longer = longer[rest > 8]
+        offset += 8
+    return (h >> np.uint64(32)).astype(np.uint32)
+
+
+def _fold_windows(word_hashes: np.ndarray, counts: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The folded hash of every word shingle of a batch and the number of shingles of each
+    passage, from the hashes of its words and the number of words of each passage.
+
+    A shingle is k consecutive words of one passage, or all the words of a shorter one: the
+    fold runs at every word of the batch, then the windows that cross into the next passage
+    are dropped and a short passage's one shingle is taken after as many words as it has."""
+    n = len(word_hashes)
+    ends = np.cumsum(counts)
+    begins = ends - counts
+    is_short = (counts > 0) & (counts < k)
+    short, short_len = begins[is_short], counts[is_short]
+    saved = np.empty(len(short), dtype=np.uint32)
+    padded = np.concatenate((word_hashes, np.zeros(k - 1, dtype=np.uint32)))
+    x = word_hashes.copy()
+    for j in range(1, k):
+        done = short_len == j
+        saved[done] = x[short[done]]
+        x = (x * _FNV) ^ padded[j : j + n]
+    x[short] = saved
+    keep = np.ones(n, dtype=bool)
+    for j in range(1, k):
+        last = ends - j
+        keep[last[last >= begins]] = False
+    keep[short] = True
+    return x[keep], np.where(counts >= k, counts - k + 1, is_short)
+
+
+def _char_windows(texts: Sequence[str], k: int) -> tuple[bytes, np.ndarray, np.ndarray, np.ndarray]:
+    """The character shingles of a batch as byte spans of its normalised UTF-8 text (which
+    ends in 8 zero bytes), and the number of shingles of each passage."""
+    norms = [normalize(t) for t in texts]
+    chars = np.fromiter(map(len, norms), dtype=np.int64, count=len(norms))
+    joined = "".join(norms)
+    if joined.isascii():
+        offsets = np.arange(len(joined) + 1)
+    else:  # byte offset of every character, from its code point's UTF-8 length
+        cp = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+        utf8_len = 1 + (cp >= 0x80).astype(np.int64) + (cp >= 0x800) + (cp >= 0x10000)
+        offsets = np.concatenate(([0], np.cumsum(utf8_len)))
+    # Shingle i of passage p starts at its character i and spans min(k, chars[p]) characters.
+    counts = np.where(chars > k, chars - k + 1, chars > 0)
+    before = np.cumsum(counts) - counts
+    begin = np.repeat(np.cumsum(chars) - chars - before, counts) + np.arange(counts.sum())
+    end = begin + np.repeat(np.minimum(chars, k), counts)
+    return joined.encode("utf-8") + bytes(8), offsets[begin], offsets[end] - offsets[begin], counts
 
 
 def signatures(texts: Sequence[str], config: DedupConfig) -> Signatures:
