@@ -3,7 +3,15 @@ from itertools import pairwise
 
 import pytest
 
-from cleaner.text import count_letters, fingerprint, normalize, split_paragraphs, word_spans, words
+from cleaner.text import (
+    count_letters,
+    fingerprint,
+    fingerprints,
+    normalize,
+    split_paragraphs,
+    word_spans,
+    words,
+)
 
 
 def test_normalize_folds_case_quotes_dashes_and_spaces():
@@ -108,3 +116,20 @@ def test_word_spans_agree_with_words_on_random_batches():
         if trial % 2:  # the ASCII byte path
             texts = [t.encode("ascii", "ignore").decode() for t in texts]
         assert _spans_as_words(texts) == [words(normalize(t)) for t in texts], texts
+
+
+def test_fingerprints_of_a_batch_equal_one_at_a_time():
+    texts = [
+        "  Leading and trailing spaces  ",
+        "",
+        "Zürich – “quoted” text 東京…",
+        "e\u0301 composed across NFC",  # a combining accent right after the separator
+        "\u0301starts with a combining mark",
+        "zero\u200bwidth and\u00a0no-break",
+        "Straße STRASSE",
+        "tabs\tand\nnewlines",
+    ]
+    assert fingerprints(texts) == [fingerprint(t) for t in texts]
+    with_separator = ["a\x00b", "c"]  # a text holding the separator takes the slow path
+    assert fingerprints(with_separator) == [fingerprint(t) for t in with_separator]
+    assert fingerprints([]) == []

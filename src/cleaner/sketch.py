@@ -25,12 +25,13 @@ import numpy as np
 from cleaner.config import DedupConfig
 from cleaner.document import Document, DuplicateKind, Reject, Status
 from cleaner.signatures import Signer
-from cleaner.text import fingerprint, words
+from cleaner.text import fingerprints, word_spans
 
 STATUSES = tuple(Status)  # status code -> Status
 KEPT, BOILERPLATE, EXACT, NEAR = (STATUSES.index(s) for s in STATUSES)
 KINDS = tuple(DuplicateKind)  # document duplicate kind code -> DuplicateKind
 LEARNED_RULE = "learned"
+_CHUNK = 4096  # passages normalised and counted per call: keeps the buffers in cache
 
 
 @dataclass(eq=False)
@@ -45,7 +46,7 @@ class Sketch:
     # -- one entry per passage -----------------------------------------------------------
     status: np.ndarray  # uint8 code into STATUSES
     fingerprints: np.ndarray  # uint64 `text.fingerprint`; 0 for boilerplate
-    n_words: np.ndarray  # int32; 0 for boilerplate
+    n_words: np.ndarray  # int32 words of the normalised text; 0 for boilerplate
     chars: np.ndarray  # int32 length of the text
     rows: np.ndarray  # int32 row of its signature, -1 if it has none (short or boilerplate)
     # -- one row per signed passage ------------------------------------------------------
@@ -82,11 +83,16 @@ class Sketch:
         passages = [p for doc in docs for p in doc.passages]
         n = len(passages)
         status = np.fromiter((STATUSES.index(p.status) for p in passages), dtype=np.uint8, count=n)
-        content = [p.text if p.is_content else None for p in passages]
-        n_words = np.fromiter((len(words(t)) if t is not None else 0 for t in content), np.int32, count=n)
-        fps = np.fromiter((fingerprint(t) if t is not None else 0 for t in content), np.uint64, count=n)
+        content = np.flatnonzero(status != BOILERPLATE)
+        texts = [passages[k].text for k in content.tolist()]
+        n_words = np.zeros(n, dtype=np.int32)
+        fps = np.zeros(n, dtype=np.uint64)
+        for start in range(0, len(texts), _CHUNK):
+            chunk, where = texts[start : start + _CHUNK], content[start : start + _CHUNK]
+            n_words[where] = word_spans(chunk)[3]
+            fps[where] = np.array(fingerprints(chunk), dtype=np.uint64)
         signed = np.flatnonzero((status != BOILERPLATE) & (n_words >= config.near_min_words))
-        sigs = signer([content[k] for k in signed.tolist()])
+        sigs = signer([passages[k].text for k in signed.tolist()])
         rows = np.full(n, -1, dtype=np.int32)
         rows[signed] = np.arange(len(signed), dtype=np.int32)
         lengths = [len(doc.passages) for doc in docs]
