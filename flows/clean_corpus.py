@@ -190,7 +190,27 @@ def clean_corpus(paths: list[str] | None = None, out: str = "output", config: di
         " -> %(out)s (run %(run_id)s, %(seconds).1f s in all)",
         {**rows, "out": out, "run_id": run_id, "seconds": sum(manifest["timings_seconds"].values())},
     )
+    _publish_counts(run_id, out, manifest["counts"])
     return {"run_id": run_id, "out": out, "rows": rows, "counts": manifest["counts"]}
+
+
+def _publish_counts(run_id: str, out: str, counts: dict) -> None:
+    """Show what the run did in the Prefect UI: its counts as a table artifact of the flow
+    run. Every run publishes under the same key, so the key's history is the runs' history."""
+    from prefect.artifacts import create_table_artifact
+
+    table = [
+        {"count": "documents kept", "value": counts["documents"]},
+        {"count": "duplicate documents", "value": counts["duplicate_documents"]},
+        {"count": "boilerplate lines", "value": counts["passages_by_status"].get("boilerplate", 0)},
+        {"count": "rejects", "value": counts["rejects"]},
+    ] + [{"count": f"passages {status}", "value": n} for status, n in counts["passages_by_status"].items()]
+    create_table_artifact(
+        table=table,
+        key="clean-corpus-counts",
+        description=f"Run `{run_id}` of **clean-corpus** into `{out}`: documents kept, "
+        "duplicate documents, boilerplate lines, rejects and passages by status.",
+    )
 
 
 def _chunks(items: list, size: int) -> list[list]:
