@@ -9,10 +9,15 @@ times faster cleaner's wall time is than each peer's that ran.
     python benchmarks/bench_dedup.py --sizes 100000 300000 --methods cleaner datasketch datatrove
 
 Methods:
-- cleaner: `cleaner.dedup.deduplicate`, passages grouped 10 to a document, with document
-  dropping off (`min_unique_share = 0`): a document of random passages that happens to be
-  half copies would otherwise leave the corpus, taking its first occurrences with it, which
-  is right for documents but not what this passage benchmark measures;
+- cleaner: what a run does: batches of 20,000 passages (grouped 10 to a document), written
+  to files first (not timed), are read and sketched by 2 worker processes, as the flow's batch tasks do (shingles, signatures,
+  fingerprints; "signatures" below, wall time of that parallel step), then
+  `cleaner.dedup.deduplicate_sketch` runs on the joined sketch (LSH, verification and the
+  document visit) in the main process. Document dropping is off (`min_unique_share = 0`): a
+  document of random passages that happens to be half copies would otherwise leave the
+  corpus, taking its first occurrences with it, which is right for documents but not what
+  this passage benchmark measures. Peak RSS is the largest of the main process and its
+  workers; the main process holds the joined sketch, never the texts;
 - datasketch: one `MinHash` per passage and a `MinHashLSH` with the same bands and rows,
   each candidate verified by its estimated Jaccard: what users write by hand;
 - datatrove: datatrove's four-stage MinHash pipeline (`benchmarks/peers/datatrove_minhash.py`
@@ -44,7 +49,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from cleaner.config import DedupConfig
+
 PER_DOC = 10
+CLEANER_WORKERS = 2  # the machine's cores
+CLEANER_BATCH = 20_000  # passages per worker task, as a pipeline batch of ~2,000 pages carries
+CLEANER_CONFIG = DedupConfig(min_unique_share=0.0)
 HERE = Path(__file__).resolve().parent
 DATATROVE_VENV = HERE / ".venvs" / "datatrove"
 # Pinned: the benchmark compares with one known datatrove. The "processing" extra is what
@@ -98,30 +108,57 @@ def kept_a_copy(found: dict[int, int], planted: dict[int, int]) -> int:
     )
 
 
-def run_cleaner(passages: list[str]) -> tuple[dict[int, int], dict[str, float]]:
-    from cleaner.config import DedupConfig
-    from cleaner.dedup import deduplicate
-    from cleaner.document import Document, Passage, Status
+def write_batches(passages: list[str], folder: Path) -> list[Path]:
+    """The cleaner method's input: one file of CLEANER_BATCH passages per batch, a passage a
+    line, as a run's batch tasks find their pages on disk."""
+    paths = []
+    for start in range(0, len(passages), CLEANER_BATCH):
+        paths.append(folder / f"batch-{start:09d}.txt")
+        paths[-1].write_text("\n".join(passages[start : start + CLEANER_BATCH]) + "\n")
+    return paths
 
+
+def _sketch_batch(path: Path):
+    """A worker's part of the cleaner method: read one batch and sketch it, as the
+    pipeline's batch tasks do."""
+    from cleaner.document import Document, Passage
+    from cleaner.pipeline import _signer
+    from cleaner.sketch import Sketch
+
+    texts = path.read_text().splitlines()
+    first = int(path.stem.split("-")[1]) // PER_DOC
     docs = [
         Document(
-            doc_id=f"d{d}",
-            source=f"d{d}",
-            order=(d, 0),
+            doc_id=f"d{first + d}",
+            source=f"d{first + d}",
+            order=(first + d, 0),
             kind="text",
-            passages=[Passage(i, t) for i, t in enumerate(passages[d * PER_DOC : (d + 1) * PER_DOC])],
+            passages=[Passage(i, t) for i, t in enumerate(texts[d * PER_DOC : (d + 1) * PER_DOC])],
         )
-        for d in range((len(passages) + PER_DOC - 1) // PER_DOC)
+        for d in range((len(texts) + PER_DOC - 1) // PER_DOC)
     ]
-    stats = deduplicate(docs, DedupConfig(min_unique_share=0.0))
-    found = {}
-    for d, doc in enumerate(docs):
-        for p in doc.passages:
-            if p.status in (Status.NEAR_DUPLICATE, Status.EXACT_DUPLICATE):
-                found[d * PER_DOC + p.position] = (
-                    int(p.duplicate_of_doc[1:]) * PER_DOC + p.duplicate_of_position
-                )
-    return found, stats.seconds
+    return Sketch.of(docs, CLEANER_CONFIG, _signer(CLEANER_CONFIG))
+
+
+def run_cleaner(batches: list[Path]) -> tuple[dict[int, int], dict[str, float]]:
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    import numpy as np
+
+    from cleaner.dedup import deduplicate_sketch
+    from cleaner.sketch import EXACT, NEAR, Sketch
+
+    clock = time.perf_counter()
+    # "spawn", as Prefect's process pool: a worker holds its batch only, not a copy of the parent
+    with ProcessPoolExecutor(CLEANER_WORKERS, mp_context=get_context("spawn")) as pool:
+        sketch = Sketch.concat(list(pool.map(_sketch_batch, batches)))
+    sketching = time.perf_counter() - clock
+    stats = deduplicate_sketch(sketch, CLEANER_CONFIG)
+    dup = np.flatnonzero((sketch.status == EXACT) | (sketch.status == NEAR))
+    source = sketch.starts[sketch.dup_doc[dup]] + sketch.dup_position[dup]
+    found = dict(zip(dup.tolist(), source.tolist(), strict=True))
+    return found, {"signatures": sketching, **stats.seconds}
 
 
 def run_datasketch(passages: list[str]) -> tuple[dict[int, int], dict[str, float]]:
@@ -261,10 +298,22 @@ def child(method: str, n: int) -> None:
     if method == "datatrove":
         found, seconds, wall, peak = run_datatrove(n)
         _, planted = corpus(n)
+    elif method == "cleaner":
+        passages, planted = corpus(n)
+        with tempfile.TemporaryDirectory() as tmp:
+            batches = write_batches(passages, Path(tmp))  # not timed, like datatrove's input
+            del passages  # a run's main process never holds the texts
+            start = time.perf_counter()
+            found, seconds = run_cleaner(batches)
+            wall = time.perf_counter() - start
+        peak = max(
+            resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+        )
+        peak /= 1024  # the largest of the main process and its workers
     else:
         passages, planted = corpus(n)
         start = time.perf_counter()
-        found, seconds = {"cleaner": run_cleaner, "datasketch": run_datasketch}[method](passages)
+        found, seconds = run_datasketch(passages)
         wall = time.perf_counter() - start
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     recall, precision = score(found, planted)

@@ -115,7 +115,8 @@ class Sketch:
 
     @classmethod
     def concat(cls, parts: Sequence[Sketch]) -> Sketch:
-        """One sketch of the documents of `parts`, in that order."""
+        """One sketch of the documents of `parts`, in that order. The parts give up their
+        signatures to it (`values` is left empty in each)."""
         if not parts:
             return cls.of([], DedupConfig())
         doc_offsets = np.cumsum([0] + [p.n_docs for p in parts[:-1]])
@@ -132,10 +133,19 @@ class Sketch:
 
         merged = {}
         for f in fields(cls):
+            if f.name == "values":
+                continue
             values = [getattr(p, f.name) for p in parts]
             merged[f.name] = (
                 list(chain.from_iterable(values)) if isinstance(values[0], list) else np.concatenate(values)
             )
+        # The signatures are most of a sketch: they are copied part by part into one array
+        # and each part's released as soon as it is copied, so joining never holds two copies.
+        values = np.empty((int(row_offsets[-1]) + len(parts[-1].sizes), parts[0].values.shape[1]), np.uint32)
+        for p, o in zip(parts, row_offsets, strict=True):
+            values[o : o + len(p.sizes)] = p.values
+            p.values = p.values[:0]
+        merged["values"] = values
         merged["starts"] = np.concatenate(
             [[0]] + [p.starts[1:] + o for p, o in zip(parts, passage_offsets, strict=True)]
         ).astype(np.int64)
