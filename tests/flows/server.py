@@ -82,12 +82,43 @@ class Process:
 
 
 def group_alive(pgid: int) -> bool:
-    """Whether any process of the process group `pgid` is still there."""
-    return _signal_reaches(os.killpg, pgid)
+    """Whether any process of the process group `pgid` is still running (a zombie waiting
+    for a parent that does not reap it, as PID 1 of some containers, has stopped)."""
+    return _signal_reaches(os.killpg, pgid) and any(_running(pid) for pid in _members(pgid))
 
 
 def process_alive(pid: int) -> bool:
-    return _signal_reaches(os.kill, pid)
+    return _signal_reaches(os.kill, pid) and _running(pid)
+
+
+def wait_gone(pid: int, timeout: float = 30.0) -> bool:
+    """Wait for a process and its group to stop; True if they did within `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while group_alive(pid) or process_alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+def _members(pgid: int) -> list[int]:
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # after the command: state, ppid, pgrp
+            members.append(int(stat.parent.name))
+    return members
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 def _signal_reaches(send, target: int) -> bool:

@@ -21,7 +21,7 @@ import yaml
 
 from cleaner import writers
 from tests.conftest import REPO
-from tests.flows.server import PrefectServer, group_alive, process_alive
+from tests.flows.server import PrefectServer, wait_gone
 
 pytestmark = pytest.mark.prefect
 
@@ -117,7 +117,7 @@ def runs(tmp_path_factory) -> Runs:
     # nothing of theirs is left; the flow runs ran in sessions of their own.
     for flow_run in flow_runs:
         pid = int(flow_run.infrastructure_pid.rsplit(":", 1)[-1])
-        assert not group_alive(pid) and not process_alive(pid), f"flow run process {pid} is still running"
+        assert wait_gone(pid), f"flow run process {pid} is still running"
     return Runs(deployment, flow_runs, corpus_after, files_after, counts, worker.output())
 
 
