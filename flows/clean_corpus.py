@@ -34,7 +34,7 @@ from prefect.runtime import flow_run  # noqa: E402
 from prefect.task_runners import ProcessPoolTaskRunner  # noqa: E402
 from prefect.utilities.annotations import quote  # noqa: E402
 
-from cleaner import clean, dedup, pipeline, readers, writers  # noqa: E402
+from cleaner import clean, dedup, index, pipeline, readers, writers  # noqa: E402
 from cleaner.config import CleanConfig, Config, DedupConfig  # noqa: E402
 from cleaner.document import Reject  # noqa: E402
 from cleaner.runtime import bundled_examples, prefect_api  # noqa: E402
@@ -67,13 +67,23 @@ def learn_boilerplate(sketch: Sketch, config: CleanConfig) -> dict:
 
 
 @_task(name="deduplicate")
-def deduplicate(sketch: Sketch, config: DedupConfig) -> dict:
-    return dedup.deduplicate_sketch(sketch, config).as_dict()
+def deduplicate(sketch: Sketch, config: DedupConfig, out: str) -> dict:
+    prior = index.Index(out, config).prior(sketch)
+    stats = dedup.deduplicate_sketch(sketch, config, prior).as_dict()
+    return {**stats, "earlier_documents_compared": len(prior.doc_ids)}
 
 
 @_task(name="write")
-def write(staging: Path, sketch: Sketch, batches: int, rejects: list[Reject], manifest: dict) -> dict:
-    return pipeline.write_run(staging, sketch, batches, rejects, manifest)
+def write(
+    staging: Path,
+    sketch: Sketch,
+    batches: int,
+    rejects: list[Reject],
+    manifest: dict,
+    extra: dict,
+    files: dict,
+) -> dict:
+    return pipeline.write_run(staging, sketch, batches, rejects, manifest, extra, files)
 
 
 @flow(name="clean-corpus", task_runner=ProcessPoolTaskRunner(), validate_parameters=True)
@@ -108,13 +118,19 @@ def clean_corpus(paths: list[str] | None = None, out: str = "output", config: di
     )
 
     with writers.open_run(out, run_id) as staging:
+        corpus = index.Index(out, cfg.dedup)  # refuses other MinHash settings before any work
+        ranked = corpus.unread(files)
+        unchanged = len(files) - len(ranked)
         with stage("prepare"):
             spool = str(staging / pipeline.SPOOL)
-            batches = _chunks(list(enumerate(files)), cfg.run.batch_size)
+            batches = _chunks(ranked, cfg.run.batch_size)
             futures = [prepare.submit(i, quote(b), cfg, spool) for i, b in enumerate(batches)]
             results = [f.result() for f in futures]
+            del futures
             sketch = Sketch.concat([r.sketch for r in results])
-            id_rejects = sketch.exclude_repeated_ids()
+            inputs = [x for r in results for x in r.inputs]
+            unchanged += corpus.skip_unchanged(sketch, inputs)
+            id_rejects = sketch.exclude_repeated_ids(corpus.known_ids(sketch.doc_ids))
         counts = sum((r.counts for r in results), Counter())
         rules = sum((r.rules for r in results), Counter())
         step_seconds = (
@@ -134,8 +150,14 @@ def clean_corpus(paths: list[str] | None = None, out: str = "output", config: di
         )
         report(
             "read",
-            "{files} files -> {records} records, {rejects} rejected{reasons}",
-            {"files": len(files), "records": counts["records"], "rejects": len(read_rejects)},
+            "{files} files -> {records} records, {rejects} rejected{reasons}; "
+            "{unchanged} files unchanged since an earlier run, skipped",
+            {
+                "files": len(files),
+                "records": counts["records"],
+                "rejects": len(read_rejects),
+                "unchanged": unchanged,
+            },
             reasons=_reasons(read_rejects),
         )
         report(
@@ -164,7 +186,7 @@ def clean_corpus(paths: list[str] | None = None, out: str = "output", config: di
         report("learned_boilerplate", "{lines} lines on {sites} sites, {dropped} lines removed", learned)
 
         with stage("dedup"):
-            dedup_stats = deduplicate(quote(sketch), cfg.dedup)
+            dedup_stats = deduplicate(quote(sketch), cfg.dedup, out)
         report(
             "dedup",
             "{passages_compared} passages compared, {exact_passages} exact and {near_passages} near "
@@ -183,7 +205,16 @@ def clean_corpus(paths: list[str] | None = None, out: str = "output", config: di
             versions=_versions(),
         )
         manifest["prefect_flow_run_id"] = str(flow_run.id) if flow_run.id else None
-        manifest = write(staging, quote(sketch), len(batches), quote(rejects), manifest)
+        tables = index.run_tables(sketch, corpus.n_docs(), [i[1:] for i in inputs], cfg.dedup)
+        manifest = write(
+            staging,
+            quote(sketch),
+            len(batches),
+            quote(rejects),
+            manifest,
+            quote(tables),
+            index.params_file(cfg.dedup),
+        )
     rows = manifest["rows"]
     log.info(
         "write: %(documents)d documents, %(passages)d passages, %(duplicates)d duplicates, %(rejects)d rejects"

@@ -28,7 +28,7 @@ import numpy as np
 from cleaner.config import DedupConfig
 from cleaner.document import Document, DuplicateKind
 from cleaner.signatures import containment
-from cleaner.sketch import BOILERPLATE, EXACT, KEPT, KINDS, NEAR, Sketch
+from cleaner.sketch import BOILERPLATE, EXACT, KEPT, KINDS, NEAR, Prior, Sketch
 
 _Key = tuple[int, int]  # (document index, position) of a kept passage
 _BAND_MIX = np.uint64(0x100000001B3)
@@ -129,14 +129,16 @@ def deduplicate(docs: list[Document], config: DedupConfig) -> DedupStats:
     return stats
 
 
-def deduplicate_sketch(sketch: Sketch, config: DedupConfig) -> DedupStats:
-    """Record duplicate passages and documents in the sketch's verdicts."""
+def deduplicate_sketch(sketch: Sketch, config: DedupConfig, prior: Prior | None = None) -> DedupStats:
+    """Record duplicate passages and documents in the sketch's verdicts. `prior` holds the
+    documents of earlier runs the sketch may repeat (`cleaner.index`): they count as kept
+    and come before every document of this run."""
     stats = DedupStats()
     clock = time.perf_counter()
-    visit = _Visit(sketch, config)
+    visit = _Visit(sketch, config, prior or Prior())
     stats.seconds["prepare"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    visit.indptr, visit.indices = band_candidates(sketch.values, config, visit.signature_rows)
+    visit.indptr, visit.indices = band_candidates(visit.values, config, visit.signature_rows)
     stats.seconds["lsh"] = time.perf_counter() - clock
     clock = time.perf_counter()
     visit.run(stats)
@@ -156,12 +158,14 @@ class _Visit:
     walk touches one element at a time, which lists do several times faster.
     """
 
-    def __init__(self, sketch: Sketch, config: DedupConfig) -> None:
+    def __init__(self, sketch: Sketch, config: DedupConfig, prior: Prior) -> None:
         self.sketch, self.config = sketch, config
         self.order = sketch.visiting_order().tolist()
         rank = np.full(sketch.n_docs, -1, dtype=np.int64)
         rank[self.order] = np.arange(len(self.order))
-        self.rank = rank.tolist()
+        # Documents of earlier runs are numbered after this run's and rank before them all.
+        self.rank = rank.tolist() + list(range(-len(prior.doc_ids), 0))
+        sketch.prior_ids = list(prior.doc_ids)
         self.starts = sketch.starts.tolist()
         self.status = sketch.status.tolist()
         self.fps = sketch.fingerprints.tolist()
@@ -180,9 +184,13 @@ class _Visit:
         )
         passages = np.flatnonzero(near)
         passages = passages[np.argsort(rank[doc_of[passages]], kind="stable")]
-        self.signature_rows = sketch.rows[passages]
+        # Signature rows in visiting order: the earlier runs' first, then this run's.
+        held = 0 if prior.values is None else len(prior.values)
+        self.values = sketch.values if not held else np.concatenate([prior.values, sketch.values])
+        self.sizes = sketch.sizes if not held else np.concatenate([prior.sizes, sketch.sizes])
+        self.signature_rows = np.concatenate([np.arange(held), held + sketch.rows[passages]]).astype(np.int64)
         position = np.full(sketch.n_passages, -1, dtype=np.int64)
-        position[passages] = np.arange(len(passages))
+        position[passages] = held + np.arange(len(passages))
         self.visit_position = position.tolist()  # passage -> its place among signed passages
         self.indptr = self.indices = None
         self.exact: dict[int, _Key] = {}
@@ -191,6 +199,30 @@ class _Visit:
         self.content: dict[int, dict[int, int]] = {}
         # kept doc -> positions of its passages long enough to be near duplicates
         self.long_positions: dict[int, set[int]] = {}
+        self._seed(prior)
+
+    def _seed(self, prior: Prior) -> None:
+        """Enter the earlier runs' documents as kept, and their first occurrences."""
+        n = self.sketch.n_docs
+        for doc, position, fp, n_words, chars, first, row in zip(
+            prior.doc.tolist(),
+            prior.position.tolist(),
+            prior.fingerprints.tolist(),
+            prior.n_words.tolist(),
+            prior.chars.tolist(),
+            prior.first.tolist(),
+            prior.rows.tolist(),
+            strict=True,
+        ):
+            d = n + doc
+            self.content.setdefault(d, {})[position] = chars
+            long = self.long_positions.setdefault(d, set())
+            if n_words >= self.config.near_min_words:
+                long.add(position)
+            if first:
+                self.exact.setdefault(fp, (d, position))
+                if row >= 0:
+                    self.key_of[row] = (d, position)  # prior rows are visited first, in order
 
     def run(self, stats: DedupStats) -> None:
         sketch = self.sketch
@@ -277,12 +309,10 @@ class _Visit:
         passage inside the (larger) candidate if that reaches the containment threshold,
         else None; the share of this passage the candidate holds and the Jaccard come
         either way."""
-        sketch, config = self.sketch, self.config
+        config, values = self.config, self.values
         row, other_row = self.signature_rows[v], self.signature_rows[other]
-        jaccard = (
-            float(np.count_nonzero(sketch.values[row] == sketch.values[other_row])) / sketch.values.shape[1]
-        )
-        size, other_size = int(sketch.sizes[row]), int(sketch.sizes[other_row])
+        jaccard = float(np.count_nonzero(values[row] == values[other_row])) / values.shape[1]
+        size, other_size = int(self.sizes[row]), int(self.sizes[other_row])
         share = containment(jaccard, size, other_size)
         if jaccard >= config.threshold:
             return jaccard, share, jaccard

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from cleaner import clean, extract, readers, writers
+from cleaner import clean, extract, index, readers, writers
 from cleaner.config import Config, DedupConfig
 from cleaner.document import Document, Reject
 from cleaner.signatures import Signer
@@ -36,16 +36,18 @@ class BatchResult:
     sketch: Sketch
     read_rejects: list[Reject]
     extract_rejects: list[Reject]
+    # per input file read: (rank, key, size, mtime_ns, digest), to recognise it next time
+    inputs: list[tuple[int, str, int, int, str]] = field(default_factory=list)
     counts: Counter = field(default_factory=Counter)
     rules: Counter = field(default_factory=Counter)  # boilerplate lines per written rule
     seconds: dict[str, float] = field(default_factory=dict)  # time per step, in this batch
 
 
 def prepare_batch(
-    index: int, files: list[tuple[int, readers.InputFile]], config: Config, spool: str
+    number: int, files: list[tuple[int, readers.InputFile]], config: Config, spool: str
 ) -> BatchResult:
     """Read, extract, clean and sketch one batch of (input rank, file) pairs; spool its
-    documents as batch `index`."""
+    documents as batch `number`."""
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -55,6 +57,13 @@ def prepare_batch(
         seconds[name] = now - clock
         clock = now
 
+    inputs = []
+    for rank, f in files:
+        try:
+            stat = f.path.stat()
+            inputs.append((rank, f.key, stat.st_size, stat.st_mtime_ns, index.file_digest(f.path)))
+        except OSError:
+            pass  # reading it fails too, and says why
     docs, read_rejects = readers.read_files(files)
     step("read")
     html_pages = sum(1 for d in docs if d.html is not None)
@@ -64,7 +73,7 @@ def prepare_batch(
     step("clean")
     sketch = Sketch.of(docs, config.dedup, _signer(config.dedup))
     step("sketch")
-    write_spool(spool, index, docs)
+    write_spool(spool, number, docs)
     step("spool")
     counts = Counter(
         files=len(files),
@@ -75,7 +84,16 @@ def prepare_batch(
         lines=sketch.n_passages,
     )
     rules = Counter(p.rule for d in docs for p in d.passages if p.rule)
-    return BatchResult(index, sketch, read_rejects, extract_rejects, counts, rules, seconds)
+    return BatchResult(
+        index=number,
+        sketch=sketch,
+        read_rejects=read_rejects,
+        extract_rejects=extract_rejects,
+        inputs=inputs,
+        counts=counts,
+        rules=rules,
+        seconds=seconds,
+    )
 
 
 @lru_cache(maxsize=4)
@@ -84,16 +102,24 @@ def _signer(config: DedupConfig) -> Signer:
     return Signer(config)
 
 
-def write_run(staging: Path, sketch: Sketch, batches: int, rejects: list[Reject], manifest: dict) -> dict:
+def write_run(
+    staging: Path,
+    sketch: Sketch,
+    batches: int,
+    rejects: list[Reject],
+    manifest: dict,
+    extra: dict | None = None,
+    files: dict[str, str] | None = None,
+) -> dict:
     """Read the spool back batch by batch, put the sketch's verdicts on the documents and
     write them; documents left with no kept line become `no_content` rejects. Commits the
-    corpus and returns the manifest as written."""
+    corpus, with `extra` tables and `files` (the index's), and returns the manifest."""
     spool = staging / SPOOL
     writer = writers.CorpusWriter(staging)
     rejects = list(rejects)
     first = 0
-    for index in range(batches):
-        docs = read_spool(spool, index)
+    for number in range(batches):
+        docs = read_spool(spool, number)
         placed = sketch.apply(docs, first)
         first += len(docs)
         rejects += clean.no_content_rejects(placed)
@@ -101,20 +127,20 @@ def write_run(staging: Path, sketch: Sketch, batches: int, rejects: list[Reject]
     if first != sketch.n_docs:
         raise RuntimeError(f"the spool holds {first} documents, the sketch {sketch.n_docs}")
     shutil.rmtree(spool, ignore_errors=True)  # not part of the corpus: no need to sync it
-    return writer.commit(rejects, manifest)
+    return writer.commit(rejects, manifest, extra, files)
 
 
 # -- the spool ------------------------------------------------------------------------------
 
 
-def spool_file(spool: str | Path, index: int) -> Path:
-    return Path(spool) / f"batch-{index:07d}.pickle"
+def spool_file(spool: str | Path, number: int) -> Path:
+    return Path(spool) / f"batch-{number:07d}.pickle"
 
 
-def write_spool(spool: str | Path, index: int, docs: list[Document]) -> None:
+def write_spool(spool: str | Path, number: int, docs: list[Document]) -> None:
     """Store a batch's cleaned documents (a private, short-lived file of this run: pickle
     is the fastest faithful round trip for them). Written whole or not at all."""
-    path = spool_file(spool, index)
+    path = spool_file(spool, number)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as fh:
@@ -122,6 +148,6 @@ def write_spool(spool: str | Path, index: int, docs: list[Document]) -> None:
     os.replace(tmp, path)
 
 
-def read_spool(spool: str | Path, index: int) -> list[Document]:
-    with open(spool_file(spool, index), "rb") as fh:
+def read_spool(spool: str | Path, number: int) -> list[Document]:
+    with open(spool_file(spool, number), "rb") as fh:
         return pickle.load(fh)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from itertools import chain
 
@@ -61,6 +61,8 @@ class Sketch:
     doc_dup_of: np.ndarray  # int32 per document: document it repeats, -1
     doc_kind: np.ndarray  # int8 per document: code into KINDS, -1
     doc_similarity: np.ndarray  # float64 per document, NaN
+    # documents of earlier runs that dup_doc and doc_dup_of may point at, numbered from n_docs
+    prior_ids: list[str] = field(default_factory=list)
 
     @property
     def n_docs(self) -> int:
@@ -162,14 +164,22 @@ class Sketch:
         order = np.lexsort((self.orders[:, 1], self.orders[:, 0], published))
         return order[~self.excluded[order]]
 
-    def exclude_repeated_ids(self) -> list[Reject]:
-        """Keep the first record of each id (in input order); later ones are rejected and
-        left out of every later stage, since two records cannot be one document."""
+    def exclude_repeated_ids(self, known: np.ndarray | None = None) -> list[Reject]:
+        """Keep the first record of each id (in input order); later ones, and ones whose id
+        is already in the corpus (`known`, per document), are rejected and left out of every
+        later stage, since two records cannot be one document."""
         first: dict[str, str] = {}
         rejects = []
         for d in np.lexsort((self.orders[:, 1], self.orders[:, 0])).tolist():
+            if self.excluded[d]:
+                continue
             doc_id = self.doc_ids[d]
-            if doc_id in first:
+            if known is not None and known[d]:
+                self.excluded[d] = True
+                rejects.append(
+                    Reject(self.sources[d], "duplicate_id", "same id as a document already in the corpus")
+                )
+            elif doc_id in first:
                 self.excluded[d] = True
                 rejects.append(
                     Reject(
@@ -199,19 +209,40 @@ class Sketch:
                     p.drop(LEARNED_RULE)
                 elif code in (EXACT, NEAR):
                     p.status = STATUSES[code]
-                    p.duplicate_of_doc = self.doc_ids[self.dup_doc[k]]
+                    p.duplicate_of_doc = self._target(self.dup_doc[k])
                     p.duplicate_of_position = int(self.dup_position[k])
                     p.similarity = float(self.similarity[k])
             if self.doc_dup_of[d] >= 0:
-                doc.duplicate_of = self.doc_ids[self.doc_dup_of[d]]
+                doc.duplicate_of = self._target(self.doc_dup_of[d])
                 doc.duplicate_kind = KINDS[self.doc_kind[d]]
                 doc.duplicate_similarity = float(self.doc_similarity[d])
         return kept
+
+    def _target(self, d: int) -> str:
+        return self.doc_ids[d] if d < self.n_docs else self.prior_ids[d - self.n_docs]
 
     def no_content(self) -> np.ndarray:
         """Documents (not excluded) all of whose passages are boilerplate."""
         content = np.bincount(self.doc_of[self.status != BOILERPLATE], minlength=self.n_docs)
         return (content == 0) & ~self.excluded
+
+
+@dataclass
+class Prior:
+    """The indexed documents a run's passages may repeat, seen as dedup needs them: every
+    comparable passage of each, and signatures for the first occurrences that share a band
+    with a passage of the run."""
+
+    doc_ids: list[str] = field(default_factory=list)
+    doc: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # index into doc_ids
+    position: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    fingerprints: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))
+    n_words: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    chars: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    first: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))  # signature row or -1
+    values: np.ndarray | None = None
+    sizes: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
 
 
 def _timestamp(published: datetime | None) -> float:

@@ -1,17 +1,21 @@
-"""The corpus on disk (schema version 1) and how it is committed.
+"""The corpus on disk (schema version 2) and how it is committed.
 
-    OUT/documents/   one row per kept document          (Parquet dataset, zstd)
-    OUT/passages/    one row per paragraph of every readable input
-    OUT/duplicates/  one row per dropped duplicate document, with its text
-    OUT/rejects/     one row per input that could not be read or used
-    OUT/manifest.json
+    OUT/documents/run=<id>/    one row per kept document          (Parquet, zstd)
+    OUT/passages/run=<id>/     one row per paragraph of every readable input
+    OUT/duplicates/run=<id>/   one row per dropped duplicate document, with its text
+    OUT/rejects/run=<id>/      one row per input that could not be read or used
+    OUT/index/                 what later runs deduplicate against (`cleaner.index`)
+    OUT/manifest.json          the latest run's manifest; OUT/runs/<id>.json every run's
 
-Atomicity: a run writes everything into a hidden staging folder inside OUT (readers such as
-`pyarrow.dataset` and DuckDB globs over `documents/` never look there), then writes a commit
-journal and moves the new datasets into place, the manifest last. A run that fails before
-the journal leaves the previous corpus untouched; one killed after it is rolled forward by
-the next run (`recover`), since the journal records exactly what is left to move. A lock
-file keeps two runs from writing the same folder at once.
+The corpus grows: each run adds a partition to each dataset and never rewrites one, so
+`pyarrow.dataset.dataset(OUT / "documents", partitioning="hive")` or DuckDB's
+`read_parquet('OUT/documents/*/*.parquet', hive_partitioning = true)` read every run.
+
+Atomicity: a run writes everything into a hidden staging folder inside OUT (readers never
+look there), then writes a commit journal listing the partitions to move, and moves them
+into place, the manifest last. A run that fails before the journal leaves the corpus as it
+was; one killed after it is rolled forward by the next run (`recover`), since the journal
+records exactly what is left to move. A lock file keeps two runs from writing at once.
 """
 
 from __future__ import annotations
@@ -34,9 +38,10 @@ import pyarrow.parquet as pq
 from cleaner.document import Document, Reject, Status
 from cleaner.errors import OutputError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: a partition per run (dataset/run=<id>/), and the dedup index
 DATASETS = ("documents", "passages", "duplicates", "rejects")
-MANIFEST = "manifest.json"
+MANIFEST = "manifest.json"  # the latest run's
+RUNS = "runs"  # every run's manifest, as runs/<run id>.json
 _JOURNAL = ".commit.json"
 _LOCK = ".lock"
 _ROWS_PER_GROUP = 50_000
@@ -157,11 +162,11 @@ def reject_rows(rejects: Iterable[Reject]) -> Iterator[dict]:
 
 
 class _DatasetWriter:
-    """Rows appended in batches to one zstd Parquet file, flushed a row group at a time.
-    An empty dataset still gets a file, so readers always find the schema."""
+    """Rows appended in batches to one zstd Parquet file, flushed a row group at a time."""
 
     def __init__(self, folder: Path, schema: pa.Schema) -> None:
         folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
         self.schema = schema
         self.writer = pq.ParquetWriter(folder / "part-00000.parquet", schema, compression="zstd")
         self.buffer: list[dict] = []
@@ -184,6 +189,16 @@ class _DatasetWriter:
         self.buffer = []
 
 
+def write_table(table: pa.Table, folder: Path) -> None:
+    """A table as one partition file. Its hashes and ids do not repeat, so no dictionary
+    encoding: it would only cost time, and memory when read back; row groups are small so
+    that reading back a few rows' signatures decodes little else."""
+    folder.mkdir(parents=True, exist_ok=True)
+    pq.write_table(
+        table, folder / "part-00000.parquet", compression="zstd", row_group_size=16_384, use_dictionary=False
+    )
+
+
 @contextmanager
 def open_run(out: str | Path, run_id: str) -> Iterator[Path]:
     """Hold the output folder for a whole run: lock it, finish or clear what an earlier run
@@ -192,6 +207,12 @@ def open_run(out: str | Path, run_id: str) -> Iterator[Path]:
     out = Path(out)
     with locked(out):
         recover(out)
+        for name in DATASETS:
+            if any((out / name).glob("*.parquet")):
+                raise OutputError(
+                    f"{out} holds a corpus of schema version 1 (one file per dataset), which "
+                    "cannot be appended to: write to a new --out"
+                )
         staging = out / f".staging-{run_id}"
         staging.mkdir()
         try:
@@ -208,9 +229,11 @@ class CorpusWriter:
 
     def __init__(self, staging: Path) -> None:
         self.staging = staging
+        self.run_id = staging.name.removeprefix(".staging-")
+        self.partition = f"run={self.run_id}"
         self.start = time.perf_counter()
         self.datasets = {
-            name: _DatasetWriter(staging / name, SCHEMAS[name])
+            name: _DatasetWriter(staging / name / self.partition, SCHEMAS[name])
             for name in ("documents", "passages", "duplicates")
         }
         self.tally = Tally()
@@ -221,15 +244,40 @@ class CorpusWriter:
         self.datasets["duplicates"].extend(duplicate_rows(docs))
         self.tally.add(docs)
 
-    def commit(self, rejects: Sequence[Reject], manifest: dict) -> dict:
+    def commit(
+        self,
+        rejects: Sequence[Reject],
+        manifest: dict,
+        extra: dict[str, pa.Table] | None = None,
+        files: dict[str, str] | None = None,
+    ) -> dict:
         """Write the rejects and the manifest, completed with the counts (`Tally`), the rows
         per dataset and the time spent writing (`timings_seconds["write"]`), and move
-        everything into place. Returns the manifest as written."""
+        everything into place. `extra` tables (the dedup index's) are written as partitions
+        of the datasets their keys name, and `files` where their keys say unless one is
+        there already, all committed with the corpus. Returns the manifest as written."""
         out = self.staging.parent
-        rejects_writer = _DatasetWriter(self.staging / "rejects", REJECTS_SCHEMA)
+        rejects_writer = _DatasetWriter(self.staging / "rejects" / self.partition, REJECTS_SCHEMA)
         rejects_writer.extend(reject_rows(sorted(rejects, key=lambda r: (r.source, r.reason))))
+        self.datasets["rejects"] = rejects_writer
         rows = {name: writer.close() for name, writer in self.datasets.items()}
-        rows["rejects"] = rejects_writer.close()
+        moves = []
+        for name, writer in self.datasets.items():
+            # an empty partition only where the dataset has none yet, so readers find a schema
+            if rows[name] or not (out / name).exists():
+                moves.append(f"{name}/{self.partition}")
+            else:
+                shutil.rmtree(writer.folder)
+        for name, table in (extra or {}).items():
+            if table.num_rows or not (out / name).exists():
+                folder = self.staging / name / self.partition
+                write_table(table, folder)
+                moves.append(f"{name}/{self.partition}")
+        for rel, text in (files or {}).items():  # written once: an existing one is kept
+            if not (out / rel).exists():
+                (self.staging / rel).parent.mkdir(parents=True, exist_ok=True)
+                (self.staging / rel).write_text(text, encoding="utf-8")
+                moves.append(rel)
         timings = {**manifest.get("timings_seconds", {}), "write": round(time.perf_counter() - self.start, 4)}
         manifest = {
             **manifest,
@@ -239,7 +287,8 @@ class CorpusWriter:
         }
         _write_json(self.staging / MANIFEST, manifest)
         _fsync_tree(self.staging)
-        _write_json(out / _JOURNAL, {"run_id": manifest["run_id"], "staging": self.staging.name})
+        journal = {"run_id": manifest["run_id"], "staging": self.staging.name, "moves": moves}
+        _write_json(out / _JOURNAL, journal)
         _apply_journal(out)
         return manifest
 
@@ -282,24 +331,24 @@ def recover(out: Path) -> None:
 
 
 def _apply_journal(out: Path) -> None:
-    """Move the staged datasets into place. Every step checks what is already done, so
-    running it again after a crash completes the same commit."""
+    """Move the run's new partitions, then its manifest, into place. Nothing existing is
+    replaced but the manifest, and every step checks what is already done, so running it
+    again after a crash completes the same commit."""
     journal = json.loads((out / _JOURNAL).read_text())
     staging = out / journal["staging"]
-    trash = out / f".trash-{journal['run_id']}"
-    for name in DATASETS:
-        new, current = staging / name, out / name
-        if not new.exists():
-            continue  # moved already
-        if current.exists():
-            trash.mkdir(exist_ok=True)
-            current.rename(trash / name)
-        new.rename(current)
+    for rel in journal["moves"]:
+        new, target = staging / rel, out / rel
+        if new.exists():  # else moved already
+            target.parent.mkdir(parents=True, exist_ok=True)
+            new.rename(target)
+            _fsync_dir(target.parent)
     if (staging / MANIFEST).exists():
+        runs = out / RUNS
+        runs.mkdir(exist_ok=True)
+        shutil.copyfile(staging / MANIFEST, runs / f"{journal['run_id']}.json")
         os.replace(staging / MANIFEST, out / MANIFEST)
     _fsync_dir(out)
     (out / _JOURNAL).unlink()
-    shutil.rmtree(trash, ignore_errors=True)
     shutil.rmtree(staging, ignore_errors=True)
 
 

@@ -1,0 +1,115 @@
+"""Runs that grow one corpus: each run appends, and is deduplicated against every earlier one."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+import pyarrow.dataset as ds
+import pytest
+
+from cleaner import writers
+from cleaner.config import DedupConfig
+from cleaner.errors import OutputError
+from cleaner.index import Index
+
+pytestmark = pytest.mark.prefect
+
+FERRY = [
+    "Ferry services to the outer islands will run twice a day from Monday after the operator agreed a new contract with the county.",
+    "The contract, worth about nine million over four years, keeps the night crossing that islanders had feared would be cut.",
+    "Skippers said the older of the two boats would need a new engine before the winter storms, and the county promised to pay for it.",
+]
+SCHOOL = [
+    "Parents in Western Shore voted narrowly to merge the village's two primary schools into one building by the autumn term.",
+    "Teachers said the merger would free money for a music room, while some families worried about the longer walk for small children.",
+]
+BRIDGE = [
+    "The old stone bridge over the Kessel will close to lorries for three months while engineers replace its worn bearings.",
+    "Drivers of heavy vehicles are asked to use the ring road, which adds about twenty minutes to a crossing at peak hours.",
+]
+
+
+def _page(path, title, paragraphs):
+    path.write_text("\n\n".join([title, *paragraphs, "Share this article"]) + "\n", encoding="utf-8")
+
+
+def _tables(out):
+    return {
+        name: ds.dataset(out / name, format="parquet", partitioning="hive").to_table().to_pylist()
+        for name in writers.DATASETS
+    }
+
+
+def _parts(out):
+    return {
+        str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for name in writers.DATASETS
+        for p in (out / name).rglob("*.parquet")
+    }
+
+
+def test_each_run_appends_and_is_deduplicated_against_the_corpus(prefect_server, tmp_path):
+    from cleaner_flows.clean_corpus import clean_corpus
+
+    inbox, out = tmp_path / "inbox", tmp_path / "corpus"
+    inbox.mkdir()
+    _page(inbox / "a-ferry.txt", "Ferry deal keeps the night crossing", FERRY)
+    _page(inbox / "b-school.txt", "Western Shore schools to merge", SCHOOL)
+    first = clean_corpus(paths=[str(inbox)], out=str(out))
+    assert first["counts"]["documents"] == 2
+    before = _parts(out)
+    ferry_id = next(d["doc_id"] for d in _tables(out)["documents"] if d["source"].endswith("a-ferry.txt"))
+
+    # The next day: a copy of the ferry story with one word changed, and a new story.
+    copy = [FERRY[0].replace("twice", "two times"), *FERRY[1:]]
+    _page(inbox / "c-ferry-copy.txt", "Islands keep their night ferry", copy)
+    _page(inbox / "d-bridge.txt", "Kessel bridge closes to lorries", BRIDGE)
+    second = clean_corpus(paths=[str(inbox)], out=str(out))
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["stages"]["read"]["unchanged"] == 2  # batch one was not read again
+    assert second["counts"]["documents"] == 1 and second["counts"]["duplicate_documents"] == 1
+    assert second["counts"]["rejects"] == 0
+    tables = _tables(out)
+    (dup,) = tables["duplicates"]
+    assert dup["source"].endswith("c-ferry-copy.txt") and dup["duplicate_of"] == ferry_id
+    assert dup["run"] == second["run_id"]
+    copied = [p for p in tables["passages"] if p["doc_id"] == dup["doc_id"] and p["text"] in copy]
+    assert len(copied) == 3 and {p["duplicate_of_doc"] for p in copied} == {ferry_id}
+    assert [p["status"] for p in copied] == ["near_duplicate", "exact_duplicate", "exact_duplicate"]
+    assert sorted(d["source"].rsplit("/", 1)[1] for d in tables["documents"]) == [
+        "a-ferry.txt",
+        "b-school.txt",
+        "d-bridge.txt",
+    ]
+    after = _parts(out)
+    assert {k: v for k, v in after.items() if k in before} == before  # run one's files untouched
+    assert len(after) > len(before)
+    assert sorted(p.name for p in (out / "runs").iterdir()) == sorted(
+        f"{r['run_id']}.json" for r in (first, second)
+    )
+
+    # The same inbox again, one file only touched: nothing is added, and the run says so.
+    os.utime(inbox / "b-school.txt", ns=(1, 1))
+    third = clean_corpus(paths=[str(inbox)], out=str(out))
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["stages"]["read"]["unchanged"] == 4
+    assert third["counts"]["documents"] == 0 and third["counts"]["passages"] == 0
+    assert _parts(out) == after
+
+
+def test_a_corpus_refuses_a_run_with_other_minhash_settings(prefect_server, tmp_path):
+    from cleaner_flows.clean_corpus import clean_corpus
+
+    inbox, out = tmp_path / "inbox", tmp_path / "corpus"
+    inbox.mkdir()
+    _page(inbox / "a.txt", "Ferry deal keeps the night crossing", FERRY)
+    clean_corpus(paths=[str(inbox)], out=str(out))
+    with pytest.raises(OutputError, match=r"num_perm 128 -> 64"):
+        Index(out, DedupConfig(num_perm=64, bands=21))
+    Index(out, DedupConfig(threshold=0.7))  # the threshold is read at each run: may change
+    before = _parts(out)
+    with pytest.raises(OutputError, match="other MinHash settings"):
+        clean_corpus(paths=[str(inbox)], out=str(out), config={"dedup": {"seed": 2}})
+    assert _parts(out) == before and not list(out.glob(".staging-*"))
