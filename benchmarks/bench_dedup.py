@@ -118,25 +118,30 @@ def write_batches(passages: list[str], folder: Path) -> list[Path]:
     return paths
 
 
-def _sketch_batch(path: Path):
-    """A worker's part of the cleaner method: read one batch and sketch it, as the
-    pipeline's batch tasks do."""
+def documents(texts: list[str], first: int, prefix: str = "d") -> list:
+    """Passages grouped PER_DOC to a document, documents numbered from `first`."""
     from cleaner.document import Document, Passage
-    from cleaner.pipeline import _signer
-    from cleaner.sketch import Sketch
 
-    texts = path.read_text().splitlines()
-    first = int(path.stem.split("-")[1]) // PER_DOC
-    docs = [
+    return [
         Document(
-            doc_id=f"d{first + d}",
-            source=f"d{first + d}",
+            doc_id=f"{prefix}{first + d}",
+            source=f"{prefix}{first + d}",
             order=(first + d, 0),
             kind="text",
             passages=[Passage(i, t) for i, t in enumerate(texts[d * PER_DOC : (d + 1) * PER_DOC])],
         )
         for d in range((len(texts) + PER_DOC - 1) // PER_DOC)
     ]
+
+
+def _sketch_batch(path: Path):
+    """A worker's part of the cleaner method: read one batch and sketch it, as the
+    pipeline's batch tasks do."""
+    from cleaner.pipeline import _signer
+    from cleaner.sketch import Sketch
+
+    texts = path.read_text().splitlines()
+    docs = documents(texts, int(path.stem.split("-")[1]) // PER_DOC)
     return Sketch.of(docs, CLEANER_CONFIG, _signer(CLEANER_CONFIG))
 
 
