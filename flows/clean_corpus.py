@@ -35,7 +35,7 @@ from prefect.task_runners import ProcessPoolTaskRunner  # noqa: E402
 from prefect.utilities.annotations import quote  # noqa: E402
 
 from cleaner import clean, dedup, index, pipeline, readers, writers  # noqa: E402
-from cleaner.config import CleanConfig, Config, DedupConfig  # noqa: E402
+from cleaner.config import CleanConfig, Config  # noqa: E402
 from cleaner.document import Reject  # noqa: E402
 from cleaner.runtime import bundled_examples, prefect_api  # noqa: E402
 from cleaner.sketch import Sketch  # noqa: E402
@@ -67,9 +67,9 @@ def learn_boilerplate(sketch: Sketch, config: CleanConfig) -> dict:
 
 
 @_task(name="deduplicate")
-def deduplicate(sketch: Sketch, config: DedupConfig, out: str) -> dict:
-    prior = index.Index(out, config).prior(sketch)
-    stats = dedup.deduplicate_sketch(sketch, config, prior).as_dict()
+def deduplicate(sketch: Sketch, corpus: index.Index) -> dict:
+    prior = corpus.prior(sketch)
+    stats = dedup.deduplicate_sketch(sketch, corpus.config, prior).as_dict()
     return {**stats, "earlier_documents_compared": len(prior.doc_ids)}
 
 
@@ -186,7 +186,7 @@ def clean_corpus(paths: list[str] | None = None, out: str = "output", config: di
         report("learned_boilerplate", "{lines} lines on {sites} sites, {dropped} lines removed", learned)
 
         with stage("dedup"):
-            dedup_stats = deduplicate(quote(sketch), cfg.dedup, out)
+            dedup_stats = deduplicate(quote(sketch), corpus)
         report(
             "dedup",
             "{passages_compared} passages compared, {exact_passages} exact and {near_passages} near "
