@@ -110,3 +110,34 @@ def test_other_minhash_settings_are_refused(tmp_path):
     with pytest.raises(OutputError, match=r"shingle_size 3 -> 4"):
         index.Index(tmp_path, DedupConfig(shingle_size=4))
     index.Index(tmp_path, DedupConfig(containment_threshold=0.9))  # a threshold may change
+
+
+def test_a_run_killed_while_committing_is_completed_with_its_index(tmp_path, monkeypatch):
+    config = DedupConfig()
+    _first_run(tmp_path, config)
+    docs = _docs([NEW_OWN], "new")
+    sketch = Sketch.of(docs, config)
+    prior = index.Index(tmp_path, config).prior(sketch)
+    deduplicate_sketch(sketch, config, prior)
+    moves = []
+    real_rename = type(tmp_path).rename
+
+    class Killed(BaseException):
+        pass
+
+    def rename(self, target):
+        if ".staging-" in str(self) and len(moves) >= 2:  # after two of the partitions
+            raise Killed()
+        moves.append(self)
+        return real_rename(self, target)
+
+    monkeypatch.setattr(type(tmp_path), "rename", rename)
+    with pytest.raises(Killed):
+        _commit(tmp_path, "run-2", sketch, docs, config, first_number=2)
+    monkeypatch.undo()
+    assert index.Index(tmp_path, config).n_docs() == 2  # the run is not in the index yet
+    writers.recover(tmp_path)  # what the next run does first
+    corpus = index.Index(tmp_path, config)
+    assert corpus.n_docs() == 3 and corpus.known_ids(["new0"]).tolist() == [True]
+    documents = ds.dataset(tmp_path / "documents", partitioning="hive").to_table()
+    assert documents["doc_id"].to_pylist() == ["old0", "old1", "new0"]
