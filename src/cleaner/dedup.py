@@ -92,7 +92,9 @@ def band_candidates(
     if visit is None:
         visit = np.arange(values.shape[0])
     n = len(visit)
-    firsts, seconds = [], []
+    pairs = np.zeros(0, dtype=np.int64)  # later * n + earlier: distinct, sorted
+    pending: list[np.ndarray] = []
+    held = 0
     positions = np.arange(n)
     for band in range(config.bands):
         keys = band_keys(values, config, band)[visit, 0]
@@ -104,15 +106,19 @@ def band_candidates(
             continue
         head = np.maximum.accumulate(np.where(starts, positions, 0))
         member = ~starts
-        firsts.append(order[head[member]])
-        seconds.append(order[member])
+        pending.append(order[member].astype(np.int64) * n + order[head[member]])
         for back in range(1, cap + 1):
             inside = positions[back:][positions[back:] - back > head[back:]]  # not the head again
-            firsts.append(order[inside - back])
-            seconds.append(order[inside])
-    if not firsts:
+            pending.append(order[inside].astype(np.int64) * n + order[inside - back])
+        held += sum(len(p) for p in pending[-(cap + 1) :])
+        # A copy shares most bands with its source, so pairs recur band after band: merging
+        # them whenever they outnumber the rows keeps memory near the distinct pairs.
+        if held > n:
+            pairs, pending, held = np.unique(np.concatenate([pairs, *pending])), [], 0
+    if pending:
+        pairs = np.unique(np.concatenate([pairs, *pending]))
+    if not len(pairs):
         return np.zeros(n + 1, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    pairs = np.unique(np.concatenate(seconds).astype(np.int64) * n + np.concatenate(firsts))
     later, earlier = pairs // n, pairs % n
     indptr = np.searchsorted(later, np.arange(n + 1))
     return indptr, earlier
