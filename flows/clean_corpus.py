@@ -10,6 +10,9 @@ cleaning are Python-bound, so threads would share one core. They hand back only 
 corpus's sketch and a batch of texts per worker, never the corpus. The whole-corpus stages
 then run in the flow's own process, on the sketch.
 
+`out` may hold a corpus already: the run appends to it (`cleaner.index`). Inputs an earlier
+run read are skipped, and the new documents are deduplicated against every kept one.
+
 Run it with `cleaner run`, or `python flows/clean_corpus.py [PATH ...]`.
 """
 
