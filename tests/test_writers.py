@@ -246,3 +246,15 @@ def test_a_schema_1_corpus_is_refused_not_appended_to(tmp_path):
     with pytest.raises(OutputError, match="schema version 1"):
         _write(tmp_path)
     assert not list(tmp_path.glob(".staging-*"))
+
+
+def test_rows_with_long_texts_are_flushed_before_the_row_count_says(tmp_path, monkeypatch):
+    monkeypatch.setattr(writers, "_CHARS_PER_GROUP", 1000)
+    docs = [
+        Document(f"k{i}", f"in/{i}.txt", (i, 0), "text", passages=[Passage(0, "x" * 400)]) for i in range(7)
+    ]
+    writers.write_corpus(tmp_path, docs, [], _manifest(docs, [], "run-1"))
+    (part,) = (tmp_path / "documents").rglob("*.parquet")
+    meta = pq.ParquetFile(part).metadata
+    assert [meta.row_group(g).num_rows for g in range(meta.num_row_groups)] == [3, 3, 1]
+    assert ds.dataset(tmp_path / "documents").to_table()["doc_id"].to_pylist() == [f"k{i}" for i in range(7)]

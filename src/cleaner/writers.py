@@ -45,6 +45,7 @@ RUNS = "runs"  # every run's manifest, as runs/<run id>.json
 _JOURNAL = ".commit.json"
 _LOCK = ".lock"
 _ROWS_PER_GROUP = 50_000
+_CHARS_PER_GROUP = 32_000_000
 
 DOCUMENTS_SCHEMA = pa.schema(
     [
@@ -162,7 +163,9 @@ def reject_rows(rejects: Iterable[Reject]) -> Iterator[dict]:
 
 
 class _DatasetWriter:
-    """Rows appended in batches to one zstd Parquet file, flushed a row group at a time."""
+    """Rows appended in batches to one zstd Parquet file, flushed a row group at a time: at
+    50,000 rows, or sooner once the rows hold 32 million characters of text, so documents
+    with their full text never pile up in memory until the end of a run."""
 
     def __init__(self, folder: Path, schema: pa.Schema) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -170,12 +173,15 @@ class _DatasetWriter:
         self.schema = schema
         self.writer = pq.ParquetWriter(folder / "part-00000.parquet", schema, compression="zstd")
         self.buffer: list[dict] = []
+        self.chars = 0
         self.count = 0
 
     def extend(self, rows: Iterable[dict]) -> None:
-        self.buffer.extend(rows)
-        if len(self.buffer) >= _ROWS_PER_GROUP:
-            self._flush()
+        for row in rows:
+            self.buffer.append(row)
+            self.chars += len(row.get("text") or "")
+            if len(self.buffer) >= _ROWS_PER_GROUP or self.chars >= _CHARS_PER_GROUP:
+                self._flush()
 
     def close(self) -> int:
         if self.buffer or self.count == 0:
@@ -187,6 +193,7 @@ class _DatasetWriter:
         self.writer.write_table(pa.Table.from_pylist(self.buffer, schema=self.schema))
         self.count += len(self.buffer)
         self.buffer = []
+        self.chars = 0
 
 
 def write_table(table: pa.Table, folder: Path) -> None:
