@@ -65,7 +65,7 @@ def test_a_run_is_deduplicated_against_the_indexed_corpus(tmp_path):
     _first_run(tmp_path, config)
     corpus = index.Index(tmp_path, config)
     assert corpus.n_docs() == 2
-    assert corpus.known_inputs() == {"in/x.txt": (1, 2, "d1")}
+    assert corpus.known_inputs == {"in/x.txt": (1, 2, "d1")}
     docs = _docs([NEW_COPY, NEW_OWN], "new")
     sketch = Sketch.of(docs, config)
     assert corpus.known_ids(["old1", "new0"]).tolist() == [True, False]

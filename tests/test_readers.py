@@ -74,7 +74,7 @@ def test_text_and_html_files_become_one_document_each(tmp_path):
     files, _ = discover(
         [_write(tmp_path / "p.txt", "Line one.\nLine two."), _write(tmp_path / "q.htm", "<p>x</p>")]
     )
-    docs, rejects = read_files(enumerate(files))
+    docs, rejects, _ = read_files(enumerate(files))
     assert not rejects
     assert [(d.kind, d.body, d.html) for d in docs] == [
         ("text", "Line one.\nLine two.", None),
@@ -95,7 +95,7 @@ def test_doc_id_is_stable_for_the_same_input_and_changes_with_content(tmp_path):
 
 def test_empty_and_whitespace_files_are_rejected(tmp_path):
     files, _ = discover([_write(tmp_path / "e.txt", ""), _write(tmp_path / "w.html", " \n\t\n")])
-    docs, rejects = read_files(enumerate(files))
+    docs, rejects, _ = read_files(enumerate(files))
     assert docs == []
     assert [r.reason for r in rejects] == ["empty", "empty"]
 
@@ -120,7 +120,7 @@ def test_jsonl_bad_lines_are_rejects_and_good_lines_still_count(tmp_path):
         json.dumps({"html": "<p>page</p>"}),
     ]
     files, _ = discover([_write(tmp_path / "feed.jsonl", "\n".join(lines) + "\n")])
-    docs, rejects = read_files(enumerate(files))
+    docs, rejects, _ = read_files(enumerate(files))
     src = files[0].source
     assert [(r.source, r.reason) for r in rejects] == [
         (f"{src}#2", "invalid_json"),
@@ -147,7 +147,7 @@ def test_unreadable_file_is_a_reject(tmp_path):
     page = _write(tmp_path / "locked.txt", "secret")
     files, _ = discover([page])
     page.unlink()  # gone between discovery and reading
-    docs, rejects = read_files(enumerate(files))
+    docs, rejects, _ = read_files(enumerate(files))
     assert docs == [] and rejects[0].reason == "unreadable"
 
 
@@ -162,3 +162,18 @@ def test_unreadable_file_is_a_reject(tmp_path):
 )
 def test_site_of(url, site):
     assert site_of(url) == site
+
+
+def test_a_file_read_is_noted_so_a_later_run_can_recognise_it(tmp_path):
+    page = _write(tmp_path / "a.txt", "Some text.")
+    empty = _write(tmp_path / "e.txt", "")
+    files, _ = discover([tmp_path])
+    docs, rejects, seen = read_files(enumerate(files))
+    stat = page.stat()
+    assert seen[0][:4] == (0, f"{tmp_path.name}/a.txt", stat.st_size, stat.st_mtime_ns)
+    assert seen[1].key.endswith("e.txt") and [r.reason for r in rejects] == ["empty"]
+    assert seen[0].digest != seen[1].digest and len(seen[0].digest) == 32
+    page.write_text("Other text")  # same size, other bytes
+    assert read_file(files[0], 0)[2].digest != seen[0].digest
+    empty.unlink()
+    assert read_file(files[1], 1)[2] is None  # unreadable: nothing to recognise

@@ -40,7 +40,7 @@ def run_pipeline(records: list[Record], config: Config):
             for record in records:
                 fh.write(json.dumps(record.as_input(), ensure_ascii=False) + "\n")
         files, _ = readers.discover([path])
-        docs, rejects = readers.read_files(enumerate(files))
+        docs, rejects, _ = readers.read_files(enumerate(files))
     if rejects:
         raise RuntimeError(f"the generated corpus has unreadable records: {rejects[:3]}")
     docs = clean.clean_batch(docs, config.clean)

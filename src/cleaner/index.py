@@ -14,10 +14,10 @@ run's cost and memory follow its batch, plus a few bytes per indexed passage.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import asdict
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 from cleaner.config import DedupConfig
 from cleaner.dedup import band_keys
 from cleaner.errors import OutputError
-from cleaner.readers import InputFile
+from cleaner.readers import InputFile, Seen
 from cleaner.sketch import BOILERPLATE, KEPT, Prior, Sketch
 
 INDEX = "index"
@@ -109,8 +109,10 @@ class Index:
         data = self._dataset("documents")
         return data.count_rows() if data is not None else 0
 
+    @cached_property
     def known_inputs(self) -> dict[str, tuple[int, int, str]]:
-        """key -> (size, mtime_ns, digest) of the latest read of every input."""
+        """key -> (size, mtime_ns, digest) of the latest read of every input (read once:
+        the index changes only when the run commits)."""
         data = self._dataset("inputs")
         if data is None:
             return {}
@@ -120,13 +122,13 @@ class Index:
     def unread(self, files: Sequence[InputFile]) -> list[tuple[int, InputFile]]:
         """The (input rank, file) pairs to read: all but the inputs an earlier run read and
         nobody touched since (same key, size and modification time)."""
-        known = self.known_inputs()
+        known = self.known_inputs
         return [(rank, f) for rank, f in enumerate(files) if not _untouched(f, known)]
 
-    def skip_unchanged(self, sketch: Sketch, inputs: Sequence[tuple[int, str, int, int, str]]) -> int:
+    def skip_unchanged(self, sketch: Sketch, inputs: Sequence[Seen]) -> int:
         """Leave out of the run the documents of inputs read again whose bytes an earlier
         run read already (touched, not changed); returns how many such inputs there were."""
-        known = self.known_inputs()
+        known = self.known_inputs
         same = [rank for rank, key, _, _, digest in inputs if key in known and known[key][2] == digest]
         sketch.excluded[np.isin(sketch.orders[:, 0], same)] = True
         return len(same)
@@ -227,11 +229,6 @@ def _untouched(f: InputFile, known: dict[str, tuple[int, int, str]]) -> bool:
     except OSError:
         return False  # reading it will say what is wrong
     return f.key in known and known[f.key][:2] == (stat.st_size, stat.st_mtime_ns)
-
-
-def file_digest(path: Path) -> str:
-    with open(path, "rb") as fh:
-        return hashlib.file_digest(fh, "blake2b").hexdigest()[:32]
 
 
 def passage_rows(sketch: Sketch, kept_docs: np.ndarray, first_number: int, config: DedupConfig) -> pa.Table:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from cleaner import clean, extract, index, readers, writers
+from cleaner import clean, extract, readers, writers
 from cleaner.config import Config, DedupConfig
 from cleaner.document import Document, Reject
 from cleaner.signatures import Signer
@@ -36,8 +36,7 @@ class BatchResult:
     sketch: Sketch
     read_rejects: list[Reject]
     extract_rejects: list[Reject]
-    # per input file read: (rank, key, size, mtime_ns, digest), to recognise it next time
-    inputs: list[tuple[int, str, int, int, str]] = field(default_factory=list)
+    inputs: list[readers.Seen] = field(default_factory=list)  # to recognise them next time
     counts: Counter = field(default_factory=Counter)
     rules: Counter = field(default_factory=Counter)  # boilerplate lines per written rule
     seconds: dict[str, float] = field(default_factory=dict)  # time per step, in this batch
@@ -57,14 +56,7 @@ def prepare_batch(
         seconds[name] = now - clock
         clock = now
 
-    inputs = []
-    for rank, f in files:
-        try:
-            stat = f.path.stat()
-            inputs.append((rank, f.key, stat.st_size, stat.st_mtime_ns, index.file_digest(f.path)))
-        except OSError:
-            pass  # reading it fails too, and says why
-    docs, read_rejects = readers.read_files(files)
+    docs, read_rejects, inputs = readers.read_files(files)
     step("read")
     html_pages = sum(1 for d in docs if d.html is not None)
     docs, extract_rejects = extract.extract_batch(docs, config.extract)

@@ -18,6 +18,7 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from trafilatura.utils import decode_file
@@ -104,28 +105,45 @@ def _add(files: dict, rejects: list, path: Path, source: str, key: str) -> None:
     files.setdefault(real, InputFile(source, key, path))
 
 
-def read_files(files: Iterable[tuple[int, InputFile]]) -> tuple[list[Document], list[Reject]]:
-    """Read a batch of (input rank, file) pairs."""
+class Seen(NamedTuple):
+    """A file as it was read, so a later run can recognise it without reading it again."""
+
+    rank: int  # its place in input order
+    key: str
+    size: int
+    mtime_ns: int
+    digest: str  # of its bytes
+
+
+def read_files(files: Iterable[tuple[int, InputFile]]) -> tuple[list[Document], list[Reject], list[Seen]]:
+    """Read a batch of (input rank, file) pairs; also returns each file read, as `Seen`."""
     docs: list[Document] = []
     rejects: list[Reject] = []
+    seen: list[Seen] = []
     for rank, f in files:
-        d, r = read_file(f, rank)
+        d, r, s = read_file(f, rank)
         docs.extend(d)
         rejects.extend(r)
-    return docs, rejects
+        if s is not None:
+            seen.append(s)
+    return docs, rejects, seen
 
 
-def read_file(f: InputFile, rank: int) -> tuple[list[Document], list[Reject]]:
+def read_file(f: InputFile, rank: int) -> tuple[list[Document], list[Reject], Seen | None]:
     """Read one input file. `rank` is its place in input order."""
     try:
-        raw = f.path.read_bytes()
+        with open(f.path, "rb") as fh:
+            stat = os.fstat(fh.fileno())
+            raw = fh.read()
     except OSError as exc:
-        return [], [Reject(f.source, "unreadable", exc.strerror or str(exc))]
+        return [], [Reject(f.source, "unreadable", exc.strerror or str(exc))], None
+    digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
+    seen = Seen(rank, f.key, stat.st_size, stat.st_mtime_ns, digest)
     if not raw.strip():
-        return [], [Reject(f.source, "empty", "the file is empty or only whitespace")]
+        return [], [Reject(f.source, "empty", "the file is empty or only whitespace")], seen
     kind = FORMATS[f.path.suffix.lower()]
     if kind == "jsonl":
-        return _read_jsonl(f, raw, rank)
+        return (*_read_jsonl(f, raw, rank), seen)
     text = decode_file(raw)
     doc = Document(
         doc_id=make_doc_id(f.key, raw),
@@ -135,7 +153,7 @@ def read_file(f: InputFile, rank: int) -> tuple[list[Document], list[Reject]]:
         html=text if kind == "html" else None,
         body=text if kind == "text" else None,
     )
-    return [doc], []
+    return [doc], [], seen
 
 
 def _read_jsonl(f: InputFile, raw: bytes, rank: int) -> tuple[list[Document], list[Reject]]:
