@@ -81,14 +81,19 @@ def corpus(n: int, seed: int = 1) -> tuple[list[str], dict[int, int]]:
             source = rng.randrange(i)
             while source in planted:  # copy an original, so the truth is one source
                 source = rng.randrange(i)
-            words = passages[source].split()
-            for j in rng.sample(range(len(words)), rng.randint(1, 5)):
-                words[j] = rng.choice(vocab)
-            passages.append(" ".join(words))
+            passages.append(light_edit(passages[source], rng.randint(1, 5), rng, vocab))
             planted[i] = source
         else:
             passages.append(" ".join(rng.choice(vocab) for _ in range(rng.randint(50, 70))))
     return passages, planted
+
+
+def light_edit(text: str, changes: int, rng: random.Random, vocab: list[str]) -> str:
+    """The text with `changes` of its words, drawn at random, replaced by words of `vocab`."""
+    words = text.split()
+    for j in rng.sample(range(len(words)), changes):
+        words[j] = rng.choice(vocab)
+    return " ".join(words)
 
 
 def score(found: dict[int, int], planted: dict[int, int]) -> tuple[float, float]:

@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.bench_dedup import PER_DOC, corpus, documents
+from benchmarks.bench_dedup import PER_DOC, corpus, documents, light_edit
 
 HERE = Path(__file__).resolve().parent
 
@@ -63,10 +63,7 @@ def batch(passages: list[str], planted: dict[int, int], size: int, seed: int = 5
     for i in range(size):
         if rng.random() < 0.2:
             source = rng.choice(originals)
-            words = passages[source].split()
-            for j in rng.sample(range(len(words)), rng.randint(1, 3)):
-                words[j] = rng.choice(vocab)
-            new.append(" ".join(words))
+            new.append(light_edit(passages[source], rng.randint(1, 3), rng, vocab))
             copies[i] = source
         else:
             new.append(
