@@ -56,7 +56,7 @@ def prepare_batch(
         seconds[name] = now - clock
         clock = now
 
-    docs, read_rejects, inputs = readers.read_files(files)
+    docs, read_rejects, inputs = readers.read_files(files, config.read)
     step("read")
     html_pages = sum(1 for d in docs if d.html is not None)
     docs, extract_rejects = extract.extract_batch(docs, config.extract)

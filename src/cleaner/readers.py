@@ -4,6 +4,11 @@
 file into documents (one per page or text file, one per JSONL line). Anything that cannot be
 read becomes a `Reject` with a reason; good records next to a bad one still come through.
 
+Inputs are what crawls produce, so nothing about them is trusted: files are streamed with a
+size limit per record (`read.max_record_bytes`), gzip is decompressed as it is read, images
+and PDFs saved under a page's name are recognised by their bytes, and a page's encoding is
+taken from its byte order mark or its declared charset as a browser would, else guessed.
+
 Identity: a document's `source` is the path as the user gave it (plus `#N` for the Nth line
 of a JSONL file). Its `doc_id` is derived from the record's own `id` when it has one, else
 from its path relative to the input root and a hash of its bytes, so the same input gets the
@@ -12,22 +17,33 @@ same id wherever the folder lives.
 
 from __future__ import annotations
 
+import codecs
+import gzip
 import hashlib
+import io
 import json
 import os
+import re
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from stat import S_ISREG
+from typing import BinaryIO, NamedTuple
 from urllib.parse import urlsplit
 
-from trafilatura.utils import decode_file
+from trafilatura.utils import detect_encoding
 
+from cleaner.config import ReadConfig
 from cleaner.document import Document, Reject
 from cleaner.errors import InputError
 from cleaner.timestamps import parse_iso8601
 
 FORMATS = {".html": "html", ".htm": "html", ".txt": "text", ".jsonl": "jsonl"}
+COMPRESSED = {".gz"}  # "page.html.gz": gzip-compressed, read as it is decompressed
+_GZIP_MAGIC = b"\x1f\x8b"
+_COMPRESSION_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error)
+_NOT_A_FILE = "not a regular file (a pipe, socket or device): reading it could block forever"
 
 
 @dataclass(frozen=True, order=True)
@@ -49,7 +65,7 @@ def discover(paths: Sequence[str | Path]) -> tuple[list[InputFile], list[Reject]
         root = Path(given)
         if not root.exists():
             raise InputError(f"input path does not exist: {given}")
-        if root.is_file():
+        if not root.is_dir():
             _add(files, rejects, root, root.as_posix(), root.name)
             continue
         seen_dirs: set[tuple[int, int]] = set()
@@ -89,19 +105,28 @@ def _unreadable_folder(error: OSError) -> Reject:
 
 
 def _add(files: dict, rejects: list, path: Path, source: str, key: str) -> None:
-    if path.suffix.lower() not in FORMATS:
+    try:
+        kind_of(path)
+    except KeyError:
         rejects.append(
             Reject(
                 source,
                 "unsupported_type",
-                f"'{path.suffix or path.name}' files are not read; inputs are {', '.join(sorted(FORMATS))}",
+                f"'{path.suffix or path.name}' files are not read; inputs are "
+                f"{', '.join(sorted(FORMATS))}, optionally gzip-compressed (.gz)",
             )
         )
         return
     try:
+        mode = path.stat().st_mode
         real = path.resolve()
-    except OSError:
-        real = path
+    except (OSError, RuntimeError) as exc:  # a dangling link, a loop of links (RuntimeError)
+        reason = getattr(exc, "strerror", None) or str(exc)
+        rejects.append(Reject(source, "unreadable", f"cannot open it: {reason}"))
+        return
+    if not S_ISREG(mode):
+        rejects.append(Reject(source, "not_a_file", _NOT_A_FILE))
+        return
     files.setdefault(real, InputFile(source, key, path))
 
 
@@ -115,13 +140,16 @@ class Seen(NamedTuple):
     digest: str  # of its bytes
 
 
-def read_files(files: Iterable[tuple[int, InputFile]]) -> tuple[list[Document], list[Reject], list[Seen]]:
+def read_files(
+    files: Iterable[tuple[int, InputFile]], config: ReadConfig | None = None
+) -> tuple[list[Document], list[Reject], list[Seen]]:
     """Read a batch of (input rank, file) pairs; also returns each file read, as `Seen`."""
+    config = config or ReadConfig()
     docs: list[Document] = []
     rejects: list[Reject] = []
     seen: list[Seen] = []
     for rank, f in files:
-        d, r, s = read_file(f, rank)
+        d, r, s = read_file(f, rank, config)
         docs.extend(d)
         rejects.extend(r)
         if s is not None:
@@ -129,52 +157,299 @@ def read_files(files: Iterable[tuple[int, InputFile]]) -> tuple[list[Document], 
     return docs, rejects, seen
 
 
-def read_file(f: InputFile, rank: int) -> tuple[list[Document], list[Reject], Seen | None]:
-    """Read one input file. `rank` is its place in input order."""
+def read_file(
+    f: InputFile, rank: int, config: ReadConfig | None = None
+) -> tuple[list[Document], list[Reject], Seen | None]:
+    """Read one input file. `rank` is its place in input order.
+
+    The file is streamed: a page or text file is held only up to `max_record_bytes`, a JSONL
+    file one line at a time, and compressed input is decompressed as it is read, so neither
+    a huge file nor a gzip bomb can exhaust memory. Every byte is still hashed, for `Seen`.
+    """
+    config = config or ReadConfig()
+    kind, compressed = kind_of(f.path)
     try:
-        with open(f.path, "rb") as fh:
-            stat = os.fstat(fh.fileno())
-            raw = fh.read()
+        fh = open(f.path, "rb")  # noqa: SIM115 (closed below; open errors are a reject)
     except OSError as exc:
         return [], [Reject(f.source, "unreadable", exc.strerror or str(exc))], None
-    digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
-    seen = Seen(rank, f.key, stat.st_size, stat.st_mtime_ns, digest)
-    if not raw.strip():
-        return [], [Reject(f.source, "empty", "the file is empty or only whitespace")], seen
-    kind = FORMATS[f.path.suffix.lower()]
-    if kind == "jsonl":
-        return (*_read_jsonl(f, raw, rank), seen)
-    text = decode_file(raw)
+    with fh:
+        stat = os.fstat(fh.fileno())
+        if not S_ISREG(stat.st_mode):  # replaced by a pipe or device since `discover`
+            return [], [Reject(f.source, "not_a_file", _NOT_A_FILE)], None
+        raw = _HashingReader(fh)
+        stream: BinaryIO = io.BufferedReader(raw, buffer_size=1 << 16)
+        if compressed or stream.peek(2)[:2] == _GZIP_MAGIC:
+            stream = gzip.GzipFile(fileobj=stream, mode="rb")
+        try:
+            if kind == "jsonl":
+                docs, rejects = _read_jsonl(f, stream, rank, config)
+            else:
+                docs, rejects = _read_page(f, kind, stream, stat.st_size, rank, config)
+            raw.drain()
+        except OSError as exc:  # the disk, not the data: nothing of it can be trusted
+            return [], [Reject(f.source, "unreadable", exc.strerror or str(exc))], None
+    seen = Seen(rank, f.key, stat.st_size, stat.st_mtime_ns, raw.hexdigest())
+    return docs, rejects, seen
+
+
+def kind_of(path: Path) -> tuple[str, bool]:
+    """(format, gzip-compressed) of an input file, by its name."""
+    suffix = path.suffix.lower()
+    if suffix in COMPRESSED:
+        return FORMATS[Path(path.stem).suffix.lower()], True
+    return FORMATS[suffix], False
+
+
+def _read_page(
+    f: InputFile, kind: str, stream: BinaryIO, size: int, rank: int, config: ReadConfig
+) -> tuple[list[Document], list[Reject]]:
+    """A page or text file: one document, or a reject saying why not."""
+    limit = config.max_record_bytes
+    if not isinstance(stream, gzip.GzipFile) and size > limit:  # known before reading it
+        return [], [_too_large(f.source, f"{_mb(size)}", limit)]
+    try:
+        content = stream.read(limit + 1)
+    except _COMPRESSION_ERRORS as exc:
+        return [], [_bad_compression(f.source, exc, "")]
+    if len(content) > limit:
+        return [], [_too_large(f.source, f"more than {_mb(limit)} once decompressed", limit)]
+    binary = sniff_binary(content)
+    if binary:
+        return [], [Reject(f.source, "binary", f"the file is not text: its bytes are those of {binary}")]
+    text = decode_page(content) if kind == "html" else decode_text(content)
+    if not text.strip():
+        return [], [Reject(f.source, "empty", "the file is empty or only whitespace")]
     doc = Document(
-        doc_id=make_doc_id(f.key, raw),
+        doc_id=make_doc_id(f.key, content),
         source=f.source,
         order=(rank, 0),
         kind=kind,
         html=text if kind == "html" else None,
         body=text if kind == "text" else None,
     )
-    return [doc], [], seen
+    return [doc], []
 
 
-def _read_jsonl(f: InputFile, raw: bytes, rank: int) -> tuple[list[Document], list[Reject]]:
+def _read_jsonl(
+    f: InputFile, stream: BinaryIO, rank: int, config: ReadConfig
+) -> tuple[list[Document], list[Reject]]:
+    """One document per line; a bad line is a reject and the lines around it still count."""
     docs: list[Document] = []
     rejects: list[Reject] = []
-    for number, line in enumerate(raw.split(b"\n"), start=1):
-        if not line.strip():
-            continue
-        source = f"{f.source}#{number}"
-        try:
-            record = json.loads(line)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            rejects.append(Reject(source, "invalid_json", f"line {number} is not JSON: {exc}"))
-            continue
-        try:
-            doc = _record_to_document(record, source, f"{f.key}#{number}", line, (rank, number))
-        except ValueError as exc:
-            rejects.append(Reject(source, "invalid_record", str(exc)))
-            continue
-        docs.append(doc)
+    limit = config.max_record_bytes
+    number = 0
+    try:
+        while line := stream.readline(limit + 1):
+            number += 1
+            source = f"{f.source}#{number}"
+            if len(line.rstrip(b"\r\n")) > limit:
+                size = len(line) + _skip_line(stream, line)
+                rejects.append(_too_large(source, f"line {number} holds {_mb(size)}", limit))
+                continue
+            if number == 1:
+                line = line.removeprefix(codecs.BOM_UTF8)
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line.decode("utf-8", errors="replace"))
+            except json.JSONDecodeError as exc:
+                rejects.append(Reject(source, "invalid_json", f"line {number} is not JSON: {exc}"))
+                continue
+            try:
+                doc = _record_to_document(record, source, f"{f.key}#{number}", line, (rank, number))
+            except ValueError as exc:
+                rejects.append(Reject(source, "invalid_record", str(exc)))
+                continue
+            docs.append(doc)
+    except _COMPRESSION_ERRORS as exc:
+        kept = f"; the {number} lines before it were read" if number else ""
+        rejects.append(_bad_compression(f.source, exc, kept))
+    if number == 0 and not rejects:
+        rejects.append(Reject(f.source, "empty", "the file is empty or only whitespace"))
     return docs, rejects
+
+
+def _skip_line(stream: BinaryIO, start: bytes) -> int:
+    """Read past the rest of an overlong line without holding it; returns the bytes skipped."""
+    skipped = 0
+    if start.endswith(b"\n"):
+        return skipped
+    while chunk := stream.readline(1 << 20):
+        skipped += len(chunk)
+        if chunk.endswith(b"\n"):
+            break
+    return skipped
+
+
+def _too_large(source: str, what: str, limit: int) -> Reject:
+    return Reject(
+        source,
+        "too_large",
+        f"{what}, over the limit of {_mb(limit)} per record (read.max_record_bytes); "
+        "not read, so that one record cannot exhaust memory or time",
+    )
+
+
+def _bad_compression(source: str, exc: Exception, kept: str) -> Reject:
+    if isinstance(exc, EOFError):
+        return Reject(source, "truncated", f"the compressed file ends early (cut off while copying?){kept}")
+    return Reject(source, "corrupt_compressed", f"the compressed data is damaged: {exc}{kept}")
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB"
+
+
+class _HashingReader(io.RawIOBase):
+    """A file's bytes as they are read, hashed on the way (for `Seen`)."""
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self._fh = fh
+        self._hash = hashlib.blake2b(digest_size=16)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = self._fh.readinto(buffer)
+        if n:
+            self._hash.update(memoryview(buffer)[:n])
+        return n or 0
+
+    def drain(self) -> None:
+        """Hash what is left unread: the digest is always of the whole file."""
+        while chunk := self._fh.read(1 << 20):
+            self._hash.update(chunk)
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
+
+
+# -- what the bytes are --------------------------------------------------------------------
+
+# File signatures of what crawls save under a page's name: images, PDFs, archives, media.
+_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"%PDF-", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP archive (or an Office document)"),
+    (b"\x1f\x8b", "gzip data inside gzip data"),
+    (b"BZh", "bzip2-compressed data"),
+    (b"\xfd7zXZ\x00", "xz-compressed data"),
+    (b"\x28\xb5\x2f\xfd", "zstd-compressed data"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"\x7fELF", "an executable"),
+    (b"OggS", "Ogg audio or video"),
+    (b"ID3", "an MP3 file"),
+    (b"\x1a\x45\xdf\xa3", "a WebM or Matroska video"),
+    (b"wOFF", "a web font"),
+    (b"wOF2", "a web font"),
+)
+_RIFF = {b"WEBP": "a WebP image", b"WAVE": "WAV audio", b"AVI ": "an AVI video"}
+_BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+def sniff_binary(content: bytes) -> str | None:
+    """What a file that is not text is ("a PNG image"), or None for text. Text never holds
+    a NUL byte unless it is UTF-16 or UTF-32, which then starts with a byte order mark."""
+    for magic, what in _MAGIC:
+        if content.startswith(magic):
+            return what
+    if content.startswith(b"RIFF") and content[8:12] in _RIFF:
+        return _RIFF[content[8:12]]
+    if content[4:8] == b"ftyp":
+        return "an MP4 or QuickTime video"
+    if _bom(content) is None and b"\x00" in content[:8192]:
+        return "binary data (it holds NUL bytes, which text never does)"
+    return None
+
+
+def _bom(content: bytes) -> tuple[bytes, str] | None:
+    for bom, encoding in _BOMS:
+        if content.startswith(bom):
+            return bom, encoding
+    return None
+
+
+# An encoding declared in the page's head: <meta charset="..."> or <meta http-equiv=
+# "Content-Type" content="text/html; charset=...">, or an XML declaration's encoding.
+_DECLARED = re.compile(
+    rb"""<meta[^>]*?charset\s*=\s*["']?\s*([-\w.:]+)|<\?xml[^>]*?encoding\s*=\s*["']([-\w.:]+)""",
+    re.IGNORECASE,
+)
+# Labels as browsers read them (the WHATWG Encoding standard): a page that says latin-1 is
+# decoded as windows-1252, Shift_JIS as its Microsoft superset, and so on; and a page whose
+# head is ASCII cannot really be UTF-16, whatever it says.
+_LABELS = {
+    **dict.fromkeys(
+        ("latin1", "latin-1", "iso-8859-1", "iso8859-1", "iso_8859-1", "l1", "ascii", "us-ascii", "cp1252"),
+        "cp1252",
+    ),
+    **dict.fromkeys(("shift_jis", "shift-jis", "sjis", "x-sjis", "ms_kanji", "csshiftjis"), "cp932"),
+    **dict.fromkeys(("windows-31j", "ms932"), "cp932"),
+    **dict.fromkeys(("gb2312", "gbk", "x-gbk", "chinese", "csgb2312"), "gb18030"),
+    **dict.fromkeys(("euc-kr", "ks_c_5601-1987", "korean"), "cp949"),
+    **dict.fromkeys(("iso-8859-9", "latin5"), "cp1254"),
+    **dict.fromkeys(("tis-620", "iso-8859-11"), "cp874"),
+    **dict.fromkeys(("utf-16", "utf-16le", "utf-16be", "utf-32"), "utf-8"),
+}
+_HEAD_BYTES = 4096  # browsers look at the first 1,024; real pages put long scripts first
+
+
+def declared_encoding(content: bytes) -> str | None:
+    """The Python codec for the encoding a page declares in its head, if it is a known one."""
+    match = _DECLARED.search(content, 0, _HEAD_BYTES)
+    if not match:
+        return None
+    label = (match.group(1) or match.group(2)).decode("ascii").strip().lower()
+    label = _LABELS.get(label, label)
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None
+
+
+def decode_page(content: bytes) -> str:
+    """An HTML page's text: by its byte order mark, else the charset its head declares, else
+    as `decode_text`. Bytes invalid in the chosen encoding become U+FFFD, as in a browser."""
+    bom = _bom(content)
+    if bom:
+        return content[len(bom[0]) :].decode(bom[1], errors="replace")
+    declared = declared_encoding(content)
+    if declared and declared != "utf-8":
+        return content.decode(declared, errors="replace")
+    return decode_text(content)
+
+
+def decode_text(content: bytes) -> str:
+    """Text of unknown encoding: UTF-8 when it is, or mostly is (a few broken bytes become
+    U+FFFD rather than the whole text mojibake); else the encoding detection guesses."""
+    bom = _bom(content)
+    if bom:
+        return content[len(bom[0]) :].decode(bom[1], errors="replace")
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    text = content.decode("utf-8", errors="replace")
+    broken = text.count("\ufffd")
+    multibyte = sum(1 for ch in text if ord(ch) > 127) - broken
+    if multibyte >= broken:  # more valid UTF-8 sequences than invalid ones
+        return text
+    for guess in detect_encoding(content):
+        try:
+            return content.decode(guess)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return content.decode("cp1252", errors="replace")
 
 
 def _record_to_document(record, source: str, key: str, line: bytes, order) -> Document:
