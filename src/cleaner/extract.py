@@ -2,7 +2,11 @@
 
 Comments are excluded and precision is favoured (see `ExtractConfig`). Metadata the record
 already carries (a JSONL record's title or URL) wins over what is found in the page. A page
-trafilatura finds no main text in is a reject, not an empty document.
+trafilatura finds no main text in is a reject, not an empty document, and so is one whose
+extraction fails or runs past `extract.timeout_seconds`.
+
+Extraction never touches the network: trafilatura is given the page's text, and its lxml
+parser loads no external DTD or entity (tested in tests/test_safety.py).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import trafilatura
 
 from cleaner.config import ExtractConfig
 from cleaner.document import Document, Reject
+from cleaner.limits import TimeLimitExceeded, time_limit
 from cleaner.readers import site_of
 from cleaner.timestamps import parse_iso8601
 
@@ -35,16 +40,24 @@ def extract_batch(docs: list[Document], config: ExtractConfig) -> tuple[list[Doc
 def extract_document(doc: Document, config: ExtractConfig) -> Document | Reject:
     size = len(doc.html or "")
     try:
-        result = trafilatura.bare_extraction(
-            doc.html,
-            url=doc.url,
-            include_comments=False,
-            favor_precision=config.favor_precision,
-            include_tables=config.include_tables,
-            with_metadata=True,
-            date_extraction_params=_DATE_PARAMS,
+        with time_limit(config.timeout_seconds):
+            result = trafilatura.bare_extraction(
+                doc.html,
+                url=doc.url,
+                include_comments=False,
+                favor_precision=config.favor_precision,
+                include_tables=config.include_tables,
+                with_metadata=True,
+                date_extraction_params=_DATE_PARAMS,
+            )
+    except TimeLimitExceeded:
+        return Reject(
+            doc.source,
+            "extraction_timeout",
+            f"extracting the page ({size} characters of HTML) took longer than "
+            f"{config.timeout_seconds:g} s (extract.timeout_seconds); given up",
         )
-    except Exception as exc:  # a parser crash on one page must not stop the run
+    except (Exception, RecursionError) as exc:  # a parser crash on one page must not stop the run
         log.debug("extraction of %s failed", doc.source, exc_info=True)
         return Reject(doc.source, "extraction_error", f"{type(exc).__name__}: {exc}")
     text = (result.text or "").strip() if result is not None else ""

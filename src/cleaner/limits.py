@@ -1,0 +1,73 @@
+"""A wall-clock limit on a block of Python code, in any thread.
+
+Extraction runs third-party code on hostile pages: one pathological page must not hold its
+batch for minutes. `signal.alarm` would work only in a process's main thread, and Prefect may
+run a task in another, so a watchdog thread (one per process, started on first use) raises
+`TimeLimitExceeded` in the limited thread when its deadline passes, with CPython's
+`PyThreadState_SetAsyncExc`. The exception is delivered between Python bytecodes: a single
+long C call (lxml parsing a huge document) finishes first, which is why inputs also have a
+size limit (`read.max_record_bytes`).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+class TimeLimitExceeded(BaseException):  # noqa: N818 (it is not an error of the code it stops)
+    """Raised in a thread whose time limit passed. A BaseException, like KeyboardInterrupt,
+    so that the `except Exception` blocks of the code it interrupts cannot swallow it."""
+
+
+_cond = threading.Condition()
+_deadlines: dict[int, float] = {}  # thread id -> monotonic deadline; guarded by _cond
+_watchdog: threading.Thread | None = None
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Run the block with a limit of `seconds`; raises `TimeLimitExceeded` from inside it
+    when the limit passes. Limits do not nest within one thread."""
+    thread = threading.get_ident()
+    with _cond:
+        if thread in _deadlines:
+            raise RuntimeError("time_limit blocks do not nest")
+        _start_watchdog()
+        _deadlines[thread] = time.monotonic() + seconds
+        _cond.notify()
+    try:
+        yield
+    finally:
+        with _cond:
+            if _deadlines.pop(thread, None) is None:
+                # The watchdog fired: if the exception was not delivered yet (the block had
+                # just ended), withdraw it so that it cannot surface after the block.
+                _set_async_exc(thread, None)
+
+
+def _start_watchdog() -> None:
+    global _watchdog
+    if _watchdog is None or not _watchdog.is_alive():  # not alive: this process was forked
+        _watchdog = threading.Thread(target=_watch, name="cleaner-time-limit", daemon=True)
+        _watchdog.start()
+
+
+def _watch() -> None:
+    with _cond:
+        while True:
+            now = time.monotonic()
+            for thread in [t for t, deadline in _deadlines.items() if deadline <= now]:
+                del _deadlines[thread]
+                _set_async_exc(thread, TimeLimitExceeded)
+            wait = min(_deadlines.values(), default=None)
+            _cond.wait(None if wait is None else max(wait - now, 0.0))
+
+
+def _set_async_exc(thread: int, exc: type[BaseException] | None) -> None:
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(thread), ctypes.py_object(exc) if exc is not None else None
+    )
