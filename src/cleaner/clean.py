@@ -36,6 +36,8 @@ _HEADER_LINES = 5
 # A repeated headline is looked for among the first lines; a heading repeated further down
 # only is a subheading or a teaser.
 _TITLE_SEARCH_LINES = 10
+# Snippets cut off with an ellipsis it takes to make a run of lines a list of teasers.
+_TEASER_LIST_MIN = 3
 
 
 @dataclass(slots=True)
@@ -112,6 +114,8 @@ def clean_document(doc: Document, config: CleanConfig) -> Document:
                 p.drop("section_label")
     if "related" not in disabled:
         _related_blocks(passages, page, config)
+    if "teaser_list" not in disabled:
+        _teaser_lists(passages, page, config)
     _recover_metadata(doc)
     return doc
 
@@ -261,6 +265,32 @@ def _related_blocks(passages: list[Passage], page: _Page, config: CleanConfig) -
                 p.drop("related")
             else:
                 in_block = False
+
+
+def _teaser_lists(passages: list[Passage], page: _Page, config: CleanConfig) -> None:
+    """A list of other stories with no "Related" heading over it, as on a section or index
+    page: a run of headline-like lines and snippets cut off with an ellipsis, holding at
+    least `_TEASER_LIST_MIN` snippets. One cut-off line in an article is a quotation that
+    trails off; several in a run, each under a headline, are teasers."""
+    block: list[Passage] = []
+    teasers = 0
+    for p in [*passages, None]:  # None closes the last run
+        if p is not None and p.status is not Status.KEPT:
+            continue  # chrome inside the list ("Read more", a date)
+        norm = page.norms[p.position] if p is not None else ""
+        n = page.n_words[p.position] if p is not None else 0
+        is_teaser = p is not None and n <= 80 and bool(_ELLIPSIS.search(norm))
+        is_heading = (
+            p is not None and not is_teaser and n <= config.title_max_words and not _SENTENCE_END.search(norm)
+        )
+        if is_teaser or is_heading:
+            block.append(p)
+            teasers += is_teaser
+            continue
+        if teasers >= _TEASER_LIST_MIN:
+            for q in block:
+                q.drop("teaser_list")
+        block, teasers = [], 0
 
 
 def _recover_metadata(doc: Document) -> None:

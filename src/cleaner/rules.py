@@ -267,6 +267,7 @@ CONTEXT_RULES: dict[str, str] = {
     "tagline": "the site's tagline or slogan in the masthead above the headline",
     "section_label": "section labels (Politics, World News) and breadcrumb sections",
     "related": "'Related Articles' / 'You may also like' / 'Most read' blocks with their teasers",
+    "teaser_list": "lists of other stories' headlines and teasers cut off with an ellipsis (index pages)",
     "debris": "scraping debris: tiny lines with no real words",
     "learned": "a line recurring across several articles of the same site in this run",
 }
