@@ -1,0 +1,96 @@
+"""A run over everything a real crawl throws at us (tests/hostile_corpus.py): it completes,
+each bad input is a reject with its reason, and the good records around them come through."""
+
+from __future__ import annotations
+
+import pyarrow.dataset as ds
+import pytest
+
+from tests import hostile_corpus
+from tests.hostile_corpus import BERLIN, CAIRO, TOKYO
+
+pytestmark = pytest.mark.prefect
+
+
+@pytest.fixture(scope="module")
+def hostile_run(prefect_server, tmp_path_factory):
+    from cleaner_flows.clean_corpus import clean_corpus
+
+    root = tmp_path_factory.mktemp("hostile")
+    corpus, out = root / "corpus", root / "out"
+    expected = hostile_corpus.build(corpus)
+    result = clean_corpus(paths=[str(corpus)], out=str(out))
+
+    def table(name: str) -> list[dict]:
+        return ds.dataset(out / name, format="parquet", partitioning="hive").to_table().to_pylist()
+
+    prefix = f"{corpus.as_posix()}/"
+    tables = {name: table(name) for name in ("documents", "duplicates", "rejects", "passages")}
+    for rows in tables.values():
+        for row in rows:
+            if "source" in row:
+                row["source"] = row["source"].removeprefix(prefix)
+    return expected, tables, result
+
+
+def test_every_hostile_input_has_its_expected_outcome(hostile_run):
+    expected, tables, _ = hostile_run
+    documents = {d["source"]: d for d in tables["documents"]}
+    rejects = {r["source"]: r for r in tables["rejects"]}
+    wrong = []
+    for source, want in sorted(expected.items()):
+        if want.outcome == "reject":
+            got = rejects.get(source)
+            if got is None or got["reason"] != want.reason:
+                wrong.append((source, f"want reject {want.reason}", got or documents.get(source, {}).get("text")))
+            continue
+        doc = documents.get(source)
+        if doc is None:
+            wrong.append((source, "want a document", rejects.get(source)))
+            continue
+        missing = [phrase for phrase in want.phrases if phrase not in doc["text"]]
+        if missing:
+            wrong.append((source, f"text lacks {missing}", doc["text"]))
+        if want.title and doc["title"] != want.title:
+            wrong.append((source, f"title {want.title!r}", doc["title"]))
+    assert not wrong, "\n".join(map(str, wrong))
+    # Every reject says what happened in words, not just a code.
+    assert all(len(r["detail"]) > 20 for r in tables["rejects"])
+
+
+def test_nothing_is_lost_and_nothing_is_made_up(hostile_run):
+    """Each source is in exactly one dataset, and every source the corpus expects is there."""
+    expected, tables, _ = hostile_run
+    where: dict[str, list[str]] = {}
+    for name in ("documents", "duplicates", "rejects"):
+        for row in tables[name]:
+            where.setdefault(row["source"], []).append(name)
+    assert {s: w for s, w in where.items() if len(w) > 1} == {}
+    assert set(expected) <= set(where)
+    assert tables["duplicates"] == []  # every article of the corpus is a different one
+
+
+def test_good_lines_of_a_cut_off_archive_still_come_through(hostile_run):
+    _, tables, _ = hostile_run
+    reject = next(r for r in tables["rejects"] if r["source"] == "compressed/truncated.jsonl.gz")
+    read = [d for d in tables["documents"] if d["source"].startswith("compressed/truncated.jsonl.gz#")]
+    assert len(read) >= 100  # the file held 300 records, cut in half
+    assert f"the {len(read)} lines before it were read" in reject["detail"]
+
+
+@pytest.mark.parametrize("name, article", [("tokyo", TOKYO), ("cairo", CAIRO), ("berlin", BERLIN)])
+def test_articles_in_other_languages_keep_every_paragraph_as_a_passage(hostile_run, name, article):
+    _, tables, _ = hostile_run
+    title, paragraphs = article
+    doc = next(d for d in tables["documents"] if d["source"] == f"world/{name}.html")
+    kept = [p["text"] for p in tables["passages"] if p["doc_id"] == doc["doc_id"] and p["status"] == "kept"]
+    assert kept == paragraphs
+    assert doc["title"] == title
+
+
+def test_the_run_reports_rejects_by_reason(hostile_run):
+    expected, tables, result = hostile_run
+    by_reason = result["counts"]["rejects_by_reason"]
+    for reason in {e.reason for e in expected.values() if e.outcome == "reject"}:
+        assert by_reason.get(reason, 0) >= 1, reason
+    assert sum(by_reason.values()) == len(tables["rejects"])
