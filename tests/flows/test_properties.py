@@ -1,0 +1,181 @@
+"""Invariants of a run, as properties over generated corpora (hypothesis).
+
+Each example is a folder of text, JSONL and HTML inputs drawn from real-looking paragraphs,
+chrome lines, copies of each other and arbitrary Unicode, with bad JSONL lines and repeated
+ids among them. It is run twice through the real flow, with different batch sizes and
+numbers of workers, and both runs must give the same corpus, in which:
+- every input record is in exactly one of documents/, duplicates/, rejects/;
+- every paragraph of every readable text record is in passages/ exactly once, in order,
+  with one status, and a rule exactly when it is boilerplate.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import tempfile
+from pathlib import Path
+
+import pyarrow.dataset as ds
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cleaner import readers, writers
+from cleaner.document import Status
+from cleaner.text import split_paragraphs
+
+pytestmark = pytest.mark.prefect
+
+PARAGRAPHS = [
+    "The harbour board agreed on Tuesday to spend four million on a new breakwater after two winters of storm damage to the old one.",
+    "Fishermen said the work could not start soon enough, since the outer moorings had become unsafe in anything stronger than a breeze.",
+    "The county's bus company will add a second morning service to the valley villages from March, after complaints about crowded buses.",
+    "Parents had written to the council that children were left standing at the stop when the single bus arrived full from the town.",
+    "A rare white-tailed eagle has been seen over the estuary for the third week running, drawing birdwatchers from across the region.",
+    "Wardens asked visitors to keep to the marked paths and to leave their dogs at home while the bird is feeding on the mudflats.",
+    "The old cinema on Bridge Street will reopen as a community arts centre next year, after volunteers raised the money to buy it.",
+    "Its new trustees plan film nights twice a week, a café in the foyer and rehearsal space for the town's two amateur theatre groups.",
+    "東京都は二十日、新しいフェリー航路を来月一日から運航すると発表した。通勤客の混雑を和らげるため、朝と夕方に出航する。",
+    "Der Berliner Senat hat am Dienstag den Bau von zwölf Kilometern neuer Radwege im Bezirk Pankow beschlossen.",
+]
+CHROME = [
+    "Share this article",
+    "READ MORE",
+    "© 2026 The Bay Courier. All rights reserved.",
+    "Photo: Jane Doe/Reuters",
+    "Leave a Reply",
+    "Related Articles",
+    "Storm damage closes the coast road…",
+    "Home › News › Local",
+]
+# Arbitrary text, as scraped pages hold: any letters, digits, punctuation and symbols, in any
+# script (no control characters: split_paragraphs cuts lines on them).
+FREE_TEXT = st.text(
+    st.characters(codec="utf-8", categories=["L", "M", "N", "P", "S", "Zs"]), min_size=1, max_size=60
+).filter(lambda s: s.strip())
+LINE = st.one_of(st.sampled_from(PARAGRAPHS), st.sampled_from(CHROME), FREE_TEXT)
+BODY = st.lists(LINE, min_size=1, max_size=8).map(lambda lines: "\n\n".join(lines))
+
+
+@st.composite
+def jsonl_file(draw) -> list[str]:
+    lines = []
+    for _ in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(["record", "record", "record", "bad_json", "no_text"]))
+        if kind == "bad_json":
+            lines.append('{"id": "broken", "text": ')
+        elif kind == "no_text":
+            lines.append(json.dumps({"id": "empty-record", "title": "no text"}))
+        else:
+            record = {"text": draw(BODY)}
+            if draw(st.booleans()):
+                record["id"] = draw(st.sampled_from(["a", "b", "c", "d"]))  # ids repeat across files
+            lines.append(json.dumps(record, ensure_ascii=draw(st.booleans())))
+    return lines
+
+
+FILE = st.one_of(
+    st.tuples(st.just("txt"), BODY),
+    st.tuples(st.just("html"), BODY),
+    st.tuples(st.just("jsonl"), jsonl_file()),
+)
+CORPUS = st.lists(FILE, min_size=1, max_size=8)
+
+
+def _write(root: Path, files: list) -> dict[str, list[str]]:
+    """The corpus on disk; returns each text record's source and its paragraphs."""
+    texts: dict[str, list[str]] = {}
+    for i, (kind, content) in enumerate(files):
+        path = root / f"{i:02d}.{kind}"
+        source = path.as_posix()
+        if kind == "txt":
+            path.write_text(content, encoding="utf-8")
+            texts[source] = content
+        elif kind == "html":
+            paragraphs = "".join(f"<p>{line}</p>" for line in content.split("\n\n"))
+            path.write_text(f"<html><body><article>{paragraphs}</article></body></html>", encoding="utf-8")
+        else:
+            path.write_text("\n".join(content) + "\n", encoding="utf-8")
+            for number, line in enumerate(content, start=1):
+                with contextlib.suppress(ValueError, KeyError):
+                    texts[f"{source}#{number}"] = json.loads(line)["text"]
+    return {source: split_paragraphs(text) for source, text in texts.items()}
+
+
+def _records(files: list, root: Path) -> set[str]:
+    records = set()
+    for i, (kind, content) in enumerate(files):
+        source = (root / f"{i:02d}.{kind}").as_posix()
+        if kind == "jsonl":
+            records.update(f"{source}#{n}" for n in range(1, len(content) + 1))
+        else:
+            records.add(source)
+    return records
+
+
+def _read(out: Path) -> dict[str, list[dict]]:
+    tables = {}
+    for name in writers.DATASETS:
+        rows = ds.dataset(out / name, format="parquet", partitioning="hive").to_table().to_pylist()
+        for row in rows:
+            row.pop("run")  # the run id is new each run; everything else must be equal
+        tables[name] = sorted(rows, key=lambda r: json.dumps(r, sort_keys=True, default=str))
+    return tables
+
+
+def _run(paths: list[str], out: Path, batch_size: int, workers: int) -> dict[str, list[dict]]:
+    from cleaner_flows.clean_corpus import clean_corpus
+    from prefect.task_runners import ProcessPoolTaskRunner
+
+    flow = clean_corpus.with_options(task_runner=ProcessPoolTaskRunner(max_workers=workers))
+    flow(paths=paths, out=str(out), config={"run": {"batch_size": batch_size}})
+    return _read(out)
+
+
+@settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(files=CORPUS, small_batch=st.integers(1, 3))
+def test_run_invariants_hold_for_any_corpus_batch_size_and_workers(prefect_server, files, small_batch):
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "corpus"
+        root.mkdir()
+        paragraphs = _write(root, files)
+        one = _run([str(root)], Path(tmp) / "one", batch_size=256, workers=1)
+        many = _run([str(root)], Path(tmp) / "many", batch_size=small_batch, workers=2)
+        records = _records(files, root)
+        inputs, _ = readers.discover([str(root)])
+        ids = {d.source: d.doc_id for d in readers.read_files(enumerate(inputs))[0]}
+
+    # Same corpus whatever the batch size and the number of workers.
+    assert one == many
+
+    # Every input record is in exactly one of documents, duplicates, rejects.
+    placed = [row["source"] for name in ("documents", "duplicates", "rejects") for row in one[name]]
+    assert sorted(placed) == sorted(records)
+
+    # Every paragraph of every text record that was read is in passages once, in order,
+    # with one status, and a rule exactly when it is boilerplate.
+    by_doc: dict[str, list[dict]] = {}
+    for row in one["passages"]:
+        by_doc.setdefault(row["doc_id"], []).append(row)
+    rejected = {row["source"]: row["reason"] for row in one["rejects"]}
+    for source, expected in paragraphs.items():
+        if rejected.get(source) in ("invalid_record", "duplicate_id"):
+            continue  # never became a document: no passages (a no_content reject keeps its own)
+        rows = sorted(by_doc.pop(ids[source]), key=lambda r: r["position"])
+        assert [r["position"] for r in rows] == list(range(len(expected)))
+        assert [r["text"] for r in rows] == expected
+        for r in rows:
+            assert r["status"] in set(Status)
+            assert (r["rule"] is not None) == (r["status"] == Status.BOILERPLATE)
+            duplicate = r["status"] in (Status.EXACT_DUPLICATE, Status.NEAR_DUPLICATE)
+            assert (r["duplicate_of_doc"] is not None) == duplicate
+    # What is left is the passages of HTML pages, whose paragraphs extraction decides.
+    html = {ids[s] for s in records if s.endswith(".html") and s in ids}
+    assert set(by_doc) <= html
+    for rows in by_doc.values():
+        assert sorted(r["position"] for r in rows) == list(range(len(rows)))
