@@ -336,6 +336,12 @@ def build(root: Path, large: bool = True) -> dict[str, Expected]:
         b'{"id": "%s", "title": "%s", "text": "%s"}'
         % (rid.encode(), title.encode(), text.replace(b"\n", b"\\n")),
     )
+    # JSON can escape half a surrogate pair, which no UTF-8 file can hold: U+FFFD as well.
+    record(
+        document("Lighthouse keepers", "\ufffd", title="Keepers"),
+        '{"id": "feed-5", "title": "Keepers", "text": "Lighthouse keepers \\ud800 of the north coast met for '
+        'the last time on Saturday, fifty years after the last lamp was automated."}',
+    )
     if large:
         record(reject("too_large"), json.dumps({"id": "feed-huge", "text": "word " * 4_000_000}))  # 20 MB
     title, paras = ALLOTMENTS

@@ -177,3 +177,144 @@ def test_a_file_read_is_noted_so_a_later_run_can_recognise_it(tmp_path):
     assert read_file(files[0], 0)[2].digest != seen[0].digest
     empty.unlink()
     assert read_file(files[1], 1)[2] is None  # unreadable: nothing to recognise
+
+
+# -- hostile inputs: size limits, compression, bytes that are not text, encodings ----------
+
+
+def _read(path, root=None, **config):
+    from cleaner.config import ReadConfig
+
+    files, rejects = discover([root or path])
+    assert not rejects, rejects
+    return read_files(enumerate(files), ReadConfig(**config))[:2]
+
+
+@pytest.mark.parametrize(
+    "name, make",
+    [
+        (
+            "page.html",
+            lambda: b"<html><body>" + b"<p>words and more words</p>" * 2_000_000 + b"</body></html>",
+        ),
+        ("line.txt", lambda: b"one endless line " * 3_000_000),
+        ("bomb.txt.gz", lambda: __import__("gzip").compress(b" " * 100_000_000)),
+        (
+            "feed.jsonl",
+            lambda: b'{"text": "' + b"x" * 30_000_000 + b'"}\n{"text": "A small record after it."}\n',
+        ),
+    ],
+)
+def test_memory_is_bounded_by_the_record_limit_not_the_input(tmp_path, name, make):
+    import tracemalloc
+
+    path = _write(tmp_path / name, make())
+    del make
+    tracemalloc.start()
+    try:
+        docs, rejects = _read(path, max_record_bytes=1_000_000)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert "too_large" in [r.reason for r in rejects]
+    assert "1.0 MB" in rejects[0].detail and "read.max_record_bytes" in rejects[0].detail
+    assert peak < 5_000_000, f"reading {name} peaked at {peak:,} bytes"
+    if name == "feed.jsonl":  # the record after the huge one still comes through
+        assert [d.body for d in docs] == ["A small record after it."]
+
+
+def test_gzip_inputs_are_read_and_cut_archives_keep_their_complete_lines(tmp_path):
+    import gzip
+
+    lines = [json.dumps({"id": f"r{i}", "text": f"Record number {i} of the archive."}) for i in range(2000)]
+    packed = gzip.compress("\n".join(lines).encode())
+    _write(tmp_path / "whole.jsonl.gz", packed)
+    _write(tmp_path / "cut.jsonl.gz", packed[: len(packed) // 2])
+    _write(tmp_path / "page.html.gz", gzip.compress(b"<html><body><p>Hello</p></body></html>"))
+    _write(tmp_path / "saved-gzipped.html", gzip.compress(b"<html><body><p>Served gzipped</p></body></html>"))
+    _write(tmp_path / "plain.txt.gz", b"not gzip at all")
+    docs, rejects = _read(tmp_path)
+    sources = [d.source.removeprefix(f"{tmp_path.as_posix()}/") for d in docs]
+    cut = [s for s in sources if s.startswith("cut.jsonl.gz#")]
+    assert 0 < len(cut) < 2000 and cut == [f"cut.jsonl.gz#{n}" for n in range(1, len(cut) + 1)]
+    assert sum(s.startswith("whole.jsonl.gz#") for s in sources) == 2000
+    html = {d.source.rsplit("/", 1)[1]: d.html for d in docs if d.kind == "html"}
+    assert "Hello" in html["page.html.gz"] and "Served gzipped" in html["saved-gzipped.html"]
+    reasons = {r.source.rsplit("/", 1)[1]: (r.reason, r.detail) for r in rejects}
+    assert reasons["cut.jsonl.gz"][0] == "truncated"
+    assert f"the {len(cut)} lines before it were read" in reasons["cut.jsonl.gz"][1]
+    assert reasons["plain.txt.gz"][0] == "corrupt_compressed"
+
+
+@pytest.mark.parametrize(
+    "content, what",
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "PNG"),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "PDF"),
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF", "JPEG"),
+        (b"RIFF\x10\x00\x00\x00WEBPVP8 ", "WebP"),
+        (b"<html>\x00\x01\x02 garbage", "NUL"),
+    ],
+)
+def test_binary_files_under_a_page_name_are_rejected_as_binary(tmp_path, content, what):
+    docs, rejects = _read(_write(tmp_path / "page.html", content))
+    assert docs == [] and [r.reason for r in rejects] == ["binary"]
+    assert what in rejects[0].detail
+
+
+@pytest.mark.parametrize(
+    "encoding, head",
+    [
+        ("cp1252", '<meta charset="ISO-8859-1">'),  # what a page that says latin-1 really is
+        ("cp1252", "<meta http-equiv='content-type' content='text/html; charset=windows-1252'>"),
+        ("shift_jis", '<meta charset="shift_jis">'),
+        ("euc-jp", '<meta charset="EUC-JP">'),
+        ("utf-16", ""),  # Python writes a byte order mark
+        ("utf-8-sig", ""),
+    ],
+)
+def test_pages_are_decoded_by_their_byte_order_mark_or_declared_charset(tmp_path, encoding, head):
+    text = "東京の天気" if encoding in ("shift_jis", "euc-jp") else "Café “Le Zinc” — 5 € le menu"
+    page = f"<html><head>{head}<title>t</title></head><body><p>{text}</p></body></html>"
+    docs, _ = _read(_write(tmp_path / "page.html", page.encode(encoding)))
+    assert text in docs[0].html and "\ufeff" not in docs[0].html
+
+
+def test_mostly_utf8_text_keeps_its_characters_and_marks_only_the_broken_bytes(tmp_path):
+    content = "Crème brûlée at the café, naïve and déjà vu.".encode() + b" stray \xff byte."
+    docs, _ = _read(_write(tmp_path / "a.txt", content))
+    assert docs[0].body == "Crème brûlée at the café, naïve and déjà vu. stray \ufffd byte."
+
+
+def test_undeclared_legacy_text_is_detected_not_mangled(tmp_path):
+    text = "Le maire a annoncé mercredi la création d'un parc à deux pas du fleuve, près de l'école."
+    docs, _ = _read(_write(tmp_path / "a.txt", ((text + "\n") * 5).encode("cp1252")))
+    assert text in docs[0].body
+
+
+def test_json_escapes_that_are_not_text_become_replacement_characters(tmp_path):
+    lines = [
+        '{"id": "s\\udc00", "text": "A lone surrogate \\ud800 in an ordinary paragraph.", "title": "\\udfff"}',
+        '{"text": "A real pair \\ud83d\\ude00 stays one character."}',
+    ]
+    docs, rejects = _read(_write(tmp_path / "feed.jsonl", "\n".join(lines)))
+    assert rejects == []
+    assert docs[0].body == "A lone surrogate \ufffd in an ordinary paragraph." and docs[0].title == "\ufffd"
+    assert docs[1].body == "A real pair 😀 stays one character."
+    for doc in docs:  # everything a writer will encode is valid UTF-8
+        for value in (doc.doc_id, doc.body, doc.title or ""):
+            value.encode("utf-8")
+
+
+def test_pipes_dangling_links_and_loops_of_file_links_are_rejects(tmp_path):
+    os.mkfifo(tmp_path / "pipe.html")
+    os.symlink("nowhere.html", tmp_path / "dangling.html")
+    os.symlink("loop.html", tmp_path / "loop.html")
+    _write(tmp_path / "ok.txt", "A page that reads fine.")
+    files, rejects = discover([tmp_path])
+    assert [f.key.rsplit("/", 1)[1] for f in files] == ["ok.txt"]
+    assert {r.source.rsplit("/", 1)[1]: r.reason for r in rejects} == {
+        "pipe.html": "not_a_file",
+        "dangling.html": "unreadable",
+        "loop.html": "unreadable",
+    }

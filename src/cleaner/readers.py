@@ -460,12 +460,15 @@ def _record_to_document(record, source: str, key: str, line: bytes, order) -> Do
         value = record.get(name)
         if value is not None and not isinstance(value, str):
             raise ValueError(f"field '{name}' must be a string, got {type(value).__name__}")
-        fields[name] = value.strip() if isinstance(value, str) and value.strip() else None
+        value = _valid_unicode(value.strip()) if value is not None else None
+        fields[name] = value or None
     if fields["text"] is None and fields["html"] is None:
         raise ValueError("the record has no non-empty 'text' or 'html' field")
     record_id = record.get("id")
     if record_id is not None and (isinstance(record_id, bool) or not isinstance(record_id, (str, int))):
         raise ValueError(f"field 'id' must be a string or an integer, got {type(record_id).__name__}")
+    if isinstance(record_id, str):
+        record_id = _valid_unicode(record_id)
     published = record.get("published")
     if published is not None:
         if not isinstance(published, str):
@@ -484,6 +487,16 @@ def _record_to_document(record, source: str, key: str, line: bytes, order) -> Do
         title=fields["title"],
         published=published,
     )
+
+
+def _valid_unicode(value: str) -> str:
+    """JSON may escape half of a surrogate pair ("\\ud800"), which no UTF-8 file can hold:
+    such halves become U+FFFD, as broken bytes do, and whole pairs their character."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return value
 
 
 def make_doc_id(key: str, content: bytes = b"") -> str:
