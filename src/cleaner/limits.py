@@ -23,15 +23,17 @@ class TimeLimitExceeded(BaseException):  # noqa: N818 (it is not an error of the
     so that the `except Exception` blocks of the code it interrupts cannot swallow it."""
 
 
-_cond = threading.Condition()
-_deadlines: dict[int, float] = {}  # thread id -> monotonic deadline; guarded by _cond
+_lock = threading.Lock()  # a C lock: no Python code runs between acquiring it and the block
+_cond = threading.Condition(_lock)  # wakes the watchdog when a deadline is added
+_deadlines: dict[int, float] = {}  # thread id -> monotonic deadline; guarded by _lock
 _watchdog: threading.Thread | None = None
 
 
 @contextmanager
 def time_limit(seconds: float) -> Iterator[None]:
     """Run the block with a limit of `seconds`; raises `TimeLimitExceeded` from inside it
-    when the limit passes. Limits do not nest within one thread."""
+    when the limit passes (or from its end, if the limit passed just as it finished).
+    Nothing is raised after the block. Limits do not nest within one thread."""
     thread = threading.get_ident()
     with _cond:
         if thread in _deadlines:
@@ -42,11 +44,14 @@ def time_limit(seconds: float) -> Iterator[None]:
     try:
         yield
     finally:
-        with _cond:
-            if _deadlines.pop(thread, None) is None:
-                # The watchdog fired: if the exception was not delivered yet (the block had
-                # just ended), withdraw it so that it cannot surface after the block.
-                _set_async_exc(thread, None)
+        # The exception may be pending here, not yet raised: it would surface at the next
+        # Python call. The plain lock (not the Condition, whose methods are Python code) is
+        # entered without one, so the lock is always released. Once the deadline is gone the
+        # watchdog cannot fire again, and withdrawing a pending exception makes the block's
+        # end final.
+        with _lock:
+            _deadlines.pop(thread, None)
+            _set_async_exc(thread, None)
 
 
 def _start_watchdog() -> None:

@@ -1,0 +1,71 @@
+import threading
+import time
+
+import pytest
+
+from cleaner.limits import TimeLimitExceeded, time_limit
+
+
+def _spin(seconds: float) -> float:
+    """Busy Python code under a limit; returns how long it ran before being stopped."""
+    start = time.perf_counter()
+    with pytest.raises(TimeLimitExceeded), time_limit(seconds):
+        while True:
+            pass
+    return time.perf_counter() - start
+
+
+def test_a_block_over_its_limit_is_stopped_in_the_main_thread():
+    assert 0.2 <= _spin(0.2) < 1.0
+
+
+def test_a_block_over_its_limit_is_stopped_in_any_thread():
+    took = []
+    workers = [threading.Thread(target=lambda: took.append(_spin(0.3))) for _ in range(2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(5)
+    assert len(took) == 2 and all(0.3 <= t < 1.5 for t in took)
+
+
+def test_code_that_catches_every_exception_cannot_swallow_the_limit():
+    swallowed = []
+
+    def stubborn():
+        while True:
+            try:  # what libraries do around their parsing
+                sum(range(1000))
+            except Exception as exc:
+                swallowed.append(exc)
+
+    with pytest.raises(TimeLimitExceeded), time_limit(0.1):
+        stubborn()
+    assert swallowed == []
+
+
+def test_nothing_is_raised_after_a_block_that_ends_at_its_deadline():
+    fired = 0
+    for _ in range(300):
+        try:
+            with time_limit(0.001):
+                start = time.perf_counter()
+                while time.perf_counter() - start < 0.001:  # ends right at the deadline
+                    pass
+        except TimeLimitExceeded:
+            fired += 1
+        for _ in range(2000):  # a late exception would surface in this loop, uncaught
+            pass
+    assert 0 < fired <= 300
+
+
+def test_a_block_within_its_limit_runs_to_the_end():
+    for _ in range(1000):
+        with time_limit(1.0):
+            total = sum(range(2000))
+    assert total == sum(range(2000))
+
+
+def test_limits_do_not_nest():
+    with time_limit(1), pytest.raises(RuntimeError, match="nest"), time_limit(1):
+        pass
