@@ -342,6 +342,25 @@ def build(root: Path, large: bool = True) -> dict[str, Expected]:
         '{"id": "feed-5", "title": "Keepers", "text": "Lighthouse keepers \\ud800 of the north coast met for '
         'the last time on Saturday, fifty years after the last lamp was automated."}',
     )
+    # Ids and URLs that look like paths: they are data, never where anything is written.
+    for rid, url, text in (
+        (
+            "../../../escaped",
+            "file:///etc/passwd",
+            "The trust that owns the old lighthouse on the point wants to open its gallery to "
+            "visitors next summer, once the iron stair has been repaired.",
+        ),
+        (
+            "/tmp/absolute",
+            "../../up.html",
+            "Volunteers counted more than two thousand seals on the sandbanks this winter, the "
+            "highest number since the lighthouse keepers began keeping a tally in 1961.",
+        ),
+    ):
+        record(
+            document(text[20:40], title="Path-like id"),
+            json.dumps({"id": rid, "url": url, "title": "Path-like id", "text": text}),
+        )
     if large:
         record(reject("too_large"), json.dumps({"id": "feed-huge", "text": "word " * 4_000_000}))  # 20 MB
     title, paras = ALLOTMENTS

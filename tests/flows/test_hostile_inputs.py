@@ -3,6 +3,8 @@ each bad input is a reject with its reason, and the good records around them com
 
 from __future__ import annotations
 
+import re
+
 import pyarrow.dataset as ds
 import pytest
 
@@ -24,6 +26,7 @@ def hostile_run(prefect_server, tmp_path_factory):
     def table(name: str) -> list[dict]:
         return ds.dataset(out / name, format="parquet", partitioning="hive").to_table().to_pylist()
 
+    result["written"] = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
     prefix = f"{corpus.as_posix()}/"
     tables = {name: table(name) for name in ("documents", "duplicates", "rejects", "passages")}
     for rows in tables.values():
@@ -42,7 +45,9 @@ def test_every_hostile_input_has_its_expected_outcome(hostile_run):
         if want.outcome == "reject":
             got = rejects.get(source)
             if got is None or got["reason"] != want.reason:
-                wrong.append((source, f"want reject {want.reason}", got or documents.get(source, {}).get("text")))
+                wrong.append(
+                    (source, f"want reject {want.reason}", got or documents.get(source, {}).get("text"))
+                )
             continue
         doc = documents.get(source)
         if doc is None:
@@ -94,3 +99,16 @@ def test_the_run_reports_rejects_by_reason(hostile_run):
     for reason in {e.reason for e in expected.values() if e.outcome == "reject"}:
         assert by_reason.get(reason, 0) >= 1, reason
     assert sum(by_reason.values()) == len(tables["rejects"])
+
+
+def test_ids_and_urls_never_become_file_paths(hostile_run):
+    """Records with ids like "../../../escaped" and file: URLs are data: the run writes only
+    the corpus's own layout inside `out`, named by its run id, and nothing beside it."""
+    _, _, result = hostile_run
+    run = result["run_id"]
+    layout = re.compile(
+        rf"out/(?:(?:documents|passages|duplicates|rejects|index/[a-z_]+)/run={run}/part-00000\.parquet"
+        rf"|index/params\.json|manifest\.json|runs/{run}\.json|\.lock)"
+    )
+    written = [p for p in result["written"] if not p.startswith("corpus/")]
+    assert written and [p for p in written if not layout.fullmatch(p)] == []
