@@ -5,6 +5,8 @@ from datetime import UTC, datetime
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cleaner import writers
 from cleaner.document import Document, DuplicateKind, Passage, Reject, Status
@@ -258,3 +260,79 @@ def test_rows_with_long_texts_are_flushed_before_the_row_count_says(tmp_path, mo
     meta = pq.ParquetFile(part).metadata
     assert [meta.row_group(g).num_rows for g in range(meta.num_row_groups)] == [3, 3, 1]
     assert ds.dataset(tmp_path / "documents").to_table()["doc_id"].to_pylist() == [f"k{i}" for i in range(7)]
+
+
+# -- the record type survives Parquet: a property over generated documents ----------------
+
+# Any Unicode a reader can produce (no lone surrogates: readers replace them), including
+# NUL, control characters, other scripts and emoji; and empty strings, which must stay empty
+# rather than become null.
+_TEXT = st.text(st.characters(codec="utf-8"), max_size=40)
+_OPTIONAL = st.one_of(st.none(), st.just(""), _TEXT)
+
+
+@st.composite
+def _passages(draw) -> list[Passage]:
+    passages = []
+    for position in range(draw(st.integers(0, 5))):
+        status = draw(st.sampled_from(list(Status)))
+        passage = Passage(position, draw(_TEXT), status)
+        if status is Status.BOILERPLATE:
+            passage.rule = draw(st.sampled_from(["share_prompt", "learned", ""]))
+        elif status is not Status.KEPT:
+            passage.duplicate_of_doc = draw(_TEXT)
+            passage.duplicate_of_position = draw(st.integers(0, 2**31 - 1))
+            passage.similarity = draw(st.floats(0, 1))
+        passages.append(passage)
+    return passages
+
+
+@st.composite
+def _documents(draw) -> list[Document]:
+    docs = []
+    for number in range(draw(st.integers(0, 6))):
+        doc = Document(
+            doc_id=f"{number}-{draw(_TEXT)}",
+            source=draw(_TEXT),
+            order=(number, 0),
+            kind="text",
+            url=draw(_OPTIONAL),
+            site=draw(_OPTIONAL),
+            title=draw(_OPTIONAL),
+            author=draw(_OPTIONAL),
+            published=draw(
+                st.none() | st.datetimes(datetime(1, 1, 1), datetime(9999, 12, 31), timezones=st.just(UTC))
+            ),
+            passages=draw(_passages()),
+        )
+        if draw(st.booleans()):
+            doc.duplicate_of = draw(_TEXT)
+            doc.duplicate_kind = draw(st.sampled_from(list(DuplicateKind)))
+            doc.duplicate_similarity = draw(st.none() | st.floats(0, 1))
+        docs.append(doc)
+    return docs
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(docs=_documents(), rejects=st.lists(st.builds(Reject, _TEXT, _TEXT, _TEXT), max_size=4))
+def test_a_parquet_round_trip_of_the_record_type_loses_nothing(tmp_path_factory, docs, rejects):
+    out = tmp_path_factory.mktemp("roundtrip")
+    writers.write_corpus(out, docs, rejects, _manifest(docs, rejects, "r1"))
+
+    def read(name):
+        rows = ds.dataset(out / name, format="parquet", partitioning="hive").to_table().to_pylist()
+        return [{k: v for k, v in row.items() if k != "run"} for row in rows]
+
+    ordered = sorted(docs, key=lambda d: d.order)
+    assert read("documents") == list(writers.document_rows(ordered))
+    assert read("passages") == list(writers.passage_rows(ordered))
+    assert read("duplicates") == list(writers.duplicate_rows(ordered))
+    assert read("rejects") == list(writers.reject_rows(sorted(rejects, key=lambda r: (r.source, r.reason))))
+    # and the rows say what the records hold: text, empty strings and nulls as they were
+    for row, doc in zip(read("documents"), [d for d in ordered if writers.is_kept(d)], strict=True):
+        assert (row["title"], row["url"], row["author"], row["published"]) == (
+            doc.title,
+            doc.url,
+            doc.author,
+            doc.published,
+        )
