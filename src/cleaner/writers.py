@@ -352,7 +352,8 @@ def _apply_journal(out: Path) -> None:
     if (staging / MANIFEST).exists():
         runs = out / RUNS
         runs.mkdir(exist_ok=True)
-        shutil.copyfile(staging / MANIFEST, runs / f"{journal['run_id']}.json")
+        # copied under a hidden name, then renamed: a reader never finds it half-written
+        _copy_durably(staging / MANIFEST, runs / f"{journal['run_id']}.json")
         os.replace(staging / MANIFEST, out / MANIFEST)
     _fsync_dir(out)
     (out / _JOURNAL).unlink()
@@ -368,6 +369,18 @@ def _write_json(path: Path, data: dict) -> None:
         os.fsync(fh.fileno())
     os.replace(tmp, path)
     _fsync_dir(path.parent)
+
+
+def _copy_durably(src: Path, dst: Path) -> None:
+    tmp = dst.with_name(f".{dst.name}.tmp")
+    shutil.copyfile(src, tmp)
+    fd = os.open(tmp, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, dst)
+    _fsync_dir(dst.parent)
 
 
 def _fsync_tree(root: Path) -> None:
