@@ -21,8 +21,9 @@ What a reader may see is asserted after the kill, on the files left behind:
 - before the commit journal is written nothing of the killed run is visible; after it, the
   visible partitions are the first k moves of the journal, in order. So each dataset is
   all-or-nothing, but during the renames one dataset may show the run while another does
-  not yet (the case `after_first_rename` shows it); `runs/<id>.json` and `manifest.json`
-  appear only after every partition is in place, each whole.
+  not yet (the case `after_first_rename` shows it). `runs/<id>.json` appears, whole, only
+  once every partition is in place, so a reader can take it as the sign that a run is
+  committed; `manifest.json` is replaced after it.
 
 Then the same command runs again and must succeed, leave no hidden leftovers, keep the first
 run's files, and hold the same rows in every dataset and index dataset as the uninterrupted
@@ -75,6 +76,7 @@ class CrashPoint:
     when: str = "after"
     within: str | None = None
     moved: int | None = None
+    manifest_copied: bool = False  # runs/<id>.json in place: the sign the run is committed
     own_server: bool = False  # the run starts its temporary Prefect server, as `cleaner run` does
 
 
@@ -96,6 +98,10 @@ POINTS = {
     # every partition in place, the run's manifest being copied to runs/
     "copying_manifest": CrashPoint(
         "shutil:_fastcopy_sendfile", "commit", when="before", within=_JOURNALING, moved=-1
+    ),
+    # the manifest in runs/ (renamed there by the first os.replace), manifest.json not yet
+    "manifest_copied": CrashPoint(
+        "os:replace", "commit", call=2, when="before", within=_JOURNALING, moved=-1, manifest_copied=True
     ),
 }
 
@@ -390,15 +396,21 @@ def test_a_run_killed_leaves_the_corpus_readable_and_a_rerun_completes_it(refere
             visible.append(f"{name}/run={killed_run}")
             normalised = sorted(map(_key, parts[killed_run]))
             assert normalised == sorted(map(_key, reference.second_partitions[name])), name
-    assert {f.rsplit("/", 1)[0] for f in set(files) - set(reference.first_files)} == set(visible)
+    runs_file = f"{writers.RUNS}/{killed_run}.json"
+    new_files = set(files) - set(reference.first_files) - {runs_file}
+    assert {f.rsplit("/", 1)[0] for f in new_files} == set(visible)
     if crash.phase == "commit":
         moves = json.loads((out / ".commit.json").read_text())["moves"]
         moved = len(moves) if crash.moved == -1 else crash.moved
         assert sorted(visible) == sorted(moves[:moved]), (visible, moves)
     else:
         assert not (out / ".commit.json").exists() and not visible
-    # so the run's manifest, in runs/ and as manifest.json, is not there yet either
-    assert not (out / writers.RUNS / f"{killed_run}.json").exists()
+    # The run's manifest is in runs/ only once all its partitions are (and then whole), so a
+    # reader can tell a committed run by it; manifest.json is still the first run's.
+    assert (runs_file in files) == crash.manifest_copied
+    if crash.manifest_copied:
+        assert json.loads((out / runs_file).read_text())["run_id"] == killed_run
+        assert sorted(visible) == sorted(moves)
 
     # The same command again finishes the job.
     rerun = _cleaner([reference.a, reference.b], out, _env(api_url), tmp_path / "rerun.log")
