@@ -318,3 +318,15 @@ def test_pipes_dangling_links_and_loops_of_file_links_are_rejects(tmp_path):
         "dangling.html": "unreadable",
         "loop.html": "unreadable",
     }
+
+
+# Found by benchmarks/fuzz_readers.py: a page declaring a codec that is no text encoding
+# (base64, rot13, idna, undefined) crashed the read with LookupError or UnicodeError, and one
+# declaring UTF-16, UTF-32, UTF-7 or EBCDIC was read as mojibake, though its head is ASCII.
+@pytest.mark.parametrize(
+    "label", ["base64", "rot13", "zlib", "idna", "undefined", "utf-16le", "utf16", "utf-32", "utf-7", "cp037"]
+)
+def test_a_page_declaring_an_encoding_no_browser_would_use_is_read_as_undeclared(tmp_path, label):
+    page = f'<html><head><meta charset="{label}"></head><body><p>Café + crème, 5 € le menu.</p></body></html>'
+    docs, rejects = _read(_write(tmp_path / "page.html", page.encode("utf-8")))
+    assert rejects == [] and docs[0].html == page

@@ -18,12 +18,14 @@ same id wherever the folder lives.
 from __future__ import annotations
 
 import codecs
+import functools
 import gzip
 import hashlib
 import io
 import json
 import os
 import re
+import warnings
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -412,9 +414,28 @@ def declared_encoding(content: bytes) -> str | None:
     label = (match.group(1) or match.group(2)).decode("ascii").strip().lower()
     label = _LABELS.get(label, label)
     try:
-        return codecs.lookup(label).name
+        encoding = codecs.lookup(label).name
     except LookupError:
         return None
+    return encoding if _reads_ascii(encoding) else None
+
+
+# Printable ASCII, and the escapes of codecs that give some of it another meaning.
+_ASCII_PROBE = bytes(range(0x20, 0x7F)) + b"\t\n\r\\x41\\u0041+AGEA-~{~}"
+
+
+@functools.cache
+def _reads_ascii(encoding: str) -> bool:
+    """Whether a codec reads ASCII as ASCII, as every encoding a browser takes from a page's
+    head does: the head was just read as ASCII. Python knows others by name (UTF-16 and -32,
+    EBCDIC, UTF-7, base64 and other bytes-to-bytes codecs, which cannot decode a page at all);
+    a page declaring one of those is read as if it declared none."""
+    try:
+        with warnings.catch_warnings():  # unicode_escape warns of the escapes it does not know
+            warnings.simplefilter("ignore")
+            return _ASCII_PROBE.decode(encoding, errors="replace") == _ASCII_PROBE.decode("ascii")
+    except (LookupError, UnicodeError, ValueError):
+        return False
 
 
 def decode_page(content: bytes) -> str:
