@@ -1,3 +1,5 @@
+import time
+
 import pytest
 
 from cleaner.rules import CONTEXT_RULES, LINE_RULES, RELATED_HEADING, RULE_NAMES, is_debris, match_line
@@ -119,3 +121,20 @@ def test_rules_leave_non_english_text_alone():
         "Die Hafenarbeiter beendeten am Dienstag ihren Streik.",
     ]:
         assert match_line(line) is None and not is_debris(line, 3)
+
+
+# Found by the rule timing sweep of benchmarks/fuzz_clean.py: "and" glued to the names of a byline ("XxandXxand...")
+# could end a name or start the next, so a line that fails to match took time doubling with
+# every "and" (24 of them: about 10 s). Now linear; bylines with "and" still match.
+@pytest.mark.parametrize("unit", ["Xxand", "Photoand", "Mara Quintand"])
+def test_byline_rule_takes_linear_time_on_names_glued_with_and(unit):
+    start = time.perf_counter()
+    assert match_line("By " + unit * 40 + "!") is None
+    assert time.perf_counter() - start < 0.5
+
+
+@pytest.mark.parametrize(
+    "line", ["By Mara Quint and Jo Park", "By Mara Quint & Jo Park", "By Mara Quint, Jo Park"]
+)
+def test_byline_with_two_names(line):
+    assert match_line(line) == "byline"

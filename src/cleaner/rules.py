@@ -228,7 +228,9 @@ _NAVIGATION = _full(
 _BYLINE = re.compile(
     r"(?i:by|written by|words by|reporting by)\s+"
     r"[A-Z][\w.'’-]+(?:\s+(?:[A-Z][\w.'’-]+|de|van|von|da|del|bin|al))*"
-    r"(?:\s*(?:,|and|&)\s*[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+)*)*"
+    # "and" is a word of its own: glued to the names around it ("XxandXxand..."), each "and"
+    # could end a name or be part of it, and a line that fails to match took exponential time.
+    r"(?:(?:\s*[,&]|\s+and)\s*[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+)*)*"
     r"(?:\s*[,|\-–—]\s*[\w.'’ ]{2,40})?"
 )
 
