@@ -208,7 +208,9 @@ def clean_corpus(paths: list[str] | None = None, out: str = "output", config: di
             versions=_versions(),
         )
         manifest["prefect_flow_run_id"] = str(flow_run.id) if flow_run.id else None
-        tables = index.run_tables(sketch, corpus.n_docs(), [i[1:] for i in inputs], cfg.dedup)
+        rejects = corpus.unreported(rejects)
+        seen = [i[1:] for i in inputs] + index.reject_inputs(rejects)
+        tables = index.run_tables(sketch, corpus.n_docs(), seen, cfg.dedup)
         manifest = write(
             staging,
             quote(sketch),

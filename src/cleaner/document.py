@@ -102,3 +102,6 @@ class Reject:
     source: str
     reason: str  # a stable, machine-readable code, e.g. "extraction_failed"
     detail: str  # what a person needs to understand and fix it
+    # For a whole input file rejected before it could be read (unsupported type, a pipe, a
+    # dangling link): its key, so that later runs of a growing corpus do not report it again.
+    key: str | None = field(default=None, compare=False)

@@ -3,7 +3,8 @@
     OUT/index/params.json                 what signatures and band keys depend on
     OUT/index/documents/run=<id>/         kept documents: number, doc_id
     OUT/index/passages/run=<id>/          comparable passages of kept documents
-    OUT/index/inputs/run=<id>/            input files read: key, size, mtime, digest
+    OUT/index/inputs/run=<id>/            input files read: key, size, mtime, digest (or, for
+                                          a file rejected unread, -1 and "rejected:<reason>")
 
 Like the corpus, the index only grows: a run adds one partition to each of its datasets,
 committed with the run's own partitions. A run reads only compact columns of it: per passage
@@ -28,12 +29,14 @@ import pyarrow.parquet as pq
 
 from cleaner.config import DedupConfig
 from cleaner.dedup import band_keys
+from cleaner.document import Reject
 from cleaner.errors import OutputError
 from cleaner.readers import InputFile, Seen
 from cleaner.sketch import BOILERPLATE, KEPT, Prior, Sketch
 
 INDEX = "index"
 PARAMS_FILE = "params.json"
+_REJECTED = "rejected:"  # in place of the digest of an input file rejected unread
 # The settings a signature, a band key or the choice of indexed passages depends on.
 PARAMS = (
     "shingle",
@@ -124,6 +127,13 @@ class Index:
         nobody touched since (same key, size and modification time)."""
         known = self.known_inputs
         return [(rank, f) for rank, f in enumerate(files) if not _untouched(f, known)]
+
+    def unreported(self, rejects: Sequence[Reject]) -> list[Reject]:
+        """The rejects to record: all but whole input files an earlier run already rejected
+        for the same reason (a .pdf in the inbox is reported once, not every day). Such a
+        file is still looked at again every run (see `reject_inputs`)."""
+        known = self.known_inputs
+        return [r for r in rejects if r.key is None or known.get(r.key, (0, 0, ""))[2] != _REJECTED + r.reason]
 
     def skip_unchanged(self, sketch: Sketch, inputs: Sequence[Seen]) -> int:
         """Leave out of the run the documents of inputs read again whose bytes an earlier
@@ -221,6 +231,13 @@ class Index:
         table = data.to_table(filter=pc.field("doc").isin(pa.array(numbers, pa.int64())))
         by_number = dict(zip(table["doc"].to_pylist(), table["doc_id"].to_pylist(), strict=True))
         return [by_number[n] for n in numbers.tolist()]
+
+
+def reject_inputs(rejects: Sequence[Reject]) -> list[tuple[str, int, int, str]]:
+    """Rows of `index/inputs` for input files rejected unread: size -1, so that the file is
+    never taken for untouched and is looked at again next run (its permissions may be fixed
+    without changing its modification time), and the reason in place of a digest."""
+    return [(r.key, -1, -1, _REJECTED + r.reason) for r in rejects if r.key is not None]
 
 
 def _untouched(f: InputFile, known: dict[str, tuple[int, int, str]]) -> bool:

@@ -86,6 +86,7 @@ def discover(paths: Sequence[str | Path]) -> tuple[list[InputFile], list[Reject]
                         Path(dirpath).as_posix(),
                         "symlink_loop",
                         "folder reached twice through a symbolic link; read once",
+                        key=f"{root.name}/{Path(dirpath).relative_to(root).as_posix()}",
                     )
                 )
                 dirnames[:] = []
@@ -116,6 +117,7 @@ def _add(files: dict, rejects: list, path: Path, source: str, key: str) -> None:
                 "unsupported_type",
                 f"'{path.suffix or path.name}' files are not read; inputs are "
                 f"{', '.join(sorted(FORMATS))}, optionally gzip-compressed (.gz)",
+                key=key,
             )
         )
         return
@@ -124,10 +126,10 @@ def _add(files: dict, rejects: list, path: Path, source: str, key: str) -> None:
         real = path.resolve()
     except (OSError, RuntimeError) as exc:  # a dangling link, a loop of links (RuntimeError)
         reason = getattr(exc, "strerror", None) or str(exc)
-        rejects.append(Reject(source, "unreadable", f"cannot open it: {reason}"))
+        rejects.append(Reject(source, "unreadable", f"cannot open it: {reason}", key=key))
         return
     if not S_ISREG(mode):
-        rejects.append(Reject(source, "not_a_file", _NOT_A_FILE))
+        rejects.append(Reject(source, "not_a_file", _NOT_A_FILE, key=key))
         return
     files.setdefault(real, InputFile(source, key, path))
 
@@ -173,11 +175,11 @@ def read_file(
     try:
         fh = open(f.path, "rb")  # noqa: SIM115 (closed below; open errors are a reject)
     except OSError as exc:
-        return [], [Reject(f.source, "unreadable", exc.strerror or str(exc))], None
+        return [], [Reject(f.source, "unreadable", exc.strerror or str(exc), key=f.key)], None
     with fh:
         stat = os.fstat(fh.fileno())
         if not S_ISREG(stat.st_mode):  # replaced by a pipe or device since `discover`
-            return [], [Reject(f.source, "not_a_file", _NOT_A_FILE)], None
+            return [], [Reject(f.source, "not_a_file", _NOT_A_FILE, key=f.key)], None
         raw = _HashingReader(fh)
         stream: BinaryIO = io.BufferedReader(raw, buffer_size=1 << 16)
         if compressed or stream.peek(2)[:2] == _GZIP_MAGIC:
@@ -189,7 +191,7 @@ def read_file(
                 docs, rejects = _read_page(f, kind, stream, stat.st_size, rank, config)
             raw.drain()
         except OSError as exc:  # the disk, not the data: nothing of it can be trusted
-            return [], [Reject(f.source, "unreadable", exc.strerror or str(exc))], None
+            return [], [Reject(f.source, "unreadable", exc.strerror or str(exc), key=f.key)], None
     seen = Seen(rank, f.key, stat.st_size, stat.st_mtime_ns, raw.hexdigest())
     return docs, rejects, seen
 

@@ -57,8 +57,11 @@ def test_each_run_appends_and_is_deduplicated_against_the_corpus(prefect_server,
     inbox.mkdir()
     _page(inbox / "a-ferry.txt", "Ferry deal keeps the night crossing", FERRY)
     _page(inbox / "b-school.txt", "Western Shore schools to merge", SCHOOL)
+    (inbox / "notes.pdf").write_bytes(b"%PDF-1.4 not read")  # rejected once, not every day
+    os.mkfifo(inbox / "pipe.html")
     first = clean_corpus(paths=[str(inbox)], out=str(out))
     assert first["counts"]["documents"] == 2
+    assert first["counts"]["rejects_by_reason"] == {"not_a_file": 1, "unsupported_type": 1}
     before = _parts(out)
     ferry_id = next(d["doc_id"] for d in _tables(out)["documents"] if d["source"].endswith("a-ferry.txt"))
 
