@@ -245,3 +245,11 @@ def test_no_content_rejects():
     rejects = no_content_rejects([empty, full])
     assert [(r.source, r.reason) for r in rejects] == [("s.txt", "no_content")]
     assert rejects[0].detail == "all 3 lines are boilerplate (read_more, related)"
+
+
+def test_a_timestamp_line_with_a_29_digit_number_does_not_stop_cleaning():
+    # Found by benchmarks/fuzz_clean.py: dateutil raised decimal.InvalidOperation (not a
+    # ValueError) on the seconds of this timestamp, and the whole batch failed with it.
+    doc = _clean(f"{P1}\n2026-03-24T2:{'5' * 54}00Z\nRead more\n")
+    assert _rules(doc) == [(f"2026-03-24T2:{'5' * 54}00Z", "timestamp"), ("Read more", "read_more")]
+    assert doc.published is None and _kept(doc) == [P1]

@@ -48,3 +48,10 @@ def test_parse_iso8601_variants():
     assert parse_iso8601("2026-03-04T09:30:00+0100") == datetime(2026, 3, 4, 8, 30, tzinfo=UTC)
     with pytest.raises(ValueError, match="not an ISO 8601 date"):
         parse_iso8601("last Tuesday")
+
+
+@pytest.mark.parametrize("line", ["2026-01-01t0:" + "1" * 29, "2026-03-24T2:" + "5" * 54 + "00Z"])
+def test_a_timestamp_dateutil_cannot_compute_is_no_date(line):
+    # Found by benchmarks/fuzz_clean.py: dateutil raises decimal.InvalidOperation, an
+    # ArithmeticError, on seconds of 29 digits or more.
+    assert is_timestamp_line(line) and parse_timestamp_line(line) is None

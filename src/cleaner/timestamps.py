@@ -133,7 +133,9 @@ def parse_timestamp_line(line: str) -> datetime | None:
             default=datetime(2000, 1, 1),
             fuzzy=True,
         )
-    except (ValueError, OverflowError, date_parser.ParserError):
+    except (ValueError, ArithmeticError):
+        # ParserError is a ValueError; ArithmeticError is OverflowError, and the decimal error
+        # dateutil raises on a number of 29 digits or more ("2026-01-01t0:111...1").
         return None
     return to_utc(parsed)
 
