@@ -101,6 +101,7 @@ def test_datasets_read_back_with_their_schemas(tmp_path):
         "title": "Title v1",
         "author": "Mara Quint",
         "published": datetime(2026, 3, 4, 8, 30, tzinfo=UTC),
+        "fetched": None,
         "text": "Zürich – “quoted” text 東京.\n\n\n\nSecond paragraph.",
         "n_passages": 4,
         "n_dropped_passages": 1,
@@ -132,7 +133,7 @@ def test_datasets_read_back_with_their_schemas(tmp_path):
 def test_manifest_counts(tmp_path):
     _write(tmp_path)
     manifest = json.loads((tmp_path / "manifest.json").read_text())
-    assert manifest["schema_version"] == 2 and manifest["run_id"] == "run-1"
+    assert manifest["schema_version"] == 3 and manifest["run_id"] == "run-1"
     assert json.loads((tmp_path / "runs" / "run-1.json").read_text()) == manifest
     counts = manifest["counts"]
     assert counts["documents"] == 1 and counts["duplicate_documents"] == 1 and counts["rejects"] == 2
@@ -269,6 +270,7 @@ def test_rows_with_long_texts_are_flushed_before_the_row_count_says(tmp_path, mo
 # rather than become null.
 _TEXT = st.text(st.characters(codec="utf-8"), max_size=40)
 _OPTIONAL = st.one_of(st.none(), st.just(""), _TEXT)
+_WHEN = st.none() | st.datetimes(datetime(1, 1, 1), datetime(9999, 12, 31), timezones=st.just(UTC))
 
 
 @st.composite
@@ -300,9 +302,8 @@ def _documents(draw) -> list[Document]:
             site=draw(_OPTIONAL),
             title=draw(_OPTIONAL),
             author=draw(_OPTIONAL),
-            published=draw(
-                st.none() | st.datetimes(datetime(1, 1, 1), datetime(9999, 12, 31), timezones=st.just(UTC))
-            ),
+            published=draw(_WHEN),
+            fetched=draw(_WHEN),
             passages=draw(_passages()),
         )
         if draw(st.booleans()):
@@ -330,9 +331,20 @@ def test_a_parquet_round_trip_of_the_record_type_loses_nothing(tmp_path_factory,
     assert read("rejects") == list(writers.reject_rows(sorted(rejects, key=lambda r: (r.source, r.reason))))
     # and the rows say what the records hold: text, empty strings and nulls as they were
     for row, doc in zip(read("documents"), [d for d in ordered if writers.is_kept(d)], strict=True):
-        assert (row["title"], row["url"], row["author"], row["published"]) == (
+        assert (row["title"], row["url"], row["author"], row["published"], row["fetched"]) == (
             doc.title,
             doc.url,
             doc.author,
             doc.published,
+            doc.fetched,
         )
+
+
+def test_a_corpus_of_another_schema_version_is_refused(tmp_path):
+    _write(tmp_path)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    (tmp_path / "manifest.json").write_text(json.dumps({**manifest, "schema_version": 2}))
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    with pytest.raises(OutputError, match="schema version 2, this cleaner writes version 3"):
+        _write(tmp_path, run_id="run-2")
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before

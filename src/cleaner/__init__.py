@@ -8,9 +8,9 @@ type, `Document`. Orchestration lives in the Prefect flow (`flows/`, installed a
 from cleaner.config import Config, load_config
 from cleaner.document import Document, Passage, Reject, Status
 from cleaner.errors import CleanerError, ConfigError, InputError, OutputError
+from cleaner.writers import SCHEMA_VERSION
 
 __version__ = "0.1.0"
-SCHEMA_VERSION = 1
 
 __all__ = [
     "SCHEMA_VERSION",

@@ -75,6 +75,7 @@ class Document:
     title: str | None = None
     author: str | None = None
     published: datetime | None = None
+    fetched: datetime | None = None  # when a crawler fetched the page (a WARC record's date)
     passages: list[Passage] = field(default_factory=list)
     duplicate_of: str | None = None
     duplicate_kind: DuplicateKind | None = None

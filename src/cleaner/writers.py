@@ -38,7 +38,8 @@ import pyarrow.parquet as pq
 from cleaner.document import Document, Reject, Status
 from cleaner.errors import OutputError
 
-SCHEMA_VERSION = 2  # 2: a partition per run (dataset/run=<id>/), and the dedup index
+# 2: a partition per run (dataset/run=<id>/), and the dedup index; 3: documents.fetched
+SCHEMA_VERSION = 3
 DATASETS = ("documents", "passages", "duplicates", "rejects")
 MANIFEST = "manifest.json"  # the latest run's
 RUNS = "runs"  # every run's manifest, as runs/<run id>.json
@@ -56,6 +57,7 @@ DOCUMENTS_SCHEMA = pa.schema(
         ("title", pa.string()),
         ("author", pa.string()),
         ("published", pa.timestamp("us", tz="UTC")),
+        ("fetched", pa.timestamp("us", tz="UTC")),
         ("text", pa.string()),
         ("n_passages", pa.int32()),  # paragraphs read from the input (rows in passages/)
         ("n_dropped_passages", pa.int32()),  # of which boilerplate or duplicate
@@ -118,6 +120,7 @@ def document_rows(docs: Iterable[Document]) -> Iterator[dict]:
                 "title": doc.title,
                 "author": doc.author,
                 "published": doc.published,
+                "fetched": doc.fetched,
                 "text": doc.text,
                 "n_passages": len(doc.passages),
                 "n_dropped_passages": sum(p.status is not Status.KEPT for p in doc.passages),
@@ -219,6 +222,14 @@ def open_run(out: str | Path, run_id: str) -> Iterator[Path]:
                 raise OutputError(
                     f"{out} holds a corpus of schema version 1 (one file per dataset), which "
                     "cannot be appended to: write to a new --out"
+                )
+        if (out / MANIFEST).exists():
+            version = json.loads((out / MANIFEST).read_text(encoding="utf-8")).get("schema_version")
+            if version != SCHEMA_VERSION:
+                raise OutputError(
+                    f"{out} holds a corpus of schema version {version}, this cleaner writes "
+                    f"version {SCHEMA_VERSION}; its partitions could not be read as one dataset "
+                    "with the new ones: write to a new --out"
                 )
         staging = out / f".staging-{run_id}"
         staging.mkdir()
