@@ -25,20 +25,23 @@ prefect_defaults()  # before Prefect is imported: it reads its settings once
 import sys  # noqa: E402
 import time  # noqa: E402
 from collections import Counter  # noqa: E402
-from collections.abc import Sequence  # noqa: E402
-from contextlib import contextmanager  # noqa: E402
+from collections.abc import Callable, Sequence  # noqa: E402
+from contextlib import contextmanager, nullcontext  # noqa: E402
 from functools import partial  # noqa: E402
 from importlib.metadata import version  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+import numpy as np  # noqa: E402
 from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
+from prefect.futures import PrefectFuture  # noqa: E402
 from prefect.runtime import flow_run  # noqa: E402
-from prefect.task_runners import ProcessPoolTaskRunner  # noqa: E402
+from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner  # noqa: E402
 from prefect.utilities.annotations import quote  # noqa: E402
+from prefect_dask import DaskTaskRunner  # noqa: E402
 
 from cleaner import clean, dedup, index, pipeline, readers, writers  # noqa: E402
-from cleaner.config import CleanConfig, Config  # noqa: E402
+from cleaner.config import CleanConfig, Config, DedupConfig  # noqa: E402
 from cleaner.document import Reject  # noqa: E402
 from cleaner.runtime import bundled_examples, prefect_api  # noqa: E402
 from cleaner.sketch import Sketch  # noqa: E402
@@ -69,11 +72,9 @@ def learn_boilerplate(sketch: Sketch, config: CleanConfig) -> dict:
     return {"sites": len(learned), "lines": sum(map(len, learned.values())), "dropped": dropped}
 
 
-@_task(name="deduplicate")
-def deduplicate(sketch: Sketch, corpus: index.Index) -> dict:
-    prior = corpus.prior(sketch)
-    stats = dedup.deduplicate_sketch(sketch, corpus.config, prior).as_dict()
-    return {**stats, "earlier_documents_compared": len(prior.doc_ids)}
+@_task(name="lsh-bands")
+def lsh_bands(values: np.ndarray, config: DedupConfig, visit: np.ndarray, bands: range) -> np.ndarray:
+    return dedup.band_pairs(values, config, visit, bands)
 
 
 @_task(name="write")
@@ -90,9 +91,27 @@ def write(
 
 
 @flow(name="clean-corpus", task_runner=ProcessPoolTaskRunner(), validate_parameters=True)
-def clean_corpus(paths: list[str] | None = None, out: str = "output", config: dict | None = None) -> dict:
+def clean_corpus(
+    paths: list[str] | None = None, out: str = "output", config: dict | None = None, dask: str | None = None
+) -> dict:
     """Clean and deduplicate the pages under `paths` (default: the bundled examples) into a
-    Parquet corpus in `out`. `config` has the sections of a configuration file."""
+    Parquet corpus in `out`. `config` has the sections of a configuration file. `dask` is the
+    address of a Dask scheduler whose workers run the tasks instead of the local process
+    pool; they must see `paths` and `out` at the same paths (a shared file system)."""
+    with DaskTaskRunner(address=dask) if dask else nullcontext() as runner:
+        return _clean_corpus(paths, out, config, _submitter(runner))
+
+
+def _submitter(runner: TaskRunner | None) -> Callable[..., PrefectFuture]:
+    """How the flow submits a task: to the flow's own runner, or to a Dask cluster's."""
+    if runner is None:
+        return lambda task, **parameters: task.submit(**parameters)
+    return lambda task, **parameters: runner.submit(task, parameters=parameters)
+
+
+def _clean_corpus(
+    paths: list[str] | None, out: str, config: dict | None, submit: Callable[..., PrefectFuture]
+) -> dict:
     log = get_run_logger()
     cfg = Config.from_dict(config or {})
     run_id = writers.new_run_id()
@@ -127,7 +146,10 @@ def clean_corpus(paths: list[str] | None = None, out: str = "output", config: di
         with stage("prepare"):
             spool = str(staging / pipeline.SPOOL)
             batches = _chunks(ranked, cfg.run.batch_size)
-            futures = [prepare.submit(i, quote(b), cfg, spool) for i, b in enumerate(batches)]
+            futures = [
+                submit(prepare, index=i, files=quote(b), config=cfg, spool=spool)
+                for i, b in enumerate(batches)
+            ]
             results = [f.result() for f in futures]
             del futures
             sketch = Sketch.concat([r.sketch for r in results])
@@ -189,7 +211,11 @@ def clean_corpus(paths: list[str] | None = None, out: str = "output", config: di
         report("learned_boilerplate", "{lines} lines on {sites} sites, {dropped} lines removed", learned)
 
         with stage("dedup"):
-            dedup_stats = deduplicate(quote(sketch), corpus)
+            prior = corpus.prior(sketch)
+            lsh = partial(_spread_lsh, submit, cfg.run.lsh_tasks)
+            dedup_stats = dedup.deduplicate_sketch(sketch, cfg.dedup, prior, lsh).as_dict()
+            dedup_stats["earlier_documents_compared"] = len(prior.doc_ids)
+            del prior
         report(
             "dedup",
             "{passages_compared} passages compared, {exact_passages} exact and {near_passages} near "
@@ -228,6 +254,28 @@ def clean_corpus(paths: list[str] | None = None, out: str = "output", config: di
     )
     _publish_counts(run_id, out, manifest["counts"])
     return {"run_id": run_id, "out": out, "rows": rows, "counts": manifest["counts"]}
+
+
+def _spread_lsh(
+    submit: Callable[..., PrefectFuture],
+    parts: int,
+    values: np.ndarray,
+    config: DedupConfig,
+    visit: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """LSH on the workers: each task gets the signature columns of a group of bands (never
+    a text) and returns the candidate pairs its bands find; the flow joins them."""
+    futures = [
+        submit(
+            lsh_bands,
+            values=quote(np.ascontiguousarray(dedup.band_columns(values, config, bands))),
+            config=config,
+            visit=quote(visit),
+            bands=bands,
+        )
+        for bands in dedup.band_groups(config, parts)
+    ]
+    return dedup.candidates([f.result() for f in futures], len(visit))
 
 
 def _publish_counts(run_id: str, out: str, counts: dict) -> None:

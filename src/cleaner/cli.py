@@ -4,6 +4,7 @@ every deliberate error (`CleanerError`) becomes one line on stderr and exit stat
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from collections.abc import Sequence
@@ -24,8 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser(
         "run",
         help="clean and deduplicate pages into a Parquet corpus",
-        description="Read .html/.htm, .txt and .jsonl files (folders recursively, in sorted "
-        "path order), remove boilerplate and duplicates, and write the corpus to --out. "
+        description="Read .html/.htm, .txt, .jsonl, .warc and .parquet files, optionally gzip- or "
+        "zstd-compressed (folders recursively, in sorted path order), remove boilerplate and "
+        "duplicates, and write the corpus to --out. "
         "With no PATH, the bundled examples/ corpus is processed.",
     )
     run.add_argument("paths", nargs="*", metavar="PATH", help="input files or folders")
@@ -37,6 +39,17 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="processes that read, extract and clean batches (default: one per core)",
     )
+    run.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="run the tasks on an existing Dask cluster, e.g. tcp://10.0.0.5:8786 "
+        "(default: a process pool on this machine)",
+    )
+    columns = run.add_argument_group("Parquet inputs", "the columns records are read from")
+    for name in ("text", "html", "url", "id", "title", "published"):
+        columns.add_argument(
+            f"--{name}-column", dest=f"{name}_column", metavar="NAME", help=f"default: {name}"
+        )
     return parser
 
 
@@ -53,6 +66,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     config = load_config(args.config)  # fail on a bad setting before Prefect starts
+    columns = {k: v for k, v in vars(args).items() if k.endswith("_column") and v is not None}
+    if columns:
+        config = dataclasses.replace(config, read=dataclasses.replace(config.read, **columns))
+    if args.dask and args.workers:
+        raise CleanerError(
+            "--workers sets the local process pool; with --dask the cluster's workers run the tasks"
+        )
     for path in args.paths:
         if not Path(path).exists():
             raise CleanerError(f"input path does not exist: {path}")
@@ -68,7 +88,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.workers:
         clean_corpus = clean_corpus.with_options(task_runner=ProcessPoolTaskRunner(max_workers=args.workers))
     with prefect_api():
-        summary = clean_corpus(paths=list(args.paths) or None, out=args.out, config=config.to_dict())
+        summary = clean_corpus(
+            paths=list(args.paths) or None, out=args.out, config=config.to_dict(), dask=args.dask
+        )
     counts = summary["counts"]
     print(
         f"\n{counts['documents']} documents, {counts['duplicate_documents']} duplicate documents, "

@@ -35,10 +35,21 @@ class ReadConfig:
     # or a crawler trap that would cost minutes and gigabytes to parse. Also caps what a
     # compressed input may expand to, so a gzip bomb is a reject, not an out-of-memory kill.
     max_record_bytes: int = 8_000_000
+    # Columns of a Parquet input (`cleaner run --text-column ...`), named as in a JSONL
+    # record by default. A row needs a text or an HTML column; the others are optional.
+    text_column: str = "text"
+    html_column: str = "html"
+    url_column: str = "url"
+    id_column: str = "id"
+    title_column: str = "title"
+    published_column: str = "published"
 
     def __post_init__(self) -> None:
         _check_types(self, "read")
         _check_range("read.max_record_bytes", self.max_record_bytes, low=1)
+        for name in ("text", "html", "url", "id", "title", "published"):
+            if not getattr(self, f"{name}_column"):
+                raise ConfigError(f"read.{name}_column must name a column, got an empty string")
 
 
 @dataclass(frozen=True)
@@ -193,10 +204,15 @@ class RunConfig:
     # a page ~5-20 ms to extract and clean: 256 pages keep that under 5%, and a corpus of a
     # few thousand pages still makes enough batches to keep every worker busy.
     batch_size: int = 256
+    # LSH tasks: the bands are cut into this many groups, each found by a task on a worker
+    # from the signature columns of its bands alone. Four keep two local workers busy and
+    # let a cluster spread the work; the candidates are the same for any number.
+    lsh_tasks: int = 4
 
     def __post_init__(self) -> None:
         _check_types(self, "run")
         _check_range("run.batch_size", self.batch_size, low=1)
+        _check_range("run.lsh_tasks", self.lsh_tasks, low=1)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,6 +32,8 @@ from cleaner.signatures import containment
 from cleaner.sketch import BOILERPLATE, EXACT, KEPT, KINDS, NEAR, Prior, Sketch
 
 _Key = tuple[int, int]  # (document index, position) of a kept passage
+# Finds LSH candidates: (signatures, config, signature rows in visiting order) -> CSR arrays.
+Lsh = Callable[[np.ndarray, DedupConfig, np.ndarray], tuple[np.ndarray, np.ndarray]]
 _BAND_MIX = np.uint64(0x100000001B3)
 # A candidate counts as part of a merged passage only if its own estimated Jaccard reaches
 # this: a containment derived from a small Jaccard against a much longer passage is mostly
@@ -82,22 +85,49 @@ def band_candidates(
     arrays (indptr, indices) over visiting positions: the j-th visited row's candidates are
     the rows visited at indices[indptr[j]:indptr[j + 1]], ascending.
 
-    `visit` lists the signature rows in visiting order (default: all, in row order). In each
-    band a stable sort groups rows with equal keys in that order; a row's candidates in the
-    band are the first row of its group (normally the first occurrence the others repeat)
-    and the `cap` rows just before it. Bounding the group keeps a passage copied ten
-    thousand times from costing a hundred million pairs. Keys are made one band at a time:
-    all of them at once would take 8 bytes per band per passage (336 MB for a million).
+    `visit` lists the signature rows in visiting order (default: all, in row order). The
+    work is `band_pairs` over all bands; a cluster splits the bands between its workers
+    (`band_groups`) and joins their pairs with `candidates`.
     """
     if visit is None:
         visit = np.arange(values.shape[0])
+    pairs = band_pairs(values, config, visit, range(config.bands), cap)
+    return candidates([pairs], len(visit))
+
+
+def band_groups(config: DedupConfig, parts: int) -> list[range]:
+    """The bands cut into at most `parts` groups of consecutive bands, for separate workers."""
+    parts = max(1, min(parts, config.bands))
+    edges = np.linspace(0, config.bands, parts + 1).round().astype(int)
+    return [range(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
+
+
+def band_columns(values: np.ndarray, config: DedupConfig, bands: range) -> np.ndarray:
+    """The signature columns a group of bands reads: all a worker needs for them."""
+    return values[:, bands.start * config.rows : bands.stop * config.rows]
+
+
+def band_pairs(
+    values: np.ndarray, config: DedupConfig, visit: np.ndarray, bands: range, cap: int = _RUN_NEIGHBOURS
+) -> np.ndarray:
+    """The candidate pairs the given bands find, as sorted distinct codes later * n + earlier
+    over visiting positions (n = len(visit)). `values` holds either every signature column
+    or only those of `bands` (`band_columns`).
+
+    In each band a stable sort groups rows with equal keys in visiting order; a row's
+    candidates in the band are the first row of its group (normally the first occurrence
+    the others repeat) and the `cap` rows just before it. Bounding the group keeps a passage
+    copied ten thousand times from costing a hundred million pairs. Keys are made one band
+    at a time: all of them at once would take 8 bytes per band per passage (336 MB for a
+    million)."""
+    offset = bands.start if values.shape[1] < config.bands * config.rows else 0
     n = len(visit)
-    pairs = np.zeros(0, dtype=np.int64)  # later * n + earlier: distinct, sorted
+    pairs = np.zeros(0, dtype=np.int64)
     pending: list[np.ndarray] = []
     held = 0
     positions = np.arange(n)
-    for band in range(config.bands):
-        keys = band_keys(values, config, band)[visit, 0]
+    for band in bands:
+        keys = band_keys(values, config, band - offset)[visit, 0]
         order = np.argsort(keys, kind="stable")
         sorted_keys = keys[order]
         starts = np.ones(n, dtype=bool)
@@ -117,6 +147,13 @@ def band_candidates(
             pairs, pending, held = np.unique(np.concatenate([pairs, *pending])), [], 0
     if pending:
         pairs = np.unique(np.concatenate([pairs, *pending]))
+    return pairs
+
+
+def candidates(pair_groups: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Join the pairs of groups of bands (`band_pairs`) into CSR candidate lists over the n
+    visiting positions (see `band_candidates`)."""
+    pairs = np.unique(np.concatenate(pair_groups)) if len(pair_groups) > 1 else pair_groups[0]
     if not len(pairs):
         return np.zeros(n + 1, dtype=np.int64), np.zeros(0, dtype=np.int64)
     later, earlier = pairs // n, pairs % n
@@ -135,16 +172,19 @@ def deduplicate(docs: list[Document], config: DedupConfig) -> DedupStats:
     return stats
 
 
-def deduplicate_sketch(sketch: Sketch, config: DedupConfig, prior: Prior | None = None) -> DedupStats:
+def deduplicate_sketch(
+    sketch: Sketch, config: DedupConfig, prior: Prior | None = None, lsh: Lsh | None = None
+) -> DedupStats:
     """Record duplicate passages and documents in the sketch's verdicts. `prior` holds the
     documents of earlier runs the sketch may repeat (`cleaner.index`): they count as kept
-    and come before every document of this run."""
+    and come before every document of this run. `lsh` finds the candidates (default
+    `band_candidates`, here); the flow passes one that spreads the bands over its workers."""
     stats = DedupStats()
     clock = time.perf_counter()
     visit = _Visit(sketch, config, prior or Prior())
     stats.seconds["prepare"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    visit.indptr, visit.indices = band_candidates(visit.values, config, visit.signature_rows)
+    visit.indptr, visit.indices = (lsh or band_candidates)(visit.values, config, visit.signature_rows)
     stats.seconds["lsh"] = time.perf_counter() - clock
     clock = time.perf_counter()
     visit.run(stats)

@@ -133,7 +133,9 @@ class Index:
         for the same reason (a .pdf in the inbox is reported once, not every day). Such a
         file is still looked at again every run (see `reject_inputs`)."""
         known = self.known_inputs
-        return [r for r in rejects if r.key is None or known.get(r.key, (0, 0, ""))[2] != _REJECTED + r.reason]
+        return [
+            r for r in rejects if r.key is None or known.get(r.key, (0, 0, ""))[2] != _REJECTED + r.reason
+        ]
 
     def skip_unchanged(self, sketch: Sketch, inputs: Sequence[Seen]) -> int:
         """Leave out of the run the documents of inputs read again whose bytes an earlier
