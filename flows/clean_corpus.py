@@ -106,7 +106,14 @@ def _submitter(runner: TaskRunner | None) -> Callable[..., PrefectFuture]:
     """How the flow submits a task: to the flow's own runner, or to a Dask cluster's."""
     if runner is None:
         return lambda task, **parameters: task.submit(**parameters)
-    return lambda task, **parameters: runner.submit(task, parameters=parameters)
+
+    def submit(task, **parameters):
+        # Dask turns a `quote` (a named tuple) into a plain 1-tuple on the way: unwrap it. Our
+        # arguments hold no futures, and the Dask runner does not walk arrays.
+        plain = {k: v.unquote() if isinstance(v, quote) else v for k, v in parameters.items()}
+        return runner.submit(task, parameters=plain)
+
+    return submit
 
 
 def _clean_corpus(
