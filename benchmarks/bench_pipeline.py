@@ -11,12 +11,17 @@ extracting each with the options cleaner uses (`cleaner.extract`), timed from th
 read to the last extraction. Printed after the table: each run's wall time as a multiple of
 the reference, and the speedup of the largest worker count over one worker.
 
+With `--dask`, each W is a dask.distributed cluster started here (a scheduler and W worker
+processes of one thread on 127.0.0.1), and the command is `cleaner run --dask ADDRESS`.
+
     python benchmarks/bench_pipeline.py --pages 3000 10000 --format html --workers 1 2
+    python benchmarks/bench_pipeline.py --pages 3000 --format html --workers 1 2 --dask
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import random
 import resource
@@ -91,16 +96,29 @@ def generate(root: Path, pages: int, fmt: str, seed: int = 1) -> int:
     return lines
 
 
-def run(pages: int, fmt: str, workers: int, inputs: Path, workdir: Path) -> dict:
-    out = workdir / f"out-{fmt}-{pages}-{workers}"
+def run(pages: int, fmt: str, workers: int, inputs: Path, workdir: Path, dask: bool = False) -> dict:
+    out = workdir / f"out-{fmt}-{pages}-{workers}-{'dask' if dask else 'pool'}"
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    start = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "cleaner", "run", str(inputs), "--out", str(out), "--workers", str(workers)],
-        check=True,
-        capture_output=True,
-    )
-    wall = time.perf_counter() - start
+    command = [sys.executable, "-m", "cleaner", "run", str(inputs), "--out", str(out)]
+    with contextlib.ExitStack() as stack:
+        if dask:
+            from distributed import LocalCluster
+
+            cluster = stack.enter_context(
+                LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                )
+            )
+            command += ["--dask", cluster.scheduler_address]
+        else:
+            command += ["--workers", str(workers)]
+        start = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True)
+        wall = time.perf_counter() - start
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     manifest = json.loads((out / "manifest.json").read_text())
     return {
@@ -127,6 +145,7 @@ def main() -> None:
     parser.add_argument("--pages", type=int, nargs="+", default=[1000, 3000])
     parser.add_argument("--format", choices=("txt", "html"), default="txt")
     parser.add_argument("--workers", type=int, nargs="+", default=[2])
+    parser.add_argument("--dask", action="store_true", help="run on a local Dask cluster of W workers")
     args = parser.parse_args()
     header = ["pages", "lines", "workers", "wall s", *(f"{s} s" for s in STAGES)]
     header += ["lines/s", "peak RSS MiB", "docs", "dups"]
@@ -139,7 +158,7 @@ def main() -> None:
             lines = generate(inputs, pages, args.format)
             walls = {}
             for workers in args.workers:
-                r = run(pages, args.format, workers, inputs, Path(tmp))
+                r = run(pages, args.format, workers, inputs, Path(tmp), args.dask)
                 walls[workers] = r["wall"]
                 cells = [pages, lines, workers, f"{r['wall']:.1f}", *(f"{r[s]:.2f}" for s in STAGES)]
                 cells += [
