@@ -98,3 +98,13 @@ def test_first_run_on_a_fresh_machine_processes_the_examples_into_output(tmp_pat
     # one temporary server for the run: the process-pool workers use it rather than their own
     assert (result.stderr + result.stdout).count("Starting temporary server") == 1
     assert Path(env["PREFECT_HOME"]).is_dir()
+
+
+def test_dask_and_parquet_column_options_parse():
+    args = build_parser().parse_args(["run", "--dask", "tcp://10.0.0.5:8786", "--text-column", "body"])
+    assert args.dask == "tcp://10.0.0.5:8786" and args.text_column == "body" and args.url_column is None
+
+
+def test_workers_and_dask_together_are_a_one_line_error(capsys):
+    assert main(["run", "--workers", "2", "--dask", "tcp://127.0.0.1:1"]) == 2
+    assert "with --dask the cluster's workers run the tasks" in capsys.readouterr().err

@@ -41,6 +41,8 @@ def test_load_toml_file_overrides_only_named_keys(tmp_path):
         ("[clean]\nlearned_min_docs = 1\n", "clean.learned_min_docs must be >= 2"),
         ("[run]\nbatch_size = true\n", "run.batch_size must be an integer"),
         ("[read]\nmax_record_bytes = 0\n", "read.max_record_bytes must be >= 1"),
+        ("[read]\ntext_column = ''\n", "read.text_column must name a column"),
+        ("[run]\nlsh_tasks = 0\n", "run.lsh_tasks must be >= 1"),
         ("[extract]\ntimeout_seconds = 0\n", "extract.timeout_seconds must be > 0"),
         ("[extract]\ntimeout_seconds = 'soon'\n", "extract.timeout_seconds must be a number"),
         ("dedup = 3\n", "[dedup] must be a table"),

@@ -297,3 +297,21 @@ def test_band_keys_for_one_band_match_all_bands():
     assert every.shape == (3, config.bands)
     for band in (0, 17, config.bands - 1):
         assert np.array_equal(band_keys(values, config, band)[:, 0], every[:, band])
+
+
+def test_bands_split_into_groups_find_the_same_candidates_from_their_columns_alone():
+    from cleaner.dedup import band_columns, band_groups, band_pairs, candidates
+
+    config = DedupConfig()
+    rng = np.random.default_rng(3)
+    values = rng.integers(0, 5, size=(400, config.num_perm), dtype=np.uint32)  # many shared bands
+    visit = rng.permutation(400)
+    whole = band_candidates(values, config, visit)
+    assert len(whole[1]) > 400
+    for parts in (1, 2, 5, 42, 100):
+        groups = band_groups(config, parts)
+        assert [b for g in groups for b in g] == list(range(config.bands))  # each band once
+        assert len(groups) == min(parts, config.bands)
+        pairs = [band_pairs(band_columns(values, config, g).copy(), config, visit, g) for g in groups]
+        split = candidates(pairs, len(visit))
+        assert all(np.array_equal(a, b) for a, b in zip(split, whole, strict=True)), parts
