@@ -124,7 +124,7 @@ def fuzz(
             "-print_final_stats=1",
             # fuzz_clean's process grows by about 10 KB per execution under atheris's
             # instrumentation (not without it: measured on the same inputs), so 10 minutes of
-            # it peak near 700 MB; fuzz_readers stays near 130 MB.
+            # it peak at 0.7 to 1 GB; fuzz_readers stays near 130 MB.
             "-rss_limit_mb=3072",
             str(corpus),
             str(seed_dir),
