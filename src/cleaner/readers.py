@@ -1,13 +1,15 @@
 """Finding inputs and reading them into documents.
 
 `discover` turns the user's paths into a sorted list of input files; `read_file` turns one
-file into documents (one per page or text file, one per JSONL line). Anything that cannot be
-read becomes a `Reject` with a reason; good records next to a bad one still come through.
+file into documents (one per page or text file, one per JSONL line; WARC archives and
+Parquet files are read by `cleaner.archives`). Anything that cannot be read becomes a
+`Reject` with a reason; good records next to a bad one still come through.
 
 Inputs are what crawls produce, so nothing about them is trusted: files are streamed with a
-size limit per record (`read.max_record_bytes`), gzip is decompressed as it is read, images
-and PDFs saved under a page's name are recognised by their bytes, and a page's encoding is
-taken from its byte order mark or its declared charset as a browser would, else guessed.
+size limit per record (`read.max_record_bytes`), gzip and zstd are decompressed as they are
+read, images and PDFs saved under a page's name are recognised by their bytes, and a page's
+encoding is taken from its byte order mark or its declared charset as a browser would, else
+guessed.
 
 Identity: a document's `source` is the path as the user gave it (plus `#N` for the Nth line
 of a JSONL file). Its `doc_id` is derived from the record's own `id` when it has one, else
@@ -27,24 +29,37 @@ import os
 import re
 import warnings
 import zlib
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from stat import S_ISREG
 from typing import BinaryIO, NamedTuple
 from urllib.parse import urlsplit
 
+import zstandard
 from trafilatura.utils import detect_encoding
 
 from cleaner.config import ReadConfig
 from cleaner.document import Document, Reject
 from cleaner.errors import InputError
-from cleaner.timestamps import parse_iso8601
+from cleaner.timestamps import parse_iso8601, to_utc
 
-FORMATS = {".html": "html", ".htm": "html", ".txt": "text", ".jsonl": "jsonl"}
-COMPRESSED = {".gz"}  # "page.html.gz": gzip-compressed, read as it is decompressed
+FORMATS = {
+    ".html": "html",
+    ".htm": "html",
+    ".txt": "text",
+    ".jsonl": "jsonl",
+    ".warc": "warc",  # cleaner.archives
+    ".parquet": "parquet",  # cleaner.archives
+}
+# "page.html.gz", "feed.jsonl.zst": compressed, read as it is decompressed ("crawl.warc.gz" too;
+# a Parquet file compresses its own pages)
+COMPRESSED = {".gz": "gzip", ".zst": "zstd"}
 _GZIP_MAGIC = b"\x1f\x8b"
-_COMPRESSION_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error)
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+_COMPRESSION_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error, zstandard.ZstdError)
 _NOT_A_FILE = "not a regular file (a pipe, socket or device): reading it could block forever"
 
 
@@ -116,7 +131,7 @@ def _add(files: dict, rejects: list, path: Path, source: str, key: str) -> None:
                 source,
                 "unsupported_type",
                 f"'{path.suffix or path.name}' files are not read; inputs are "
-                f"{', '.join(sorted(FORMATS))}, optionally gzip-compressed (.gz)",
+                f"{', '.join(sorted(FORMATS))}, optionally compressed (.gz, .zst; not .parquet)",
                 key=key,
             )
         )
@@ -145,15 +160,17 @@ class Seen(NamedTuple):
 
 
 def read_files(
-    files: Iterable[tuple[int, InputFile]], config: ReadConfig | None = None
+    files: Iterable[tuple[int, InputFile]], config: ReadConfig | None = None, skipped: Counter | None = None
 ) -> tuple[list[Document], list[Reject], list[Seen]]:
-    """Read a batch of (input rank, file) pairs; also returns each file read, as `Seen`."""
+    """Read a batch of (input rank, file) pairs; also returns each file read, as `Seen`.
+    Records passed over by design (a WARC's requests, non-HTML responses) are counted by
+    kind into `skipped` ("warc_skipped_request"), when given."""
     config = config or ReadConfig()
     docs: list[Document] = []
     rejects: list[Reject] = []
     seen: list[Seen] = []
     for rank, f in files:
-        d, r, s = read_file(f, rank, config)
+        d, r, s = read_file(f, rank, config, skipped)
         docs.extend(d)
         rejects.extend(r)
         if s is not None:
@@ -162,7 +179,7 @@ def read_files(
 
 
 def read_file(
-    f: InputFile, rank: int, config: ReadConfig | None = None
+    f: InputFile, rank: int, config: ReadConfig | None = None, skipped: Counter | None = None
 ) -> tuple[list[Document], list[Reject], Seen | None]:
     """Read one input file. `rank` is its place in input order.
 
@@ -170,8 +187,10 @@ def read_file(
     file one line at a time, and compressed input is decompressed as it is read, so neither
     a huge file nor a gzip bomb can exhaust memory. Every byte is still hashed, for `Seen`.
     """
+    from cleaner import archives  # late: archives builds on this module
+
     config = config or ReadConfig()
-    kind, compressed = kind_of(f.path)
+    kind, compression = kind_of(f.path)
     try:
         fh = open(f.path, "rb")  # noqa: SIM115 (closed below; open errors are a reject)
     except OSError as exc:
@@ -182,10 +201,18 @@ def read_file(
             return [], [Reject(f.source, "not_a_file", _NOT_A_FILE, key=f.key)], None
         raw = _HashingReader(fh)
         stream: BinaryIO = io.BufferedReader(raw, buffer_size=1 << 16)
-        if compressed or stream.peek(2)[:2] == _GZIP_MAGIC:
-            stream = gzip.GzipFile(fileobj=stream, mode="rb")
+        if kind != "parquet":  # Parquet needs random access: pyarrow opens it itself
+            magic = stream.peek(4)[:4]
+            if compression == "gzip" or (not compression and magic[:2] == _GZIP_MAGIC):
+                stream = gzip.GzipFile(fileobj=stream, mode="rb")
+            elif compression == "zstd" or (not compression and magic == _ZSTD_MAGIC):
+                stream = archives.open_zstd(stream)
         try:
-            if kind == "jsonl":
+            if kind == "parquet":
+                docs, rejects = archives.read_parquet(f, rank, config)
+            elif kind == "warc":
+                docs, rejects = archives.read_warc(f, stream, rank, config, skipped)
+            elif kind == "jsonl":
                 docs, rejects = _read_jsonl(f, stream, rank, config)
             else:
                 docs, rejects = _read_page(f, kind, stream, stat.st_size, rank, config)
@@ -196,12 +223,15 @@ def read_file(
     return docs, rejects, seen
 
 
-def kind_of(path: Path) -> tuple[str, bool]:
-    """(format, gzip-compressed) of an input file, by its name."""
+def kind_of(path: Path) -> tuple[str, str | None]:
+    """(format, compression: "gzip", "zstd" or None) of an input file, by its name."""
     suffix = path.suffix.lower()
     if suffix in COMPRESSED:
-        return FORMATS[Path(path.stem).suffix.lower()], True
-    return FORMATS[suffix], False
+        kind = FORMATS[Path(path.stem).suffix.lower()]
+        if kind == "parquet":
+            raise KeyError(path.name)
+        return kind, COMPRESSED[suffix]
+    return FORMATS[suffix], None
 
 
 def _read_page(
@@ -209,7 +239,7 @@ def _read_page(
 ) -> tuple[list[Document], list[Reject]]:
     """A page or text file: one document, or a reject saying why not."""
     limit = config.max_record_bytes
-    if not isinstance(stream, gzip.GzipFile) and size > limit:  # known before reading it
+    if isinstance(getattr(stream, "raw", None), _HashingReader) and size > limit:  # not decompressed
         return [], [_too_large(f.source, f"{_mb(size)}", limit)]
     try:
         content = stream.read(limit + 1)
@@ -413,11 +443,17 @@ def declared_encoding(content: bytes) -> str | None:
     match = _DECLARED.search(content, 0, _HEAD_BYTES)
     if not match:
         return None
-    label = (match.group(1) or match.group(2)).decode("ascii").strip().lower()
+    return encoding_of_label((match.group(1) or match.group(2)).decode("ascii"))
+
+
+def encoding_of_label(label: str) -> str | None:
+    """The Python codec for a charset label ("ISO-8859-1") as a browser reads it, or None for
+    a label no browser would use."""
+    label = label.strip().strip("\"'").strip().lower()
     label = _LABELS.get(label, label)
     try:
         encoding = codecs.lookup(label).name
-    except LookupError:
+    except (LookupError, ValueError):  # ValueError: a label holding a NUL
         return None
     return encoding if _reads_ascii(encoding) else None
 
@@ -440,13 +476,14 @@ def _reads_ascii(encoding: str) -> bool:
         return False
 
 
-def decode_page(content: bytes) -> str:
-    """An HTML page's text: by its byte order mark, else the charset its head declares, else
-    as `decode_text`. Bytes invalid in the chosen encoding become U+FFFD, as in a browser."""
+def decode_page(content: bytes, charset: str | None = None) -> str:
+    """An HTML page's text: by its byte order mark, else `charset` (the one its HTTP headers
+    declare, if any and known), else the charset its head declares, else as `decode_text`.
+    Bytes invalid in the chosen encoding become U+FFFD, as in a browser."""
     bom = _bom(content)
     if bom:
         return content[len(bom[0]) :].decode(bom[1], errors="replace")
-    declared = declared_encoding(content)
+    declared = (charset and encoding_of_label(charset)) or declared_encoding(content)
     if declared and declared != "utf-8":
         return content.decode(declared, errors="replace")
     return decode_text(content)
@@ -493,7 +530,9 @@ def _record_to_document(record, source: str, key: str, line: bytes, order) -> Do
     if isinstance(record_id, str):
         record_id = _valid_unicode(record_id)
     published = record.get("published")
-    if published is not None:
+    if isinstance(published, date):  # a Parquet timestamp or date (JSON has none)
+        published = to_utc(published)
+    elif published is not None:
         if not isinstance(published, str):
             raise ValueError(f"field 'published' must be an ISO 8601 string, got {published!r}")
         published = parse_iso8601(published)  # ValueError names the bad value
