@@ -34,7 +34,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
-from prefect.futures import PrefectFuture  # noqa: E402
+from prefect.futures import PrefectFuture, as_completed  # noqa: E402
 from prefect.runtime import flow_run  # noqa: E402
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner  # noqa: E402
 from prefect.utilities.annotations import quote  # noqa: E402
@@ -43,6 +43,7 @@ from prefect_dask import DaskTaskRunner  # noqa: E402
 from cleaner import clean, dedup, index, pipeline, readers, writers  # noqa: E402
 from cleaner.config import CleanConfig, Config, DedupConfig  # noqa: E402
 from cleaner.document import Reject  # noqa: E402
+from cleaner.progress import Progress  # noqa: E402
 from cleaner.runtime import bundled_examples, prefect_api  # noqa: E402
 from cleaner.sketch import Sketch  # noqa: E402
 
@@ -157,7 +158,13 @@ def _clean_corpus(
                 submit(prepare, index=i, files=quote(b), config=cfg, spool=spool)
                 for i, b in enumerate(batches)
             ]
-            results = [f.result() for f in futures]
+            progress = Progress("prepare", len(ranked), len(batches), log.info)
+            results: list = [None] * len(batches)
+            for future in as_completed(futures):  # as they finish; kept in batch order
+                result = future.result()
+                results[result.index] = result
+                progress.advance(result.counts["files"], result.counts["records"])
+            progress.close()
             del futures
             sketch = Sketch.concat([r.sketch for r in results])
             inputs = [x for r in results for x in r.inputs]
