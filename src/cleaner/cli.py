@@ -50,7 +50,41 @@ def build_parser() -> argparse.ArgumentParser:
         columns.add_argument(
             f"--{name}-column", dest=f"{name}_column", metavar="NAME", help=f"default: {name}"
         )
+    _add_report_and_inspect(commands)
     return parser
+
+
+def _add_report_and_inspect(commands) -> None:
+    report = commands.add_parser(
+        "report",
+        help="write an HTML page of plots about a corpus",
+        description="Write one self-contained HTML file (it needs no network) with plots of a corpus: "
+        "passages by status, boilerplate per rule, duplicate clusters, similarities, duplicates per "
+        "site, documents over time and time per stage.",
+    )
+    report.add_argument("corpus", metavar="DIR", help="a corpus folder (the --out of cleaner run)")
+    report.add_argument("--out", metavar="FILE", help="the HTML file to write (default: DIR/report.html)")
+    report.add_argument("--run", metavar="ID", help="only this run (default: every run)")
+    inspect = commands.add_parser(
+        "inspect",
+        help="show a document's removals, or a duplicate cluster side by side",
+        description="Print a document with each removed line marked by its rule and each duplicate "
+        "passage with the passage it repeats (--doc), or the documents of a duplicate cluster side by "
+        "side with the words that differ marked (--cluster).",
+    )
+    inspect.add_argument("corpus", metavar="DIR", help="a corpus folder (the --out of cleaner run)")
+    which = inspect.add_mutually_exclusive_group(required=True)
+    which.add_argument("--doc", metavar="ID", help="a doc_id of documents/ or duplicates/")
+    which.add_argument(
+        "--cluster", metavar="ID", help="the doc_id of the kept document (or of one of its duplicates)"
+    )
+    inspect.add_argument("--no-color", action="store_true", help="plain [-deleted-] {+added+} markers")
+    inspect.add_argument(
+        "--width",
+        type=_positive_int,
+        metavar="N",
+        help="columns of --cluster output (default: the terminal's)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -58,6 +92,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _run(args)
+        if args.command == "report":
+            return _report(args)
+        if args.command == "inspect":
+            return _inspect(args)
     except CleanerError as exc:
         print(f"cleaner: error: {exc}", file=sys.stderr)
         return 2
@@ -98,6 +136,28 @@ def _run(args: argparse.Namespace) -> int:
         f"({', '.join(f'{k} {v}' for k, v in counts['passages_by_status'].items())})\n"
         f"corpus written to {summary['out']}/ (run {summary['run_id']})"
     )
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from cleaner.report import write_report
+
+    print(f"report written to {write_report(args.corpus, args.out, args.run)}")
+    return 0
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    from cleaner import inspect
+
+    colour = inspect.use_colour(args.no_color)
+    try:
+        if args.doc:
+            inspect.show_document(args.corpus, args.doc, colour=colour)
+        else:
+            inspect.show_cluster(args.corpus, args.cluster, colour=colour, width=args.width)
+        sys.stdout.flush()
+    except BrokenPipeError:  # piped into head: stop quietly, as other commands do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
