@@ -233,7 +233,6 @@ def read_warc(
 
     while True:
         source.headers(limit)
-        garbled = records.err_count  # warcio counts a record followed by bytes it skips
         try:
             record = next(records, None)
         except _CutOff:
@@ -246,33 +245,18 @@ def read_warc(
         except _HeadersTooLarge:
             stop("too_large", f"record {number + 1}'s headers run past {readers._mb(limit)}", number + 1)
             break
-        except ArchiveLoadFailed as exc:
-            if number > 0 and not source.read(1) and not records.reader.rem_length():  # the last line
-                stop("truncated", f"record {number + 1} is cut off in its first line", number + 1)
-            elif number == 0:
-                detail = f"not a WARC file: {_first_line(exc)}"
-                rejects.append(Reject(f.source, "corrupt_archive", detail))
-            else:
-                stop(
-                    "corrupt_archive",
-                    f"record {number + 1} is not a WARC record: {_first_line(exc)}",
-                    number + 1,
-                )
-            break
-        except Exception as exc:  # warcio's parser on untrusted bytes: the archive is damaged
+        except Exception as exc:  # warcio's parser on untrusted bytes (ArchiveLoadFailed, or worse)
             if number == 0:
-                detail = f"not a WARC file: {_first_line(exc)}"
-                rejects.append(Reject(f.source, "corrupt_archive", detail))
+                rejects.append(Reject(f.source, "corrupt_archive", f"not a WARC file: {_first_line(exc)}"))
+            elif (
+                isinstance(exc, ArchiveLoadFailed) and not source.read(1) and not records.reader.rem_length()
+            ):
+                stop("truncated", f"record {number + 1} is cut off in its first line", number + 1)
             else:
-                stop(
-                    "corrupt_archive",
-                    f"record {number + 1} is not a WARC record: {_first_line(exc)}",
-                    number + 1,
-                )
+                what = f"record {number + 1} is not a WARC record: {_first_line(exc)}"
+                stop("corrupt_archive", what, number + 1)
             break
         if record is None:
-            if records.err_count > garbled:  # the file ends in a partial first line
-                stop("truncated", f"record {number + 1} is cut off in its first line", number + 1)
             break
         number += 1
         source.payload()
@@ -290,16 +274,18 @@ def read_warc(
             reject = readers._bad_compression(f.source, exc.error, "")
             stop(reject.reason, f"record {number}: {reject.detail}", number)
             break
-        if isinstance(outcome, Document):
-            docs.append(outcome)
-        elif isinstance(outcome, Reject):
-            rejects.append(outcome)
-            if outcome.reason in ("truncated", "corrupt_archive"):
-                break
-        else:
+        if isinstance(outcome, str):
             counts[SKIPPED + outcome] += 1
-    if number == 0 and not rejects:
-        rejects.append(Reject(f.source, "empty", "the file is empty: it holds no WARC records"))
+        elif isinstance(outcome, Document):
+            docs.append(outcome)
+        elif outcome.reason == "truncated":  # the file ends inside this record
+            stop(outcome.reason, outcome.detail, number)
+            break
+        else:
+            rejects.append(outcome)
+    if number == 0 and not rejects:  # warcio ends quietly on a few bytes that are not a WARC
+        detail = "not a WARC file: it holds no WARC record" if source.consumed else "the file is empty"
+        rejects.append(Reject(f.source, "corrupt_archive" if source.consumed else "empty", detail))
     if skipped is not None:
         skipped.update(counts)
     return docs, rejects

@@ -56,7 +56,8 @@ def prepare_batch(
         seconds[name] = now - clock
         clock = now
 
-    docs, read_rejects, inputs = readers.read_files(files, config.read)
+    skipped: Counter = Counter()  # records passed over by design: warc_skipped_<kind>
+    docs, read_rejects, inputs = readers.read_files(files, config.read, skipped)
     step("read")
     html_pages = sum(1 for d in docs if d.html is not None)
     docs, extract_rejects = extract.extract_batch(docs, config.extract)
@@ -75,6 +76,7 @@ def prepare_batch(
         extract_rejects=len(extract_rejects),
         lines=sketch.n_passages,
     )
+    counts.update(skipped)
     rules = Counter(p.rule for d in docs for p in d.passages if p.rule)
     return BatchResult(
         index=number,

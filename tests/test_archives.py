@@ -1,0 +1,634 @@
+"""WARC archives, Parquet tables and zstd inputs, on real files the tests write with warcio,
+pyarrow and zstandard."""
+
+import gzip
+import hashlib
+import io
+import json
+import tracemalloc
+import zlib
+from collections import Counter
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import zstandard
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from cleaner import pipeline, readers
+from cleaner.config import Config, ExtractConfig, ReadConfig
+from cleaner.extract import extract_batch
+from cleaner.readers import discover, read_files
+
+FETCHED = "2024-05-06T07:08:09Z"
+# Norwegian in windows-1252: without its HTTP charset, the detector reads it as another code
+# page ("Sřren", "ĺpen"), so only the header gets it right.
+OSLO = [
+    "Øresund-fergen får nye avganger fra mai — “åpen hver time”, sa havnesjef Søren Ås.",
+    "Billettprisen blir 45 kroner, og pendlere med månedskort får rabatt på 20 prosent hele året.",
+    "Rederiet sier de nye båtene går på strøm og slipper ut langt mindre enn de gamle.",
+]
+ZURICH = [
+    "Zürich erhält eine neue Tramlinie: Die Strecke über die Hardbrücke soll 2027 eröffnet werden.",
+    "Die Stadt rechnet mit 30 000 Fahrgästen pro Tag und Kosten von rund 180 Millionen Franken.",
+    "Anwohnerinnen begrüßen das Projekt, fürchten aber zwei Jahre Baulärm entlang der Strecke.",
+]
+
+
+def _page(title: str, paragraphs: list[str], head: str = "") -> str:
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    return (
+        f"<html><head>{head}<title>{title}</title></head><body><nav><a href='/'>Home</a></nav>"
+        f"<article><h1>{title}</h1>{body}</article><footer>Contact us</footer></body></html>"
+    )
+
+
+def _http(status: str, content_type: str | None, *extra: tuple[str, str]) -> StatusAndHeaders:
+    headers = [("Content-Type", content_type)] if content_type else []
+    return StatusAndHeaders(status, headers + list(extra), protocol="HTTP/1.1")
+
+
+class Warc:
+    """A WARC file written record by record with warcio, remembering where each starts."""
+
+    def __init__(self, path, gzip_records: bool = False):
+        self.path = path
+        self._fh = open(path, "wb")  # noqa: SIM115 (closed by close())
+        self._writer = WARCWriter(self._fh, gzip=gzip_records)
+        self.offsets: list[int] = []
+
+    def _write(self, record) -> None:
+        self.offsets.append(self._fh.tell())
+        self._writer.write_record(record)
+
+    def _headers(self, number: int) -> dict:
+        return {"WARC-Date": FETCHED, "WARC-Record-ID": f"<urn:uuid:00000000-0000-0000-0000-{number:012d}>"}
+
+    def warcinfo(self):
+        self._write(self._writer.create_warcinfo_record(self.path.name, {"software": "tests"}))
+
+    def request(self, url: str):
+        http = StatusAndHeaders("GET / HTTP/1.1", [("Host", "example.org")], is_http_request=True)
+        record = self._writer.create_warc_record(
+            url, "request", http_headers=http, warc_headers_dict=self._headers(len(self.offsets))
+        )
+        self._write(record)
+
+    def response(self, url: str, payload: bytes, http: StatusAndHeaders):
+        record = self._writer.create_warc_record(
+            url,
+            "response",
+            payload=io.BytesIO(payload),
+            http_headers=http,
+            warc_headers_dict=self._headers(len(self.offsets)),
+        )
+        self._write(record)
+
+    def record(self, url: str, kind: str, payload: bytes, content_type: str):
+        record = self._writer.create_warc_record(
+            url,
+            kind,
+            payload=io.BytesIO(payload),
+            warc_content_type=content_type,
+            warc_headers_dict=self._headers(len(self.offsets)),
+        )
+        self._write(record)
+
+    def revisit(self, url: str):
+        record = self._writer.create_revisit_record(
+            url, digest="sha1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", refers_to_uri=url, refers_to_date=FETCHED
+        )
+        self._write(record)
+
+    def close(self):
+        self._fh.close()
+        return self.path
+
+
+def _crawl(path, gzip_records=False):
+    """The crawl of the issue: every kind of record, two of them HTML pages to read."""
+    w = Warc(path, gzip_records)
+    w.warcinfo()  # 1
+    w.request("https://www.havneposten.example/nyheter/ferge")  # 2
+    w.response(  # 3: windows-1252, declared only in the HTTP header
+        "https://www.havneposten.example/nyheter/ferge",
+        _page("Nye fergeavganger", OSLO).encode("cp1252"),
+        _http("200 OK", "text/html; charset=windows-1252"),
+    )
+    w.response(  # 4: UTF-8
+        "https://zeitung.example/zuerich/tram",
+        _page("Neue Tramlinie", ZURICH).encode("utf-8"),
+        _http("200 OK", "text/html; charset=UTF-8"),
+    )
+    w.response(
+        "https://zeitung.example/missing",
+        b"<html><body>Not found</body></html>",
+        _http("404 Not Found", "text/html"),
+    )  # 5
+    w.response(
+        "https://zeitung.example/logo.png", b"\x89PNG\r\n\x1a\n" + bytes(200), _http("200 OK", "image/png")
+    )  # 6
+    w.record(
+        "https://zeitung.example/zuerich/tram",
+        "metadata",
+        b"outlink: https://zeitung.example/\r\n",
+        "application/warc-fields",
+    )  # 7
+    w.revisit("https://zeitung.example/zuerich/tram")  # 8
+    return w.close()
+
+
+SKIPS = {
+    "warc_skipped_warcinfo": 1,
+    "warc_skipped_request": 1,
+    "warc_skipped_not_200": 1,
+    "warc_skipped_not_html": 1,
+    "warc_skipped_metadata": 1,
+    "warc_skipped_revisit": 1,
+}
+
+
+def _read(*paths, **config):
+    files, rejects = discover(list(paths))
+    assert not rejects, rejects
+    skipped: Counter = Counter()
+    docs, rejects, seen = read_files(enumerate(files), ReadConfig(**config), skipped)
+    return docs, rejects, skipped, seen
+
+
+def _name(source: str) -> str:
+    return source.rsplit("/", 1)[1]
+
+
+def _compress(path, suffix: str, how):
+    packed = path.with_name(path.name + suffix)
+    packed.write_bytes(how(path.read_bytes()))
+    path.unlink()
+    return packed
+
+
+@pytest.mark.parametrize("form", ["warc", "warc.gz per record", "warc.gz whole file", "warc.zst"])
+def test_a_crawl_gives_its_html_pages_and_counts_the_records_it_passes_over(tmp_path, form):
+    path = _crawl(
+        tmp_path / ("crawl.warc.gz" if form == "warc.gz per record" else "crawl.warc"), "per" in form
+    )
+    if form == "warc.gz whole file":
+        path = _compress(path, ".gz", gzip.compress)
+    elif form == "warc.zst":
+        path = _compress(path, ".zst", zstandard.ZstdCompressor().compress)
+    docs, rejects, skipped, _ = _read(path)
+    assert rejects == []
+    assert dict(skipped) == SKIPS
+    oslo, zurich = docs
+    name = path.name
+    assert [(_name(d.source), d.order, d.kind) for d in docs] == [
+        (f"{name}#3", (0, 3), "html"),
+        (f"{name}#4", (0, 4), "html"),
+    ]
+    assert (oslo.url, oslo.site) == ("https://www.havneposten.example/nyheter/ferge", "havneposten.example")
+    assert (zurich.url, zurich.site) == ("https://zeitung.example/zuerich/tram", "zeitung.example")
+    assert oslo.fetched == zurich.fetched == datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
+    assert all(p in oslo.html for p in OSLO) and all(p in zurich.html for p in ZURICH)
+    extracted = extract_batch(docs, ExtractConfig())[0]
+    assert [d.title for d in extracted] == ["Nye fergeavganger", "Neue Tramlinie"]
+    assert all(p in extracted[0].body for p in OSLO) and all(p in extracted[1].body for p in ZURICH)
+    # the id comes from the WARC-Record-ID: the same record has the same id in any form
+    assert oslo.doc_id == readers.make_doc_id(
+        "warc:<urn:uuid:00000000-0000-0000-0000-000000000002>",
+        _page("Nye fergeavganger", OSLO).encode("cp1252"),
+    )
+
+
+def test_the_http_charset_wins_over_the_page_head_and_a_bom_over_both(tmp_path):
+    w = Warc(tmp_path / "charsets.warc")
+    lying = _page("Ferge", OSLO, head='<meta charset="utf-8">').encode("cp1252")
+    w.response("https://a.example/1", lying, _http("200 OK", 'text/html; charset="ISO-8859-1"'))
+    w.response(
+        "https://a.example/2",
+        b"\xef\xbb\xbf" + _page("Tram", ZURICH).encode(),
+        _http("200 OK", "text/html; charset=windows-1252"),
+    )
+    w.response(
+        "https://a.example/3",
+        _page("Tram", ZURICH).encode(),
+        _http("200 OK", "application/xhtml+xml; charset=nonsense"),
+    )
+    docs, rejects, _, _ = _read(w.close())
+    assert rejects == []
+    assert OSLO[0] in docs[0].html  # ISO-8859-1 is read as windows-1252, as browsers do
+    assert ZURICH[0] in docs[1].html and "\ufeff" not in docs[1].html
+    assert ZURICH[0] in docs[2].html  # an unknown label is ignored
+
+
+def test_content_encodings_are_decoded_or_rejected_and_the_next_record_still_reads(tmp_path):
+    html = _page("Neue Tramlinie", ZURICH).encode()
+    deflater = zlib.compressobj(wbits=-15)
+    raw_deflate = deflater.compress(html) + deflater.flush()
+    chunked = b"".join(
+        b"%x\r\n%s\r\n" % (len(html[i : i + 100]), html[i : i + 100]) for i in range(0, len(html), 100)
+    )
+    w = Warc(tmp_path / "encodings.warc")
+    cases = [
+        ("gzip", gzip.compress(html), "gzip", []),
+        ("zlib", zlib.compress(html), "deflate", []),
+        ("raw-deflate", raw_deflate, "deflate", []),
+        ("zstd", zstandard.ZstdCompressor().compress(html), "zstd", []),
+        ("stored-decoded", html, "gzip", []),  # some crawlers store the page decoded
+        ("chunked-gzip", b"", "gzip", [("Transfer-Encoding", "chunked")]),
+        ("brotli", b"\x1b\x03\x00\xf8", "br", []),
+        ("damaged", gzip.compress(html)[:40] + bytes(60), "gzip", []),
+        ("plain", html, None, []),
+    ]
+    for name, payload, encoding, extra in cases:
+        if name == "chunked-gzip":
+            packed = gzip.compress(html)
+            payload = b"%x\r\n%s\r\n0\r\n\r\n" % (len(packed), packed)
+        headers = [("Content-Encoding", encoding)] if encoding else []
+        w.response(f"https://a.example/{name}", payload, _http("200 OK", "text/html", *headers, *extra))
+    w.response(
+        "https://a.example/chunked",
+        chunked + b"0\r\n\r\n",
+        _http("200 OK", "text/html", ("Transfer-Encoding", "chunked")),
+    )
+    docs, rejects, _, _ = _read(w.close())
+    assert {_name(r.source): r.reason for r in rejects} == {
+        "encodings.warc#7": "unsupported_encoding",
+        "encodings.warc#8": "corrupt_compressed",
+    }
+    assert "'br'" in rejects[0].detail
+    assert [d.url.rsplit("/", 1)[1] for d in docs] == [
+        "gzip", "zlib", "raw-deflate", "zstd", "stored-decoded", "chunked-gzip", "plain", "chunked",
+    ]  # fmt: skip
+    assert all(d.html == html.decode() for d in docs)
+
+
+def _three_pages(path, gzip_records=False):
+    w = Warc(path, gzip_records)
+    for n in (1, 2, 3):
+        text = [
+            f"Page {n} paragraph {i}: the council met on Tuesday to discuss the harbour budget."
+            for i in range(40)
+        ]
+        w.response(f"https://a.example/{n}", _page(f"Page {n}", text).encode(), _http("200 OK", "text/html"))
+    return w.close(), w.offsets
+
+
+@pytest.mark.parametrize("name", ["cut.warc", "cut.warc.gz"])
+def test_a_cut_archive_keeps_the_records_before_the_cut_and_rejects_the_cut_one(tmp_path, name):
+    path, offsets = _three_pages(tmp_path / name, gzip_records=name.endswith(".gz"))
+    data = path.read_bytes()
+    path.write_bytes(data[: (offsets[2] + len(data)) // 2])  # in the middle of record 3
+    docs, rejects, _, seen = _read(path)
+    assert [_name(d.source) for d in docs] == [f"{name}#1", f"{name}#2"]
+    assert [(_name(r.source), r.reason) for r in rejects] == [(f"{name}#3", "truncated")]
+    assert "the 2 records before it were read" in rejects[0].detail
+    assert seen[0].digest == hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+
+
+@pytest.mark.parametrize("name", ["every-cut.warc", "every-cut.warc.gz"])
+def test_no_cut_of_an_archive_loses_a_record_silently(tmp_path, name):
+    """Cut anywhere, an archive gives the records wholly before the cut, and a `truncated`
+    reject unless the cut falls between two records."""
+    path, offsets = _three_pages(tmp_path / name, gzip_records=name.endswith(".gz"))
+    data = path.read_bytes()
+    full = [d.html for d in _read(path)[0]]
+    ends = offsets[1:] + [len(data)]
+    slack = 12 if name.endswith(".gz") else 4  # closing blank lines; a gzip member's trailer too
+    first_lines = {start + k for start in offsets[1:] for k in (1, 3, 6, 9)}  # inside "WARC/1.0\r\n"
+    for cut in sorted({*range(1, len(data), 23), *first_lines}):
+        path.write_bytes(data[:cut])
+        docs, rejects, _, _ = _read(path)
+        whole = sum(1 for end in ends if end <= cut)  # records wholly before the cut
+        complete = sum(1 for end in ends if end - slack <= cut)  # ... or all but their closing bytes
+        assert [d.html for d in docs] == full[: len(docs)] and whole <= len(docs) <= complete, cut
+        start = max(s for s in offsets if s < cut)
+        end = ends[offsets.index(start)]
+        reasons = [r.reason for r in rejects]
+        if start + 2 < cut < end - slack:  # inside a record
+            assert reasons == ["truncated"], (cut, rejects)
+            assert rejects[0].source.endswith(f"#{len(docs) + 1}")
+        elif cut <= start + 2:  # the first bytes of a record: a gzip header cut before its magic
+            assert reasons in ([], ["truncated"], ["corrupt_compressed"], ["corrupt_archive"]), (cut, rejects)
+        elif cut < end and name.endswith(".gz"):  # the gzip member's last bytes: its page is whole
+            assert reasons == ["truncated"] and rejects[0].source.endswith(f"#{len(docs) + 1}"), (
+                cut,
+                rejects,
+            )
+        else:
+            assert reasons == [], (cut, rejects)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"just some notes, not an archive\nsecond line\n",
+        json.dumps({"text": "a JSON record"}).encode() + b"\n",
+    ],
+)
+def test_a_file_that_is_not_a_warc_is_a_clear_reject(tmp_path, content):
+    path = tmp_path / "notes.warc"
+    path.write_bytes(content)
+    docs, rejects, skipped, _ = _read(path)
+    assert docs == [] and not skipped
+    assert [(_name(r.source), r.reason) for r in rejects] == [("notes.warc", "corrupt_archive")]
+    assert "not a WARC file" in rejects[0].detail
+
+
+def test_records_over_the_limit_are_rejected_without_being_held(tmp_path):
+    w = Warc(tmp_path / "big.warc")
+    huge = _page("Huge", ["A paragraph of a page far too large to read. " * 40] * 1500).encode()  # 2.7 MB
+    w.response("https://a.example/huge", huge, _http("200 OK", "text/html"))
+    bomb = gzip.compress(b"<html><body>" + b" " * 60_000_000 + b"</body></html>")
+    w.response("https://a.example/bomb", bomb, _http("200 OK", "text/html", ("Content-Encoding", "gzip")))
+    w.response("https://a.example/small", _page("Small", ZURICH).encode(), _http("200 OK", "text/html"))
+    path = w.close()
+    del huge, bomb
+    tracemalloc.start()
+    try:
+        docs, rejects, _, _ = _read(path, max_record_bytes=1_000_000)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert [(_name(r.source), r.reason) for r in rejects] == [
+        ("big.warc#1", "too_large"),
+        ("big.warc#2", "too_large"),
+    ]
+    assert "the page holds 2.7 MB" in rejects[0].detail and "read.max_record_bytes" in rejects[0].detail
+    assert [d.url for d in docs] == ["https://a.example/small"]
+    assert peak < 5_000_000, f"reading big.warc peaked at {peak:,} bytes"
+
+
+def test_a_record_whose_headers_never_end_is_too_large_not_an_out_of_memory(tmp_path):
+    path = tmp_path / "endless.warc"
+    with open(path, "wb") as fh:
+        fh.write(b"WARC/1.0\r\nWARC-Type: response\r\nX-Junk: " + b"a" * 20_000_000)
+    tracemalloc.start()
+    try:
+        docs, rejects, _, _ = _read(path, max_record_bytes=1_000_000)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert docs == [] and [(_name(r.source), r.reason) for r in rejects] == [("endless.warc#1", "too_large")]
+    assert peak < 8_000_000, f"reading endless.warc peaked at {peak:,} bytes"
+
+
+def test_a_warc_through_the_batch_step_reports_its_skipped_records(tmp_path):
+    (tmp_path / "in").mkdir()
+    files, _ = discover([_crawl(tmp_path / "in" / "crawl.warc.gz", gzip_records=True)])
+    spool = tmp_path / "spool"
+    result = pipeline.prepare_batch(0, list(enumerate(files)), Config(), str(spool))
+    assert {k: v for k, v in result.counts.items() if k.startswith("warc_skipped_")} == SKIPS
+    assert (result.counts["files"], result.counts["records"], result.counts["read_rejects"]) == (1, 2, 0)
+    spooled = pipeline.read_spool(spool, 0)
+    assert [(d.url, d.title, d.fetched) for d in spooled] == [
+        (
+            "https://www.havneposten.example/nyheter/ferge",
+            "Nye fergeavganger",
+            datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC),
+        ),
+        ("https://zeitung.example/zuerich/tram", "Neue Tramlinie", datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)),
+    ]
+    assert OSLO[0] in spooled[0].text and ZURICH[1] in spooled[1].text
+
+
+# -- Parquet ----------------------------------------------------------------------------------
+
+
+def _parquet(path, table: pa.Table, **options):
+    pq.write_table(table, path, **options)
+    return path
+
+
+def test_parquet_rows_become_documents_with_the_default_columns(tmp_path):
+    oslo = pa.timestamp("ms", tz="Europe/Oslo")
+    table = pa.table(
+        {
+            "id": pa.array([101, 102, None, 104, 105], pa.int64()),
+            "url": ["https://www.Havneposten.example/a", None, None, "https://b.example/x", None],
+            "title": ["Ferge", None, None, None, None],
+            "text": [OSLO[0], None, None, "   ", ZURICH[0]],
+            "html": [None, _page("Tram", ZURICH), None, None, None],
+            "published": pa.array(
+                [datetime(2024, 5, 6, 9, 30, tzinfo=ZoneInfo("Europe/Oslo")), None, None, None, None], oslo
+            ),
+            "lang": ["no", "de", "de", "en", "de"],  # not read
+        }
+    )
+    path = _parquet(tmp_path / "rows.parquet", table)
+    docs, rejects, _, seen = _read(path)
+    assert [(_name(r.source), r.reason) for r in rejects] == [
+        ("rows.parquet#3", "invalid_record"),
+        ("rows.parquet#4", "invalid_record"),
+    ]
+    first, second, fifth = docs
+    assert (first.source.endswith("#1"), first.order, first.kind, first.body, first.title) == (
+        True,
+        (0, 1),
+        "text",
+        OSLO[0],
+        "Ferge",
+    )
+    assert (first.url, first.site) == ("https://www.Havneposten.example/a", "havneposten.example")
+    assert first.published == datetime(2024, 5, 6, 7, 30, tzinfo=UTC)  # 09:30 in Oslo in summer
+    assert (second.kind, second.html, second.body) == ("html", _page("Tram", ZURICH), None)
+    assert first.doc_id == readers.make_doc_id("id:101") and fifth.doc_id == readers.make_doc_id("id:105")
+    assert seen[0].digest == hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+
+
+def test_parquet_columns_can_be_renamed_and_hold_bytes_dates_and_strings(tmp_path):
+    page = _page("Ferge", OSLO, head='<meta charset="windows-1252">').encode("cp1252")
+    table = pa.table(
+        {
+            "body": pa.array([None, ZURICH[0], ZURICH[1]], pa.large_string()),
+            "raw_html": pa.array([page, None, None], pa.binary()),
+            "link": pa.array(
+                ["https://a.example/1", "https://a.example/2", "https://a.example/2"]
+            ).dictionary_encode(),
+            "key": ["k1", "k2", "k3"],
+            "date": pa.array([date(2024, 5, 6), None, None], pa.date32()),
+            "headline": [None, "Tram", None],
+        }
+    )
+    path = _parquet(tmp_path / "renamed.parquet", table)
+    columns = dict(
+        text_column="body",
+        html_column="raw_html",
+        url_column="link",
+        id_column="key",
+        published_column="date",
+        title_column="headline",
+    )
+    docs, rejects, _, _ = _read(path, **columns)
+    assert rejects == []
+    assert [(d.kind, d.url, d.title, d.doc_id) for d in docs] == [
+        ("html", "https://a.example/1", None, readers.make_doc_id("id:k1")),
+        ("text", "https://a.example/2", "Tram", readers.make_doc_id("id:k2")),
+        ("text", "https://a.example/2", None, readers.make_doc_id("id:k3")),
+    ]
+    assert OSLO[0] in docs[0].html  # bytes decoded as a page is: by its meta charset
+    assert docs[0].published == datetime(2024, 5, 6, tzinfo=UTC)
+    # with the default names the same file has no text or html column
+    _, rejects, _, _ = _read(path)
+    assert [r.reason for r in rejects] == ["invalid_schema"]
+    assert (
+        "body, raw_html, link, key, date, headline" in rejects[0].detail
+        and "--text-column" in rejects[0].detail
+    )
+
+
+@pytest.mark.parametrize(
+    "columns, says",
+    [
+        ({"text": pa.array([1, 2], pa.int64())}, "column 'text' (text) holds int64"),
+        (
+            {"text": ["a", "b"], "published": pa.array([1.5, 2.5])},
+            "column 'published' (published) holds double",
+        ),
+        ({"text": ["a", "b"], "id": pa.array([1.5, 2.5])}, "column 'id' (id) holds double"),
+        ({"text": ["a", "b"], "url": pa.array([b"x", b"y"])}, "column 'url' (url) holds binary"),
+    ],
+)
+def test_a_parquet_column_of_the_wrong_type_rejects_the_file(tmp_path, columns, says):
+    docs, rejects, _, _ = _read(_parquet(tmp_path / "typed.parquet", pa.table(columns)))
+    assert docs == [] and [(_name(r.source), r.reason) for r in rejects] == [
+        ("typed.parquet", "invalid_schema")
+    ]
+    assert says in rejects[0].detail
+
+
+def test_parquet_rows_are_checked_as_json_records_are(tmp_path):
+    table = pa.table(
+        {
+            "text": [ZURICH[0], None, ZURICH[1], ZURICH[2]],
+            "published": ["2024-05-06T09:30:00+02:00", None, "yesterday", None],
+            "id": ["a", "b", "c", "d"],
+        }
+    )
+    docs, rejects, _, _ = _read(_parquet(tmp_path / "checked.parquet", table))
+    assert [(_name(r.source), r.reason) for r in rejects] == [
+        ("checked.parquet#2", "invalid_record"),
+        ("checked.parquet#3", "invalid_record"),
+    ]
+    assert "no non-empty 'text' or 'html'" in rejects[0].detail and "yesterday" in rejects[1].detail
+    assert [d.source.rsplit("#")[1] for d in docs] == ["1", "4"]
+    assert docs[0].published == datetime(2024, 5, 6, 7, 30, tzinfo=UTC)
+
+
+def test_parquet_rows_over_the_limit_are_rejected_and_numbering_spans_batches(tmp_path):
+    texts = [f"Row {n} of a long table." for n in range(1, 201)]
+    texts[69] = "x" * 2_000_000  # row 70, in the second batch of rows
+    path = _parquet(tmp_path / "long.parquet", pa.table({"text": texts}), row_group_size=50)
+    docs, rejects, _, _ = _read(path, max_record_bytes=1_000_000)
+    assert [(_name(r.source), r.reason) for r in rejects] == [("long.parquet#70", "too_large")]
+    assert "row 70 holds 2.0 MB" in rejects[0].detail
+    assert len(docs) == 199
+    assert all(d.body == f"Row {d.order[1]} of a long table." for d in docs)
+    assert [d.order[1] for d in docs] == [n for n in range(1, 201) if n != 70]
+
+
+@pytest.mark.parametrize(
+    "content, reason, says",
+    [
+        (b"text,html\nnot,parquet\n", "corrupt_archive", "not a Parquet file"),
+        (b"", "corrupt_archive", "not a Parquet file"),
+        (None, "empty", "no rows"),
+    ],
+)
+def test_a_file_that_is_not_parquet_or_has_no_rows_is_rejected(tmp_path, content, reason, says):
+    path = tmp_path / "table.parquet"
+    if content is None:
+        _parquet(path, pa.table({"text": pa.array([], pa.string())}))
+    else:
+        path.write_bytes(content)
+    docs, rejects, _, _ = _read(path)
+    assert docs == [] and [(_name(r.source), r.reason) for r in rejects] == [("table.parquet", reason)]
+    assert says in rejects[0].detail
+
+
+def test_a_compressed_parquet_name_is_not_an_input(tmp_path):
+    (tmp_path / "rows.parquet.gz").write_bytes(b"")
+    files, rejects = discover([tmp_path])
+    assert files == [] and [r.reason for r in rejects] == ["unsupported_type"]
+
+
+# -- zstd -------------------------------------------------------------------------------------
+
+LINES = [  # 400 KB that compresses to several zstd blocks
+    json.dumps(
+        {"id": f"r{i}", "text": f"Record number {i} of the archive: {hashlib.sha256(bytes(i)).hexdigest()}."}
+    )
+    for i in range(3000)
+]
+
+
+def test_zstd_pages_texts_and_feeds_are_read(tmp_path):
+    zstd = zstandard.ZstdCompressor()
+    (tmp_path / "page.html.zst").write_bytes(zstd.compress(_page("Tram", ZURICH).encode()))
+    (tmp_path / "note.txt.zst").write_bytes(zstd.compress("\n".join(OSLO).encode("cp1252")))
+    # two frames, as concatenating two .zst files or a multi-threaded zstd make
+    half = len(LINES) // 2
+    feed = zstd.compress(("\n".join(LINES[:half]) + "\n").encode()) + zstd.compress(
+        "\n".join(LINES[half:]).encode()
+    )
+    (tmp_path / "feed.jsonl.zst").write_bytes(feed)
+    (tmp_path / "saved.html").write_bytes(
+        zstd.compress(_page("Saved", OSLO).encode())
+    )  # zstd under a plain name
+    docs, rejects, _, _ = _read(tmp_path)
+    assert rejects == []
+    by_name = Counter(_name(d.source).split("#")[0] for d in docs)
+    assert by_name == {"feed.jsonl.zst": 3000, "page.html.zst": 1, "note.txt.zst": 1, "saved.html": 1}
+    page, note, saved = (
+        next(d for d in docs if _name(d.source) == n) for n in ("page.html.zst", "note.txt.zst", "saved.html")
+    )
+    assert (
+        page.html == _page("Tram", ZURICH)
+        and note.body == "\n".join(OSLO)
+        and saved.html == _page("Saved", OSLO)
+    )
+    assert [d.body for d in docs if _name(d.source).startswith("feed")][-1] == json.loads(LINES[-1])["text"]
+
+
+def test_a_cut_zstd_feed_keeps_its_complete_lines_wherever_it_is_cut(tmp_path):
+    packed = zstandard.ZstdCompressor(write_checksum=True).compress("\n".join(LINES).encode())
+    path = tmp_path / "cut.jsonl.zst"
+    for cut in [*range(1, 40, 3), len(packed) // 2, len(packed) - 5, len(packed) - 1]:
+        path.write_bytes(packed[:cut])
+        docs, rejects, _, _ = _read(path)
+        assert [r.reason for r in rejects] == ["truncated"], cut
+        assert [d.source.rsplit("#")[1] for d in docs] == [str(n) for n in range(1, len(docs) + 1)]
+        if docs:
+            assert f"the {len(docs)} lines before it were read" in rejects[0].detail
+    path.write_bytes(packed[: len(packed) // 2])
+    assert 0 < len(_read(path)[0]) < 3000
+
+
+@pytest.mark.parametrize("name", ["damaged.txt.zst", "damaged.jsonl.zst"])
+def test_damaged_zstd_is_corrupt_compressed(tmp_path, name):
+    packed = bytearray(zstandard.ZstdCompressor(write_checksum=True).compress("\n".join(LINES).encode()))
+    packed[len(packed) // 2 : len(packed) // 2 + 60] = bytes(60)
+    (tmp_path / name).write_bytes(bytes(packed))
+    (tmp_path / "plain.txt.zst").write_bytes(b"not zstd at all")
+    docs, rejects, _, _ = _read(tmp_path)
+    files = {_name(r.source): r.reason for r in rejects if "#" not in _name(r.source)}
+    assert files == {name: "corrupt_compressed", "plain.txt.zst": "corrupt_compressed"}
+
+
+@pytest.mark.parametrize("name", ["bomb.txt.zst", "bomb.jsonl.zst"])
+def test_a_zstd_bomb_is_too_large_with_bounded_memory(tmp_path, name):
+    path = tmp_path / name
+    with open(path, "wb") as fh, zstandard.ZstdCompressor().stream_writer(fh) as writer:
+        for _ in range(100):
+            writer.write(b" " * 1_000_000)  # 100 MB of spaces, 3 KB compressed
+    assert path.stat().st_size < 100_000
+    tracemalloc.start()
+    try:
+        docs, rejects, _, _ = _read(path, max_record_bytes=1_000_000)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert docs == [] and [r.reason for r in rejects] == ["too_large"]
+    assert peak < 5_000_000, f"reading {name} peaked at {peak:,} bytes"
