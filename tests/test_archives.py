@@ -548,6 +548,21 @@ def test_a_file_that_is_not_parquet_or_has_no_rows_is_rejected(tmp_path, content
     assert says in rejects[0].detail
 
 
+def test_damaged_parquet_data_keeps_the_rows_before_it(tmp_path):
+    texts = [f"Row {n} of a table whose last row group is damaged." for n in range(1, 301)]
+    path = _parquet(tmp_path / "damaged.parquet", pa.table({"text": texts}), row_group_size=100)
+    chunk = pq.ParquetFile(path).metadata.row_group(2).column(0)  # the third row group's text
+    data = bytearray(path.read_bytes())
+    middle = (chunk.dictionary_page_offset or chunk.data_page_offset) + chunk.total_compressed_size // 2
+    data[middle : middle + 100] = bytes(100)
+    path.write_bytes(bytes(data))
+    docs, rejects, _, seen = _read(path)
+    assert [(_name(r.source), r.reason) for r in rejects] == [("damaged.parquet", "corrupt_archive")]
+    assert f"the {len(docs)} rows before it were read" in rejects[0].detail and 0 < len(docs) < 300
+    assert [d.body for d in docs] == texts[: len(docs)]
+    assert seen  # damaged data, not a disk that failed: the file is still recognised next time
+
+
 def test_a_compressed_parquet_name_is_not_an_input(tmp_path):
     (tmp_path / "rows.parquet.gz").write_bytes(b"")
     files, rejects = discover([tmp_path])

@@ -248,9 +248,7 @@ def read_warc(
         except Exception as exc:  # warcio's parser on untrusted bytes (ArchiveLoadFailed, or worse)
             if number == 0:
                 rejects.append(Reject(f.source, "corrupt_archive", f"not a WARC file: {_first_line(exc)}"))
-            elif (
-                isinstance(exc, ArchiveLoadFailed) and not source.read(1) and not records.reader.rem_length()
-            ):
+            elif isinstance(exc, ArchiveLoadFailed) and _at_end(records):
                 stop("truncated", f"record {number + 1} is cut off in its first line", number + 1)
             else:
                 what = f"record {number + 1} is not a WARC record: {_first_line(exc)}"
@@ -263,7 +261,7 @@ def read_warc(
         where = f"{f.source}#{number}"
         length = record.rec_headers.get_header("Content-Length")
         if length is None or not length.strip().isdigit():  # where the record ends is unknown
-            if not records.reader.read(1):
+            if _at_end(records):
                 stop("truncated", f"record {number} is cut off in its headers", number)
             else:
                 stop("corrupt_archive", f"record {number} has no valid Content-Length ({length!r})", number)
@@ -289,6 +287,14 @@ def read_warc(
     if skipped is not None:
         skipped.update(counts)
     return docs, rejects
+
+
+def _at_end(records: _Records) -> bool:
+    """Whether nothing is left of the archive (after a record that does not parse)."""
+    try:
+        return not records.reader.rem_length() and not records.reader.read(1)
+    except _Broken:
+        return False
 
 
 def _read_record(f: readers.InputFile, record, where: str, order: tuple[int, int], limit: int):
@@ -502,7 +508,9 @@ def read_parquet(f: readers.InputFile, rank: int, config: ReadConfig) -> tuple[l
     read `_PARQUET_ROWS` rows at a time with only the configured columns."""
     try:
         table = pq.ParquetFile(f.path, buffer_size=1 << 20, pre_buffer=False)
-    except pa.ArrowException as exc:
+    except (pa.ArrowException, OSError) as exc:
+        if _from_the_system(exc):
+            raise
         return [], [Reject(f.source, "corrupt_archive", f"not a Parquet file: {_first_line(exc)}")]
     schema = table.schema_arrow
     columns = {role: getattr(config, f"{role}_column") for role in _ROLES}
@@ -529,7 +537,9 @@ def read_parquet(f: readers.InputFile, rank: int, config: ReadConfig) -> tuple[l
         ):
             _read_rows(f, batch, columns, number, rank, config.max_record_bytes, docs, rejects)
             number += batch.num_rows
-    except pa.ArrowException as exc:
+    except (pa.ArrowException, OSError) as exc:
+        if _from_the_system(exc):
+            raise
         kept = f"; the {number} rows before it were read" if number else ""
         rejects.append(
             Reject(f.source, "corrupt_archive", f"the Parquet data is damaged: {_first_line(exc)}{kept}")
@@ -537,6 +547,12 @@ def read_parquet(f: readers.InputFile, rank: int, config: ReadConfig) -> tuple[l
     if number == 0 and not rejects:
         rejects.append(Reject(f.source, "empty", "the file holds no rows"))
     return docs, rejects
+
+
+def _from_the_system(exc: Exception) -> bool:
+    """An error of the disk or the file system (unreadable), not of the data: pyarrow raises
+    OSError without an errno for damaged data ("Corrupt snappy compressed data")."""
+    return isinstance(exc, OSError) and exc.errno is not None
 
 
 def _read_rows(f, batch: pa.RecordBatch, columns: dict, first: int, rank: int, limit: int, docs, rejects):
