@@ -73,7 +73,11 @@ class Corpus:
 
     def __init__(self, out: str | Path) -> None:
         self.out = Path(out)
-        self.runs = [m["run_id"] for m in committed_runs(self.out)]
+        manifests = committed_runs(self.out)
+        self.runs = [m["run_id"] for m in manifests]
+        self.inputs = {
+            m["run_id"]: [str(i).rstrip("/") + "/" for i in m.get("inputs", [])] for m in manifests
+        }
 
     def rows(self, name: str, columns: list[str], where: ds.Expression) -> list[dict]:
         if not (self.out / name).is_dir():
@@ -113,6 +117,13 @@ class Corpus:
         rows = self.rows("passages", ["doc_id", "position", "text"], where)
         return {(r["doc_id"], r["position"]): r["text"] for r in rows if (r["doc_id"], r["position"]) in refs}
 
+    def short_source(self, member: Member) -> str:
+        """The member's source relative to the input folder its run read it from."""
+        for folder in self.inputs.get(member.run, []):
+            if member.source.startswith(folder):
+                return member.source.removeprefix(folder)
+        return member.source
+
     def unknown(self, what: str, doc_id: str) -> InspectError:
         return InspectError(f"no {what} {doc_id!r} in {self.out}; " + _HOW_TO_FIND.format(out=self.out))
 
@@ -120,7 +131,10 @@ class Corpus:
 # -- --doc ---------------------------------------------------------------------------------
 
 
-def show_document(out: str | Path, doc_id: str, *, colour: bool = False, stream: TextIO = sys.stdout) -> None:
+def show_document(
+    out: str | Path, doc_id: str, *, colour: bool = False, stream: TextIO | None = None
+) -> None:
+    stream = stream or sys.stdout
     corpus = Corpus(out)
     member = corpus.member(doc_id)
     passages = corpus.passages([doc_id])
@@ -159,14 +173,17 @@ def show_document(out: str | Path, doc_id: str, *, colour: bool = False, stream:
     }
     repeated = corpus.passage_texts(refs)
     labels = [_label(p) for p in passages]
-    width = max((len(label) for label in labels), default=0)
-    for p, label in zip(passages, labels, strict=True):
+    origins = [
+        f"repeats {p['duplicate_of_doc']} #{p['duplicate_of_position']}" if p["duplicate_of_doc"] else ""
+        for p in passages
+    ]
+    width = max((len(label) for label in labels + origins), default=0)
+    for p, label, origin in zip(passages, labels, origins, strict=True):
         status = p["status"]
         write(f"{p['position']:>4} {_MARK.get(status, '?')} {paint(status, label.ljust(width))}  {p['text']}")
         if p["duplicate_of_doc"] is not None:
             ref = (p["duplicate_of_doc"], p["duplicate_of_position"])
             text = repeated.get(ref, "(not found in the corpus)")
-            origin = f"repeats {ref[0]} #{ref[1]}"
             write(f"{'':>4}   {paint('repeats', origin.ljust(width))}  {paint('repeats', text)}")
 
 
@@ -187,8 +204,9 @@ def show_cluster(
     *,
     colour: bool = False,
     width: int | None = None,
-    stream: TextIO = sys.stdout,
+    stream: TextIO | None = None,
 ) -> None:
+    stream = stream or sys.stdout
     corpus = Corpus(out)
     member = corpus.member(cluster_id)
     if member is None:
@@ -205,8 +223,9 @@ def show_cluster(
         paint("head", f"cluster {member.doc_id}: {len(members)} documents, the kept one and ")
         + paint("head", f"{len(members) - 1} duplicate{'s' if len(members) != 2 else ''}")
     )
-    legend = _marked([(w, "del") for w in "only in the kept document".split()])
-    legend += _marked([(w, "ins") for w in "only in this one".split()])
+    legend = [(w, "del") for w in "only in the kept document".split()]
+    legend += [(w, "ins") for w in "only in this one".split()]
+    legend = legend if colour else _marked(legend)
     write("words: " + _render(legend, paint))
     write()
 
@@ -223,14 +242,14 @@ def show_cluster(
         heads.append(
             _wrap([(m.doc_id, "head")], col)
             + _wrap([(role, None)], col)
-            + _wrap([(w, None) for w in m.source.split()], col)
+            + _wrap([(w, None) for w in corpus.short_source(m).split()], col)
         )
     _print_row(heads, col, paint, write)
     write(" | ".join("-" * col for _ in members))
     for i, cells in enumerate(rows):
         if i:
             write(" | ".join(" " * col for _ in members))
-        _print_row([_wrap(cell, col) for cell in cells], col, paint, write)
+        _print_row([_wrap(cell, col, markers=not colour) for cell in cells], col, paint, write)
 
 
 Token = tuple[str, str | None]  # a word and its style: None, "del", "ins" or "head"
@@ -312,13 +331,13 @@ def _marked(tokens: list[Token]) -> list[Token]:
     return out
 
 
-def _wrap(tokens: list[Token], width: int) -> list[list[Token]]:
-    """Greedy word wrap to lines of at most `width` visible characters (plain markers are
-    added first, so they count); a word longer than a line is cut."""
+def _wrap(tokens: list[Token], width: int, markers: bool = True) -> list[list[Token]]:
+    """Greedy word wrap to lines of at most `width` visible characters (plain markers, when
+    asked for, are added first, so they count); a word longer than a line is cut."""
     lines: list[list[Token]] = []
     line: list[Token] = []
     used = 0
-    for word, style in _marked(tokens):
+    for word, style in _marked(tokens) if markers else tokens:
         while len(word) > width:
             if line:
                 lines.append(line)
@@ -337,13 +356,14 @@ def _wrap(tokens: list[Token], width: int) -> list[list[Token]]:
 
 
 def _render(line: list[Token], paint) -> str:
-    text = ""
-    for i, (word, style) in enumerate(line):
-        if i:
-            # a space inside a run of one style gets its colour too
-            text += paint(style, " ") if style == line[i - 1][1] and style in ("del", "ins") else " "
-        text += paint(style, word)
-    return text
+    """A line of tokens as text, each run of one style painted once (spaces inside it too)."""
+    runs: list[tuple[str | None, list[str]]] = []
+    for word, style in line:
+        if runs and runs[-1][0] == style:
+            runs[-1][1].append(word)
+        else:
+            runs.append((style, [word]))
+    return " ".join(paint(style, " ".join(words)) for style, words in runs)
 
 
 def _print_row(cells: list[list[list[Token]]], width: int, paint, write) -> None:
@@ -360,6 +380,6 @@ def _print_row(cells: list[list[list[Token]]], width: int, paint, write) -> None
 # -- colour choice -------------------------------------------------------------------------
 
 
-def use_colour(no_color: bool, stream: TextIO = sys.stdout) -> bool:
+def use_colour(no_color: bool, stream: TextIO | None = None) -> bool:
     """Colours on a terminal, unless --no-color or NO_COLOR (https://no-color.org) says not."""
-    return not no_color and "NO_COLOR" not in os.environ and stream.isatty()
+    return not no_color and "NO_COLOR" not in os.environ and (stream or sys.stdout).isatty()
