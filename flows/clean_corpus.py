@@ -40,7 +40,7 @@ from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner  # noqa: E402
 from prefect.utilities.annotations import quote  # noqa: E402
 from prefect_dask import DaskTaskRunner  # noqa: E402
 
-from cleaner import clean, dedup, index, pipeline, readers, writers  # noqa: E402
+from cleaner import archives, clean, dedup, index, pipeline, readers, writers  # noqa: E402
 from cleaner.config import CleanConfig, Config, DedupConfig  # noqa: E402
 from cleaner.document import Reject  # noqa: E402
 from cleaner.progress import Progress  # noqa: E402
@@ -171,6 +171,11 @@ def _clean_corpus(
             unchanged += corpus.skip_unchanged(sketch, inputs)
             id_rejects = sketch.exclude_repeated_ids(corpus.known_ids(sketch.doc_ids))
         counts = sum((r.counts for r in results), Counter())
+        warc_skipped = {
+            key.removeprefix(archives.SKIPPED): n
+            for key, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+            if key.startswith(archives.SKIPPED)
+        }
         rules = sum((r.rules for r in results), Counter())
         step_seconds = (
             {k: round(sum(r.seconds.get(k, 0.0) for r in results), 4) for k in results[0].seconds}
@@ -190,14 +195,22 @@ def _clean_corpus(
         report(
             "read",
             "{files} files -> {records} records, {rejects} rejected{reasons}; "
-            "{unchanged} files unchanged since an earlier run, skipped",
+            "{unchanged} files unchanged since an earlier run, skipped{warc}",
             {
                 "files": len(files),
                 "records": counts["records"],
                 "rejects": len(read_rejects),
                 "unchanged": unchanged,
+                "warc_skipped": warc_skipped,
             },
             reasons=_reasons(read_rejects),
+            warc=(
+                f"; {sum(warc_skipped.values())} WARC records passed over ("
+                + ", ".join(f"{kind} {n}" for kind, n in warc_skipped.items())
+                + ")"
+                if warc_skipped
+                else ""
+            ),
         )
         report(
             "extract",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import UTC, datetime
 
 import pyarrow.dataset as ds
 import pytest
@@ -174,3 +175,33 @@ def test_bad_input_is_recorded_not_fatal(prefect_server, tmp_path):
     nav = next(r for r in result["rejects"] if r["source"].endswith("nav.html"))
     assert nav["detail"] == "all 1 lines are boilerplate (navigation)"
     assert any(d["source"].endswith("broken.jsonl#1") for d in result["documents"])
+
+
+def test_a_crawl_archive_runs_through_the_flow_with_urls_fetch_dates_and_skip_counts(
+    prefect_server, tmp_path
+):
+    from cleaner_flows.clean_corpus import clean_corpus
+
+    from tests.test_archives import OSLO, SKIPS, _crawl
+
+    inbox = tmp_path / "crawl"
+    inbox.mkdir()
+    _crawl(inbox / "news.warc.gz", gzip_records=True)
+    clean_corpus(paths=[str(inbox)], out=str(tmp_path / "out"))
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["stages"]["read"]["warc_skipped"] == {
+        k.removeprefix("warc_skipped_"): n for k, n in SKIPS.items()
+    }
+    docs = {
+        d["url"]: d
+        for d in ds.dataset(tmp_path / "out" / "documents", partitioning="hive").to_table().to_pylist()
+    }
+    assert set(docs) == {
+        "https://www.havneposten.example/nyheter/ferge",
+        "https://zeitung.example/zuerich/tram",
+    }
+    oslo = docs["https://www.havneposten.example/nyheter/ferge"]
+    assert (
+        oslo["fetched"] == datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC) and oslo["site"] == "havneposten.example"
+    )
+    assert oslo["source"].endswith("news.warc.gz#3") and all(p in oslo["text"] for p in OSLO)
