@@ -5,7 +5,6 @@ import gzip
 import hashlib
 import io
 import json
-import tracemalloc
 import zlib
 from collections import Counter
 from datetime import UTC, date, datetime
@@ -22,6 +21,7 @@ from cleaner import pipeline, readers
 from cleaner.config import Config, ExtractConfig, ReadConfig
 from cleaner.extract import extract_batch
 from cleaner.readers import discover, read_files
+from tests.tracing import peak_bytes
 
 FETCHED = "2024-05-06T07:08:09Z"
 # Norwegian in windows-1252: without its HTTP charset, the detector reads it as another code
@@ -346,12 +346,7 @@ def test_records_over_the_limit_are_rejected_without_being_held(tmp_path):
     w.response("https://a.example/small", _page("Small", ZURICH).encode(), _http("200 OK", "text/html"))
     path = w.close()
     del huge, bomb
-    tracemalloc.start()
-    try:
-        docs, rejects, _, _ = _read(path, max_record_bytes=1_000_000)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    (docs, rejects, _, _), peak = peak_bytes(lambda: _read(path, max_record_bytes=1_000_000))
     assert [(_name(r.source), r.reason) for r in rejects] == [
         ("big.warc#1", "too_large"),
         ("big.warc#2", "too_large"),
@@ -365,12 +360,7 @@ def test_a_record_whose_headers_never_end_is_too_large_not_an_out_of_memory(tmp_
     path = tmp_path / "endless.warc"
     with open(path, "wb") as fh:
         fh.write(b"WARC/1.0\r\nWARC-Type: response\r\nX-Junk: " + b"a" * 20_000_000)
-    tracemalloc.start()
-    try:
-        docs, rejects, _, _ = _read(path, max_record_bytes=1_000_000)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    (docs, rejects, _, _), peak = peak_bytes(lambda: _read(path, max_record_bytes=1_000_000))
     assert docs == [] and [(_name(r.source), r.reason) for r in rejects] == [("endless.warc#1", "too_large")]
     assert peak < 8_000_000, f"reading endless.warc peaked at {peak:,} bytes"
 
@@ -639,11 +629,6 @@ def test_a_zstd_bomb_is_too_large_with_bounded_memory(tmp_path, name):
         for _ in range(100):
             writer.write(b" " * 1_000_000)  # 100 MB of spaces, 3 KB compressed
     assert path.stat().st_size < 100_000
-    tracemalloc.start()
-    try:
-        docs, rejects, _, _ = _read(path, max_record_bytes=1_000_000)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    (docs, rejects, _, _), peak = peak_bytes(lambda: _read(path, max_record_bytes=1_000_000))
     assert docs == [] and [r.reason for r in rejects] == ["too_large"]
     assert peak < 5_000_000, f"reading {name} peaked at {peak:,} bytes"

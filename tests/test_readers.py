@@ -6,6 +6,7 @@ import pytest
 
 from cleaner.errors import InputError
 from cleaner.readers import discover, read_file, read_files, site_of
+from tests.tracing import peak_bytes
 
 
 def _write(path, content):
@@ -206,16 +207,9 @@ def _read(path, root=None, **config):
     ],
 )
 def test_memory_is_bounded_by_the_record_limit_not_the_input(tmp_path, name, make):
-    import tracemalloc
-
     path = _write(tmp_path / name, make())
     del make
-    tracemalloc.start()
-    try:
-        docs, rejects = _read(path, max_record_bytes=1_000_000)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    (docs, rejects), peak = peak_bytes(lambda: _read(path, max_record_bytes=1_000_000))
     assert "too_large" in [r.reason for r in rejects]
     assert "1.0 MB" in rejects[0].detail and "read.max_record_bytes" in rejects[0].detail
     assert peak < 5_000_000, f"reading {name} peaked at {peak:,} bytes"
