@@ -28,7 +28,7 @@ import sys  # noqa: E402
 import time  # noqa: E402
 from collections import Counter  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
-from contextlib import contextmanager, nullcontext  # noqa: E402
+from contextlib import ExitStack, contextmanager  # noqa: E402
 from functools import partial  # noqa: E402
 from importlib.metadata import version  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -45,6 +45,7 @@ from prefect_dask import DaskTaskRunner  # noqa: E402
 from cleaner import archives, clean, dedup, index, pipeline, readers, writers  # noqa: E402
 from cleaner.config import CleanConfig, Config, DedupConfig  # noqa: E402
 from cleaner.document import Reject  # noqa: E402
+from cleaner.errors import CleanerError  # noqa: E402
 from cleaner.progress import Progress  # noqa: E402
 from cleaner.runtime import bundled_examples, prefect_api  # noqa: E402
 from cleaner.sketch import Sketch  # noqa: E402
@@ -101,7 +102,15 @@ def clean_corpus(
     Parquet corpus in `out`. `config` has the sections of a configuration file. `dask` is the
     address of a Dask scheduler whose workers run the tasks instead of the local process
     pool; they must see `paths` and `out` at the same paths (a shared file system)."""
-    with DaskTaskRunner(address=dask) if dask else nullcontext() as runner:
+    with ExitStack() as stack:
+        runner = None
+        if dask:
+            runner = stack.enter_context(DaskTaskRunner(address=dask))
+            try:  # connect now, before any work, rather than at the first task
+                workers = len(runner.client.scheduler_info()["workers"])
+            except OSError as exc:  # refused, timed out, not a scheduler
+                raise CleanerError(f"cannot reach the Dask scheduler at {dask}: {exc}") from None
+            get_run_logger().info(f"dask: the tasks run on the cluster at {dask} ({workers} workers now)")
         return _clean_corpus(paths, out, config, _submitter(runner))
 
 

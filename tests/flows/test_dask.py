@@ -10,6 +10,7 @@ import pyarrow.dataset as ds
 import pytest
 
 from cleaner import readers, writers
+from cleaner.errors import CleanerError
 from tests.conftest import EXAMPLES
 
 pytestmark = pytest.mark.prefect
@@ -38,7 +39,7 @@ def cluster():
             dashboard_address=None,
             protocol="tcp",
         ) as cluster,
-        Client(cluster) as client,
+        Client(cluster, set_as_default=False) as client,  # else prefect-dask would use it, not the address
     ):
         yield cluster.scheduler_address, client
 
@@ -62,3 +63,15 @@ def test_a_run_on_a_dask_cluster_gives_the_local_runs_corpus(prefect_server, clu
     files = len(readers.discover([EXAMPLES / "pages"])[0])
     assert names.count("prepare") == -(-files // 4) and names.count("lsh_bands") == 3, names
     assert len({worker for _, worker in ran}) == 2
+
+
+def test_an_unreachable_scheduler_is_a_one_line_error(prefect_server, tmp_path):
+    import dask
+    from cleaner_flows.clean_corpus import clean_corpus
+
+    with (
+        dask.config.set({"distributed.comm.timeouts.connect": "2s"}),
+        pytest.raises(CleanerError, match=r"cannot reach the Dask scheduler at tcp://127.0.0.1:1: "),
+    ):
+        clean_corpus(paths=[str(EXAMPLES / "pages")], out=str(tmp_path / "out"), dask="tcp://127.0.0.1:1")
+    assert not (tmp_path / "out").exists()  # nothing was started, nothing written
