@@ -306,7 +306,9 @@ def _spread_lsh(
     futures = [
         submit(
             lsh_bands,
-            values=quote(np.ascontiguousarray(dedup.band_columns(values, config, bands))),
+            # a view: each group's columns are copied only while its task is pickled, one
+            # group at a time, never all of them at once beside the signatures
+            values=quote(dedup.band_columns(values, config, bands)),
             config=config,
             visit=quote(visit),
             bands=bands,
