@@ -380,7 +380,7 @@ def _payload(record, where: str, limit: int) -> bytes | Reject:
         )
     try:
         content = _read_up_to(stream, limit + 1)
-    except (EOFError, zlib.error, zstandard.ZstdError) as exc:
+    except readers._COMPRESSION_ERRORS as exc:
         if isinstance(exc, EOFError) and record.raw_stream.limit > 0:
             return b""  # the file is cut off: the caller says so
         return Reject(
@@ -398,7 +398,7 @@ def _decoding(stream, encoding: str) -> BinaryIO:
     head = buffered.peek(4)[:4]
     if encoding == "zstd":
         return open_zstd(buffered) if head == readers._ZSTD_MAGIC else buffered
-    if head[:2] == b"\x1f\x8b":
+    if head[:2] == readers._GZIP_MAGIC:
         wbits = 31  # gzip
     elif (
         encoding == "deflate"

@@ -369,10 +369,10 @@ _MAGIC = (
     (b"GIF89a", "a GIF image"),
     (b"%PDF-", "a PDF document"),
     (b"PK\x03\x04", "a ZIP archive (or an Office document)"),
-    (b"\x1f\x8b", "gzip data inside gzip data"),
+    (_GZIP_MAGIC, "gzip data inside gzip data"),
     (b"BZh", "bzip2-compressed data"),
     (b"\xfd7zXZ\x00", "xz-compressed data"),
-    (b"\x28\xb5\x2f\xfd", "zstd-compressed data"),
+    (_ZSTD_MAGIC, "zstd-compressed data"),
     (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
     (b"\x7fELF", "an executable"),
     (b"OggS", "Ogg audio or video"),
@@ -480,12 +480,10 @@ def decode_page(content: bytes, charset: str | None = None) -> str:
     """An HTML page's text: by its byte order mark, else `charset` (the one its HTTP headers
     declare, if any and known), else the charset its head declares, else as `decode_text`.
     Bytes invalid in the chosen encoding become U+FFFD, as in a browser."""
-    bom = _bom(content)
-    if bom:
-        return content[len(bom[0]) :].decode(bom[1], errors="replace")
-    declared = (charset and encoding_of_label(charset)) or declared_encoding(content)
-    if declared and declared != "utf-8":
-        return content.decode(declared, errors="replace")
+    if _bom(content) is None:  # a byte order mark wins: `decode_text` reads by it
+        declared = (charset and encoding_of_label(charset)) or declared_encoding(content)
+        if declared and declared != "utf-8":
+            return content.decode(declared, errors="replace")
     return decode_text(content)
 
 
