@@ -47,6 +47,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 from cleaner.config import DedupConfig
@@ -150,6 +151,20 @@ def _sketch_batch(path: Path):
     return Sketch.of(docs, CLEANER_CONFIG, _signer(CLEANER_CONFIG))
 
 
+def _batch_texts(batches: list[Path], sketch, rows) -> list[str]:
+    """The texts of signature rows, read back from the batch files, as a run reads its spool
+    for the exact check of undecided pairs."""
+    import numpy as np
+
+    passages = np.flatnonzero(sketch.rows >= 0)[rows]
+    out = [""] * len(rows)
+    for b in np.unique(passages // CLEANER_BATCH).tolist():
+        lines = batches[b].read_text().splitlines()
+        for i in np.flatnonzero(passages // CLEANER_BATCH == b).tolist():
+            out[i] = lines[passages[i] % CLEANER_BATCH]
+    return out
+
+
 def run_cleaner(batches: list[Path]) -> tuple[dict[int, int], dict[str, float]]:
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
@@ -164,7 +179,7 @@ def run_cleaner(batches: list[Path]) -> tuple[dict[int, int], dict[str, float]]:
     with ProcessPoolExecutor(CLEANER_WORKERS, mp_context=get_context("spawn")) as pool:
         sketch = Sketch.concat(list(pool.map(_sketch_batch, batches)))
     sketching = time.perf_counter() - clock
-    stats = deduplicate_sketch(sketch, CLEANER_CONFIG)
+    stats = deduplicate_sketch(sketch, CLEANER_CONFIG, texts=partial(_batch_texts, batches, sketch))
     dup = np.flatnonzero((sketch.status == EXACT) | (sketch.status == NEAR))
     source = sketch.starts[sketch.dup_doc[dup]] + sketch.dup_position[dup]
     found = dict(zip(dup.tolist(), source.tolist(), strict=True))

@@ -177,6 +177,7 @@ def _clean_corpus(
                 progress.advance(result.counts["files"], result.counts["records"])
             progress.close()
             del futures
+            batch_docs = [r.sketch.n_docs for r in results]
             sketch = Sketch.concat([r.sketch for r in results])
             inputs = [x for r in results for x in r.inputs]
             unchanged += corpus.skip_unchanged(sketch, inputs)
@@ -251,13 +252,19 @@ def _clean_corpus(
         with stage("dedup"):
             prior = corpus.prior(sketch)
             lsh = partial(_spread_lsh, submit, cfg.run.lsh_tasks)
-            dedup_stats = dedup.deduplicate_sketch(sketch, cfg.dedup, prior, lsh).as_dict()
+            texts = dedup.joined_texts(  # for the exact check of undecided pairs
+                0 if prior.values is None else len(prior.values),
+                partial(corpus.texts, prior),
+                pipeline.spool_texts(spool, sketch, batch_docs),
+            )
+            dedup_stats = dedup.deduplicate_sketch(sketch, cfg.dedup, prior, lsh, texts).as_dict()
             dedup_stats["earlier_documents_compared"] = len(prior.doc_ids)
             del prior
         report(
             "dedup",
             "{passages_compared} passages compared, {exact_passages} exact and {near_passages} near "
-            "duplicates ({lsh_candidates_rejected} of {lsh_candidates_checked} LSH candidates rejected); "
+            "duplicates ({lsh_candidates_rejected} of {lsh_candidates_checked} LSH candidates rejected, "
+            "{exact_checks} pairs checked on their shingles); "
             "duplicate documents: {kinds}",
             dedup_stats,
             kinds=dedup_stats["duplicate_documents"] or "none",

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from cleaner.config import DedupConfig
-from cleaner.dedup import band_candidates, band_keys, deduplicate
+from cleaner.dedup import band_candidates, band_keys, deduplicate, deduplicate_sketch
 from cleaner.document import Document, DuplicateKind, Passage, Status
 from cleaner.signatures import jaccard, shingles, signatures
 from cleaner.sketch import Sketch
@@ -249,6 +249,56 @@ def test_verification_rejects_candidates_below_the_threshold():
     stats = deduplicate([first, edited], DedupConfig(threshold=0.95))
     assert edited.passages[0].status is Status.KEPT
     assert stats.candidates_rejected >= 1
+
+
+def _misestimated(over: bool) -> tuple[str, str, float, float]:
+    """A passage and an edit of it whose 128-permutation estimate falls on the wrong side of
+    the 0.5 threshold: a true Jaccard over it estimated under it (`over`), or the reverse."""
+    config = DedupConfig()
+    base = " ".join([A[0], A[1], A[3]])
+    rng = random.Random(3)
+    for _ in range(1000):
+        words = base.split()
+        for j in rng.sample(range(len(words)), rng.randint(6, 14)):
+            words[j] = rng.choice(["grey", "quay", "night", "vote", "ships", "cargo", "week", "north"])
+        edited = " ".join(words)
+        exact = jaccard(shingles(base, config), shingles(edited, config))
+        estimate = signatures([base, edited], config).jaccard(0, 1)
+        if (exact >= 0.5 > estimate if over else estimate >= 0.5 > exact) and _share_a_band(base, edited):
+            return base, edited, exact, estimate
+    raise AssertionError("no such edit in 1,000 tries")
+
+
+def test_a_pair_over_the_threshold_but_estimated_under_it_is_found_by_the_exact_check():
+    base, edited, exact, estimate = _misestimated(over=True)
+    first, copy = _doc("a", [base], 0), _doc("c", [edited], 1)
+    stats = deduplicate([first, copy], DedupConfig())
+    p = copy.passages[0]
+    assert (p.status, p.duplicate_of_doc, p.duplicate_of_position) == (Status.NEAR_DUPLICATE, "a", 0)
+    assert p.similarity == round(exact, 6) != round(estimate, 6)  # the exact Jaccard is reported
+    assert stats.exact_checks == 1
+    # The estimate alone would have kept it.
+    sketch = Sketch.of([_doc("a", [base], 0), _doc("c", [edited], 1)], DedupConfig())
+    alone = deduplicate_sketch(sketch, DedupConfig())
+    assert alone.exact_checks == 0 and alone.near_passages == 0
+
+
+def test_a_pair_under_the_threshold_but_estimated_over_it_is_kept_by_the_exact_check():
+    base, edited, exact, estimate = _misestimated(over=False)
+    first, other = _doc("a", [base], 0), _doc("c", [edited], 1)
+    stats = deduplicate([first, other], DedupConfig(containment_threshold=1.0))
+    assert other.passages[0].status is Status.KEPT
+    assert stats.exact_checks == 1 and stats.candidates_rejected == 1
+    sketch = Sketch.of([_doc("a", [base], 0), _doc("c", [edited], 1)], DedupConfig())
+    assert deduplicate_sketch(sketch, DedupConfig(containment_threshold=1.0)).near_passages == 1
+
+
+def test_clear_verdicts_are_not_checked_exactly():
+    first = _doc("a", A, 0)
+    copy = _doc("c", [_edit(A[0], {5: "Hallvik's"}), *B], 1)  # one word in 28: far over 0.5
+    stats = deduplicate([first, copy], DedupConfig())
+    assert copy.passages[0].status is Status.NEAR_DUPLICATE
+    assert stats.exact_checks == 0
 
 
 def test_result_does_not_depend_on_the_order_of_the_input_list():

@@ -147,6 +147,25 @@ def test_estimated_jaccard_tracks_exact_jaccard(shingle_hash):
     assert max(errors) < 0.2
 
 
+@pytest.mark.parametrize("shingle", ["word", "char"])
+def test_shingle_sets_give_the_exact_jaccard_and_the_signature_sizes(shingle):
+    rng = random.Random(7)
+    vocab = [f"w{i}" for i in range(400)]
+    config = DedupConfig(shingle=shingle, shingle_size=3 if shingle == "word" else 5)
+    texts = [" ".join(rng.choice(vocab) for _ in range(rng.randint(1, 70))) for _ in range(300)]
+    edited = [" ".join(w if rng.random() < 0.9 else "x" for w in t.split()) for t in texts]
+    texts += edited + ["", texts[0], texts[1].upper()]  # an empty passage, a copy, the same words
+    sets = Signer(config).shingle_sets(texts)
+    assert np.array_equal(sets.sizes, signatures(texts, config).sizes)
+    a = np.array([rng.randrange(600) for _ in range(1000)] + list(range(300)) + [0, 1, 600, 600])
+    b = np.array([rng.randrange(600) for _ in range(1000)] + list(range(300, 600)) + [601, 602, 600, 0])
+    expected = [jaccard(shingles(texts[i], config), shingles(texts[j], config)) for i, j in zip(a, b)]
+    assert sum(0.0 < e < 1.0 for e in expected) > 200  # the edited copies overlap in part
+    got = sets.jaccards(a, b, chunk=333)  # several chunks
+    assert np.allclose(got, expected, rtol=0, atol=1e-12)
+    assert got[-4:].tolist() == [1.0, 1.0, 1.0, 0.0]
+
+
 def test_containment_from_jaccard_and_sizes():
     a, b = set(range(30)), set(range(60))  # a inside b
     j = len(a & b) / len(a | b)

@@ -46,7 +46,7 @@ def run_pipeline(records: list[Record], config: Config):
     docs = clean.clean_batch(docs, config.clean)
     sketch = Sketch.of(docs, config.dedup)
     clean.apply_learned(sketch, clean.learn_boilerplate(sketch, config.clean))
-    dedup.deduplicate_sketch(sketch, config.dedup)
+    dedup.deduplicate_sketch(sketch, config.dedup, texts=dedup.texts_of(docs, sketch))
     sketch.apply(docs)
     return {records[doc.order[1] - 1].id: doc for doc in docs}
 

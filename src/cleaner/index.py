@@ -33,6 +33,7 @@ from cleaner.document import Reject
 from cleaner.errors import OutputError
 from cleaner.readers import InputFile, Seen
 from cleaner.sketch import BOILERPLATE, KEPT, Prior, Sketch
+from cleaner.writers import PASSAGES_SCHEMA
 
 INDEX = "index"
 PARAMS_FILE = "params.json"
@@ -207,6 +208,31 @@ class Index:
             values=values,
             sizes=facts["size"].to_numpy(zero_copy_only=False)[take][signed_rows].astype(np.int32),
         )
+
+    def texts(self, prior: Prior, rows: np.ndarray) -> list[str | None]:
+        """The texts of these signature rows of `prior`, for dedup's exact check: read from
+        the corpus's `passages` dataset, only the documents they belong to. None for one the
+        corpus no longer holds."""
+        signed = np.flatnonzero(prior.rows >= 0)[rows]  # row r is the r-th signed passage
+        keys = [
+            (prior.doc_ids[d], p)
+            for d, p in zip(prior.doc[signed].tolist(), prior.position[signed].tolist(), strict=True)
+        ]
+        files = sorted(str(p) for p in (self.root.parent / "passages").glob("run=*/*.parquet"))
+        found: dict[tuple[str, int], str] = {}
+        if files and keys:
+            table = ds.dataset(files, format="parquet", schema=PASSAGES_SCHEMA).to_table(
+                columns=["doc_id", "position", "text"],
+                filter=pc.field("doc_id").isin(pa.array(sorted({k[0] for k in keys}), pa.string())),
+            )
+            found = dict(
+                zip(
+                    zip(table["doc_id"].to_pylist(), table["position"].to_pylist(), strict=True),
+                    table["text"].to_pylist(),
+                    strict=True,
+                )
+            )
+        return [found.get(k) for k in keys]
 
     def _signatures(self, files: list[str], rows: np.ndarray) -> np.ndarray:
         """Signatures of these passage rows (row numbers over `files` in order), reading only

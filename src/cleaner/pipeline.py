@@ -15,9 +15,12 @@ import pickle
 import shutil
 import time
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+
+import numpy as np
 
 from cleaner import clean, extract, readers, writers
 from cleaner.config import Config, DedupConfig
@@ -94,6 +97,27 @@ def prepare_batch(
 def _signer(config: DedupConfig) -> Signer:
     """One signer per configuration and process: its word-hash cache serves every batch."""
     return Signer(config)
+
+
+def spool_texts(spool: str | Path, sketch: Sketch, batch_docs: Sequence[int]) -> Callable[[np.ndarray], list[str]]:
+    """Reads the texts of signature rows of the sketch back from the spool, for dedup's
+    exact check; `batch_docs` is the number of documents of each batch. One batch's
+    documents are in memory at a time."""
+
+    def texts(rows: np.ndarray) -> list[str]:
+        passages = np.flatnonzero(sketch.rows >= 0)[rows]  # row r is the r-th signed passage
+        docs = np.searchsorted(sketch.starts, passages, side="right") - 1
+        firsts = np.concatenate(([0], np.cumsum(batch_docs)))
+        batches = np.searchsorted(firsts, docs, side="right") - 1
+        out: list[str] = [""] * len(rows)
+        for b in np.unique(batches).tolist():
+            batch = read_spool(spool, b)
+            for i in np.flatnonzero(batches == b).tolist():
+                d = int(docs[i])
+                out[i] = batch[d - firsts[b]].passages[int(passages[i] - sketch.starts[d])].text
+        return out
+
+    return texts
 
 
 def write_run(

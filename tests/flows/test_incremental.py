@@ -116,3 +116,35 @@ def test_a_corpus_refuses_a_run_with_other_minhash_settings(prefect_server, tmp_
     with pytest.raises(OutputError, match="other MinHash settings"):
         clean_corpus(paths=[str(inbox)], out=str(out), config={"dedup": {"seed": 2}})
     assert _parts(out) == before and not list(out.glob(".staging-*"))
+
+
+def test_pairs_too_close_to_call_are_checked_on_their_texts_in_a_run_and_across_runs(prefect_server, tmp_path):
+    """A copy whose true Jaccard is over the threshold but whose estimate is under it: the
+    exact check reads the source's text from the spool in one run, from the corpus a day
+    later, and both give it the same verdict and exact similarity."""
+    from cleaner_flows.clean_corpus import clean_corpus
+    from tests.test_dedup import _misestimated
+
+    base, edited, exact, estimate = _misestimated(over=True)
+    one, split = tmp_path / "one", tmp_path / "split"
+    for inbox in (one, split):
+        inbox.mkdir()
+    _page(one / "a.txt", "Ferry deal keeps the night crossing", [base, *FERRY])
+    _page(one / "b.txt", "Western Shore schools to merge", [edited, *SCHOOL, *BRIDGE])
+    clean_corpus(paths=[str(one)], out=str(tmp_path / "out-one"))
+    (split / "day1").mkdir()
+    (split / "day2").mkdir()
+    _page(split / "day1" / "a.txt", "Ferry deal keeps the night crossing", [base, *FERRY])
+    _page(split / "day2" / "b.txt", "Western Shore schools to merge", [edited, *SCHOOL, *BRIDGE])
+    clean_corpus(paths=[str(split / "day1")], out=str(tmp_path / "out-split"))
+    clean_corpus(paths=[str(split / "day2")], out=str(tmp_path / "out-split"))
+
+    for out in ("out-one", "out-split"):
+        manifest = json.loads((tmp_path / out / "manifest.json").read_text())
+        assert manifest["stages"]["dedup"]["exact_checks"] == 1
+        passages = _tables(tmp_path / out)["passages"]
+        (copy,) = [p for p in passages if p["text"] == edited]
+        assert copy["status"] == "near_duplicate"
+        assert copy["similarity"] == round(exact, 6) != round(estimate, 6)
+        (source,) = [p for p in passages if p["text"] == base]
+        assert (copy["duplicate_of_doc"], copy["duplicate_of_position"]) == (source["doc_id"], source["position"])
