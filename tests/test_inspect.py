@@ -52,7 +52,7 @@ cluster 78d34ac2cee8057e: 2 documents, the kept one and 1 duplicate
 words: [-only in the kept document-] {+only in this one+}
 
 78d34ac2cee8057e                                 | 8e0d781fe4e2f64b
-kept                                             | near, similarity 0.77
+kept                                             | near, similarity 0.78
 valley-wire/feed.jsonl#2                         | ridgeback-times/2026/skarvik-air-tollan.txt
 ------------------------------------------------ | ------------------------------------------------
 Regional carrier Skarvik Air will restore        | {+OSTERLUND, March 9 (VWS) -+} Regional carrier
@@ -129,7 +129,7 @@ def test_doc_of_a_kept_document_shows_near_duplicates_with_their_similarity(corp
     out = io.StringIO()
     inspect.show_document(corpus, SKARVIK_COPY, stream=out)
     lines = out.getvalue().splitlines()
-    assert lines[0] == f"document {SKARVIK_COPY}: dropped as a duplicate (near, similarity 0.77) of {SKARVIK}"
+    assert lines[0] == f"document {SKARVIK_COPY}: dropped as a duplicate (near, similarity 0.78) of {SKARVIK}"
     near = [i for i, line in enumerate(lines) if " ~ near_duplicate 0." in line]
     assert near, lines
     for i in near:  # each is followed by the kept passage it repeats

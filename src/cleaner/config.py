@@ -140,7 +140,8 @@ class DedupConfig:
     # error 0.0308 vs 0.0309 over 4,000 edited pairs). Stored with the signatures' parameters:
     # signatures made with one cannot be compared with the other's.
     shingle_hash: Literal["fmix64-fold-fmix32", "blake2b-fold-fmix32"] = "fmix64-fold-fmix32"
-    # A candidate pair counts as a near-duplicate when its estimated Jaccard reaches this.
+    # A candidate pair counts as a near-duplicate when its Jaccard reaches this: estimated,
+    # or computed exactly on the shingles when the estimate is too close to call.
     # 0.5 on word 3-grams is a paragraph with about one word in eight changed.
     threshold: float = 0.5
     # 42 bands of 3 rows: a pair at J=0.5 becomes an LSH candidate with probability 0.996,
@@ -152,7 +153,7 @@ class DedupConfig:
     min_words: int = 4
     # A passage whose shingles lie at least this share inside a longer kept passage is a
     # near duplicate too, whatever their Jaccard: half of a split paragraph has a Jaccard of
-    # about 0.45 with the whole, but all of it is there. Estimated from the MinHash Jaccard
+    # about 0.45 with the whole, but all of it is there. Computed from the pair's Jaccard
     # and the two shingle-set sizes.
     containment_threshold: float = 0.8
     # Near (not exact) duplicates need at least this many words: in a short line most

@@ -63,7 +63,7 @@ class DedupStats:
     near_passages: int = 0
     candidates_checked: int = 0
     candidates_rejected: int = 0
-    exact_checks: int = 0  # candidate pairs whose Jaccard was computed on their shingles
+    exact_checks: int = 0  # candidates checked whose Jaccard was computed on their shingles
     duplicate_documents: Counter = field(default_factory=Counter)  # kind -> count
     seconds: dict[str, float] = field(default_factory=dict)  # time per step
 
@@ -233,7 +233,7 @@ def deduplicate_sketch(
     clock = time.perf_counter()
     visit.estimate()
     if texts is not None:
-        stats.exact_checks = visit.check_exactly(texts)
+        visit.check_exactly(texts)
     stats.seconds["verify"] = time.perf_counter() - clock
     clock = time.perf_counter()
     visit.run(stats)
@@ -289,6 +289,7 @@ class _Visit:
         self.visit_position = position.tolist()  # passage -> its place among signed passages
         self.indptr = self.indices = None
         self.jaccards: np.ndarray | None = None  # of every candidate pair, as `indices`
+        self.checked: np.ndarray | None = None  # whether that Jaccard is exact, as `indices`
         self.exact: dict[int, _Key] = {}
         self.key_of: dict[int, _Key] = {}  # visiting positions that are first occurrences now
         # kept doc -> {position: chars} of its content passages long enough to compare
@@ -335,14 +336,16 @@ class _Visit:
             equal[s:e] = np.count_nonzero(values[rows[s:e]] == values[other_rows[s:e]], axis=1)
         self.jaccards = equal / values.shape[1]
 
-    def check_exactly(self, texts: Texts) -> int:
+    def check_exactly(self, texts: Texts) -> None:
         """Replace the estimates too close to a threshold to tell by the exact Jaccard of the
-        two passages' shingle sets. Returns how many pairs were checked. A pair keeps its
-        estimate if a text is missing or no longer gives the shingles its signature counted."""
+        two passages' shingle sets (of every candidate pair: which ones the visit reaches
+        depends on its earlier verdicts). A pair keeps its estimate if a text is missing or
+        no longer gives the shingles its signature counted."""
         rows, other_rows = self._pairs()
+        self.checked = np.zeros(len(rows), dtype=bool)
         picked = np.flatnonzero(_undecided(self.jaccards, self.sizes[rows], self.sizes[other_rows], self.config))
         if not len(picked):
-            return 0
+            return
         needed, where = np.unique(np.concatenate([rows[picked], other_rows[picked]]), return_inverse=True)
         found = list(texts(needed))
         sets = Signer(self.config).shingle_sets([t or "" for t in found])
@@ -350,7 +353,7 @@ class _Visit:
         a, b = where[: len(picked)], where[len(picked) :]
         ok = usable[a] & usable[b]
         self.jaccards[picked[ok]] = sets.jaccards(a[ok], b[ok])
-        return int(ok.sum())
+        self.checked[picked[ok]] = True
 
     def run(self, stats: DedupStats) -> None:
         sketch = self.sketch
@@ -404,9 +407,10 @@ class _Visit:
             v = self.visit_position[k]  # -1: too short to be a near duplicate
             best, best_sim = None, -1.0
             parts: dict[_Key, float] = {}  # candidates that may hold part of a merged passage
-            for other, estimate in self._candidates(v) if v >= 0 else ():
-                sim, share, jaccard = self._similarity(v, other, estimate)
+            for other, jaccard, exact in self._candidates(v) if v >= 0 else ():
+                sim, share, jaccard = self._similarity(v, other, jaccard)
                 stats.candidates_checked += 1
+                stats.exact_checks += exact
                 key = self.key_of[other]
                 if jaccard >= _MIN_COVER_JACCARD:
                     parts[key] = share
@@ -427,12 +431,13 @@ class _Visit:
             firsts.append((fp, key, v))
         return firsts
 
-    def _candidates(self, v: int) -> list[tuple[int, float]]:
+    def _candidates(self, v: int) -> list[tuple[int, float, bool]]:
         """The candidates of visiting position v that are first occurrences now, with the
-        pair's Jaccard."""
+        pair's Jaccard and whether it is exact."""
         span = slice(self.indptr[v], self.indptr[v + 1])
-        found = zip(self.indices[span].tolist(), self.jaccards[span].tolist(), strict=True)
-        return [(other, jaccard) for other, jaccard in found if other in self.key_of]
+        exact = self.checked[span].tolist() if self.checked is not None else [False] * (span.stop - span.start)
+        found = zip(self.indices[span].tolist(), self.jaccards[span].tolist(), exact, strict=True)
+        return [c for c in found if c[0] in self.key_of]
 
     def _similarity(self, v: int, other: int, jaccard: float) -> tuple[float | None, float, float]:
         """Verify a candidate. Returns (similarity, share, jaccard): the similarity is its

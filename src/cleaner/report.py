@@ -482,7 +482,7 @@ _CAPTIONS = {
     "plot-rules": "Lines dropped as boilerplate, by the rule that dropped them.",
     "plot-clusters": "A cluster is a kept document and the duplicate documents that point at it "
     "(duplicates.duplicate_of); its id is the kept document's doc_id (cleaner inspect DIR --cluster ID).",
-    "plot-similarity": "Passages: estimated similarity (or containment) to the passage repeated. "
+    "plot-similarity": "Passages: similarity (Jaccard, or containment) to the passage repeated. "
     "Documents: share of the document's text found in the one it repeats, for kind near.",
     "plot-sites": "Duplicate documents among each site's documents (kept and duplicate). The site is the "
     "host of the page's URL; inputs without a URL are (no site).",
