@@ -251,9 +251,11 @@ def _clean_corpus(
 
         with stage("dedup"):
             prior = corpus.prior(sketch)
-            lsh = partial(_spread_lsh, submit, cfg.run.lsh_tasks)
+            held = 0 if prior.values is None else len(prior.values)
+            spread = held + len(sketch.sizes) >= cfg.run.lsh_spread_min_rows
+            lsh = partial(_spread_lsh, submit, cfg.run.lsh_tasks) if spread else None
             texts = dedup.joined_texts(  # for the exact check of undecided pairs
-                0 if prior.values is None else len(prior.values),
+                held,
                 partial(corpus.texts, prior),
                 pipeline.spool_texts(spool, sketch, batch_docs),
             )

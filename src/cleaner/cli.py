@@ -114,18 +114,19 @@ def _run(args: argparse.Namespace) -> int:
     for path in args.paths:
         if not Path(path).exists():
             raise CleanerError(f"input path does not exist: {path}")
-    from cleaner.runtime import prefect_api, prefect_defaults
+    from cleaner.runtime import prefect_api, prefect_defaults, start_prefect_api
 
     prefect_defaults()
     # On a terminal the stage summaries are what matters; a line per finished batch task
     # buries them. Task failures are warnings and errors, and still show.
     os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL", "WARNING")
+    server = start_prefect_api()  # it starts while the flow's modules are imported
     from cleaner_flows.clean_corpus import clean_corpus
     from prefect.task_runners import ProcessPoolTaskRunner
 
     if args.workers:
         clean_corpus = clean_corpus.with_options(task_runner=ProcessPoolTaskRunner(max_workers=args.workers))
-    with prefect_api():
+    with prefect_api(server):
         summary = clean_corpus(
             paths=list(args.paths) or None, out=args.out, config=config.to_dict(), dask=args.dask
         )

@@ -209,11 +209,16 @@ class RunConfig:
     # from the signature columns of its bands alone. Four keep two local workers busy and
     # let a cluster spread the work; the candidates are the same for any number.
     lsh_tasks: int = 4
+    # Fewer signed passages than this (the run's and the earlier runs' it is compared with)
+    # and LSH runs in the flow's own process: it takes ~0.5 s per 100,000 there, and sending
+    # tasks costs ~0.3 s, plus starting a second worker when the run was one batch.
+    lsh_spread_min_rows: int = 100_000
 
     def __post_init__(self) -> None:
         _check_types(self, "run")
         _check_range("run.batch_size", self.batch_size, low=1)
         _check_range("run.lsh_tasks", self.lsh_tasks, low=1)
+        _check_range("run.lsh_spread_min_rows", self.lsh_spread_min_rows, low=0)
 
 
 @dataclass(frozen=True)

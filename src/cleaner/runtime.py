@@ -1,4 +1,5 @@
-"""Process-level settings and bundled resources. Imports Prefect only inside `prefect_api`.
+"""Process-level settings, Prefect's temporary server and bundled resources. Imports Prefect
+only when a server is started or used.
 
 `prefect_defaults` must run before Prefect is imported: Prefect reads its settings from
 the environment once, at import.
@@ -6,11 +7,18 @@ the environment once, at import.
 
 from __future__ import annotations
 
+import atexit
 import os
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
+
+from cleaner.errors import CleanerError
 
 # The ephemeral server's first start on a fresh PREFECT_HOME migrates its database (~25 s
 # here), past Prefect's default start-up timeout of 20 s; later starts take ~13 s.
@@ -48,22 +56,112 @@ def _relative_to_cwd(path: Path) -> Path:
         return path
 
 
+class TemporaryServer:
+    """Prefect's API server for one command, in a subprocess on 127.0.0.1: what Prefect's own
+    temporary server (`prefect.server.api.server.SubprocessASGIServer`) runs, started here
+    without importing Prefect's server package (1.8 s) and without waiting for it, so that
+    the command's own imports run while it starts (4 s).
+
+    Its URL becomes the process's PREFECT_API_URL, as if the user had set it: every thread
+    (Prefect's process pool forwards its workers' events from one of its own) and every
+    worker process then reports to it. It stops when the process exits, after Prefect's own
+    exit handlers have sent what they hold."""
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen | None = None
+        self.port = 0
+        atexit.register(self.stop)  # before Prefect registers its handlers: runs after them
+        self._start()
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api"
+
+    def _start(self) -> None:
+        import prefect
+        from prefect.context import refresh_global_settings_context
+
+        self.port = _free_port()
+        os.environ["PREFECT_API_URL"] = self.api_url
+        refresh_global_settings_context()
+        self.process = subprocess.Popen(
+            [
+                sys.executable, "-m", "uvicorn",
+                "--app-dir", str(prefect.__module_path__.parent),
+                "--factory", "prefect.server.api.server:create_app",
+                "--host", "127.0.0.1", "--port", str(self.port),
+                "--log-level", "error", "--lifespan", "on",
+            ],  # fmt: skip
+            env={**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1"},
+        )
+
+    def wait(self) -> None:
+        """Until the server answers its health check. A port taken meanwhile (uvicorn's exit
+        status 3) means another one; any other exit, or no answer within Prefect's start-up
+        timeout, is an error."""
+        import httpx
+        from prefect.logging import get_logger
+        from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
+
+        # Said here, not at the start: Prefect sets its logging up as the flows are imported.
+        get_logger().info(f"Starting temporary server on http://127.0.0.1:{self.port}")
+        timeout = PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()
+        deadline = time.monotonic() + timeout
+        with httpx.Client() as client:
+            while time.monotonic() < deadline:
+                status = self.process.poll()
+                if status == 3:
+                    self._start()
+                elif status is not None:
+                    raise CleanerError(f"Prefect's temporary server exited with status {status} as it started")
+                try:
+                    if client.get(f"{self.api_url}/health").status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.05)
+        self.stop()
+        raise CleanerError(f"Prefect's temporary server did not answer within {timeout} s")
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+
+def start_prefect_api() -> TemporaryServer | None:
+    """Start a temporary Prefect server now, unless the settings name an API, so that it
+    starts while the caller imports its flows; `prefect_api` waits for it."""
+    from prefect.settings import PREFECT_API_URL
+
+    return None if PREFECT_API_URL.value() else TemporaryServer()
+
+
 @contextmanager
-def prefect_api() -> Iterator[None]:
+def prefect_api(server: TemporaryServer | None = None) -> Iterator[None]:
     """Run with a Prefect API that worker processes can reach.
 
     With no PREFECT_API_URL, Prefect starts a temporary server for the process, and every
     process-pool worker would start one of its own (seconds each, and their task runs land
-    in other databases). Starting it here and naming its URL in the settings, which the
-    process pool hands to its workers, gives the whole run one server."""
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    in other databases). One server for the whole command (`server`, from
+    `start_prefect_api`, or one started here), named in the settings the workers inherit,
+    gives the whole run one server."""
+    if server is None:
+        server = start_prefect_api()
+    if server is not None:
+        server.wait()
+    yield
 
-    if PREFECT_API_URL.value():
-        yield
-        return
-    from prefect.server.api.server import SubprocessASGIServer
 
-    server = SubprocessASGIServer()
-    server.start()  # stopped at exit, as Prefect's own temporary server is
-    with temporary_settings({PREFECT_API_URL: server.api_url}):
-        yield
+def _free_port() -> int:
+    """A port free on 127.0.0.1 now (the server binds it a moment later; `wait` handles
+    the rare case of losing it meanwhile)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -49,7 +49,8 @@ def test_a_run_on_a_dask_cluster_gives_the_local_runs_corpus(prefect_server, clu
     from distributed import get_task_stream
 
     address, client = cluster
-    config = {"run": {"batch_size": 4, "lsh_tasks": 3}}  # several batches and band groups
+    # several batches and band groups, and LSH spread however few the passages
+    config = {"run": {"batch_size": 4, "lsh_tasks": 3, "lsh_spread_min_rows": 0}}
     local = clean_corpus(paths=[str(EXAMPLES / "pages")], out=str(tmp_path / "local"), config=config)
     with get_task_stream(client) as stream:
         on_dask = clean_corpus(

@@ -3,7 +3,8 @@
 Each example is a folder of text, JSONL and HTML inputs drawn from real-looking paragraphs,
 chrome lines, copies of each other and arbitrary Unicode, with bad JSONL lines and repeated
 ids among them. It is run twice through the real flow, with different batch sizes and
-numbers of workers, and both runs must give the same corpus, in which:
+numbers of workers, LSH in the flow's process and spread over the workers, and both runs
+must give the same corpus, in which:
 - every input record is in exactly one of documents/, duplicates/, rejects/;
 - every paragraph of every readable text record is in passages/ exactly once, in order,
   with one status, and a rule exactly when it is boilerplate.
@@ -124,12 +125,13 @@ def _read(out: Path) -> dict[str, list[dict]]:
     return tables
 
 
-def _run(paths: list[str], out: Path, batch_size: int, workers: int) -> dict[str, list[dict]]:
+def _run(paths: list[str], out: Path, batch_size: int, workers: int, spread: bool) -> dict[str, list[dict]]:
     from cleaner_flows.clean_corpus import clean_corpus
     from prefect.task_runners import ProcessPoolTaskRunner
 
     flow = clean_corpus.with_options(task_runner=ProcessPoolTaskRunner(max_workers=workers))
-    flow(paths=paths, out=str(out), config={"run": {"batch_size": batch_size}})
+    run = {"batch_size": batch_size, "lsh_spread_min_rows": 0 if spread else 10**9}
+    flow(paths=paths, out=str(out), config={"run": run})
     return _read(out)
 
 
@@ -144,8 +146,8 @@ def test_run_invariants_hold_for_any_corpus_batch_size_and_workers(prefect_serve
         root = Path(tmp) / "corpus"
         root.mkdir()
         paragraphs = _write(root, files)
-        one = _run([str(root)], Path(tmp) / "one", batch_size=256, workers=1)
-        many = _run([str(root)], Path(tmp) / "many", batch_size=small_batch, workers=2)
+        one = _run([str(root)], Path(tmp) / "one", batch_size=256, workers=1, spread=False)
+        many = _run([str(root)], Path(tmp) / "many", batch_size=small_batch, workers=2, spread=True)
         records = _records(files, root)
         inputs, _ = readers.discover([str(root)])
         ids = {d.source: d.doc_id for d in readers.read_files(enumerate(inputs))[0]}
