@@ -16,7 +16,7 @@ run's cost and memory follow its batch, plus a few bytes per indexed passage.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from functools import cached_property
 from pathlib import Path
@@ -276,37 +276,81 @@ def _untouched(f: InputFile, known: dict[str, tuple[int, int, str]]) -> bool:
     return f.key in known and known[f.key][:2] == (stat.st_size, stat.st_mtime_ns)
 
 
-def passage_rows(sketch: Sketch, kept_docs: np.ndarray, first_number: int, config: DedupConfig) -> pa.Table:
+def passage_rows(
+    sketch: Sketch, kept_docs: np.ndarray, first_number: int, config: DedupConfig
+) -> PassageRows:
     """The index rows of a run: the comparable passages of its kept documents (numbered
     from `first_number` in input order), band keys and signatures for first occurrences."""
-    doc_of = sketch.doc_of
-    comparable = (sketch.status != BOILERPLATE) & (sketch.n_words >= config.min_words) & kept_docs[doc_of]
-    k = np.flatnonzero(comparable)
-    number = np.cumsum(kept_docs) - 1 + first_number
-    first = sketch.status[k] == KEPT
-    signed = first & (sketch.rows[k] >= 0) & (sketch.n_words[k] >= config.near_min_words)
-    rows = sketch.rows[k[signed]]
-    values = sketch.values[rows]
-    sizes = np.zeros(len(k), dtype=np.int32)
-    sizes[signed] = sketch.sizes[rows]
-    signature = [None] * len(k)
-    for i, v in zip(np.flatnonzero(signed).tolist(), values, strict=True):
-        signature[i] = v.astype("<u4").tobytes()
-    columns = {
-        "doc": number[doc_of[k]],
-        "position": (k - sketch.starts[doc_of[k]]).astype(np.int32),
-        "fingerprint": sketch.fingerprints[k],
-        "n_words": sketch.n_words[k],
-        "chars": sketch.chars[k],
-        "first": first,
-        "size": sizes,
-        "signature": pa.array(signature, pa.binary(4 * config.num_perm)),
-    }
-    for band, name in enumerate(band_columns(config)):
-        keys = np.zeros(len(k), dtype=np.uint64)
-        keys[signed] = band_keys(values, config, band)[:, 0] if len(rows) else keys[signed]
-        columns[name] = pa.array(keys, mask=~signed)
-    return pa.table(columns, schema=schemas(config)["passages"])
+    return PassageRows(sketch, kept_docs, first_number, config)
+
+
+class PassageRows:
+    """A run's `index/passages` rows, made a batch at a time as they are written
+    (`writers.write_table`). Built whole as a table, they took ~730 bytes a row (a signature
+    per first occurrence, 42 band keys per row: 183 MB for the 262,000 rows of a 570,000
+    passage run) from the flow's building them to the end of the commit, and ~190 MB more
+    while being built; here they cost 33 bytes a row until written, plus one batch. The
+    signatures are read from the sketch's own array, which they keep alive."""
+
+    def __init__(self, sketch: Sketch, kept_docs: np.ndarray, first_number: int, config: DedupConfig) -> None:
+        self.config = config
+        self.schema = schemas(config)["passages"]
+        doc_of = sketch.doc_of
+        comparable = (sketch.status != BOILERPLATE) & (sketch.n_words >= config.min_words) & kept_docs[doc_of]
+        k = np.flatnonzero(comparable)
+        number = np.cumsum(kept_docs) - 1 + first_number
+        self.doc = number[doc_of[k]].astype(np.int64)
+        self.position = (k - sketch.starts[doc_of[k]]).astype(np.int32)
+        self.fingerprints = sketch.fingerprints[k]
+        self.n_words = sketch.n_words[k]
+        self.chars = sketch.chars[k]
+        self.first = sketch.status[k] == KEPT
+        signed = self.first & (sketch.rows[k] >= 0) & (sketch.n_words[k] >= config.near_min_words)
+        self.rows = np.where(signed, sketch.rows[k], -1).astype(np.int32)  # signature row, or -1
+        self.values, self.sizes = sketch.values, sketch.sizes
+
+    @property
+    def num_rows(self) -> int:
+        return len(self.doc)
+
+    def to_batches(self, max_chunksize: int = 16_384) -> Iterator[pa.RecordBatch]:
+        for start in range(0, self.num_rows, max_chunksize):
+            yield self._batch(slice(start, start + max_chunksize))
+
+    def to_table(self) -> pa.Table:
+        return pa.Table.from_batches(list(self.to_batches()), schema=self.schema)
+
+    def to_pylist(self) -> list[dict]:
+        return self.to_table().to_pylist()
+
+    def _batch(self, rows: slice) -> pa.RecordBatch:
+        config, width = self.config, self.config.num_perm
+        row = self.rows[rows]
+        n, signed = len(row), row >= 0
+        values = self.values[row[signed]].astype("<u4", copy=False)
+        sizes = np.zeros(n, dtype=np.int32)
+        sizes[signed] = self.sizes[row[signed]]
+        data = np.zeros((n, width), dtype="<u4")  # null slots are zeros, as a builder leaves them
+        data[signed] = values
+        validity = pa.array(signed).buffers()[1]  # the bits of a boolean array: 1 = signed
+        columns = [
+            pa.array(self.doc[rows]),
+            pa.array(self.position[rows]),
+            pa.array(self.fingerprints[rows]),
+            pa.array(self.n_words[rows]),
+            pa.array(self.chars[rows]),
+            pa.array(self.first[rows]),
+            pa.array(sizes),
+            pa.FixedSizeBinaryArray.from_buffers(
+                pa.binary(4 * width), n, [validity, pa.py_buffer(data)], null_count=int(n - signed.sum())
+            ),
+        ]
+        for band in range(config.bands):
+            keys = np.zeros(n, dtype=np.uint64)
+            if len(values):
+                keys[signed] = band_keys(values, config, band)[:, 0]
+            columns.append(pa.array(keys, mask=~signed))
+        return pa.RecordBatch.from_arrays(columns, schema=self.schema)
 
 
 def kept_documents(sketch: Sketch) -> np.ndarray:
@@ -317,8 +361,9 @@ def kept_documents(sketch: Sketch) -> np.ndarray:
 
 def run_tables(
     sketch: Sketch, first_number: int, inputs: Sequence[tuple[str, int, int, str]], config: DedupConfig
-) -> dict[str, pa.Table]:
-    """A run's partition of each index dataset, keyed by its path under OUT."""
+) -> dict[str, pa.Table | PassageRows]:
+    """A run's partition of each index dataset, keyed by its path under OUT: tables, and the
+    passages' rows (`PassageRows`), made as `writers.write_table` writes them."""
     kept = kept_documents(sketch)
     ids = [doc_id for doc_id, k in zip(sketch.doc_ids, kept.tolist(), strict=True) if k]
     shapes = schemas(config)

@@ -47,6 +47,7 @@ _JOURNAL = ".commit.json"
 _LOCK = ".lock"
 _ROWS_PER_GROUP = 50_000
 _CHARS_PER_GROUP = 32_000_000
+_INDEX_ROWS_PER_GROUP = 16_384  # the index's datasets (`write_table`)
 
 DOCUMENTS_SCHEMA = pa.schema(
     [
@@ -200,13 +201,21 @@ class _DatasetWriter:
 
 
 def write_table(table: pa.Table, folder: Path) -> None:
-    """A table as one partition file. Its hashes and ids do not repeat, so no dictionary
-    encoding: it would only cost time, and memory when read back; row groups are small so
-    that reading back a few rows' signatures decodes little else."""
+    """A table as one partition file, written a row group at a time: `table` may also be
+    rows made as they are asked for (`index.PassageRows`), which never exist all at once.
+    Its hashes and ids do not repeat, so no dictionary encoding: it would only cost time,
+    and memory when read back; row groups are small so that reading back a few rows'
+    signatures decodes little else."""
     folder.mkdir(parents=True, exist_ok=True)
-    pq.write_table(
-        table, folder / "part-00000.parquet", compression="zstd", row_group_size=16_384, use_dictionary=False
-    )
+    with pq.ParquetWriter(
+        folder / "part-00000.parquet", table.schema, compression="zstd", use_dictionary=False
+    ) as writer:
+        empty = True
+        for batch in table.to_batches(max_chunksize=_INDEX_ROWS_PER_GROUP):
+            writer.write_batch(batch, row_group_size=_INDEX_ROWS_PER_GROUP)
+            empty = False
+        if empty:  # one empty row group, as pq.write_table writes for no rows
+            writer.write_table(table.schema.empty_table())
 
 
 @contextmanager
@@ -266,7 +275,7 @@ class CorpusWriter:
         self,
         rejects: Sequence[Reject],
         manifest: dict,
-        extra: dict[str, pa.Table] | None = None,
+        extra: dict[str, pa.Table] | None = None,  # or rows made as written (`write_table`)
         files: dict[str, str] | None = None,
     ) -> dict:
         """Write the rejects and the manifest, completed with the counts (`Tally`), the rows
