@@ -3,6 +3,7 @@
 import json
 import pickle
 
+import numpy as np
 import pyarrow.dataset as ds
 
 from cleaner import clean, dedup, pipeline, readers, writers
@@ -45,7 +46,7 @@ def _run(tmp_path, batch_size):
             pipeline.prepare_batch(i, batch, config, spool)
             for i, batch in enumerate(_batches(tmp_path, batch_size))
         ]
-        sketch = Sketch.concat([r.sketch for r in results])
+        sketch = Sketch.concat([r.sketch for r in results], pipeline.spooled_values(spool, len(results)))
         rejects = sketch.exclude_repeated_ids() + [
             x for r in results for x in r.read_rejects + r.extract_rejects
         ]
@@ -72,6 +73,11 @@ def test_a_batch_spools_its_documents_and_returns_only_their_sketch(tmp_path):
     assert set(result.seconds) == {"read", "extract", "clean", "sketch", "spool"}
     blob = pickle.dumps(result)
     assert not any(p.text.encode() in blob for d in docs for p in d.passages if len(p.text) > 20)
+    # nor their signatures: those are spooled too, and read straight into the joined sketch
+    assert result.sketch.values.shape == (0, Config().dedup.num_perm) and len(result.sketch.sizes) > 0
+    spooled = np.load(pipeline.values_file(tmp_path / "spool", 7))
+    np.testing.assert_array_equal(spooled, Sketch.of(docs, Config().dedup).values)
+    assert len(spooled) == len(result.sketch.sizes)
     assert not list((tmp_path / "spool").glob("*.tmp"))
 
 

@@ -159,7 +159,9 @@ def test_shingle_sets_give_the_exact_jaccard_and_the_signature_sizes(shingle):
     assert np.array_equal(sets.sizes, signatures(texts, config).sizes)
     a = np.array([rng.randrange(600) for _ in range(1000)] + list(range(300)) + [0, 1, 600, 600])
     b = np.array([rng.randrange(600) for _ in range(1000)] + list(range(300, 600)) + [601, 602, 600, 0])
-    expected = [jaccard(shingles(texts[i], config), shingles(texts[j], config)) for i, j in zip(a, b)]
+    expected = [
+        jaccard(shingles(texts[i], config), shingles(texts[j], config)) for i, j in zip(a, b, strict=True)
+    ]
     assert sum(0.0 < e < 1.0 for e in expected) > 200  # the edited copies overlap in part
     got = sets.jaccards(a, b, chunk=333)  # several chunks
     assert np.allclose(got, expected, rtol=0, atol=1e-12)

@@ -33,7 +33,7 @@ import numpy as np
 
 from cleaner.config import DedupConfig
 from cleaner.document import Document, DuplicateKind
-from cleaner.signatures import Signer, containment
+from cleaner.signatures import ShingleSets, Signer, containment
 from cleaner.sketch import BOILERPLATE, EXACT, KEPT, KINDS, NEAR, Prior, Sketch
 
 _Key = tuple[int, int]  # (document index, position) of a kept passage
@@ -46,6 +46,7 @@ Texts = Callable[[np.ndarray], Sequence[str | None]]
 # exactly: a pair at the threshold is estimated farther off once in 370.
 _EXACT_SIGMAS = 3.0
 _ESTIMATE_CHUNK = 1 << 15  # candidate pairs compared at once: 2 x 16 MB of signatures
+_SHINGLE_CHUNK = 8192  # passages shingled at once for the exact check
 _BAND_MIX = np.uint64(0x100000001B3)
 # A candidate counts as part of a merged passage only if its own estimated Jaccard reaches
 # this: a containment derived from a small Jaccard against a much longer passage is mostly
@@ -343,13 +344,23 @@ class _Visit:
         no longer gives the shingles its signature counted."""
         rows, other_rows = self._pairs()
         self.checked = np.zeros(len(rows), dtype=bool)
-        picked = np.flatnonzero(_undecided(self.jaccards, self.sizes[rows], self.sizes[other_rows], self.config))
+        picked = np.flatnonzero(
+            _undecided(self.jaccards, self.sizes[rows], self.sizes[other_rows], self.config)
+        )
         if not len(picked):
             return
         needed, where = np.unique(np.concatenate([rows[picked], other_rows[picked]]), return_inverse=True)
         found = list(texts(needed))
-        sets = Signer(self.config).shingle_sets([t or "" for t in found])
-        usable = np.array([t is not None for t in found], dtype=bool) & (sets.sizes == self.sizes[needed])
+        usable = np.array([t is not None for t in found], dtype=bool)
+        signer = Signer(self.config)
+        # Shingled a slice at a time, dropping each slice's texts: the temporaries of a
+        # whole million-passage run's checks took 150 MB.
+        parts = []
+        for s in range(0, len(found), _SHINGLE_CHUNK):
+            parts.append(signer.shingle_sets([t or "" for t in found[s : s + _SHINGLE_CHUNK]]))
+            found[s : s + _SHINGLE_CHUNK] = [None] * len(parts[-1].sizes)
+        sets = ShingleSets.concat(parts)
+        usable &= sets.sizes == self.sizes[needed]  # else the text is not what was signed
         a, b = where[: len(picked)], where[len(picked) :]
         ok = usable[a] & usable[b]
         self.jaccards[picked[ok]] = sets.jaccards(a[ok], b[ok])
@@ -435,7 +446,9 @@ class _Visit:
         """The candidates of visiting position v that are first occurrences now, with the
         pair's Jaccard and whether it is exact."""
         span = slice(self.indptr[v], self.indptr[v + 1])
-        exact = self.checked[span].tolist() if self.checked is not None else [False] * (span.stop - span.start)
+        exact = (
+            self.checked[span].tolist() if self.checked is not None else [False] * (span.stop - span.start)
+        )
         found = zip(self.indices[span].tolist(), self.jaccards[span].tolist(), exact, strict=True)
         return [c for c in found if c[0] in self.key_of]
 
@@ -506,7 +519,9 @@ class _Visit:
         return True
 
 
-def _undecided(jaccard: np.ndarray, size: np.ndarray, other_size: np.ndarray, config: DedupConfig) -> np.ndarray:
+def _undecided(
+    jaccard: np.ndarray, size: np.ndarray, other_size: np.ndarray, config: DedupConfig
+) -> np.ndarray:
     """The estimates within `_EXACT_SIGMAS` standard errors of a Jaccard where the verdict
     changes: the threshold, or, against a larger passage, the Jaccard at which the share of
     this passage inside it (`containment`) reaches the containment threshold."""

@@ -86,12 +86,22 @@ class TemporaryServer:
         refresh_global_settings_context()
         self.process = subprocess.Popen(
             [
-                sys.executable, "-m", "uvicorn",
-                "--app-dir", str(prefect.__module_path__.parent),
-                "--factory", "prefect.server.api.server:create_app",
-                "--host", "127.0.0.1", "--port", str(self.port),
-                "--log-level", "error", "--lifespan", "on",
-            ],  # fmt: skip
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--app-dir",
+                str(prefect.__module_path__.parent),
+                "--factory",
+                "prefect.server.api.server:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "error",
+                "--lifespan",
+                "on",
+            ],
             env={**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1"},
         )
 
@@ -113,7 +123,9 @@ class TemporaryServer:
                 if status == 3:
                     self._start()
                 elif status is not None:
-                    raise CleanerError(f"Prefect's temporary server exited with status {status} as it started")
+                    raise CleanerError(
+                        f"Prefect's temporary server exited with status {status} as it started"
+                    )
                 try:
                     if client.get(f"{self.api_url}/health").status_code == 200:
                         return

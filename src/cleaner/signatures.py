@@ -157,6 +157,16 @@ class ShingleSets:
     def sizes(self) -> np.ndarray:
         return np.diff(self.indptr)
 
+    @classmethod
+    def concat(cls, parts: Sequence[ShingleSets]) -> ShingleSets:
+        if not parts:
+            return cls(np.zeros(0, np.uint32), np.zeros(1, np.int64))
+        offsets = np.cumsum([0] + [len(p.hashes) for p in parts[:-1]])
+        indptr = np.concatenate(
+            [parts[0].indptr[:1]] + [p.indptr[1:] + o for p, o in zip(parts, offsets, strict=True)]
+        )
+        return cls(np.concatenate([p.hashes for p in parts]), indptr.astype(np.int64))
+
     def jaccards(self, a: np.ndarray, b: np.ndarray, chunk: int = 1 << 14) -> np.ndarray:
         """The exact Jaccard of sets a[i] and b[i], for every i, in bulk: both sets' hashes
         are tagged with the pair's number and sorted together; a value met twice is in both."""

@@ -15,7 +15,7 @@ sketch is `docs[d].passages[k - starts[d]]`.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from itertools import chain
@@ -116,9 +116,10 @@ class Sketch:
         )
 
     @classmethod
-    def concat(cls, parts: Sequence[Sketch]) -> Sketch:
+    def concat(cls, parts: Sequence[Sketch], signatures: Iterable[np.ndarray] | None = None) -> Sketch:
         """One sketch of the documents of `parts`, in that order. The parts give up their
-        signatures to it (`values` is left empty in each)."""
+        signatures to it (`values` is left empty in each); or `signatures` yields each
+        part's in turn, when the parts were sent without them."""
         if not parts:
             return cls.of([], DedupConfig())
         doc_offsets = np.cumsum([0] + [p.n_docs for p in parts[:-1]])
@@ -143,11 +144,13 @@ class Sketch:
             )
         # The signatures are most of a sketch: they are copied part by part into one array
         # and each part's released as soon as it is copied, so joining never holds two copies.
-        values = np.empty((int(row_offsets[-1]) + len(parts[-1].sizes), parts[0].values.shape[1]), np.uint32)
-        for p, o in zip(parts, row_offsets, strict=True):
-            values[o : o + len(p.sizes)] = p.values
-            p.values = p.values[:0]
-        merged["values"] = values
+        joined = np.empty((int(row_offsets[-1]) + len(parts[-1].sizes), parts[0].values.shape[1]), np.uint32)
+        if signatures is None:
+            signatures = (p.values for p in parts)
+        for p, o, part_values in zip(parts, row_offsets, signatures, strict=True):
+            joined[o : o + len(p.sizes)] = part_values
+            p.values = np.empty((0, joined.shape[1]), np.uint32)  # not a view: that would keep it
+        merged["values"] = joined
         merged["starts"] = np.concatenate(
             [[0]] + [p.starts[1:] + o for p, o in zip(parts, passage_offsets, strict=True)]
         ).astype(np.int64)

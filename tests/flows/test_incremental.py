@@ -118,11 +118,14 @@ def test_a_corpus_refuses_a_run_with_other_minhash_settings(prefect_server, tmp_
     assert _parts(out) == before and not list(out.glob(".staging-*"))
 
 
-def test_pairs_too_close_to_call_are_checked_on_their_texts_in_a_run_and_across_runs(prefect_server, tmp_path):
+def test_pairs_too_close_to_call_are_checked_on_their_texts_in_a_run_and_across_runs(
+    prefect_server, tmp_path
+):
     """A copy whose true Jaccard is over the threshold but whose estimate is under it: the
     exact check reads the source's text from the spool in one run, from the corpus a day
     later, and both give it the same verdict and exact similarity."""
     from cleaner_flows.clean_corpus import clean_corpus
+
     from tests.test_dedup import _misestimated
 
     base, edited, exact, estimate = _misestimated(over=True)
@@ -147,4 +150,7 @@ def test_pairs_too_close_to_call_are_checked_on_their_texts_in_a_run_and_across_
         assert copy["status"] == "near_duplicate"
         assert copy["similarity"] == round(exact, 6) != round(estimate, 6)
         (source,) = [p for p in passages if p["text"] == base]
-        assert (copy["duplicate_of_doc"], copy["duplicate_of_position"]) == (source["doc_id"], source["position"])
+        assert (copy["duplicate_of_doc"], copy["duplicate_of_position"]) == (
+            source["doc_id"],
+            source["position"],
+        )
