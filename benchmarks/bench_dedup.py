@@ -38,6 +38,7 @@ Methods:
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import random
@@ -47,7 +48,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from functools import partial
 from pathlib import Path
 
 from cleaner.config import DedupConfig
@@ -140,15 +140,23 @@ def documents(texts: list[str], first: int, prefix: str = "d") -> list:
     ]
 
 
+@functools.cache
+def _signer():
+    from cleaner.signatures import Signer
+
+    return Signer(CLEANER_CONFIG)
+
+
 def _sketch_batch(path: Path):
     """A worker's part of the cleaner method: read one batch and sketch it, as the
-    pipeline's batch tasks do."""
-    from cleaner.pipeline import _signer
+    pipeline's batch tasks do (with one signer per process, as `pipeline._signer`; imported
+    from `cleaner.signatures`, not `cleaner.pipeline`, whose extraction and reading modules
+    a run's workers have loaded long before dedup, and which are not the dedup stage)."""
     from cleaner.sketch import Sketch
 
     texts = path.read_text().splitlines()
     docs = documents(texts, int(path.stem.split("-")[1]) // PER_DOC)
-    return Sketch.of(docs, CLEANER_CONFIG, _signer(CLEANER_CONFIG))
+    return Sketch.of(docs, CLEANER_CONFIG, _signer())
 
 
 def _batch_texts(batches: list[Path], sketch, rows) -> list[str]:
@@ -179,7 +187,7 @@ def run_cleaner(batches: list[Path]) -> tuple[dict[int, int], dict[str, float]]:
     with ProcessPoolExecutor(CLEANER_WORKERS, mp_context=get_context("spawn")) as pool:
         sketch = Sketch.concat(list(pool.map(_sketch_batch, batches)))
     sketching = time.perf_counter() - clock
-    stats = deduplicate_sketch(sketch, CLEANER_CONFIG, texts=partial(_batch_texts, batches, sketch))
+    stats = deduplicate_sketch(sketch, CLEANER_CONFIG, texts=functools.partial(_batch_texts, batches, sketch))
     dup = np.flatnonzero((sketch.status == EXACT) | (sketch.status == NEAR))
     source = sketch.starts[sketch.dup_doc[dup]] + sketch.dup_position[dup]
     found = dict(zip(dup.tolist(), source.tolist(), strict=True))
