@@ -1,15 +1,17 @@
 """The clean-corpus flow: scraped pages in, a clean deduplicated Parquet corpus out.
 
     discover -> prepare (batches, in parallel: read, extract, clean, sketch, spool)
-             -> learn boilerplate -> dedup (LSH band groups in parallel, then the visit)
+             -> learn boilerplate -> dedup (LSH band groups in parallel on large runs,
+                exact checks of close pairs from the spool, then the visit)
              -> write (reads the spool back; atomic)
 
 Each task is a thin wrapper over a `cleaner` library function. The batch and LSH tasks run
 on a process pool, one worker per core by default (`cleaner run --workers N`): extraction and
 cleaning are Python-bound, so threads would share one core; or on a Dask cluster (`dask`).
-Batches hand back only a compact `Sketch` of their documents; the texts wait in the run's
-spool on disk, so memory holds the corpus's sketch and a batch of texts per worker, never the
-corpus. An LSH task gets only the signature columns of its bands. The other whole-corpus
+Batches hand back only a compact `Sketch` of their documents; the texts and the signatures
+wait in the run's spool on disk, and the signatures are read from it into one array, so memory
+holds the corpus's sketch and a batch of texts per worker, never the corpus. An LSH task
+reads only the signature columns of its bands, from a file. The other whole-corpus
 steps run in the flow's own process, on the sketch.
 
 `out` may hold a corpus already: the run appends to it (`cleaner.index`). Inputs an earlier
