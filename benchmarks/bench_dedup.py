@@ -13,7 +13,8 @@ Methods:
   to files first (not timed), are read and sketched by 2 worker processes, as the flow's batch tasks do (shingles, signatures,
   fingerprints; "signatures" below, wall time of that parallel step), then
   `cleaner.dedup.deduplicate_sketch` runs on the joined sketch (LSH, verification and the
-  document visit) in the main process. Document dropping is off (`min_unique_share = 0`): a
+  document visit) in the main process, except that from 100,000 signed passages
+  (`run.lsh_spread_min_rows`) its LSH band groups run on the 2 workers, as the flow's do. Document dropping is off (`min_unique_share = 0`): a
   document of random passages that happens to be half copies would otherwise leave the
   corpus, taking its first occurrences with it, which is right for documents but not what
   this passage benchmark measures. Peak RSS is the largest of the main process and its
@@ -50,7 +51,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from cleaner.config import DedupConfig
+from cleaner.config import DedupConfig, RunConfig
 
 PER_DOC = 10
 CLEANER_WORKERS = 2  # the machine's cores
@@ -173,6 +174,30 @@ def _batch_texts(batches: list[Path], sketch, rows) -> list[str]:
     return out
 
 
+def _band_pairs(columns: Path, visit, bands: range):
+    import numpy as np
+
+    from cleaner.dedup import band_pairs
+
+    return band_pairs(np.load(columns), CLEANER_CONFIG, visit, bands)
+
+
+def _spread_lsh(pool, folder: Path, values, config, visit):
+    """LSH as the flow runs it on a run of this size: each group of bands is a task on a
+    worker that loads only its signature columns from a file written for it; the candidate
+    pairs are joined after."""
+    import numpy as np
+
+    from cleaner.dedup import band_columns, band_groups, candidates
+
+    futures = []
+    for i, bands in enumerate(band_groups(config, RunConfig().lsh_tasks)):
+        path = folder / f"bands-{i}.npy"
+        np.save(path, band_columns(values, config, bands))
+        futures.append(pool.submit(_band_pairs, path, visit, bands))
+    return candidates([f.result() for f in futures], len(visit))
+
+
 def run_cleaner(batches: list[Path]) -> tuple[dict[int, int], dict[str, float]]:
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
@@ -186,8 +211,14 @@ def run_cleaner(batches: list[Path]) -> tuple[dict[int, int], dict[str, float]]:
     # "spawn", as Prefect's process pool: a worker holds its batch only, not a copy of the parent
     with ProcessPoolExecutor(CLEANER_WORKERS, mp_context=get_context("spawn")) as pool:
         sketch = Sketch.concat(list(pool.map(_sketch_batch, batches)))
-    sketching = time.perf_counter() - clock
-    stats = deduplicate_sketch(sketch, CLEANER_CONFIG, texts=functools.partial(_batch_texts, batches, sketch))
+        sketching = time.perf_counter() - clock
+        spread = len(sketch.sizes) >= RunConfig().lsh_spread_min_rows  # as the flow decides
+        stats = deduplicate_sketch(
+            sketch,
+            CLEANER_CONFIG,
+            lsh=functools.partial(_spread_lsh, pool, batches[0].parent) if spread else None,
+            texts=functools.partial(_batch_texts, batches, sketch),
+        )
     dup = np.flatnonzero((sketch.status == EXACT) | (sketch.status == NEAR))
     source = sketch.starts[sketch.dup_doc[dup]] + sketch.dup_position[dup]
     found = dict(zip(dup.tolist(), source.tolist(), strict=True))
