@@ -165,7 +165,7 @@ def _batch_texts(batches: list[Path], sketch, rows) -> list[str]:
     for the exact check of undecided pairs."""
     import numpy as np
 
-    passages = np.flatnonzero(sketch.rows >= 0)[rows]
+    passages = sketch.signed_passages(rows)
     out = [""] * len(rows)
     for b in np.unique(passages // CLEANER_BATCH).tolist():
         lines = batches[b].read_text().splitlines()
@@ -174,28 +174,15 @@ def _batch_texts(batches: list[Path], sketch, rows) -> list[str]:
     return out
 
 
-def _band_pairs(columns: Path, visit, bands: range):
-    import numpy as np
+def _spread_lsh(pool, folder: Path):
+    """LSH as the flow runs it on a run of this size (`dedup.spread_lsh`): each group of
+    bands is a task on a worker that loads only its signature columns from a file."""
+    from cleaner.dedup import band_group_pairs, spread_lsh
 
-    from cleaner.dedup import band_pairs
+    def submit(columns, visit, bands):
+        return pool.submit(band_group_pairs, columns, CLEANER_CONFIG, visit, bands)
 
-    return band_pairs(np.load(columns), CLEANER_CONFIG, visit, bands)
-
-
-def _spread_lsh(pool, folder: Path, values, config, visit):
-    """LSH as the flow runs it on a run of this size: each group of bands is a task on a
-    worker that loads only its signature columns from a file written for it; the candidate
-    pairs are joined after."""
-    import numpy as np
-
-    from cleaner.dedup import band_columns, band_groups, candidates
-
-    futures = []
-    for i, bands in enumerate(band_groups(config, RunConfig().lsh_tasks)):
-        path = folder / f"bands-{i}.npy"
-        np.save(path, band_columns(values, config, bands))
-        futures.append(pool.submit(_band_pairs, path, visit, bands))
-    return candidates([f.result() for f in futures], len(visit))
+    return functools.partial(spread_lsh, submit, RunConfig().lsh_tasks, folder / "lsh")
 
 
 def run_cleaner(batches: list[Path]) -> tuple[dict[int, int], dict[str, float]]:
@@ -216,7 +203,7 @@ def run_cleaner(batches: list[Path]) -> tuple[dict[int, int], dict[str, float]]:
         stats = deduplicate_sketch(
             sketch,
             CLEANER_CONFIG,
-            lsh=functools.partial(_spread_lsh, pool, batches[0].parent) if spread else None,
+            lsh=_spread_lsh(pool, batches[0].parent) if spread else None,
             texts=functools.partial(_batch_texts, batches, sketch),
         )
     dup = np.flatnonzero((sketch.status == EXACT) | (sketch.status == NEAR))

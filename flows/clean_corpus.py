@@ -26,7 +26,6 @@ from cleaner.runtime import prefect_defaults
 
 prefect_defaults()  # before Prefect is imported: it reads its settings once
 
-import shutil  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from collections import Counter  # noqa: E402
@@ -81,7 +80,7 @@ def learn_boilerplate(sketch: Sketch, config: CleanConfig) -> dict:
 
 @_task(name="lsh-bands")
 def lsh_bands(columns: str, config: DedupConfig, visit: np.ndarray, bands: range) -> np.ndarray:
-    return dedup.band_pairs(np.load(columns), config, visit, bands)
+    return dedup.band_group_pairs(columns, config, visit, bands)
 
 
 @_task(name="write")
@@ -256,7 +255,15 @@ def _clean_corpus(
             prior = corpus.prior(sketch)
             held = 0 if prior.values is None else len(prior.values)
             spread = held + len(sketch.sizes) >= cfg.run.lsh_spread_min_rows
-            lsh = partial(_spread_lsh, submit, cfg.run.lsh_tasks, staging / "lsh") if spread else None
+            lsh = None
+            if spread:  # each band group a task on a worker, reading its columns from a file
+
+                def submit_lsh(columns: Path, visit: np.ndarray, bands: range) -> PrefectFuture:
+                    return submit(
+                        lsh_bands, columns=str(columns), config=cfg.dedup, visit=quote(visit), bands=bands
+                    )
+
+                lsh = partial(dedup.spread_lsh, submit_lsh, cfg.run.lsh_tasks, staging / "lsh")
             texts = dedup.joined_texts(  # for the exact check of undecided pairs
                 held,
                 partial(corpus.texts, prior),
@@ -304,30 +311,6 @@ def _clean_corpus(
     )
     _publish_counts(run_id, out, manifest["counts"])
     return {"run_id": run_id, "out": out, "rows": rows, "counts": manifest["counts"]}
-
-
-def _spread_lsh(
-    submit: Callable[..., PrefectFuture],
-    parts: int,
-    folder: Path,
-    values: np.ndarray,
-    config: DedupConfig,
-    visit: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """LSH on the workers: each task gets the signature columns of a group of bands (never
-    a text) and returns the candidate pairs its bands find; the flow joins them. The columns
-    go through a file in the run's staging folder, written one group at a time: pickled
-    into the tasks, every group's copy was held at once until its task ended (+346 MB at
-    30,000 pages)."""
-    folder.mkdir(exist_ok=True)
-    futures = []
-    for i, bands in enumerate(dedup.band_groups(config, parts)):
-        path = folder / f"bands-{i}.npy"
-        np.save(path, dedup.band_columns(values, config, bands))
-        futures.append(submit(lsh_bands, columns=str(path), config=config, visit=quote(visit), bands=bands))
-    pairs = [f.result() for f in futures]
-    shutil.rmtree(folder, ignore_errors=True)
-    return dedup.candidates(pairs, len(visit))
 
 
 def _publish_counts(run_id: str, out: str, counts: dict) -> None:

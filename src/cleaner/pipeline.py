@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -73,7 +74,8 @@ def prepare_batch(
     # The signatures go to the spool too, and the flow reads them straight into the corpus's
     # array: sent back in the result they were held three times over (its pickle, its copy,
     # the joined array), most of the flow's peak memory.
-    _save_atomically(values_file(spool, number), sketch.values)
+    values = sketch.values
+    _write_atomically(values_file(spool, number), lambda fh: np.save(fh, values))
     sketch.values = sketch.values[:0].copy()
     step("spool")
     counts = Counter(
@@ -112,7 +114,7 @@ def spool_texts(
     documents are in memory at a time."""
 
     def texts(rows: np.ndarray) -> list[str]:
-        passages = np.flatnonzero(sketch.rows >= 0)[rows]  # row r is the r-th signed passage
+        passages = sketch.signed_passages(rows)
         docs = np.searchsorted(sketch.starts, passages, side="right") - 1
         firsts = np.concatenate(([0], np.cumsum(batch_docs)))
         batches = np.searchsorted(firsts, docs, side="right") - 1
@@ -165,12 +167,9 @@ def spool_file(spool: str | Path, number: int) -> Path:
 def write_spool(spool: str | Path, number: int, docs: list[Document]) -> None:
     """Store a batch's cleaned documents (a private, short-lived file of this run: pickle
     is the fastest faithful round trip for them). Written whole or not at all."""
-    path = spool_file(spool, number)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        pickle.dump(docs, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, path)
+    _write_atomically(
+        spool_file(spool, number), lambda fh: pickle.dump(docs, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    )
 
 
 def values_file(spool: str | Path, number: int) -> Path:
@@ -183,11 +182,12 @@ def spooled_values(spool: str | Path, batches: int) -> Iterator[np.ndarray]:
         yield np.load(values_file(spool, number))
 
 
-def _save_atomically(path: Path, array: np.ndarray) -> None:
+def _write_atomically(path: Path, dump: Callable[[BinaryIO], object]) -> None:
+    """Write a spool file whole or not at all."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as fh:
-        np.save(fh, array)
+        dump(fh)
     os.replace(tmp, path)
 
 

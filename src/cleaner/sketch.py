@@ -72,6 +72,10 @@ class Sketch:
     def n_passages(self) -> int:
         return len(self.status)
 
+    def signed_passages(self, rows: np.ndarray) -> np.ndarray:
+        """The passages whose signatures are these rows (rows follow passage order)."""
+        return np.flatnonzero(self.rows >= 0)[rows]
+
     @property
     def doc_of(self) -> np.ndarray:
         """The document index of every passage."""
