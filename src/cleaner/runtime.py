@@ -56,6 +56,21 @@ def _relative_to_cwd(path: Path) -> Path:
         return path
 
 
+# `python -m uvicorn ARGS`, asking Linux first to send the server SIGTERM when the command's
+# process ends (PR_SET_PDEATHSIG), and leaving if it already has. Done in the server's own
+# process: a `preexec_fn` is unsafe once the command has threads.
+_SERVE = """
+import os, runpy, signal, sys
+if sys.platform == "linux":
+    import ctypes
+    ctypes.CDLL(None).prctl(1, signal.SIGTERM)
+    if os.getppid() != int(sys.argv[1]):
+        sys.exit(0)
+sys.argv = ["uvicorn", *sys.argv[2:]]
+runpy.run_module("uvicorn", run_name="__main__", alter_sys=True)
+"""
+
+
 class TemporaryServer:
     """Prefect's API server for one command, in a subprocess on 127.0.0.1: what Prefect's own
     temporary server (`prefect.server.api.server.SubprocessASGIServer`) runs, started here
@@ -65,7 +80,9 @@ class TemporaryServer:
     Its URL becomes the process's PREFECT_API_URL, as if the user had set it: every thread
     (Prefect's process pool forwards its workers' events from one of its own) and every
     worker process then reports to it. It stops when the process exits, after Prefect's own
-    exit handlers have sent what they hold."""
+    exit handlers have sent what they hold; or, on Linux, when the command dies without
+    running its exit handlers (killed, or a SIGTERM it does not handle): an orphaned server
+    would keep its port and its database open for good."""
 
     def __init__(self) -> None:
         self.process: subprocess.Popen | None = None
@@ -87,8 +104,9 @@ class TemporaryServer:
         self.process = subprocess.Popen(
             [
                 sys.executable,
-                "-m",
-                "uvicorn",
+                "-c",
+                _SERVE,
+                str(os.getpid()),
                 "--app-dir",
                 str(prefect.__module_path__.parent),
                 "--factory",
