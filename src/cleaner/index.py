@@ -104,10 +104,7 @@ class Index:
                 )
 
     def _dataset(self, name: str) -> ds.Dataset | None:
-        files = sorted(str(p) for p in (self.root / name).glob("run=*/*.parquet"))
-        if not files:
-            return None
-        return ds.dataset(files, format="parquet", schema=self.schemas[name])  # rows in file order
+        return _runs_dataset(self.root / name, self.schemas[name])
 
     def n_docs(self) -> int:
         data = self._dataset("documents")
@@ -213,15 +210,15 @@ class Index:
         """The texts of these signature rows of `prior`, for dedup's exact check: read from
         the corpus's `passages` dataset, only the documents they belong to. None for one the
         corpus no longer holds."""
-        signed = np.flatnonzero(prior.rows >= 0)[rows]  # row r is the r-th signed passage
+        signed = prior.signed_passages(rows)
         keys = [
             (prior.doc_ids[d], p)
             for d, p in zip(prior.doc[signed].tolist(), prior.position[signed].tolist(), strict=True)
         ]
-        files = sorted(str(p) for p in (self.root.parent / "passages").glob("run=*/*.parquet"))
+        data = _runs_dataset(self.root.parent / "passages", PASSAGES_SCHEMA)
         found: dict[tuple[str, int], str] = {}
-        if files and keys:
-            table = ds.dataset(files, format="parquet", schema=PASSAGES_SCHEMA).to_table(
+        if data is not None and keys:
+            table = data.to_table(
                 columns=["doc_id", "position", "text"],
                 filter=pc.field("doc_id").isin(pa.array(sorted({k[0] for k in keys}), pa.string())),
             )
@@ -259,6 +256,12 @@ class Index:
         table = data.to_table(filter=pc.field("doc").isin(pa.array(numbers, pa.int64())))
         by_number = dict(zip(table["doc"].to_pylist(), table["doc_id"].to_pylist(), strict=True))
         return [by_number[n] for n in numbers.tolist()]
+
+
+def _runs_dataset(folder: Path, schema: pa.Schema) -> ds.Dataset | None:
+    """The partitions of the runs committed under `folder`, rows in file order."""
+    files = sorted(str(p) for p in folder.glob("run=*/*.parquet"))
+    return ds.dataset(files, format="parquet", schema=schema) if files else None
 
 
 def reject_inputs(rejects: Sequence[Reject]) -> list[tuple[str, int, int, str]]:

@@ -74,7 +74,7 @@ class Sketch:
 
     def signed_passages(self, rows: np.ndarray) -> np.ndarray:
         """The passages whose signatures are these rows (rows follow passage order)."""
-        return np.flatnonzero(self.rows >= 0)[rows]
+        return _signed_passages(self.rows, rows)
 
     @property
     def doc_of(self) -> np.ndarray:
@@ -250,6 +250,15 @@ class Prior:
     rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))  # signature row or -1
     values: np.ndarray | None = None
     sizes: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+
+    def signed_passages(self, rows: np.ndarray) -> np.ndarray:
+        """The passages (indices into the arrays above) whose signatures are these rows."""
+        return _signed_passages(self.rows, rows)
+
+
+def _signed_passages(row_of: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Signature rows are numbered in passage order: row r is the r-th signed passage."""
+    return np.flatnonzero(row_of >= 0)[rows]
 
 
 def _timestamp(published: datetime | None) -> float:
