@@ -1,3 +1,4 @@
+import random
 import time
 
 import pytest
@@ -138,3 +139,23 @@ def test_byline_rule_takes_linear_time_on_names_glued_with_and(unit):
 )
 def test_byline_with_two_names(line):
     assert match_line(line) == "byline"
+
+
+def test_caption_cues_skip_no_line_a_caption_pattern_matches():
+    """The caption rule tries its patterns only on lines holding a cue: random lines built
+    from the patterns' own pieces must get the same verdict with and without the cue test."""
+    from cleaner.rules import _CAPTION_PATTERNS, Line, _caption
+
+    rng = random.Random(7)
+    pieces = [
+        "photo", "photos", "image", "picture", "pictured", "video", "graphic", "illustration",
+        "file", "handout", "in this", "courtesy", "credit", "by", "of", "ap", "afp", "reuters",
+        "getty images", "pa wire", "/", "|", "(", ")", ":", ",", ".", ";", "the", "dam", "2026",
+    ]  # fmt: skip
+    matched = 0
+    for _ in range(5000):
+        line = Line.of(" ".join(rng.choice(pieces) for _ in range(rng.randint(1, 9))))
+        expected = len(line.words) <= 80 and any(p.fullmatch(line.norm) for p in _CAPTION_PATTERNS)
+        assert _caption(line) == expected, line.text
+        matched += expected
+    assert matched > 100  # the lines do exercise the patterns

@@ -4,9 +4,9 @@ from itertools import pairwise
 import pytest
 
 from cleaner.text import (
-    count_letters,
     fingerprint,
     fingerprints,
+    has_letters,
     normalize,
     split_paragraphs,
     word_spans,
@@ -36,10 +36,11 @@ def test_words_splits_cjk_into_characters_and_keeps_contractions():
     assert words("Don't stop, it's 2026!") == ["Don't", "stop", "it's", "2026"]
 
 
-def test_count_letters_ignores_digits_and_symbols():
-    assert count_letters("ss") == 2
-    assert count_letters("| » 12:30") == 0
-    assert count_letters("Größe") == 5
+def test_has_letters_counts_letters_only():
+    assert has_letters("ss", 2) and not has_letters("ss", 3)
+    assert not has_letters("| » 12:30", 1)
+    assert has_letters("Größe", 5) and not has_letters("Größe", 6)
+    assert has_letters("", 0) and has_letters("12", 0)
 
 
 def test_split_paragraphs_one_per_line_and_blank_line_blocks():

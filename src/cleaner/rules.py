@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from cleaner.text import count_letters, normalize, words
+from cleaner.text import has_letters, normalize, words
 from cleaner.timestamps import is_timestamp_line
 
 
@@ -211,8 +211,17 @@ _CAPTION_PATTERNS = tuple(
 )
 
 
+# Every caption pattern needs one of these: most lines have none, and are spared the eight
+# patterns, half of which try every position of the line.
+_CAPTION_CUES = ("photo", "image", "picture", "video", "graphic", "illustration", "/", "|")
+
+
 def _caption(line: Line) -> bool:
-    return len(line.words) <= 80 and any(p.fullmatch(line.norm) for p in _CAPTION_PATTERNS)
+    return (
+        len(line.words) <= 80
+        and any(cue in line.norm for cue in _CAPTION_CUES)
+        and any(p.fullmatch(line.norm) for p in _CAPTION_PATTERNS)
+    )
 
 
 _NAVIGATION = _full(
@@ -289,7 +298,7 @@ def match_line(line: str | Line, disabled: frozenset[str] = frozenset()) -> str 
 
 
 def is_debris(line: str, min_letters: int) -> bool:
-    return count_letters(line) < min_letters
+    return not has_letters(line, min_letters)
 
 
 # Headings that open a block of links to other articles.

@@ -10,6 +10,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Sequence
+from itertools import islice
 
 import numpy as np
 
@@ -150,8 +151,12 @@ def word_spans(texts: Sequence[str]) -> tuple[bytes, np.ndarray, np.ndarray, np.
     return data, starts, ends, np.diff(np.searchsorted(starts, begins))
 
 
-def count_letters(text: str) -> int:
-    return len(_LETTER.findall(text))
+def has_letters(text: str, n: int) -> bool:
+    """Whether `text` has at least `n` letters (digits and symbols are not); looks no
+    further than the `n`th, as most lines are long."""
+    if n <= 0:
+        return True
+    return next(islice(_LETTER.finditer(text), n - 1, None), None) is not None
 
 
 def collapse_spaces(text: str) -> str:
