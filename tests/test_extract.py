@@ -1,3 +1,5 @@
+import subprocess
+import sys
 from datetime import UTC, datetime
 
 from cleaner.config import ExtractConfig
@@ -77,3 +79,22 @@ def test_a_page_over_the_time_limit_is_a_reject_and_the_next_page_is_extracted()
     # Without the limit it takes far longer (measured ~8 s here); the limit is checked between
     # Python steps, so a long C call (lxml parsing) can overrun it by a few seconds.
     assert took < 6
+
+
+def test_warm_up_pays_for_dateparser_in_this_process():
+    """dateparser compiles patterns for all its locales at its first call (1.4 s): a worker
+    that warms up must have made that call. Checked in a fresh process, where nothing has."""
+    script = """
+import dateparser.date
+calls = []
+original = dateparser.date.DateDataParser.get_date_data
+def recorded(self, text, *args, **kwargs):
+    calls.append(text)
+    return original(self, text, *args, **kwargs)
+dateparser.date.DateDataParser.get_date_data = recorded
+from cleaner import extract
+extract.warm_up()
+print(len(calls))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert int(done.stdout) >= 1

@@ -102,6 +102,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+# The module of the flow's tasks: a worker imports it to run its first one.
+FLOW_MODULE = "cleaner_flows.clean_corpus"
+
+
 def _run(args: argparse.Namespace) -> int:
     config = load_config(args.config)  # fail on a bad setting before Prefect starts
     columns = {k: v for k, v in vars(args).items() if k.endswith("_column") and v is not None}
@@ -121,15 +125,25 @@ def _run(args: argparse.Namespace) -> int:
     # buries them. Task failures are warnings and errors, and still show.
     os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL", "WARNING")
     server = start_prefect_api()  # it starts while the flow's modules are imported
-    from cleaner_flows.clean_corpus import clean_corpus
-    from prefect.task_runners import ProcessPoolTaskRunner
+    # The workers start now too, and warm up while the server starts (with --dask the
+    # cluster's workers run the tasks instead).
+    pool = None
+    if not args.dask:
+        from cleaner.pool import EagerProcessPool
 
-    if args.workers:
-        clean_corpus = clean_corpus.with_options(task_runner=ProcessPoolTaskRunner(max_workers=args.workers))
-    with prefect_api(server):
-        summary = clean_corpus(
-            paths=list(args.paths) or None, out=args.out, config=config.to_dict(), dask=args.dask
-        )
+        pool = EagerProcessPool(args.workers, warm=(FLOW_MODULE,)).start()
+    try:
+        from cleaner_flows.clean_corpus import clean_corpus
+
+        if pool is not None:
+            clean_corpus = clean_corpus.with_options(task_runner=pool)
+        with prefect_api(server):
+            summary = clean_corpus(
+                paths=list(args.paths) or None, out=args.out, config=config.to_dict(), dask=args.dask
+            )
+    finally:
+        if pool is not None:
+            pool.close()
     counts = summary["counts"]
     print(
         f"\n{counts['documents']} documents, {counts['duplicate_documents']} duplicate documents, "
