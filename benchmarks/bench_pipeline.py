@@ -11,10 +11,16 @@ extracting each with the options cleaner uses (`cleaner.extract`), timed from th
 read to the last extraction. Printed after the table: each run's wall time as a multiple of
 the reference, and the speedup of the largest worker count over one worker.
 
+With `--pin`, each command runs on W cores only (its CPU affinity, inherited by every
+process it starts, Prefect's server included), so that W=1 against W=2 compares one core
+with two; without it, a command with one worker still has every core for its other
+processes. The trafilatura reference then runs on one core.
+
 With `--dask`, each W is a dask.distributed cluster started here (a scheduler and W worker
 processes of one thread on 127.0.0.1), and the command is `cleaner run --dask ADDRESS`.
 
     python benchmarks/bench_pipeline.py --pages 3000 10000 --format html --workers 1 2
+    python benchmarks/bench_pipeline.py --pages 10000 --format html --workers 1 2 --pin
     python benchmarks/bench_pipeline.py --pages 3000 --format html --workers 1 2 --dask
 """
 
@@ -23,6 +29,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import random
 import resource
 import subprocess
@@ -96,7 +103,20 @@ def generate(root: Path, pages: int, fmt: str, seed: int = 1) -> int:
     return lines
 
 
-def run(pages: int, fmt: str, workers: int, inputs: Path, workdir: Path, dask: bool = False) -> dict:
+def _cores(n: int | None):
+    """A function that keeps the calling process to the first `n` cores it may use (None:
+    all), for `subprocess.run(preexec_fn=...)`."""
+    if n is None:
+        return None
+    cores = sorted(os.sched_getaffinity(0))
+    if len(cores) < n:
+        raise SystemExit(f"--pin: {n} cores asked, {len(cores)} available")
+    return lambda: os.sched_setaffinity(0, cores[:n])
+
+
+def run(
+    pages: int, fmt: str, workers: int, inputs: Path, workdir: Path, dask: bool = False, pin: bool = False
+) -> dict:
     out = workdir / f"out-{fmt}-{pages}-{workers}-{'dask' if dask else 'pool'}"
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     command = [sys.executable, "-m", "cleaner", "run", str(inputs), "--out", str(out)]
@@ -117,7 +137,7 @@ def run(pages: int, fmt: str, workers: int, inputs: Path, workdir: Path, dask: b
         else:
             command += ["--workers", str(workers)]
         start = time.perf_counter()
-        subprocess.run(command, check=True, capture_output=True)
+        subprocess.run(command, check=True, capture_output=True, preexec_fn=_cores(workers if pin else None))
         wall = time.perf_counter() - start
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     manifest = json.loads((out / "manifest.json").read_text())
@@ -131,11 +151,16 @@ def run(pages: int, fmt: str, workers: int, inputs: Path, workdir: Path, dask: b
     }
 
 
-def reference(inputs: Path) -> float:
+def reference(inputs: Path, pin: bool = False) -> float:
     """Seconds trafilatura alone takes to read and extract the pages, in one process."""
     paths = "\n".join(str(p) for p in sorted(inputs.rglob("*.html")))
     done = subprocess.run(
-        [sys.executable, "-c", REFERENCE], input=paths, check=True, capture_output=True, text=True
+        [sys.executable, "-c", REFERENCE],
+        input=paths,
+        check=True,
+        capture_output=True,
+        text=True,
+        preexec_fn=_cores(1 if pin else None),
     )
     return float(done.stdout.split()[0])
 
@@ -146,7 +171,10 @@ def main() -> None:
     parser.add_argument("--format", choices=("txt", "html"), default="txt")
     parser.add_argument("--workers", type=int, nargs="+", default=[2])
     parser.add_argument("--dask", action="store_true", help="run on a local Dask cluster of W workers")
+    parser.add_argument("--pin", action="store_true", help="run each command on W cores only")
     args = parser.parse_args()
+    if args.pin and args.dask:
+        parser.error("--pin applies to `cleaner run --workers W`, not to a Dask cluster")
     header = ["pages", "lines", "workers", "wall s", *(f"{s} s" for s in STAGES)]
     header += ["lines/s", "peak RSS MiB", "docs", "dups"]
     print("| " + " | ".join(header) + " |")
@@ -158,7 +186,7 @@ def main() -> None:
             lines = generate(inputs, pages, args.format)
             walls = {}
             for workers in args.workers:
-                r = run(pages, args.format, workers, inputs, Path(tmp), args.dask)
+                r = run(pages, args.format, workers, inputs, Path(tmp), args.dask, args.pin)
                 walls[workers] = r["wall"]
                 cells = [pages, lines, workers, f"{r['wall']:.1f}", *(f"{r[s]:.2f}" for s in STAGES)]
                 cells += [
@@ -169,14 +197,15 @@ def main() -> None:
                 ]
                 print("| " + " | ".join(map(str, cells)) + " |", flush=True)
             if args.format == "html":
-                alone = reference(inputs)
+                alone = reference(inputs, args.pin)
                 ratios = ", ".join(f"{w} workers {wall / alone:.2f}x" for w, wall in walls.items())
                 notes.append(
                     f"{pages} pages: trafilatura alone {alone:.1f} s; cleaner run wall time / that: {ratios}"
                 )
             if 1 in walls and len(walls) > 1:
                 most = max(walls)
-                notes.append(f"{pages} pages: {most} workers are {walls[1] / walls[most]:.2f}x faster than 1")
+                unit = "cores" if args.pin else "workers"
+                notes.append(f"{pages} pages: {most} {unit} are {walls[1] / walls[most]:.2f}x faster than 1")
     print()
     for note in notes:
         print(note)
