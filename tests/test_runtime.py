@@ -72,3 +72,38 @@ def test_the_server_stops_when_the_command_is_killed(tmp_path):
             command.wait()
         if server is not None and _alive(server):
             os.kill(server, signal.SIGKILL)
+
+
+def test_an_api_named_by_the_profile_is_used_and_the_early_server_stopped(tmp_path):
+    """The server starts before Prefect reads its settings; a profile that names an API
+    (not visible in the environment) must still win, and the server started early must
+    not be left running."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "profiles.toml").write_text(
+        'active = "remote"\n[profiles.remote]\nPREFECT_API_URL = "http://127.0.0.1:9/api"\n'
+    )
+    script = """
+import os
+from pathlib import Path
+from cleaner.runtime import start_prefect_api
+server = start_prefect_api()
+from prefect.settings import PREFECT_API_URL
+children = []
+for entry in Path("/proc").iterdir():
+    if entry.name.isdigit():
+        try:
+            state, parent = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:2]
+        except OSError:
+            continue
+        if int(parent) == os.getpid() and state != "Z":
+            children.append(entry.name)
+print(server is None, PREFECT_API_URL.value(), os.environ.get("PREFECT_API_URL"), len(children))
+"""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["PREFECT_HOME"] = str(home)
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "http://127.0.0.1:9/api", "None", "0"]
