@@ -10,11 +10,16 @@ times faster cleaner's wall time is than each peer's that ran.
 
 Methods:
 - cleaner: what a run does: batches of 20,000 passages (grouped 10 to a document), written
-  to files first (not timed), are read and sketched by 2 worker processes, as the flow's batch tasks do (shingles, signatures,
-  fingerprints; "signatures" below, wall time of that parallel step), then
-  `cleaner.dedup.deduplicate_sketch` runs on the joined sketch (LSH, verification and the
-  document visit) in the main process, except that from 100,000 signed passages
-  (`run.lsh_spread_min_rows`) its LSH band groups run on the 2 workers, as the flow's do. Document dropping is off (`min_unique_share = 0`): a
+  to files first (not timed), are read and sketched by 2 worker processes (forked on
+  Linux, as `cleaner run`'s are), as the flow's batch tasks do (shingles, signatures, fingerprints; "sketch" below is the wall time of
+  that parallel step, "shingling" and "signatures" the workers' seconds in each, shared by
+  the 2 workers), then `cleaner.dedup.deduplicate_sketch` runs on the joined sketch
+  ("prepare", "lsh", "verification" and the document visit, "clustering") in the main
+  process, except that from 100,000 signed passages (`run.lsh_spread_min_rows`) its LSH
+  band groups run on the 2 workers, as the flow's do; last, "writing": each batch's
+  passages, text read back from its file, with their verdicts (status, the passage a
+  duplicate repeats, its similarity) to a zstd Parquet file, on the 2 workers (datatrove's
+  stage 4 writes its kept and removed passages too). Document dropping is off (`min_unique_share = 0`): a
   document of random passages that happens to be half copies would otherwise leave the
   corpus, taking its first occurrences with it, which is right for documents but not what
   this passage benchmark measures. Peak RSS is the largest of the main process and its
@@ -57,6 +62,8 @@ PER_DOC = 10
 CLEANER_WORKERS = 2  # the machine's cores
 CLEANER_BATCH = 20_000  # passages per worker task, as a pipeline batch of ~2,000 pages carries
 CLEANER_CONFIG = DedupConfig(min_unique_share=0.0)
+# As `cleaner run` starts its workers (cleaner.pool), and as the datatrove peer's pools do.
+START_METHOD = "fork" if sys.platform == "linux" else "spawn"
 HERE = Path(__file__).resolve().parent
 DATATROVE_VENV = HERE / ".venvs" / "datatrove"
 # Pinned: the benchmark compares with one known datatrove. The "processing" extra is what
@@ -152,12 +159,39 @@ def _sketch_batch(path: Path):
     """A worker's part of the cleaner method: read one batch and sketch it, as the
     pipeline's batch tasks do (with one signer per process, as `pipeline._signer`; imported
     from `cleaner.signatures`, not `cleaner.pipeline`, whose extraction and reading modules
-    a run's workers have loaded long before dedup, and which are not the dedup stage)."""
+    a run's workers have loaded long before dedup, and which are not the dedup stage).
+    Returns the sketch and the seconds this batch spent shingling and in MinHash."""
     from cleaner.sketch import Sketch
 
     texts = path.read_text().splitlines()
     docs = documents(texts, int(path.stem.split("-")[1]) // PER_DOC)
-    return Sketch.of(docs, CLEANER_CONFIG, _signer())
+    signer = _signer()
+    before = dict(signer.seconds)
+    sketch = Sketch.of(docs, CLEANER_CONFIG, signer)
+    return sketch, {k: v - before[k] for k, v in signer.seconds.items()}
+
+
+def _write_batch(path: Path, out: Path, start: int, status, source, similarity) -> None:
+    """A worker's part of writing the result: one batch's passages, their text read back
+    from the batch file, with their verdict (status, the passage a duplicate repeats, its
+    similarity), to a Parquet file compressed as a run's `passages/` are."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from cleaner.sketch import STATUSES
+
+    texts = path.read_text().splitlines()
+    names = pa.array([s.value for s in STATUSES])
+    table = pa.table(
+        {
+            "passage": pa.array(range(start, start + len(texts)), pa.int64()),
+            "text": texts,
+            "status": pa.DictionaryArray.from_arrays(pa.array(status, pa.int8()), names),
+            "duplicate_of": pa.array(source, pa.int64()),
+            "similarity": pa.array(similarity, pa.float64()),
+        }
+    )
+    pq.write_table(table, out / f"part-{start:09d}.parquet", compression="zstd")
 
 
 def _batch_texts(batches: list[Path], sketch, rows) -> list[str]:
@@ -195,9 +229,9 @@ def run_cleaner(batches: list[Path]) -> tuple[dict[int, int], dict[str, float]]:
     from cleaner.sketch import EXACT, NEAR, Sketch
 
     clock = time.perf_counter()
-    # "spawn", as Prefect's process pool: a worker holds its batch only, not a copy of the parent
-    with ProcessPoolExecutor(CLEANER_WORKERS, mp_context=get_context("spawn")) as pool:
-        sketch = Sketch.concat(list(pool.map(_sketch_batch, batches)))
+    with ProcessPoolExecutor(CLEANER_WORKERS, mp_context=get_context(START_METHOD)) as pool:
+        parts, spent = zip(*pool.map(_sketch_batch, batches), strict=True)
+        sketch = Sketch.concat(list(parts))
         sketching = time.perf_counter() - clock
         spread = len(sketch.sizes) >= RunConfig().lsh_spread_min_rows  # as the flow decides
         stats = deduplicate_sketch(
@@ -206,10 +240,38 @@ def run_cleaner(batches: list[Path]) -> tuple[dict[int, int], dict[str, float]]:
             lsh=_spread_lsh(pool, batches[0].parent) if spread else None,
             texts=functools.partial(_batch_texts, batches, sketch),
         )
-    dup = np.flatnonzero((sketch.status == EXACT) | (sketch.status == NEAR))
-    source = sketch.starts[sketch.dup_doc[dup]] + sketch.dup_position[dup]
-    found = dict(zip(dup.tolist(), source.tolist(), strict=True))
-    return found, {"signatures": sketching, **stats.seconds}
+        clock = time.perf_counter()
+        duplicate = (sketch.status == EXACT) | (sketch.status == NEAR)
+        source = np.where(duplicate, sketch.starts[sketch.dup_doc] + sketch.dup_position, -1)
+        out = batches[0].parent / "passages"
+        out.mkdir()
+        starts = range(0, len(source), CLEANER_BATCH)
+        list(
+            pool.map(
+                _write_batch,
+                batches,
+                [out] * len(batches),
+                starts,
+                [sketch.status[s : s + CLEANER_BATCH] for s in starts],
+                [source[s : s + CLEANER_BATCH] for s in starts],
+                [sketch.similarity[s : s + CLEANER_BATCH] for s in starts],
+            )
+        )
+        writing = time.perf_counter() - clock
+    dup = np.flatnonzero(duplicate)
+    found = dict(zip(dup.tolist(), source[dup].tolist(), strict=True))
+    # Per step, passages/s of the whole machine: the workers' seconds shared by the workers.
+    shares = {k: sum(s[k] for s in spent) / CLEANER_WORKERS for k in spent[0]} if spent else {}
+    return found, {
+        "sketch": sketching,
+        "shingling": shares.get("shingling", 0.0),
+        "signatures": shares.get("minhash", 0.0),
+        "prepare": stats.seconds["prepare"],
+        "lsh": stats.seconds["lsh"],
+        "verification": stats.seconds["verify"],
+        "clustering": stats.seconds["visit"],
+        "writing": writing,
+    }
 
 
 def run_datasketch(passages: list[str]) -> tuple[dict[int, int], dict[str, float]]:

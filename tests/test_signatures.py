@@ -128,6 +128,17 @@ def test_signer_batches_and_cache_do_not_change_results():
     assert np.array_equal(whole.values, np.concatenate(parts))
 
 
+def test_signer_counts_its_seconds_per_step():
+    """bench_dedup reports shingling and MinHash apart from these."""
+    signer = Signer(DedupConfig())
+    assert signer.seconds == {"shingling": 0.0, "minhash": 0.0}
+    signer([f"passage number {i} of the harbour story, with words" for i in range(5000)])
+    first = dict(signer.seconds)
+    assert first["shingling"] > 0 and first["minhash"] > 0
+    signer(["one more passage of the harbour story, with words"])
+    assert all(signer.seconds[k] > first[k] for k in first)  # they add up across calls
+
+
 @pytest.mark.parametrize("shingle_hash", ["blake2b-fold-fmix32", "fmix64-fold-fmix32"])
 def test_estimated_jaccard_tracks_exact_jaccard(shingle_hash):
     rng = random.Random(42)
