@@ -299,10 +299,10 @@ class _Visit:
         self.starts = sketch.starts.tolist()
         self.status = _compact(sketch.status, "B")
         self.fps = _compact(sketch.fingerprints, "Q")
-        self.n_words = _compact(sketch.n_words, "q")
-        self.chars = _compact(sketch.chars, "q")
-        self.dup_doc = _compact(sketch.dup_doc, "q")
-        self.dup_position = _compact(sketch.dup_position, "q")
+        self.n_words = _compact(sketch.n_words, "i")
+        self.chars = _compact(sketch.chars, "i")
+        self.dup_doc = _compact(sketch.dup_doc, "i")
+        self.dup_position = _compact(sketch.dup_position, "i")
         self.similarity = _compact(sketch.similarity, "d")
         # Passages that may be near duplicates, in visiting order, and their signature rows.
         doc_of = sketch.doc_of
@@ -422,8 +422,8 @@ class _Visit:
     def write_back(self) -> None:
         sketch = self.sketch
         sketch.status = np.frombuffer(self.status, dtype=np.uint8).copy()
-        sketch.dup_doc = np.frombuffer(self.dup_doc, dtype=np.int64).astype(np.int32)
-        sketch.dup_position = np.frombuffer(self.dup_position, dtype=np.int64).astype(np.int32)
+        sketch.dup_doc = np.frombuffer(self.dup_doc, dtype=np.int32).copy()
+        sketch.dup_position = np.frombuffer(self.dup_position, dtype=np.int32).copy()
         sketch.similarity = np.frombuffer(self.similarity, dtype=np.float64).copy()
 
     def _comparable(self, d: int, min_words: int) -> list[int]:

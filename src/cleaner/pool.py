@@ -28,30 +28,26 @@ log = logging.getLogger(__name__)
 
 
 def warm_up(modules: tuple[str, ...]) -> None:
-    """Import `modules` and pay extraction's one-off costs in this process."""
-    for name in modules:
-        importlib.import_module(name)
-    extract.warm_up()
-
-
-def warm_worker(modules: tuple[str, ...]) -> None:
-    """`warm_up` in a new worker. A failure is logged, not raised: a failed initializer
-    breaks the whole pool, while the task that needs what failed reports the real error."""
+    """Import `modules` and pay extraction's one-off costs in this process. A failure is
+    logged, not raised: in a worker's initializer it would break the whole pool, while the
+    task that needs what failed reports the real error."""
     try:
-        warm_up(modules)
+        for name in modules:
+            importlib.import_module(name)
+        extract.warm_up()
     except Exception:
-        log.warning("warming up a worker failed; its first task will pay for it", exc_info=True)
+        log.warning("warming up failed; the first task will pay for it", exc_info=True)
 
 
 class EagerProcessPool(ProcessPoolTaskRunner):
     """A `ProcessPoolTaskRunner` that `start` starts, with all its workers warm, before a
-    flow run enters it. Workers it spawns run `warm_worker(warm)` as they start.
+    flow run enters it. Workers it spawns run `warm_up(warm)` as they start.
 
     A flow run enters a duplicate of its task runner; a started pool is its own duplicate,
     so the run gets the workers already started, and stops them when it ends."""
 
     def __init__(self, max_workers: int | None = None, warm: tuple[str, ...] = ()) -> None:
-        super().__init__(max_workers, initializer=warm_worker, initargs=(tuple(warm),))
+        super().__init__(max_workers, initializer=warm_up, initargs=(tuple(warm),))
 
     def start(self) -> Self:
         """Start the pool and all its workers now: forked from this process once it has
