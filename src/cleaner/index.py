@@ -279,21 +279,16 @@ def _untouched(f: InputFile, known: dict[str, tuple[int, int, str]]) -> bool:
     return f.key in known and known[f.key][:2] == (stat.st_size, stat.st_mtime_ns)
 
 
-def passage_rows(
-    sketch: Sketch, kept_docs: np.ndarray, first_number: int, config: DedupConfig
-) -> PassageRows:
-    """The index rows of a run: the comparable passages of its kept documents (numbered
-    from `first_number` in input order), band keys and signatures for first occurrences."""
-    return PassageRows(sketch, kept_docs, first_number, config)
-
-
 class PassageRows:
-    """A run's `index/passages` rows, made a batch at a time as they are written
-    (`writers.write_table`). Built whole as a table, they took ~730 bytes a row (a signature
-    per first occurrence, 42 band keys per row: 183 MB for the 262,000 rows of a 570,000
-    passage run) from the flow's building them to the end of the commit, and ~190 MB more
-    while being built; here they cost 33 bytes a row until written, plus one batch. The
-    signatures are read from the sketch's own array, which they keep alive."""
+    """The index rows of a run: the comparable passages of its kept documents (numbered
+    from `first_number` in input order), band keys and signatures for first occurrences.
+
+    Made a batch at a time as they are written (`writers.write_table`). Built whole as a
+    table, they took ~730 bytes a row (a signature per first occurrence, 42 band keys per
+    row: 183 MB for the 262,000 rows of a 570,000 passage run) from the flow's building them
+    to the end of the commit, and ~190 MB more while being built; here they cost 33 bytes a
+    row until written, plus one batch. The signatures are read from the sketch's own array,
+    which they keep alive."""
 
     def __init__(self, sketch: Sketch, kept_docs: np.ndarray, first_number: int, config: DedupConfig) -> None:
         self.config = config
@@ -375,7 +370,7 @@ def run_tables(
             {"doc": np.arange(first_number, first_number + len(ids), dtype=np.int64), "doc_id": ids},
             schema=shapes["documents"],
         ),
-        f"{INDEX}/passages": passage_rows(sketch, kept, first_number, config),
+        f"{INDEX}/passages": PassageRows(sketch, kept, first_number, config),
         f"{INDEX}/inputs": pa.table(
             {
                 name: [row[i] for row in inputs]
