@@ -16,9 +16,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
+from benchmarks import gate
+from benchmarks.gate import figure
 from benchmarks.quality.evaluate import evaluate
 from benchmarks.quality.generate import EDITS, build_corpus
 
@@ -63,13 +64,6 @@ LOWER_IS_BETTER = {
 }
 
 
-def figure(metrics: dict, path: str):
-    value = metrics
-    for part in path.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
-    return value
-
-
 def missed_targets(metrics: dict) -> list[str]:
     """The TARGETS this run misses, by metric path."""
     missed = []
@@ -82,42 +76,12 @@ def missed_targets(metrics: dict) -> list[str]:
 
 def check(metrics: dict, baseline: dict) -> list[str]:
     """What falls below its floor or above its ceiling, one line each."""
-    failures = []
-    for path, bound in baseline["pins"].items():
-        value = figure(metrics, path)
-        worse = value is None or (value > bound if path in LOWER_IS_BETTER else value < bound)
-        if worse:
-            side = "ceiling" if path in LOWER_IS_BETTER else "floor"
-            failures.append(f"{path} = {value}, {side} {bound}")
-    return failures
+    return gate.check(metrics, baseline, LOWER_IS_BETTER)
 
 
 def update_baseline(old: dict, metrics: dict, slice_: dict, allow_lower: str | None) -> dict:
     """New pins from `metrics`; refuses (SystemExit) to loosen any pin without a reason."""
-    if old.get("slice", slice_) != slice_:
-        old = {"pins": {}, "lowered": old.get("lowered", [])}  # a new slice: new pins
-    pins, lowered = {}, list(old.get("lowered", []))
-    for path in PINNED:
-        value = figure(metrics, path)
-        before = old["pins"].get(path)
-        worse = before is not None and (value > before if path in LOWER_IS_BETTER else value < before)
-        if worse:
-            if not allow_lower:
-                raise SystemExit(
-                    f"refusing to loosen {path}: {before} -> {value}. Fix the regression, or pass "
-                    '--allow-lower "reason" and say why in the commit.'
-                )
-            lowered.append(
-                {
-                    "metric": path,
-                    "from": before,
-                    "to": value,
-                    "reason": allow_lower,
-                    "date": f"{datetime.now(UTC):%Y-%m-%d}",
-                }
-            )
-        pins[path] = value
-    return {"slice": slice_, "pins": pins, "lowered": lowered}
+    return gate.update_baseline(old, metrics, slice_, allow_lower, PINNED, LOWER_IS_BETTER)
 
 
 def render(metrics: dict) -> str:
