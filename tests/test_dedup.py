@@ -122,18 +122,35 @@ def test_two_paragraphs_merged_into_one_are_found():
 
 
 def test_short_lines_are_deduplicated_only_when_identical():
-    a = _doc("a", [*A, "Questions over the harbour expansion at the quay"], 0)
+    a = _doc("a", ["Questions over the harbour expansion at the quay", *A], 0)
     b = _doc(
         "b",
         [
             *B,
             "Questions over the harbour expansion at the depot",
             "Questions over the harbour expansion at the quay",
+            A[0],  # the copied run the heading belongs to
         ],
         1,
     )
     deduplicate([a, b], DedupConfig())
-    assert [p.status for p in b.passages[-2:]] == [Status.KEPT, Status.EXACT_DUPLICATE]
+    assert [p.status for p in b.passages[-3:]] == [
+        Status.KEPT,
+        Status.EXACT_DUPLICATE,
+        Status.EXACT_DUPLICATE,
+    ]
+
+
+def test_a_short_line_two_unrelated_pages_share_is_no_copy():
+    heading = "Frequently asked questions about the harbour"
+    a = _doc("a", [*A, heading], 0)
+    b = _doc("b", [B[0], heading, B[1]], 1)
+    # Beside a paragraph copied from another document than the heading's, it is still chance.
+    c = _doc("c", [B[0], heading, B[2]], 2)
+    stats = deduplicate([a, b, c], DedupConfig())
+    assert [p.status for p in b.passages] == [Status.KEPT] * 3
+    assert [p.status for p in c.passages] == [Status.EXACT_DUPLICATE, Status.KEPT, Status.KEPT]
+    assert stats.exact_passages == sum(p.status is Status.EXACT_DUPLICATE for d in (a, b, c) for p in d.passages)
 
 
 def test_unrelated_passages_sharing_names_are_not_duplicates():
@@ -215,9 +232,23 @@ def test_short_passages_are_never_deduplicated():
     assert b.passages[-1].status is Status.KEPT
 
 
+def test_a_line_a_page_repeats_is_its_structure_and_kept():
+    first = _doc("a", A, 0)
+    # A list repeating an item, and a near copy of its own paragraph: the page's own text.
+    page = _doc("p", [B[0], "Eat every two to three hours", B[1], "Eat every two to three hours"], 1)
+    page.passages.append(Passage(4, _edit(B[0], {5: "Hallvik's"})))
+    stats = deduplicate([first, page], DedupConfig())
+    assert [p.status for p in page.passages] == [Status.KEPT] * 5
+    assert (stats.exact_passages, stats.near_passages) == (0, 0)
+    # A repeat still counts as a copy of an earlier document's line.
+    later = _doc("q", [A[0], A[0], B[2]], 2)
+    deduplicate([first, later], DedupConfig())
+    assert _statuses(later)[:2] == [(Status.EXACT_DUPLICATE, "a", 0)] * 2
+
+
 def test_a_page_repeating_its_own_paragraph_is_not_a_duplicate_document():
     doc = _doc("a", [A[0], A[0], A[0]], 0)
-    deduplicate([doc], DedupConfig())
+    deduplicate([doc], DedupConfig(within_documents=True))
     assert _statuses(doc) == [
         (Status.KEPT, None, None),
         (Status.EXACT_DUPLICATE, "a", 0),
@@ -236,9 +267,9 @@ def test_repeating_itself_does_not_make_a_page_a_copy_of_another():
     assert [p.status for p in page.passages][:3] == [Status.EXACT_DUPLICATE, Status.KEPT, Status.KEPT]
 
 
-def test_a_near_copy_inside_the_same_page_is_found():
+def test_with_within_documents_a_near_copy_inside_the_same_page_is_found():
     doc = _doc("a", [A[0], A[1], _edit(A[0], {5: "Hallvik's"})], 0)
-    stats = deduplicate([doc], DedupConfig())
+    stats = deduplicate([doc], DedupConfig(within_documents=True))
     assert _statuses(doc)[2] == (Status.NEAR_DUPLICATE, "a", 0)
     assert stats.candidates_checked == 1  # found through the index, not by comparing all pairs
 

@@ -11,7 +11,8 @@ The scorer is the benchmark's own (its `evaluate.py`): word-level F1 between a p
 and `main_content` over bags of lower-cased `\\w+` tokens, averaged over pages, a page
 without text scoring 0; the share of `with` snippets found and of `without` snippets
 absent. cleaner's text for a page is what the corpus holds for it: the kept lines of its
-document, nothing for a reject or a document dropped as a duplicate.
+document; for a document dropped as a duplicate of another (the set holds a few pages twice),
+its lines but boilerplate, which the corpus holds once; nothing for a reject.
 
 Where a removed line is judged, it "belongs to the ground truth" when its words appear, in
 order, in `main_content`; a line of fewer than four words only when it is a line of it, or
@@ -127,8 +128,8 @@ def run_cleaner(pages: Sequence[Page], config: Config | None = None, workers: in
         previous = out.get(_fid(reject.source))
         out[_fid(reject.source)] = Output(reject=reject, document=previous.document if previous else None)
     for output in out.values():
-        if output.duplicate:
-            output.text = ""  # the corpus does not hold it
+        if output.duplicate:  # the corpus holds its text once, under the document it repeats
+            output.text = output.document.content_text
     return out
 
 

@@ -1,8 +1,8 @@
 """Passage and document deduplication.
 
 Documents are visited in canonical order: earliest `published` first (undated documents after
-dated ones), then input order. The first occurrence of a passage is kept; a later passage is
-a duplicate if
+dated ones), then input order. The first occurrence of a passage is kept; a later passage of
+another document is a duplicate if
 
 - its normalised form hashes like a kept passage's (exact duplicate, similarity 1.0), or
 - it shares an LSH band with a kept passage and their Jaccard, checked for every candidate,
@@ -12,6 +12,9 @@ The Jaccard is the signatures' estimate, or, when the texts can be read (`texts`
 estimate is too close to a threshold to tell, the exact Jaccard of the two passages' shingle
 sets: 128 permutations estimate 0.5 to +-0.044, so without the check a third of pairs with a
 true 0.52 would fall under a 0.5 threshold, and as many at 0.48 over it.
+
+A passage repeating an earlier one of its own document is kept: the page's structure (a list,
+an interview's questions), not a copy (`dedup.within_documents` compares those too).
 
 A document whose kept text falls under `min_unique_share` of its content is a duplicate
 document: it leaves the corpus, pointing at the document it repeats most. Its passages never
@@ -24,6 +27,7 @@ signatures), made batch by batch as documents are cleaned, and writes its verdic
 
 from __future__ import annotations
 
+import math
 import shutil
 import time
 from array import array
@@ -439,12 +443,15 @@ class _Visit:
         """Mark this document's duplicate passages; index and return its first occurrences."""
         firsts = []
         start = self.starts[d]
+        within = self.config.within_documents
         for k in self._comparable(d, self.config.min_words):
             if self.status[k] != KEPT:
                 continue
             stats.passages_compared += 1
             fp = self.fps[k]
             hit = self.exact.get(fp)
+            if hit is not None and hit[0] == d and not within:
+                continue  # a repeat inside the page: its structure, kept and not indexed again
             if hit is not None:
                 self._mark(k, EXACT, hit, 1.0)
                 stats.exact_passages += 1
@@ -453,10 +460,12 @@ class _Visit:
             best, best_sim = None, -1.0
             parts: dict[_Key, float] = {}  # candidates that may hold part of a merged passage
             for other, jaccard, exact in self._candidates(v) if v >= 0 else ():
+                key = self.key_of[other]
+                if key[0] == d and not within:
+                    continue
                 sim, share, jaccard = self._similarity(v, other, jaccard)
                 stats.candidates_checked += 1
                 stats.exact_checks += exact
-                key = self.key_of[other]
                 if jaccard >= _MIN_COVER_JACCARD:
                     parts[key] = share
                 if sim is None:
@@ -474,7 +483,34 @@ class _Visit:
             if v >= 0:
                 self.key_of[v] = key
             firsts.append((fp, key, v))
+        stats.exact_passages -= self._unmark_lone_short(d)
         return firsts
+
+    def _unmark_lone_short(self, d: int) -> int:
+        """Keep the short passages (under `near_min_words`) marked as exact duplicates only
+        where they sit in a copied run: next to a long passage that repeats the same
+        document, directly or through other such short ones. A heading of a few words that
+        two unrelated pages share ("Frequently Asked Questions") is chance, not a copy; the
+        subheadings of a mirror sit between its copied paragraphs. Returns how many it unmarks."""
+        status, n_words, dup_doc = self.status, self.n_words, self.dup_doc
+        content = [k for k in range(self.starts[d], self.starts[d + 1]) if status[k] != BOILERPLATE]
+        short = [status[k] == EXACT and n_words[k] < self.config.near_min_words for k in content]
+        if not any(short):
+            return 0
+        anchored = [status[k] in (EXACT, NEAR) and not s for k, s in zip(content, short, strict=True)]
+        for order in (range(len(content)), range(len(content) - 1, -1, -1)):
+            previous = None
+            for i in order:
+                k = content[i]
+                if short[i] and previous is not None and anchored[previous] and dup_doc[content[previous]] == dup_doc[k]:
+                    anchored[i] = True
+                previous = i
+        unmarked = 0
+        for i, k in enumerate(content):
+            if short[i] and not anchored[i]:
+                status[k], dup_doc[k], self.dup_position[k], self.similarity[k] = KEPT, -1, -1, math.nan
+                unmarked += 1
+        return unmarked
 
     def _candidates(self, v: int) -> list[tuple[int, float, bool]]:
         """The candidates of visiting position v that are first occurrences now, with the
