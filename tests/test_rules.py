@@ -3,8 +3,23 @@ import time
 
 import pytest
 
-from cleaner.rules import CONTEXT_RULES, LINE_RULES, RELATED_HEADING, RULE_NAMES, is_debris, match_line
+from cleaner.rules import (
+    CONTEXT_RULES,
+    LINE_RULES,
+    RELATED_HEADING,
+    RULE_NAMES,
+    is_debris,
+    is_fragment,
+    match_line,
+)
+from cleaner.clean import clean_document
+from cleaner.config import CleanConfig
+from cleaner.document import Document
 from cleaner.text import normalize
+
+
+def _cleaned(body: str) -> Document:
+    return clean_document(Document("d", "d.txt", (0, 0), "text", body=body), CleanConfig())
 
 CHROME = {
     "read_more": [
@@ -82,7 +97,7 @@ def test_chrome_lines_are_named_by_their_rule(rule, line):
 @pytest.mark.parametrize("line", CONTENT)
 def test_content_that_looks_like_chrome_is_kept(line):
     assert match_line(line) is None
-    assert not is_debris(line, 3)
+    assert not is_debris(line)
 
 
 def test_every_line_rule_is_exercised_and_names_are_unique():
@@ -95,9 +110,26 @@ def test_disabled_rule_does_not_fire():
     assert match_line("By Mara Quint", frozenset({"byline"})) is None
 
 
-@pytest.mark.parametrize("line", ["ss", "|", "»", "12:30", "— —"])
+@pytest.mark.parametrize("line", ["|", "»", "— —", "• • •", "↓"])
 def test_debris(line):
-    assert is_debris(line, 3)
+    assert is_debris(line)
+
+
+# Seen on real pages (benchmarks/realpages) as article text: prices, phone numbers, scores,
+# table rows and their separators, the brackets of code, acronyms.
+@pytest.mark.parametrize(
+    "line", ["$29.99", "(415) 861-5449", "4.5/5", "12:30", "| 1/1/2013 | +13.1% |", "|---|---|", "});", "AI", "C#"]
+)
+def test_digits_tables_code_and_capitals_are_not_debris(line):
+    assert not is_debris(line) and not is_fragment(line, 3)
+
+
+def test_a_lower_case_fragment_is_debris_only_among_chrome():
+    assert is_fragment("ss", 3) and is_fragment("> re", 3) and not is_fragment("ssx", 3)
+    text = "\n".join(["Ferries to the outer islands run again from Thursday morning.", "ss", "Published 4 March 2026"])
+    code = "\n".join(["for i := 0; i < 4; i++ {", "i++", "defer fmt.Println(i)"])
+    assert [p.rule for p in _cleaned(text).passages] == [None, "debris", "timestamp"]
+    assert [p.rule for p in _cleaned(code).passages] == [None, None, None]
 
 
 @pytest.mark.parametrize(
@@ -121,7 +153,7 @@ def test_rules_leave_non_english_text_alone():
         "وقع الاتحاد الأوروبي واليابان اتفاقية أمنية جديدة يوم الجمعة.",
         "Die Hafenarbeiter beendeten am Dienstag ihren Streik.",
     ]:
-        assert match_line(line) is None and not is_debris(line, 3)
+        assert match_line(line) is None and not is_debris(line)
 
 
 # Found by the rule timing sweep of benchmarks/fuzz_clean.py: "and" glued to the names of a byline ("XxandXxand...")

@@ -6,7 +6,6 @@ import pytest
 from cleaner.text import (
     fingerprint,
     fingerprints,
-    has_letters,
     normalize,
     split_paragraphs,
     word_spans,
@@ -34,13 +33,6 @@ def test_fingerprint_separates_different_text():
 def test_words_splits_cjk_into_characters_and_keeps_contractions():
     assert words("東京で会議") == ["東", "京", "で", "会", "議"]
     assert words("Don't stop, it's 2026!") == ["Don't", "stop", "it's", "2026"]
-
-
-def test_has_letters_counts_letters_only():
-    assert has_letters("ss", 2) and not has_letters("ss", 3)
-    assert not has_letters("| » 12:30", 1)
-    assert has_letters("Größe", 5) and not has_letters("Größe", 6)
-    assert has_letters("", 0) and has_letters("12", 0)
 
 
 def test_split_paragraphs_one_per_line_and_blank_line_blocks():

@@ -14,13 +14,13 @@ timestamp to `published` and a byline to `author`, when the record has none.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cleaner.config import CleanConfig
 from cleaner.document import Document, Passage, Reject, Status
-from cleaner.rules import RELATED_HEADING, SECTION_NAMES, Line, is_debris, match_line
+from cleaner.rules import RELATED_HEADING, SECTION_NAMES, Line, is_debris, is_fragment, match_line
 from cleaner.sketch import BOILERPLATE, KEPT, Sketch
 from cleaner.text import normalize, split_paragraphs, words
 from cleaner.timestamps import parse_timestamp_line
@@ -99,25 +99,65 @@ def clean_document(doc: Document, config: CleanConfig) -> Document:
             if _is_headline(norm, page.title_norm):
                 p.status, p.rule = Status.BOILERPLATE, "headline"  # outranks line rules
     if "debris" not in disabled:
-        for p in passages:
-            if p.status is Status.KEPT and is_debris(p.text, config.debris_min_letters):
-                p.drop("debris")
+        _debris(passages, config)
     if "breadcrumb" not in disabled:
         for i in page.crumbs:
             if passages[i].status is Status.KEPT:
                 passages[i].drop("breadcrumb")
     _masthead(doc, page, config, disabled)
     if "section_label" not in disabled:
-        for p, norm, n in zip(passages, page.norms, page.n_words, strict=True):
-            short = p.status is Status.KEPT and n <= 4 and not _SENTENCE_END.search(norm)
-            if short and (norm.strip(" :|-") in SECTION_NAMES or norm in page.sections):
-                p.drop("section_label")
+        _section_labels(passages, page)
     if "related" not in disabled:
         _related_blocks(passages, page, config)
     if "teaser_list" not in disabled:
         _teaser_lists(passages, page, config)
     _recover_metadata(doc)
     return doc
+
+
+def _debris(passages: list[Passage], config: CleanConfig) -> None:
+    """Lines of symbols only; and lone lower-case fragments ("ss") next to a line a rule
+    has dropped: among content they are code or words of a list."""
+    for p in passages:
+        if p.status is Status.KEPT and is_debris(p.text):
+            p.drop("debris")
+    chrome = [p.status is Status.BOILERPLATE for p in passages]
+    for i, p in enumerate(passages):
+        if (
+            p.status is Status.KEPT
+            and ((i > 0 and chrome[i - 1]) or (i + 1 < len(passages) and chrome[i + 1]))
+            and is_fragment(p.text, config.debris_min_letters)
+        ):
+            p.drop("debris")
+
+
+def _section_labels(passages: list[Passage], page: _Page) -> None:
+    """Section names ("Politics", "World News") where they are the site's navigation: named
+    by the breadcrumb, above the article's first paragraph, or in a run of section names (a
+    menu). Anywhere else a section name is the article's own subheading ("Features",
+    "Education")."""
+    norms, n_words = page.norms, page.n_words
+
+    def is_name(i: int) -> bool:
+        norm = norms[i]
+        return n_words[i] <= 4 and not _SENTENCE_END.search(norm) and norm.strip(" :|-") in SECTION_NAMES
+
+    names = [passages[i].status is Status.KEPT and is_name(i) for i in range(len(passages))]
+    body = next(
+        (
+            i
+            for i, p in enumerate(passages)
+            if p.status is Status.KEPT and n_words[i] >= _ARTICLE_LINE_MIN_WORDS
+        ),
+        len(passages),
+    )
+    for i, p in enumerate(passages):
+        if p.status is not Status.KEPT:
+            continue
+        crumb = norms[i] in page.sections and n_words[i] <= 4
+        menu = names[i] and ((i > 0 and names[i - 1]) or (i + 1 < len(names) and names[i + 1]))
+        if crumb or menu or (names[i] and i < body):
+            p.drop("section_label")
 
 
 def _is_headline(norm: str, title_norm: str) -> bool:
@@ -307,7 +347,11 @@ def _recover_metadata(doc: Document) -> None:
 
 def learn_boilerplate(sketch: Sketch, config: CleanConfig) -> dict[str, frozenset[int]]:
     """Per site, the fingerprints of lines that recur across at least `learned_min_docs`
-    different articles of that site.
+    different articles of that site, once in each.
+
+    A line a page repeats is the page's structure: the "Pros" and "Cons" over every product
+    of a review, which its site's other reviews share (on the real pages of
+    benchmarks/realpages, 62 of the 77 lines learned before this rule were such headings).
 
     Copies of one article (a story republished with an update) share their paragraphs
     without those being chrome, so documents that share most of their article-length lines
@@ -326,16 +370,15 @@ def learn_boilerplate(sketch: Sketch, config: CleanConfig) -> dict[str, frozense
         holders: dict[int, list[int]] = defaultdict(list)  # line fingerprint -> doc indices
         article_lines: list[frozenset[int]] = []
         for index, d in enumerate(site_docs):
-            seen: set[int] = set()
             article: set[int] = set()
+            counts = Counter(fps[k] for k in range(starts[d], starts[d + 1]) if status[k] == KEPT)
             for k in range(starts[d], starts[d + 1]):
                 if status[k] != KEPT:
                     continue
                 fp = fps[k]
                 if n_words[k] >= _ARTICLE_LINE_MIN_WORDS:
                     article.add(fp)
-                if n_words[k] <= config.learned_max_words and fp not in seen:
-                    seen.add(fp)
+                if n_words[k] <= config.learned_max_words and counts[fp] == 1:
                     holders[fp].append(index)
             article_lines.append(frozenset(article))
         chrome = frozenset(
@@ -369,15 +412,17 @@ def _same_article(a: frozenset[int], b: frozenset[int], config: CleanConfig) -> 
 
 def apply_learned(sketch: Sketch, learned: dict[str, frozenset[int]]) -> int:
     """Label the learned lines of each document's site in the sketch (`Sketch.apply` puts
-    the label on the documents); returns how many lines it dropped."""
+    the label on the documents), but not a line the page repeats; returns how many lines it
+    dropped."""
     starts, status, fps = sketch.starts.tolist(), sketch.status.tolist(), sketch.fingerprints.tolist()
     dropped = 0
     for d, site in enumerate(sketch.sites):
         chrome = learned.get(site or "")
         if not chrome or sketch.excluded[d]:
             continue
+        counts = Counter(fps[k] for k in range(starts[d], starts[d + 1]) if status[k] == KEPT)
         for k in range(starts[d], starts[d + 1]):
-            if status[k] == KEPT and fps[k] in chrome:
+            if status[k] == KEPT and fps[k] in chrome and counts[fps[k]] == 1:
                 sketch.status[k] = BOILERPLATE
                 sketch.learned[k] = True
                 dropped += 1

@@ -86,7 +86,11 @@ class CleanConfig:
     # article-length lines (8+ words) are copies of one article, and count once toward
     # learned_min_docs: a story republished with an update is not chrome.
     learned_same_article_share: float = 0.5
-    # A line with fewer letters than this is scraping debris ("ss", "|", "»").
+    # A line of symbols only ("|", "»") is scraping debris; so is a lone lower-case fragment
+    # of fewer letters than this ("ss", "f": what an icon font leaves) next to a line a rule
+    # dropped. Capitals and digits are content ("AI", "US", "C#", "$29.99", "(415) 861-5449"):
+    # on the 711 real pages of benchmarks/realpages, counting every line with under three
+    # letters as debris removed 457 lines of article text.
     debris_min_letters: int = 3
     # The headline of a plain-text page is inferred only from a heading-like line of at least
     # this many words that repeats in the page: shorter repeats are section labels.

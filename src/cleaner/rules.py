@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from cleaner.text import has_letters, normalize, words
+from cleaner.text import normalize, words
 from cleaner.timestamps import is_timestamp_line
 
 
@@ -279,7 +279,7 @@ CONTEXT_RULES: dict[str, str] = {
     "section_label": "section labels (Politics, World News) and breadcrumb sections",
     "related": "'Related Articles' / 'You may also like' / 'Most read' blocks with their teasers",
     "teaser_list": "lists of other stories' headlines and teasers cut off with an ellipsis (index pages)",
-    "debris": "scraping debris: tiny lines with no real words",
+    "debris": "scraping debris: lines of symbols only, and lone lower-case fragments among chrome",
     "learned": "a line recurring across several articles of the same site in this run",
 }
 
@@ -297,8 +297,30 @@ def match_line(line: str | Line, disabled: frozenset[str] = frozenset()) -> str 
     return None
 
 
-def is_debris(line: str, min_letters: int) -> bool:
-    return not has_letters(line, min_letters)
+_WORD_CHAR = re.compile(r"[^\W_]")
+# A markdown table row as trafilatura writes tables ("| a | b |", "|---|---|"), and the
+# brackets of code: structure of the content, not debris.
+_TABLE_ROW = re.compile(r"\|.*\|")
+_CODE_PUNCTUATION = re.compile(r"[{}()\[\];]")
+
+
+def is_debris(line: str) -> bool:
+    """Scraping debris: a line with no letter and no digit ("|", "»", "• • •", "↓"), but
+    for a table row and the brackets of code. Digits make a line content: prices, phone
+    numbers, scores, table cells."""
+    if _WORD_CHAR.search(line):
+        return False
+    text = line.strip()
+    return not (_TABLE_ROW.fullmatch(text) or _CODE_PUNCTUATION.search(text))
+
+
+def is_fragment(line: str, max_letters: int) -> bool:
+    """A lone lower-case fragment of fewer than `max_letters` letters and nothing else but
+    symbols ("ss", "f", "in": what icon fonts leave of share buttons). Such a line is also
+    a word of code, a quotation or a list ("by", "i++", "vs."), so it is debris only among
+    chrome (`cleaner.clean` checks its neighbours)."""
+    found = _WORD_CHAR.findall(line)
+    return 0 < len(found) < max_letters and all(c.islower() for c in found)
 
 
 # Headings that open a block of links to other articles.

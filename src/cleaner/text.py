@@ -10,7 +10,6 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Sequence
-from itertools import islice
 
 import numpy as np
 
@@ -54,7 +53,6 @@ _CJK = (
     "\uac00-\ud7af"  # hangul syllables
 )
 _TOKEN = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+(?:['’][^\W_{_CJK}]+)*")
-_LETTER = re.compile(r"[^\W\d_]")
 _ASCII_TOKEN = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z0-9]+)*", re.ASCII)
 # Every ASCII character but letters, digits and the apostrophe separates words.
 _ASCII_SEPARATORS = str.maketrans({c: " " for c in map(chr, range(128)) if not (c.isalnum() or c == "'")})
@@ -149,14 +147,6 @@ def word_spans(texts: Sequence[str]) -> tuple[bytes, np.ndarray, np.ndarray, np.
     edges = np.flatnonzero(word[1:] != word[:-1]) + 1
     starts, ends = edges[0::2], edges[1::2]
     return data, starts, ends, np.diff(np.searchsorted(starts, begins))
-
-
-def has_letters(text: str, n: int) -> bool:
-    """Whether `text` has at least `n` letters (digits and symbols are not); looks no
-    further than the `n`th, as most lines are long."""
-    if n <= 0:
-        return True
-    return next(islice(_LETTER.finditer(text), n - 1, None), None) is not None
 
 
 def collapse_spaces(text: str) -> str:
