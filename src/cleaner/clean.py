@@ -31,6 +31,9 @@ _ELLIPSIS = re.compile(r"(?:\.\.\.|…)[\"'”’)\]]*$")
 _TITLE_SUFFIX = re.compile(r"\s*[|\-–—:·•]\s*")
 # A line this long is a paragraph of an article; learned boilerplate compares articles by them.
 _ARTICLE_LINE_MIN_WORDS = 8
+# A line this long reads as a paragraph of the article: a heading or a site's tagline is
+# shorter ("Your Trusted Source for Breaking News, In-Depth Analysis, and Unfiltered Truth.").
+_PARAGRAPH_MIN_WORDS = 15
 # The breadcrumb trail is part of the page header: only the first lines are searched for it.
 _HEADER_LINES = 5
 # A repeated headline is looked for among the first lines; a heading repeated further down
@@ -95,9 +98,7 @@ def clean_document(doc: Document, config: CleanConfig) -> Document:
     page.title_norm = normalize(doc.title) if doc.title else None
 
     if "headline" not in disabled and page.title_norm:
-        for p, norm in zip(passages, page.norms, strict=True):
-            if _is_headline(norm, page.title_norm):
-                p.status, p.rule = Status.BOILERPLATE, "headline"  # outranks line rules
+        _headlines(passages, page)
     if "debris" not in disabled:
         _debris(passages, config)
     if "breadcrumb" not in disabled:
@@ -143,14 +144,7 @@ def _section_labels(passages: list[Passage], page: _Page) -> None:
         return n_words[i] <= 4 and not _SENTENCE_END.search(norm) and norm.strip(" :|-") in SECTION_NAMES
 
     names = [passages[i].status is Status.KEPT and is_name(i) for i in range(len(passages))]
-    body = next(
-        (
-            i
-            for i, p in enumerate(passages)
-            if p.status is Status.KEPT and n_words[i] >= _ARTICLE_LINE_MIN_WORDS
-        ),
-        len(passages),
-    )
+    body = _body_start(passages, page)
     for i, p in enumerate(passages):
         if p.status is not Status.KEPT:
             continue
@@ -158,6 +152,28 @@ def _section_labels(passages: list[Passage], page: _Page) -> None:
         menu = names[i] and ((i > 0 and names[i - 1]) or (i + 1 < len(names) and names[i + 1]))
         if crumb or menu or (names[i] and i < body):
             p.drop("section_label")
+
+
+def _body_start(passages: list[Passage], page: _Page) -> int:
+    """Where the article's text starts: its first line long enough to be a paragraph, among
+    those no rule has dropped so far. What comes before is the page's header."""
+    return next(
+        (i for i, p in enumerate(passages) if p.status is Status.KEPT and page.n_words[i] >= _PARAGRAPH_MIN_WORDS),
+        len(passages),
+    )
+
+
+def _headlines(passages: list[Passage], page: _Page) -> None:
+    """The headline where the page shows it as its title: above the article's first
+    paragraph, and then its repeats further down too (a page printing its headline again
+    under a photo). A line that only matches the title inside the article is the article's
+    own heading: "11 Best Marketing Agencies in 2025" over the list a listicle is titled by."""
+    hits = [i for i, norm in enumerate(page.norms) if _is_headline(norm, page.title_norm)]
+    if not hits:
+        return
+    if hits[0] <= _body_start(passages, page):
+        for i in hits:
+            passages[i].status, passages[i].rule = Status.BOILERPLATE, "headline"  # outranks line rules
 
 
 def _is_headline(norm: str, title_norm: str) -> bool:
