@@ -159,8 +159,15 @@ def test_known_site_name_is_dropped_anywhere():
 
 
 def test_no_masthead_above_a_paragraph():
+    # The line equal to the title comes after a paragraph: the article's own heading, kept.
     doc = _clean("\n".join(["Harbour notes", P1, HEADLINE, P2]), title=HEADLINE)
-    assert _kept(doc) == ["Harbour notes", P1, P2]
+    assert _kept(doc) == ["Harbour notes", P1, HEADLINE, P2]
+
+
+def test_a_headline_shown_at_the_top_goes_with_its_repeats_further_down():
+    doc = _clean("\n".join([HEADLINE, P1, HEADLINE, P2]), title=HEADLINE)
+    assert _kept(doc) == [P1, P2]
+    assert _rules(doc) == [(HEADLINE, "headline"), (HEADLINE, "headline")]
 
 
 def test_headline_with_site_suffix():
