@@ -260,3 +260,10 @@ def test_a_timestamp_line_with_a_29_digit_number_does_not_stop_cleaning():
     doc = _clean(f"{P1}\n2026-03-24T2:{'5' * 54}00Z\nRead more\n")
     assert _rules(doc) == [(f"2026-03-24T2:{'5' * 54}00Z", "timestamp"), ("Read more", "read_more")]
     assert doc.published is None and _kept(doc) == [P1]
+
+
+def test_the_date_of_a_quoted_message_is_its_text():
+    body = "\n".join([P1, "Date: Fri, 1 Feb 2002 11:53:40 -0500 (EST)", "From: Mara Quint", P2])
+    assert _rules(_clean(body)) == []
+    assert _rules(_clean("\n".join([P1, "Published: 1 Feb 2002", P2]))) == [("Published: 1 Feb 2002", "timestamp")]
+

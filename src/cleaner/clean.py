@@ -26,6 +26,7 @@ from cleaner.text import normalize, split_paragraphs, words
 from cleaner.timestamps import parse_timestamp_line
 
 _CRUMB_SEPARATORS = re.compile(r"\s*(?:›|»|>|→|/|\|)\s*")
+_MAIL_HEADER = re.compile(r"(?:from|to|subject|cc|sent|reply-to)\s*:\s*\S")
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*$")
 _ELLIPSIS = re.compile(r"(?:\.\.\.|…)[\"'”’)\]]*$")
 _TITLE_SUFFIX = re.compile(r"\s*[|\-–—:·•]\s*")
@@ -87,6 +88,7 @@ def clean_document(doc: Document, config: CleanConfig) -> Document:
         rule = match_line(line, disabled)
         if rule:
             p.drop(rule)
+    _keep_mail_headers(passages, page)
 
     crumb_title = _breadcrumbs(passages, page, config)
     if doc.title is None:
@@ -114,6 +116,16 @@ def clean_document(doc: Document, config: CleanConfig) -> Document:
         _teaser_lists(passages, page, config)
     _recover_metadata(doc)
     return doc
+
+
+def _keep_mail_headers(passages: list[Passage], page: _Page) -> None:
+    """A date next to "From:" or "Subject:" is the header of a message the page quotes (a
+    mailing-list thread, a leaked e-mail): part of the text, not the page's timestamp."""
+    for i, p in enumerate(passages):
+        if p.rule == "timestamp" and any(
+            _MAIL_HEADER.match(page.norms[j]) for j in (i - 1, i + 1) if 0 <= j < len(passages)
+        ):
+            p.status, p.rule = Status.KEPT, None
 
 
 def _debris(passages: list[Passage], config: CleanConfig) -> None:

@@ -90,6 +90,7 @@ _NUMERIC = re.compile(
     r"|[+-]\d{2}:?\d{2}|(?:utc|gmt)[+-]\d{1,2}(?::?\d{2})?)$"  # +05:30, gmt+1
 )
 _YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
+_DAY_RANGE = re.compile(r"\d{1,2}[-–]\d{1,2}$")
 
 
 def parse_iso8601(value: str) -> datetime:
@@ -141,9 +142,13 @@ def parse_timestamp_line(line: str) -> datetime | None:
 
 
 def _date_part(line: str) -> str | None:
-    """The line without its label ("Published:"), if everything left is a date."""
+    """The line without its label ("Published:"), if everything left is one date.
+
+    Not a timestamp: a line ending in a colon (a date heading the entry under it, as in a
+    changelog), a date range ("January 6-9, 2026": an event's dates), a bare year (a cell
+    of a timeline: "1946")."""
     text = line.strip()
-    if not text or len(text) > 80:
+    if not text or len(text) > 80 or text.endswith(":"):
         return None
     rest = _LABEL.sub("", text, count=1).strip(" :-–—|·•")
     tokens = [t.strip(".()[]").lower() for t in _TOKEN.findall(rest)]
@@ -156,9 +161,14 @@ def _date_part(line: str) -> str | None:
             has_month |= token in _MONTHS
         elif not _NUMERIC.match(token):
             return None
-    # A date needs a year, or a month name with a day: a clock time alone ("12:35") or a
-    # bare number does not place an article in time.
+    if has_month and any(_DAY_RANGE.match(t) for t in tokens):
+        return None
+    # A date needs a year with more than itself (a month, a day, a label), or a month name
+    # with a day: a clock time alone ("12:35") or a bare number does not place an article
+    # in time.
     has_day = any(t[:1].isdigit() for t in tokens)
-    if _YEAR.search(rest) or (has_month and has_day):
+    labelled = len(rest) < len(text.strip(" :-–—|·•"))
+    bare_year = len(tokens) == 1 and _YEAR.fullmatch(tokens[0]) is not None and not labelled
+    if (_YEAR.search(rest) and not bare_year) or (has_month and has_day):
         return rest
     return None
