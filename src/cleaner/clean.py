@@ -26,6 +26,9 @@ from cleaner.text import normalize, split_paragraphs, words
 from cleaner.timestamps import parse_timestamp_line
 
 _CRUMB_SEPARATORS = re.compile(r"\s*(?:›|»|>|→|/|\|)\s*")
+_LIST_MARKERS = ("- ", "* ", "• ")  # how trafilatura writes list items
+_TABLE_ROW = re.compile(r"\|.*\|")
+_LETTER = re.compile(r"[^\W\d_]")  # a trail's parts are words: "6/2/2025" is a date
 _MAIL_HEADER = re.compile(r"(?:from|to|subject|cc|sent|reply-to)\s*:\s*\S")
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*$")
 _ELLIPSIS = re.compile(r"(?:\.\.\.|…)[\"'”’)\]]*$")
@@ -219,10 +222,12 @@ def _breadcrumbs(passages: list[Passage], page: _Page, config: CleanConfig) -> s
         norm = norms[i]
         if passages[i].status is not Status.KEPT or _SENTENCE_END.search(norm):
             continue
+        if _TABLE_ROW.fullmatch(norm):
+            continue  # "| Item | Quantity | Low | High |": a table's row
         parts = [part for part in _CRUMB_SEPARATORS.split(norm) if part]
         if (
             len(parts) >= 2
-            and all(len(words(p)) <= 8 for p in parts)
+            and all(0 < len(words(p)) <= 8 and _LETTER.search(p) for p in parts)
             and (len(parts) >= 3 or parts[0] == "home")
         ):
             crumbs.add(i)
@@ -316,21 +321,37 @@ def _masthead(doc: Document, page: _Page, config: CleanConfig, disabled: frozens
 
 def _related_blocks(passages: list[Passage], page: _Page, config: CleanConfig) -> None:
     """A "Related Articles" heading and the teasers under it: headline-like lines and
-    snippets cut off with an ellipsis, up to the first line that reads like a paragraph."""
+    snippets cut off with an ellipsis, up to the first line that reads like a paragraph.
+
+    A line ending in a colon is a teaser only over more teasers ("You may also be interested
+    in:"); over a paragraph it introduces the article's text again ("Kids:"). Teasers written
+    as list items end at the first line that is not one ("Trend 5: Exercises for ..." after
+    the list is the article's next heading)."""
+
+    def is_teaser(i: int, listed: bool | None) -> bool:
+        norm, n = page.norms[i], page.n_words[i]
+        shaped = (n <= 80 and _ELLIPSIS.search(norm)) or (
+            n <= config.title_max_words and not _SENTENCE_END.search(norm)
+        )
+        return bool(shaped) and listed in (None, norm.startswith(_LIST_MARKERS))
+
     in_block = False
-    for p in passages:
-        norm, n = page.norms[p.position], page.n_words[p.position]
+    listed = None  # whether the block's teasers are list items, once one is seen
+    for i, p in enumerate(passages):
+        norm = page.norms[i]
         if p.status is Status.KEPT and RELATED_HEADING.fullmatch(norm):
             p.drop("related")
-            in_block = True
+            in_block, listed = True, None
         elif in_block:
             if p.status is not Status.KEPT:
                 continue  # other chrome inside the block (a date, a section label)
-            teaser = (n <= 80 and _ELLIPSIS.search(norm)) or (
-                n <= config.title_max_words and not _SENTENCE_END.search(norm)
-            )
+            teaser = is_teaser(i, listed)
+            if teaser and norm.endswith(":"):
+                following = next((j for j in range(i + 1, len(passages)) if passages[j].status is Status.KEPT), None)
+                teaser = following is not None and is_teaser(following, None)
             if teaser:
                 p.drop("related")
+                listed = norm.startswith(_LIST_MARKERS) if not norm.endswith(":") else listed
             else:
                 in_block = False
 

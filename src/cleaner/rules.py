@@ -80,7 +80,7 @@ _COMMENT = _full(
     r"|save my name, email,? and website in this browser.*|cancel reply|reply"
     r"|(?:name|e-?mail|website|comment)\s*\*|what do you think\?|have your say.*"
     r"|comments are closed\.?|this site uses akismet to reduce spam.*"
-    r"|\d+ (?:responses?|replies|thoughts) (?:to|on) .+|discussion)" + _END,
+    r"|\d+ (?:responses?|replies|thoughts) (?:to|on) .+)" + _END,
     max_words=40,
 )
 
@@ -164,7 +164,7 @@ _SUBSCRIBE = _full(
     r"|(?:subscribe|sign up|opt in) (?:to|for|with) .+|get (?:our|the) .*newsletter.*"
     r"|.*(?:delivered|sent|straight) (?:straight |directly )?to your inbox.*"
     r"|follow us(?: on .+)?|join (?:our|the) .*(?:newsletter|mailing list|channel|community).*"
-    r"|download (?:our|the) .*app.*|enter your e-?mail(?: address)?.*"
+    r"|download (?:our|the) .*\bapp\b.*|enter your e-?mail(?: address)?.*"
     r"|already (?:a subscriber|have an account)\??.*|(?:support|fund) (?:independent|our|quality) journalism.*"
     r"|become a (?:member|subscriber|supporter).*|unlock (?:full|unlimited) access.*"
     r"|you have reached your (?:limit|free article).*)" + _END,
@@ -177,29 +177,44 @@ _COPYRIGHT = _full(
     max_words=35,
 )
 
-_SYNDICATION = _full(
-    r"(?:this (?:article|story|post|piece|report|content) (?:was|is|has been) )?"
-    r"(?:originally|first) (?:published|posted|appeared|ran)\b.*"
-    r"|(?:this )?(?:article|story|post|piece) (?:first )?(?:appeared|ran) (?:on|in|at)\b.*"
-    r"|(?:this (?:article|story|post|piece) (?:was|is|has been) )?(?:republished|reprinted|"
-    r"syndicated|reproduced) (?:from|with|by|under|courtesy)\b.*"
-    r"|(?:source|via|courtesy of)\s*:.*",
-    max_words=30,
-)
-
 _AGENCIES = (
     r"afp|reuters|ap|associated press|getty images|getty|epa|epa-efe|efe|shutterstock|bloomberg"
     r"|xinhua|kyodo|yonhap|anp|dpa|pa|pa wire|pa media|alamy|istock|aap|ansa|anadolu|tass"
 )
-_PHOTO = r"(?:photo|image|picture|photograph|video|graphic|illustration)s?"
+_MONTH_NAMES = (
+    r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t|tember)?"
+    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+)
+
+_SYNDICATION = _full(
+    # "Originally published on fr.news.yahoo.com": where, not when ("Originally published in
+    # March 2022" is the article's own history).
+    r"(?:this (?:article|story|post|piece|report|content) (?:was|is|has been) )?"
+    r"(?:originally|first) (?:published|posted|appeared|ran)"
+    r"(?: (?:on|in|at|by|with)\b(?! (?:" + _MONTH_NAMES + r")\b| \d)).*"
+    r"|(?:this )?(?:article|story|post|piece) (?:first )?(?:appeared|ran) (?:on|in|at)\b.*"
+    r"|(?:this (?:article|story|post|piece) (?:was|is|has been) )?(?:republished|reprinted|"
+    r"syndicated|reproduced) (?:from|with|by|under|courtesy)\b.*"
+    # "Source: AFP", "Via: reuters.com"; not "Source: 2023 NAIC Health Insurance Report", the
+    # source of a figure the article shows.
+    r"|(?:source|via|courtesy of)\s*:\s*(?:(?:" + _AGENCIES + r")\b[\s,/&]*)+"
+    r"|(?:source|via|courtesy of)\s*:\s*(?:[\w-]+\.)+[a-z]{2,}/?\S*",
+    max_words=30,
+)
+
+_PHOTO = r"(?:photo|image|picture|photograph|video|graphic|illustration)s?\b"
+# What names a credit after the picture's word: "Photo courtesy of", "Image credit:", "Photo:".
+# Without it the word is content: "..., image quality can't be beat", "(photo, video, florist)".
+_CREDIT = r"(?:\s+(?:courtesy|by)\b(?:\s+of)?\s*:?|\s+(?:credits?|sources?)\s*:|\s*:)"
 _CAPTION_PATTERNS = tuple(
     re.compile(p)
     for p in (
-        # A credit line: "Photo: Jens Varga / Harbour Herald", "Image credit: Getty".
-        rf"\(?{_PHOTO}(?: (?:courtesy|credits?|by|source))?(?: of)?\s*:.*",
+        # A credit line: "Photo: Jens Varga / Harbour Herald", "Image credit: Getty". Not
+        # "Graphics: Nvidia RTX 4050" or "Video: ..." (a spec sheet, an embed's title).
+        rf"\(?(?:photo|image|picture|photograph|illustration)s?\b{_CREDIT}.*",
         # A caption ending in its credit: "..., Photo courtesy: Reuters", "... (Photo: AP)".
-        rf".*[.,;]\s*\(?{_PHOTO}(?: (?:courtesy|credits?|by|source))?(?: of)?\s*:?\s*[^.:]{{1,60}}\)?",
-        rf".*\({_PHOTO}(?: (?:courtesy|credits?|by|source))?(?: of)?\s*:?\s*[^.:]{{1,60}}\)",
+        rf".*[.,;]\s*\(?{_PHOTO}{_CREDIT}\s*[^.:]{{1,60}}\)?",
+        rf".*\({_PHOTO}{_CREDIT}?\s*[^.:]{{1,60}}\)",
         # "In this photo taken on March 3, ...", "File photo: ...", "Pictured: ..."
         r"\(?(?:in this|this) (?:file |handout |undated |aerial |combination )?(?:photo|image|picture|photograph)\b.*",
         r"\(?(?:file|handout|stock|archive) (?:photo|image|picture)\b.*",
@@ -244,8 +259,17 @@ _BYLINE = re.compile(
 )
 
 
+_BYLINE_PREFIX = re.compile(r"(?:written by|words by|reporting by|by)\s+")
+_AGENCY = re.compile(_AGENCIES)
+
+
 def _byline(line: Line) -> bool:
-    return len(line.words) <= 12 and not line.text.endswith(".") and _BYLINE.fullmatch(line.text) is not None
+    if len(line.words) > 12 or line.text.endswith(".") or _BYLINE.fullmatch(line.text) is None:
+        return False
+    # A name has two words or more, unless it is an agency's ("By AFP"): "By Functionality"
+    # and "By Audience" head the entries of a menu.
+    name = words(_BYLINE_PREFIX.sub("", line.norm, count=1).split(",")[0])
+    return len(name) >= 2 or (len(name) == 1 and _AGENCY.fullmatch(name[0]) is not None)
 
 
 _TAGS = _full(r"(?:tags|topics|filed under|categories|category|keywords|more on)\s*:.*", 30)
@@ -325,8 +349,10 @@ def is_fragment(line: str, max_letters: int) -> bool:
 
 # Headings that open a block of links to other articles.
 RELATED_HEADING = re.compile(
-    r"(?:related(?: articles?| stories| news| posts?| content| coverage| reading| links| topics)?"
+    r"(?:related(?: articles?| stories| news| posts?| content| coverage| reading| links| topics"
+    r"| publications| reports| videos| guides)?"
     r"|(?:you|we think you) (?:may|might|will|could) (?:also )?(?:like|enjoy|be interested in)"
+    r"(?: (?:the following|these) \w+)?"
     r"|more (?:from|in|on|stories|articles|news)(?: .{1,40})?|most (?:read|popular|viewed|shared|commented)"
     r"(?: (?:today|this week|stories|articles))?|recommended(?: for you| stories| articles| reading)?"
     r"|trending(?: now| stories| today)?|(?:read|watch) (?:next|also)|also read|also on .{1,40}"
