@@ -81,20 +81,80 @@ def test_a_page_over_the_time_limit_is_a_reject_and_the_next_page_is_extracted()
     assert took < 6
 
 
-def test_warm_up_pays_for_dateparser_in_this_process():
-    """dateparser compiles patterns for all its locales at its first call (1.4 s): a worker
-    that warms up must have made that call. Checked in a fresh process, where nothing has."""
+def test_warm_up_pays_for_the_fallback_extractors_in_this_process():
+    """jusText loads its stop words for every language at its first call in a process: a
+    worker that warms up must have made that call. Checked in a fresh process, where nothing
+    has."""
     script = """
-import dateparser.date
-calls = []
-original = dateparser.date.DateDataParser.get_date_data
-def recorded(self, text, *args, **kwargs):
-    calls.append(text)
-    return original(self, text, *args, **kwargs)
-dateparser.date.DateDataParser.get_date_data = recorded
+import trafilatura.external
 from cleaner import extract
+assert trafilatura.external.JT_STOPLIST is None
 extract.warm_up()
-print(len(calls))
+print(len(trafilatura.external.JT_STOPLIST or ()))
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    assert int(done.stdout) >= 1
+    assert int(done.stdout) > 1000
+
+
+def test_the_focus_that_made_the_text_is_recorded():
+    doc = extract_document(_doc(PAGE), ExtractConfig())
+    assert doc.extraction == "recall"  # short: extracted again, both found the same, the first kept
+    doc = extract_document(_doc(PAGE), ExtractConfig(focus="precision", fallback_focus="none"))
+    assert doc.extraction == "precision"
+
+
+class _Found:
+    def __init__(self, text, title=None):
+        self.text, self.title = text, title
+        self.author = self.url = self.sitename = self.hostname = self.date = None
+
+
+def test_a_short_text_is_extracted_again_and_the_longer_kept(monkeypatch):
+    """The choice between the two extractions (trafilatura's output stands in for pages
+    whose focuses disagree, which benchmarks/realpages measures on real ones)."""
+    calls = []
+
+    def extraction(html, *, favor_precision, favor_recall, with_metadata, **_):
+        focus = "precision" if favor_precision else "recall" if favor_recall else "balanced"
+        calls.append((focus, with_metadata))
+        text = {"recall": "two words", "balanced": "four words in all", "precision": ""}[focus]
+        return _Found(text, title="From the first" if with_metadata else None)
+
+    monkeypatch.setattr("cleaner.extract.trafilatura.bare_extraction", extraction)
+    doc = extract_document(_doc("<p>x</p>"), ExtractConfig(fallback_below_words=3))
+    assert (doc.body, doc.extraction, doc.title) == ("four words in all", "balanced", "From the first")
+    assert calls == [("recall", True), ("balanced", False)]  # metadata is read once
+    calls.clear()
+    doc = extract_document(_doc("<p>x</p>"), ExtractConfig(fallback_below_words=2))
+    assert (doc.body, doc.extraction, calls) == ("two words", "recall", [("recall", True)])
+    # A fallback that finds less leaves the first text; one that finds nothing, too.
+    doc = extract_document(
+        _doc("<p>x</p>"), ExtractConfig(focus="balanced", fallback_focus="recall", fallback_below_words=9)
+    )
+    assert (doc.body, doc.extraction) == ("four words in all", "balanced")
+    assert isinstance(
+        extract_document(_doc("<p>x</p>"), ExtractConfig(focus="precision", fallback_focus="none")), Reject
+    )
+    doc = extract_document(_doc("<p>x</p>"), ExtractConfig(focus="precision", fallback_focus="recall"))
+    assert (doc.body, doc.extraction) == ("two words", "recall")  # a reject without the fallback
+
+
+def test_the_site_name_is_taken_off_the_title():
+    from cleaner.extract import page_title
+
+    assert page_title(
+        "Harbour strike ends | The Coastal Ledger", "The Coastal Ledger", "coastalledger.example"
+    ) == ("Harbour strike ends")
+    assert (
+        page_title("Coastal Ledger - Harbour strike ends", "The Coastal Ledger", None)
+        == "Harbour strike ends"
+    )
+    assert page_title("Harbour strike ends - coastalledger.example", None, "www.coastalledger.example") == (
+        "Harbour strike ends"
+    )
+    # Parts that are not the site's name stay: a headline may have a dash of its own.
+    assert page_title("Harbour strike ends - what it means", "The Coastal Ledger", None) == (
+        "Harbour strike ends - what it means"
+    )
+    assert page_title("The Coastal Ledger", "The Coastal Ledger", None) == "The Coastal Ledger"
+    assert page_title("  ", "x", None) is None

@@ -34,17 +34,19 @@ document 8149db5ba24b05df: dropped as a duplicate (contained, similarity 1.00) o
 source: {EXAMPLES}/pages/newsdrift/teasers/hallvik-fish-market.html
 title:  Hallvik fish market reopens after two-year rebuild
 run:    {run}
-6 passages: 0 kept, 4 boilerplate, 2 exact_duplicate, 0 near_duplicate
+8 passages: 0 kept, 6 boilerplate, 2 exact_duplicate, 0 near_duplicate
 (a dropped duplicate's passages are not in documents/, whatever their status)
 
-   0 - boilerplate: headline        Hallvik fish market reopens after two-year rebuild
-   1 - boilerplate: timestamp       Published: March 14, 2026 12:30 CET
-   2 = exact_duplicate              {FISH}
+   0 - boilerplate: breadcrumb      Home » Local
+   1 - boilerplate: headline        Hallvik fish market reopens after two-year rebuild
+   2 - boilerplate: timestamp       Published: March 14, 2026 12:30 CET
+   3 = exact_duplicate              {FISH}
        repeats 52195f3493028185 #4  {FISH}
-   3 = exact_duplicate              {HALL}
+   4 = exact_duplicate              {HALL}
        repeats 52195f3493028185 #5  {HALL}
-   4 - boilerplate: read_more       READ MORE: Hallvik fish market reopens after two-year rebuild
-   5 - boilerplate: read_more       Continue reading
+   5 - boilerplate: read_more       READ MORE: Hallvik fish market reopens after two-year rebuild
+   6 - boilerplate: read_more       Continue reading
+   7 - boilerplate: share_prompt    Facebook Twitter WhatsApp Email
 """
 
 SKARVIK_OUTPUT = """\

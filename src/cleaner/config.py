@@ -56,9 +56,14 @@ class ReadConfig:
 class ExtractConfig:
     """HTML extraction with trafilatura."""
 
-    # Precision over recall: a missed sentence costs less than chrome that survives into the
-    # corpus, and our own rules would have to catch everything trafilatura lets through.
-    favor_precision: bool = True
+    # What trafilatura favours when it decides what is the article: "precision" drops doubtful
+    # blocks, "recall" keeps them, "balanced" is its default.
+    focus: Literal["precision", "balanced", "recall"] = "recall"
+    # A page whose text has fewer words than `fallback_below_words` is extracted again with
+    # `fallback_focus` ("none": never), and the longer text is kept; `documents.extraction`
+    # records which focus made the text.
+    fallback_focus: Literal["precision", "balanced", "recall", "none"] = "balanced"
+    fallback_below_words: int = 1000
     # Tables in news pages are usually content (results, figures), not layout.
     include_tables: bool = True
     # Wall-clock limit on extracting one page, in seconds: a pathological page (measured:
@@ -69,6 +74,7 @@ class ExtractConfig:
     def __post_init__(self) -> None:
         _check_types(self, "extract")
         _check_range("extract.timeout_seconds", self.timeout_seconds, low=0, open_low=True)
+        _check_range("extract.fallback_below_words", self.fallback_below_words, low=0)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ parser loads no external DTD or entity (tested in tests/test_safety.py).
 from __future__ import annotations
 
 import logging
+import re
 
 import trafilatura
 
@@ -23,13 +24,17 @@ from cleaner.timestamps import parse_iso8601
 
 log = logging.getLogger(__name__)
 
-# Ask htmldate for the original publication date with its time, not the last modification.
-_DATE_PARAMS = {"extensive_search": True, "original_date": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
+# Ask htmldate for the original publication date with its time, not the last modification,
+# from the page's markup (meta tags, structured data, time elements, the URL) only: its
+# extensive search of the text reads "© 2025" as 1 January 2025 and a bare "2000" as a date.
+# On the 711 real pages of benchmarks/realpages the same calendar day as the ground truth
+# went from 70.3% to 76.9% of pages without it.
+_DATE_PARAMS = {"extensive_search": False, "original_date": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
 
 
-# A page whose footer holds a year and a number, as news sites' do: htmldate hands that line
-# to dateparser, whose first call in a process compiles patterns for its 200-odd locales
-# (1.4 s here) before it finds that none applies.
+# A page too short for trafilatura to trust its own extraction: it tries its fallback
+# extractors, and jusText loads its stop words for every language it knows at its first call
+# in a process (75 ms here).
 _WARM_UP_PAGE = """<html><head><title>Warming up</title></head><body><article><h1>Warming up</h1>
 <p>A paragraph with enough words in it for the extractor to keep it as the page's text.</p>
 <p>© 2026 The Site12 Daily. All rights reserved.</p></article></body></html>"""
@@ -42,14 +47,18 @@ def warm_up() -> None:
     _bare_extraction(_WARM_UP_PAGE, None, ExtractConfig())
 
 
-def _bare_extraction(html: str, url: str | None, config: ExtractConfig):
+def _bare_extraction(
+    html: str, url: str | None, config: ExtractConfig, focus: str | None = None, metadata: bool = True
+):
+    focus = focus or config.focus
     return trafilatura.bare_extraction(
         html,
         url=url,
         include_comments=False,
-        favor_precision=config.favor_precision,
+        favor_precision=focus == "precision",
+        favor_recall=focus == "recall",
         include_tables=config.include_tables,
-        with_metadata=True,
+        with_metadata=metadata,
         date_extraction_params=_DATE_PARAMS,
     )
 
@@ -69,6 +78,12 @@ def extract_document(doc: Document, config: ExtractConfig) -> Document | Reject:
     try:
         with time_limit(config.timeout_seconds):
             result = _bare_extraction(doc.html, doc.url, config)
+            focus = config.focus
+            if config.fallback_focus != "none" and _words(result) < config.fallback_below_words:
+                other = _bare_extraction(doc.html, doc.url, config, config.fallback_focus, metadata=False)
+                if _words(other) > _words(result):
+                    result = _with_text(result, other)
+                    focus = config.fallback_focus
     except TimeLimitExceeded:
         return Reject(
             doc.source,
@@ -88,7 +103,8 @@ def extract_document(doc: Document, config: ExtractConfig) -> Document | Reject:
         )
     doc.html = None
     doc.body = text
-    doc.title = doc.title or _clean(result.title)
+    doc.extraction = focus
+    doc.title = doc.title or page_title(result.title, result.sitename, result.hostname)
     doc.author = doc.author or _clean(result.author)
     doc.url = doc.url or _clean(result.url)
     doc.site_name = doc.site_name or _clean(result.sitename)
@@ -104,3 +120,57 @@ def extract_document(doc: Document, config: ExtractConfig) -> Document | Reject:
 def _clean(value: str | None) -> str | None:
     value = (value or "").strip()
     return value or None
+
+
+def _words(result) -> int:
+    return len((result.text or "").split()) if result is not None else 0
+
+
+def _with_text(result, other):
+    """The metadata of `result` (None when it found nothing) with the text of `other`."""
+    if result is None:
+        return other
+    result.text = other.text
+    return result
+
+
+# What sites put between a headline and their own name in a page's <title>.
+_TITLE_SEPARATOR = re.compile(r"\s+(?:[|\-–—•·:»]|::)\s+")
+_NAME_TOKEN = re.compile(r"[^\W_]+")
+
+
+def page_title(title: str | None, site_name: str | None, hostname: str | None) -> str | None:
+    """The headline from a page's title: without the site's name that sites append or
+    prepend ("Machine learning, explained | MIT Sloan", "Tastify | Top 7 Catering Trends").
+    A part is the site's name when its words are all in the site's name or its host name
+    ("Google Cloud", "advantagefitness.com", "Accounting.com")."""
+    title = _clean(title)
+    if title is None:
+        return None
+    names = _site_words(site_name, hostname)
+    parts = _TITLE_SEPARATOR.split(title)
+    while len(parts) > 1 and _is_site(parts[-1], names):
+        parts.pop()
+    while len(parts) > 1 and _is_site(parts[0], names):
+        parts.pop(0)
+    if len(parts) == len(_TITLE_SEPARATOR.split(title)):
+        return title
+    # Rejoin what is left with the separators the title had between those parts.
+    start = title.find(parts[0])
+    end = title.rfind(parts[-1]) + len(parts[-1])
+    return title[start:end].strip() or title
+
+
+def _site_words(site_name: str | None, hostname: str | None) -> frozenset[str]:
+    words: set[str] = set()
+    for name in (site_name, hostname):
+        if name:
+            words.update(w.casefold() for w in _NAME_TOKEN.findall(name))
+    if hostname:  # "advantagefitness.com" also reads as "advantagefitness"
+        words.update(w.casefold() for w in hostname.split(".") if w)
+    return frozenset(words - {"www"})
+
+
+def _is_site(part: str, names: frozenset[str]) -> bool:
+    words = [w.casefold() for w in _NAME_TOKEN.findall(part)]
+    return bool(words) and bool(names) and all(w in names for w in words)

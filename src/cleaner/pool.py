@@ -1,9 +1,10 @@
 """Prefect's process pool, with its workers started, warm, before the flow run needs them.
 
 A new worker spends ~2 s starting Python and importing Prefect, the flow's module and
-trafilatura, and 1.4 s in its first extraction (dateparser compiles patterns for all its
-locales). Prefect's pool spawns its workers at the first task, so each worker's first batch
-used to finish ~3.5 s late, and each paid the same costs. `cleaner run` starts this pool as
+trafilatura, and its first extraction pays for loading jusText's stop words of every language
+(75 ms; it was 1.4 s while htmldate's extensive search reached dateparser). Prefect's pool
+spawns its workers at the first task, so each worker's first batch used to finish late, and
+each paid the same costs. `cleaner run` starts this pool as
 the command starts: on Linux the command's process imports and warms up while Prefect's
 server starts, then forks its workers, which start warm; elsewhere (fork is unsafe on
 macOS) the workers are spawned at once and warm up while the server starts.
