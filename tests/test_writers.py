@@ -24,6 +24,8 @@ def _corpus(tag="v1"):
         title=f"Title {tag}",
         author="Mara Quint",
         published=datetime(2026, 3, 4, 8, 30, tzinfo=UTC),
+        language="de",
+        extraction="recall",
         passages=[
             Passage(0, "Harbour Herald", Status.BOILERPLATE, rule="site_name"),
             Passage(1, "Zürich – “quoted” text 東京."),
@@ -102,6 +104,8 @@ def test_datasets_read_back_with_their_schemas(tmp_path):
         "author": "Mara Quint",
         "published": datetime(2026, 3, 4, 8, 30, tzinfo=UTC),
         "fetched": None,
+        "language": "de",
+        "extraction": "recall",
         "text": "Zürich – “quoted” text 東京.\n\n\n\nSecond paragraph.",
         "n_passages": 4,
         "n_dropped_passages": 1,
@@ -133,7 +137,7 @@ def test_datasets_read_back_with_their_schemas(tmp_path):
 def test_manifest_counts(tmp_path):
     _write(tmp_path)
     manifest = json.loads((tmp_path / "manifest.json").read_text())
-    assert manifest["schema_version"] == 3 and manifest["run_id"] == "run-1"
+    assert manifest["schema_version"] == 4 and manifest["run_id"] == "run-1"
     assert json.loads((tmp_path / "runs" / "run-1.json").read_text()) == manifest
     counts = manifest["counts"]
     assert counts["documents"] == 1 and counts["duplicate_documents"] == 1 and counts["rejects"] == 2
@@ -345,6 +349,6 @@ def test_a_corpus_of_another_schema_version_is_refused(tmp_path):
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     (tmp_path / "manifest.json").write_text(json.dumps({**manifest, "schema_version": 2}))
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
-    with pytest.raises(OutputError, match="schema version 2, this cleaner writes version 3"):
+    with pytest.raises(OutputError, match="schema version 2, this cleaner writes version 4"):
         _write(tmp_path, run_id="run-2")
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before

@@ -23,7 +23,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from cleaner import clean, extract, readers, writers
+from cleaner import clean, extract, language, readers, writers
 from cleaner.config import Config, DedupConfig
 from cleaner.document import Document, Reject
 from cleaner.signatures import Signer
@@ -66,6 +66,9 @@ def prepare_batch(
     html_pages = sum(1 for d in docs if d.html is not None)
     docs, extract_rejects = extract.extract_batch(docs, config.extract)
     step("extract")
+    for doc in docs:
+        doc.language = language.identify(doc.body or "")
+    step("language")
     docs = clean.clean_batch(docs, config.clean)
     step("clean")
     sketch = Sketch.of(docs, config.dedup, _signer(config.dedup))

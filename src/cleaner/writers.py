@@ -1,4 +1,4 @@
-"""The corpus on disk (schema version 2) and how it is committed.
+"""The corpus on disk (schema version 4) and how it is committed.
 
     OUT/documents/run=<id>/    one row per kept document          (Parquet, zstd)
     OUT/passages/run=<id>/     one row per paragraph of every readable input
@@ -38,8 +38,9 @@ import pyarrow.parquet as pq
 from cleaner.document import Document, Reject, Status
 from cleaner.errors import OutputError
 
-# 2: a partition per run (dataset/run=<id>/), and the dedup index; 3: documents.fetched
-SCHEMA_VERSION = 3
+# 2: a partition per run (dataset/run=<id>/), and the dedup index; 3: documents.fetched;
+# 4: documents.language and documents.extraction
+SCHEMA_VERSION = 4
 DATASETS = ("documents", "passages", "duplicates", "rejects")
 MANIFEST = "manifest.json"  # the latest run's
 RUNS = "runs"  # every run's manifest, as runs/<run id>.json
@@ -59,6 +60,8 @@ DOCUMENTS_SCHEMA = pa.schema(
         ("author", pa.string()),
         ("published", pa.timestamp("us", tz="UTC")),
         ("fetched", pa.timestamp("us", tz="UTC")),
+        ("language", pa.string()),  # ISO 639-1, null when unsure
+        ("extraction", pa.string()),  # the trafilatura focus that made an HTML page's text
         ("text", pa.string()),
         ("n_passages", pa.int32()),  # paragraphs read from the input (rows in passages/)
         ("n_dropped_passages", pa.int32()),  # of which boilerplate or duplicate
@@ -122,6 +125,8 @@ def document_rows(docs: Iterable[Document]) -> Iterator[dict]:
                 "author": doc.author,
                 "published": doc.published,
                 "fetched": doc.fetched,
+                "language": doc.language,
+                "extraction": doc.extraction,
                 "text": doc.text,
                 "n_passages": len(doc.passages),
                 "n_dropped_passages": sum(p.status is not Status.KEPT for p in doc.passages),

@@ -43,7 +43,7 @@ def test_summary_matches_what_was_written(examples_run):
     assert out["manifest"]["prefect_flow_run_id"]
     assert set(out["manifest"]["timings_seconds"]) == {"discover", "prepare", "learn", "dedup", "write"}
     steps = out["manifest"]["stages"]["prepare"]["seconds"]
-    assert set(steps) == {"read", "extract", "clean", "sketch", "spool"} and steps["extract"] > 0
+    assert set(steps) == {"read", "extract", "language", "clean", "sketch", "spool"} and steps["extract"] > 0
 
 
 def test_every_input_record_lands_in_exactly_one_place(examples_run, example_labels):

@@ -83,14 +83,30 @@ def test_good_lines_of_a_cut_off_archive_still_come_through(hostile_run):
     assert f"the {len(read)} lines before it were read" in reject["detail"]
 
 
-@pytest.mark.parametrize("name, article", [("tokyo", TOKYO), ("cairo", CAIRO), ("berlin", BERLIN)])
-def test_articles_in_other_languages_keep_every_paragraph_as_a_passage(hostile_run, name, article):
+@pytest.mark.parametrize(
+    "name, article, language", [("tokyo", TOKYO, "ja"), ("cairo", CAIRO, "ar"), ("berlin", BERLIN, "de")]
+)
+def test_articles_in_other_languages_keep_every_paragraph_as_a_passage(hostile_run, name, article, language):
     _, tables, _ = hostile_run
     title, paragraphs = article
     doc = next(d for d in tables["documents"] if d["source"] == f"world/{name}.html")
     kept = [p["text"] for p in tables["passages"] if p["doc_id"] == doc["doc_id"] and p["status"] == "kept"]
     assert kept == paragraphs
     assert doc["title"] == title
+    assert doc["language"] == language
+
+
+def test_every_encoding_gives_the_page_its_language(hostile_run):
+    _, tables, _ = hostile_run
+    language = {d["source"]: d["language"] for d in tables["documents"]}
+    assert {source: language[source] for source in language if source.startswith("encoding/")} == {
+        "encoding/latin1.html": "fr",
+        "encoding/cp1252.html": "en",
+        "encoding/shift_jis.html": "ja",
+        "encoding/utf16-bom.html": "en",
+        "encoding/utf8-bom.txt": "en",
+        "encoding/invalid-utf8.html": "en",
+    }
 
 
 def test_the_run_reports_rejects_by_reason(hostile_run):
