@@ -1,3 +1,4 @@
+import unicodedata
 from datetime import UTC, datetime
 
 from cleaner.clean import apply_learned, clean_document, learn_boilerplate, no_content_rejects
@@ -265,5 +266,27 @@ def test_a_timestamp_line_with_a_29_digit_number_does_not_stop_cleaning():
 def test_the_date_of_a_quoted_message_is_its_text():
     body = "\n".join([P1, "Date: Fri, 1 Feb 2002 11:53:40 -0500 (EST)", "From: Mara Quint", P2])
     assert _rules(_clean(body)) == []
-    assert _rules(_clean("\n".join([P1, "Published: 1 Feb 2002", P2]))) == [("Published: 1 Feb 2002", "timestamp")]
+    assert _rules(_clean("\n".join([P1, "Published: 1 Feb 2002", P2]))) == [
+        ("Published: 1 Feb 2002", "timestamp")
+    ]
 
+
+def test_text_title_and_author_are_written_composed():
+    decomposed = (
+        "Die Anlage wurde gepru\u0308ft und fu\u0308r sicher erkla\u0308rt, sagte der Pru\u0308fer am Montag."
+    )
+    doc = clean_document(
+        Document(
+            "d",
+            "d.txt",
+            (0, 0),
+            "text",
+            body=decomposed,
+            title="Gepru\u0308ft",
+            author="Jo\u0308rg Ma\u0308rz",
+        ),
+        CleanConfig(),
+    )
+    assert doc.passages[0].text == unicodedata.normalize("NFC", decomposed)
+    assert "geprüft" in doc.passages[0].text
+    assert (doc.title, doc.author) == ("Geprüft", "Jörg März")

@@ -150,7 +150,9 @@ def test_a_short_line_two_unrelated_pages_share_is_no_copy():
     stats = deduplicate([a, b, c], DedupConfig())
     assert [p.status for p in b.passages] == [Status.KEPT] * 3
     assert [p.status for p in c.passages] == [Status.EXACT_DUPLICATE, Status.KEPT, Status.KEPT]
-    assert stats.exact_passages == sum(p.status is Status.EXACT_DUPLICATE for d in (a, b, c) for p in d.passages)
+    assert stats.exact_passages == sum(
+        p.status is Status.EXACT_DUPLICATE for d in (a, b, c) for p in d.passages
+    )
 
 
 def test_unrelated_passages_sharing_names_are_not_duplicates():

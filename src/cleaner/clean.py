@@ -14,13 +14,22 @@ timestamp to `published` and a byline to `author`, when the record has none.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cleaner.config import CleanConfig
 from cleaner.document import Document, Passage, Reject, Status
-from cleaner.rules import RELATED_HEADING, SECTION_NAMES, Line, is_debris, is_fragment, match_line
+from cleaner.rules import (
+    ENGLISH_RULES,
+    RELATED_HEADING,
+    SECTION_NAMES,
+    Line,
+    is_debris,
+    is_fragment,
+    match_line,
+)
 from cleaner.sketch import BOILERPLATE, KEPT, Sketch
 from cleaner.text import normalize, split_paragraphs, words
 from cleaner.timestamps import parse_timestamp_line
@@ -43,6 +52,10 @@ _HEADER_LINES = 5
 # A repeated headline is looked for among the first lines; a heading repeated further down
 # only is a subheading or a teaser.
 _TITLE_SEARCH_LINES = 10
+# A teaser is a snippet of at most this many words cut off with an ellipsis: 55 is the
+# length of WordPress's excerpts, the most common; a longer line ending in "..." is the
+# page's own text (an events list's descriptions run 60 to 70 words).
+_TEASER_MAX_WORDS = 55
 # Snippets cut off with an ellipsis it takes to make a run of lines a list of teasers.
 _TEASER_LIST_MIN = 3
 
@@ -79,10 +92,17 @@ def no_content_rejects(docs: Iterable[Document]) -> list[Reject]:
 
 
 def clean_document(doc: Document, config: CleanConfig) -> Document:
-    """Split `doc.body` into passages and label its boilerplate, in place."""
-    doc.passages = [Passage(i, text) for i, text in enumerate(split_paragraphs(doc.body or ""))]
+    """Split `doc.body` into passages and label its boilerplate, in place. The text, title
+    and author are put in Unicode's composed form (NFC), as trafilatura's `extract()` does
+    and `bare_extraction()` does not: "geprüft" is written the same whichever way the page
+    encoded its "ü"."""
+    doc.title, doc.author = _nfc(doc.title), _nfc(doc.author)
+    body = unicodedata.normalize("NFC", doc.body or "")
+    doc.passages = [Passage(i, text) for i, text in enumerate(split_paragraphs(body))]
     doc.body = None
     disabled = frozenset(config.disabled_rules)
+    if doc.language not in (None, "en"):
+        disabled |= ENGLISH_RULES
     passages = doc.passages
     lines = [Line.of(p.text) for p in passages]
     page = _Page([line.norm for line in lines], [len(line.words) for line in lines])
@@ -102,7 +122,13 @@ def clean_document(doc: Document, config: CleanConfig) -> Document:
         )
     page.title_norm = normalize(doc.title) if doc.title else None
 
-    if "headline" not in disabled and page.title_norm:
+    # A title of a word or two ("Coffee", "001") names a section or a product as often as it
+    # is a headline: a line equal to it is not taken for the headline.
+    if (
+        "headline" not in disabled
+        and page.title_norm
+        and len(words(page.title_norm)) >= config.title_min_words
+    ):
         _headlines(passages, page)
     if "debris" not in disabled:
         _debris(passages, config)
@@ -119,6 +145,10 @@ def clean_document(doc: Document, config: CleanConfig) -> Document:
         _teaser_lists(passages, page, config)
     _recover_metadata(doc)
     return doc
+
+
+def _nfc(value: str | None) -> str | None:
+    return unicodedata.normalize("NFC", value) if value else value
 
 
 def _keep_mail_headers(passages: list[Passage], page: _Page) -> None:
@@ -173,7 +203,11 @@ def _body_start(passages: list[Passage], page: _Page) -> int:
     """Where the article's text starts: its first line long enough to be a paragraph, among
     those no rule has dropped so far. What comes before is the page's header."""
     return next(
-        (i for i, p in enumerate(passages) if p.status is Status.KEPT and page.n_words[i] >= _PARAGRAPH_MIN_WORDS),
+        (
+            i
+            for i, p in enumerate(passages)
+            if p.status is Status.KEPT and page.n_words[i] >= _PARAGRAPH_MIN_WORDS
+        ),
         len(passages),
     )
 
@@ -222,9 +256,10 @@ def _breadcrumbs(passages: list[Passage], page: _Page, config: CleanConfig) -> s
         norm = norms[i]
         if passages[i].status is not Status.KEPT or _SENTENCE_END.search(norm):
             continue
-        if _TABLE_ROW.fullmatch(norm):
-            continue  # "| Item | Quantity | Low | High |": a table's row
-        parts = [part for part in _CRUMB_SEPARATORS.split(norm) if part]
+        if _TABLE_ROW.fullmatch(norm) or "://" in norm:
+            continue  # "| Item | Quantity | Low | High |": a table's row; a URL's slashes
+        # Split the line as written: normalising folds "»" into a quotation mark.
+        parts = [normalize(part) for part in _CRUMB_SEPARATORS.split(passages[i].text) if part.strip()]
         if (
             len(parts) >= 2
             and all(0 < len(words(p)) <= 8 and _LETTER.search(p) for p in parts)
@@ -312,7 +347,9 @@ def _masthead(doc: Document, page: _Page, config: CleanConfig, disabled: frozens
     if any(p.status is Status.KEPT and page.n_words[p.position] > 25 for p in above):
         return  # an article paragraph above the headline: this is no masthead
     for p in above:
-        if p.status is Status.KEPT:
+        if p.status is Status.KEPT and not page.norms[p.position].startswith(
+            _LIST_MARKERS
+        ):  # a list is content
             n = page.n_words[p.position]
             rule = "site_name" if n <= 4 and not _SENTENCE_END.search(page.norms[p.position]) else "tagline"
             if rule not in disabled:
@@ -330,7 +367,7 @@ def _related_blocks(passages: list[Passage], page: _Page, config: CleanConfig) -
 
     def is_teaser(i: int, listed: bool | None) -> bool:
         norm, n = page.norms[i], page.n_words[i]
-        shaped = (n <= 80 and _ELLIPSIS.search(norm)) or (
+        shaped = (n <= _TEASER_MAX_WORDS and _ELLIPSIS.search(norm)) or (
             n <= config.title_max_words and not _SENTENCE_END.search(norm)
         )
         return bool(shaped) and listed in (None, norm.startswith(_LIST_MARKERS))
@@ -347,7 +384,9 @@ def _related_blocks(passages: list[Passage], page: _Page, config: CleanConfig) -
                 continue  # other chrome inside the block (a date, a section label)
             teaser = is_teaser(i, listed)
             if teaser and norm.endswith(":"):
-                following = next((j for j in range(i + 1, len(passages)) if passages[j].status is Status.KEPT), None)
+                following = next(
+                    (j for j in range(i + 1, len(passages)) if passages[j].status is Status.KEPT), None
+                )
                 teaser = following is not None and is_teaser(following, None)
             if teaser:
                 p.drop("related")
@@ -368,7 +407,7 @@ def _teaser_lists(passages: list[Passage], page: _Page, config: CleanConfig) -> 
             continue  # chrome inside the list ("Read more", a date)
         norm = page.norms[p.position] if p is not None else ""
         n = page.n_words[p.position] if p is not None else 0
-        is_teaser = p is not None and n <= 80 and bool(_ELLIPSIS.search(norm))
+        is_teaser = p is not None and n <= _TEASER_MAX_WORDS and bool(_ELLIPSIS.search(norm))
         is_heading = (
             p is not None and not is_teaser and n <= config.title_max_words and not _SENTENCE_END.search(norm)
         )

@@ -502,7 +502,12 @@ class _Visit:
             previous = None
             for i in order:
                 k = content[i]
-                if short[i] and previous is not None and anchored[previous] and dup_doc[content[previous]] == dup_doc[k]:
+                if (
+                    short[i]
+                    and previous is not None
+                    and anchored[previous]
+                    and dup_doc[content[previous]] == dup_doc[k]
+                ):
                     anchored[i] = True
                 previous = i
         unmarked = 0

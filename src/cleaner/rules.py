@@ -64,12 +64,17 @@ _READ_MORE = _full(
     r"|read (?:the )?(?:full|whole|complete) (?:story|article|report))"
     + _END
     # "READ MORE: Ferry timetable cut as strike bites": a teaser link, not a sentence.
-    + r"|(?:read more|also read|read also|see also|read next|more|watch|listen|recommended)"
+    + r"|(?:read more|also read|read also|see also|read next|more|watch|listen|recommended"
+    r"|(?:next|previous|prev) (?:article|post|story))"
     r"\s*[:|»›>\-]\s*.*[^.\s]",
     max_words=25,
 )
 
-_RELATED_INLINE = _full(r"(?:related|related (?:article|story|coverage|reading))\s*[:|»›>\-]\s*.+", 25)
+_RELATED_INLINE = _full(
+    r"(?:related|related (?:article|story|coverage|reading))\s*[:|»›>\-]\s*.+"
+    r"|(?:related \w+|you (?:may|might) (?:also )?like|more on (?:this|the) (?:topic|story))\s*:\s*.+",
+    25,
+)
 
 _COMMENT = _full(
     r"(?:leave a (?:reply|comment)(?: to .+)?|post (?:a |your )?comment|add (?:a |your )?comment"
@@ -167,7 +172,11 @@ _SUBSCRIBE = _full(
     r"|download (?:our|the) .*\bapp\b.*|enter your e-?mail(?: address)?.*"
     r"|already (?:a subscriber|have an account)\??.*|(?:support|fund) (?:independent|our|quality) journalism.*"
     r"|become a (?:member|subscriber|supporter).*|unlock (?:full|unlimited) access.*"
-    r"|you have reached your (?:limit|free article).*)" + _END,
+    r"|you have reached your (?:limit|free article).*"
+    # The pitch inside a sentence: "For daily tips, sign up for our newsletter."
+    r"|.*\b(?:sign up|subscribe|join)\b.{0,40}\b(?:newsletter|mailing list|updates|notifications)\b.*"
+    r"|(?:would you like|do you want) to (?:receive|get) (?:notifications|updates|alerts).*"
+    r"|get (?:the latest|our latest) (?:news|updates|stories)\b.*)" + _END,
     max_words=35,
 )
 
@@ -240,13 +249,27 @@ def _caption(line: Line) -> bool:
 
 
 _NAVIGATION = _full(
-    r"(?:advertisement|advertisment|advert|ad|sponsored(?: content)?|skip to (?:main )?content"
+    r"(?:[-*•] )?"  # written as a list item
+    r"(?:(?:advertisement|advertisment)+|advert|ad|sponsored(?: content)?|skip to (?:main )?content"
     r"|skip to navigation|menu|main menu|search|close|back to top|scroll to top|toggle navigation"
     r"|open menu|sign in|log ?in|log out|register|my account|home|homepage|top|next|previous"
     r"|(?:next|previous|prev) (?:article|story|post)|page \d+ of \d+|(?:\d+ )+(?:next|last)"
-    r"|loading(?:\.\.\.)?|listen to this article|\d+ min(?:ute)?s? read|print this page"
-    r"|(?:accept|reject|manage) (?:all )?cookies.*|we use cookies.*)" + _END,
+    r"|loading(?:\.\.\.)?|listen to this article|\d+ min(?:ute)?s? read(?: time)?|print this page"
+    # The table of contents' heading (trafilatura drops the list of links under it).
+    r"|table of contents|contents|in this article|on this page|back to (?:blog|blogs|news|articles|all posts)"
+    r"|blog index|(?:accept|reject|manage) (?:all )?cookies.*|we use cookies.*)" + _END,
     max_words=25,
+)
+
+# The buttons of a page, left as lines: "Book a demo", "Check Price on Amazon", "Learn more".
+_CALL_TO_ACTION = _full(
+    r"(?:(?:book|schedule|request) (?:a |your |free )*(?:demo|quote|call|consultation)"
+    r"|get started(?: today| now| for free)?|(?:view|check price|buy|shop) (?:on|at) amazon"
+    r"|see (?:packages|plans|pricing|deals?|price)|pin (?:it )?for later|contact info|get in touch"
+    r"|learn more|shop now|buy now|download now|try (?:it )?(?:for )?free|sign up now"
+    r"|start (?:your )?free trial|free \d+-day trial|get (?:a |your )?(?:free )?quote|call (?:us )?(?:now|today))"
+    + _END,
+    max_words=8,
 )
 
 _BYLINE = re.compile(
@@ -289,7 +312,16 @@ LINE_RULES: tuple[LineRule, ...] = (
     LineRule("syndication_credit", "'originally published on ...' credits", _SYNDICATION),
     LineRule("photo_caption", "photo captions and photo credits", _caption),
     LineRule("timestamp", "bare publication timestamps (parsed into `published`)", _timestamp),
-    LineRule("navigation", "navigation, ads and page furniture (Skip to content, Menu)", _NAVIGATION),
+    LineRule(
+        "navigation",
+        "navigation, ads and page furniture (Skip to content, Menu, Table of Contents)",
+        _NAVIGATION,
+    ),
+    LineRule(
+        "call_to_action",
+        "buttons left as lines (Book a demo, Learn more, Check Price on Amazon)",
+        _CALL_TO_ACTION,
+    ),
     LineRule("byline", "a bare byline ('By Mara Quint'); the name goes to `author`", _byline),
     LineRule("tags", "tag and topic lists", _TAGS),
 )
@@ -306,6 +338,27 @@ CONTEXT_RULES: dict[str, str] = {
     "debris": "scraping debris: lines of symbols only, and lone lower-case fragments among chrome",
     "learned": "a line recurring across several articles of the same site in this run",
 }
+
+# Rules that recognise English phrases ("Read more", "Leave a Reply", "Politics"): a page
+# identified as written in another language is spared them, so that its own words ("Comment"
+# in French, "Home" in German) are never taken for chrome. The structural rules (headline,
+# breadcrumb, masthead, debris, timestamps, copyright signs, learned boilerplate) apply to all.
+ENGLISH_RULES = frozenset(
+    {
+        "read_more",
+        "related",
+        "comment_prompt",
+        "share_prompt",
+        "subscribe_prompt",
+        "syndication_credit",
+        "photo_caption",
+        "navigation",
+        "call_to_action",
+        "byline",
+        "tags",
+        "section_label",
+    }
+)
 
 # "related" is both a line rule (an inline "Related: ..." link) and a block rule.
 RULE_NAMES: tuple[str, ...] = tuple(dict.fromkeys([*(r.name for r in LINE_RULES), *CONTEXT_RULES]))
