@@ -76,6 +76,7 @@ class Output:
     """What one system made of one page."""
 
     text: str = ""
+    extracted: str = ""  # cleaner only: every line the extraction gave, before cleaning
     title: str | None = None
     author: str | None = None
     date: str | None = None  # YYYY-MM-DD
@@ -118,6 +119,7 @@ def run_cleaner(pages: Sequence[Page], config: Config | None = None, workers: in
     for doc in docs:
         out[_fid(doc.source)] = Output(
             text=doc.text,
+            extracted="\n".join(p.text for p in doc.passages),
             title=doc.title,
             author=doc.author,
             date=_day(doc.published),
@@ -125,8 +127,10 @@ def run_cleaner(pages: Sequence[Page], config: Config | None = None, workers: in
             duplicate=doc.is_duplicate,
         )
     for reject in rejected:
-        previous = out.get(_fid(reject.source))
-        out[_fid(reject.source)] = Output(reject=reject, document=previous.document if previous else None)
+        previous = out.get(_fid(reject.source)) or Output()
+        out[_fid(reject.source)] = Output(
+            reject=reject, document=previous.document, extracted=previous.extracted
+        )
     for output in out.values():
         if output.duplicate:  # the corpus holds its text once, under the document it repeats
             output.text = output.document.content_text
@@ -197,7 +201,9 @@ class Truth:
 
     def __init__(self, main_content: str) -> None:
         self.joined = " " + " ".join(tokens(main_content)) + " "
-        self.lines = [" " + " ".join(tokens(line)) + " " for line in main_content.splitlines() if tokens(line)]
+        self.lines = [
+            " " + " ".join(tokens(line)) + " " for line in main_content.splitlines() if tokens(line)
+        ]
 
     def holds(self, line: str) -> bool:
         """Whether the line's words appear, in order, in the truth; a short line only as a
@@ -251,7 +257,9 @@ class Scores:
     per_page: dict[str, float] = field(default_factory=dict)  # fid -> F1
 
     def as_dict(self) -> dict:
-        return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in vars(self).items() if k != "per_page"}
+        return {
+            k: (round(v, 4) if isinstance(v, float) else v) for k, v in vars(self).items() if k != "per_page"
+        }
 
 
 def score(pages: Sequence[Page], outputs: dict[str, Output]) -> Scores:
@@ -265,7 +273,9 @@ def score(pages: Sequence[Page], outputs: dict[str, Output]) -> Scores:
         s.precision += p
         s.recall += r
         s.with_found += snippet_share(out.text, truth.get("with") or [])
-        s.without_absent += 1.0 - snippet_share(out.text, truth.get("without") or []) if truth.get("without") else 1.0
+        s.without_absent += (
+            1.0 - snippet_share(out.text, truth.get("without") or []) if truth.get("without") else 1.0
+        )
         s.title += same_title(out.title, truth.get("title"))
         s.author += same_author(out.author, truth.get("author"))
         s.date += same_day(out.date, truth.get("publish_date"))
@@ -306,7 +316,11 @@ def _removed_by(passage) -> str | None:
 
 
 def losses(
-    pages: Sequence[Page], ours: dict[str, Output], theirs: dict[str, Output], scores: tuple[Scores, Scores], n: int
+    pages: Sequence[Page],
+    ours: dict[str, Output],
+    theirs: dict[str, Output],
+    scores: tuple[Scores, Scores],
+    n: int,
 ) -> list[dict]:
     """The pages where cleaner's F1 falls furthest below trafilatura's, with what was lost:
     the reject, or the ground-truth lines removed and the rule or status that removed them."""
@@ -329,6 +343,8 @@ def losses(
                 name = _removed_by(p)
                 if name and truth.holds(p.text):
                     lost.append((name, p.text))
+            if not lost:  # nothing of the truth removed: the extraction differs
+                lost.append(("extraction", f"focus {output.document.extraction}"))
         out.append(
             {
                 "page": page.fid,
@@ -340,13 +356,33 @@ def losses(
     return out
 
 
+def by_language(pages: Sequence[Page], outputs: dict[str, Output]) -> dict[str, dict]:
+    """Per language cleaner identified: pages, lines removed by a rule, and how many of those
+    belong to the ground truth."""
+    table: dict[str, Counter] = {}
+    for page in pages:
+        doc = outputs[page.fid].document if page.fid in outputs else None
+        if doc is None:
+            continue
+        row = table.setdefault(str(doc.language), Counter())
+        row["pages"] += 1
+        truth = Truth(page.truth.get("main_content") or "")
+        for p in doc.passages:
+            if p.status is Status.BOILERPLATE:
+                row["removed"] += 1
+                row["false_drops"] += truth.holds(p.text)
+    return {lang: dict(row) for lang, row in sorted(table.items(), key=lambda kv: -kv[1]["pages"])}
+
+
 def _tally(outputs: dict[str, Output], field: str) -> dict[str, int]:
     """How many documents have each value of a `Document` field."""
     found = Counter(str(getattr(o.document, field, None)) for o in outputs.values() if o.document is not None)
     return dict(found.most_common())
 
 
-def evaluate(pages: Sequence[Page], config: Config | None = None, workers: int | None = None, peers: bool = True) -> dict:
+def evaluate(
+    pages: Sequence[Page], config: Config | None = None, workers: int | None = None, peers: bool = True
+) -> dict:
     """Every figure of the benchmark, as plain data."""
     workers = workers or min(2, os.cpu_count() or 1)
     ours = run_cleaner(pages, config, workers)
@@ -357,16 +393,18 @@ def evaluate(pages: Sequence[Page], config: Config | None = None, workers: int |
         "rejects": dict(Counter(o.reject.reason for o in ours.values() if o.reject is not None)),
         "duplicate_documents": sum(o.duplicate for o in ours.values()),
         "removed": removals(pages, ours),
-        "languages": _tally(ours, "language"),
-        "fallbacks": _tally(ours, "extraction"),
+        "languages": by_language(pages, ours),
+        "extraction_focus": _tally(ours, "extraction"),
+        # The same extraction, every line kept: what cleaning starts from.
+        "extraction": score(pages, {fid: Output(text=o.extracted) for fid, o in ours.items()}).as_dict(),
     }
     if peers:
         alone = {name: run_trafilatura(pages, settings, workers) for name, settings in TRAFILATURA.items()}
         scored = {name: score(pages, found) for name, found in alone.items()}
         metrics["trafilatura"] = {name: s.as_dict() for name, s in scored.items()}
-        same = "precision" if (config or Config()).extract.favor_precision else "no_comments"
-        metrics["compared_with"] = same
-        metrics["losses"] = losses(pages, ours, alone[same], (mine, scored[same]), 20)
+        best = max(scored, key=lambda name: scored[name].f1)
+        metrics["compared_with"] = best
+        metrics["losses"] = losses(pages, ours, alone[best], (mine, scored[best]), 20)
         metrics["per_page"] = {
             fid: {"cleaner": round(f1, 4), **{n: round(s.per_page[fid], 4) for n, s in scored.items()}}
             for fid, f1 in mine.per_page.items()

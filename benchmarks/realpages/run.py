@@ -48,20 +48,25 @@ LOWER_IS_BETTER = {"false_drops", "rejected"}
 
 
 def targets(metrics: dict) -> list[tuple[str, str, float | None, bool]]:
-    """The issue's targets: (name, bound, measured, met)."""
-    ours, alone = metrics["cleaner"], metrics["trafilatura"]
-    same = alone[metrics["compared_with"]]
+    """The issue's targets: (name, bound, measured, met). Snippets are compared with the
+    extraction cleaner starts from: cleaning must remove chrome the extractor leaves."""
+    ours, alone, same = metrics["cleaner"], metrics["trafilatura"], metrics["extraction"]
     best_f1 = max(s["f1"] for s in alone.values())
     rows = [
-        ("word F1 >= best trafilatura + 0.010", f">= {best_f1 + 0.01:.4f}", ours["f1"], ours["f1"] >= best_f1 + 0.01),
         (
-            "without snippets absent >= trafilatura (same settings) + 0.03",
+            "word F1 >= best trafilatura alone + 0.010",
+            f">= {best_f1 + 0.01:.4f}",
+            ours["f1"],
+            round(ours["f1"], 4) >= round(best_f1 + 0.01, 4),
+        ),
+        (
+            "without snippets absent >= extraction alone + 0.03",
             f">= {same['without_absent'] + 0.03:.4f}",
             ours["without_absent"],
             ours["without_absent"] >= same["without_absent"] + 0.03,
         ),
         (
-            "with snippets found >= trafilatura (same settings) - 0.003",
+            "with snippets found >= extraction alone - 0.003",
             f">= {same['with_found'] - 0.003:.4f}",
             ours["with_found"],
             ours["with_found"] >= same["with_found"] - 0.003,
@@ -69,7 +74,9 @@ def targets(metrics: dict) -> list[tuple[str, str, float | None, bool]]:
     ]
     for name in ("title", "author", "date"):
         best = max(s[name] for s in alone.values())
-        rows.append((f"{name} accuracy >= trafilatura's best", f">= {best:.4f}", ours[name], ours[name] >= best))
+        rows.append(
+            (f"{name} accuracy >= trafilatura's best", f">= {best:.4f}", ours[name], ours[name] >= best)
+        )
     for rule, row in metrics["removed"].items():
         if row["dropped"] >= RULE_MIN_FIRED:
             rows.append(
@@ -87,22 +94,37 @@ def render(metrics: dict, seconds: float) -> str:
     out = [
         f"## {metrics['pages']} real pages ({DEV_SET.name}), {seconds:.0f} s",
         "",
-        f"cleaner extracts with trafilatura's `{metrics['compared_with']}` settings first "
-        "(`trafilatura alone` rows: the same pages, no cleaning).",
+        "`extraction alone`: cleaner's own extraction (recall, balanced fallback), every line kept; "
+        "`trafilatura alone`: trafilatura's `extract()` on the same decoded pages, comments off but "
+        "for `defaults`.",
         "",
         "| system | " + " | ".join(FIELDS) + " |",
         "|---|" + "---|" * len(FIELDS),
     ]
-    rows = [("cleaner", metrics["cleaner"])] + [
+    rows = [("cleaner", metrics["cleaner"]), ("extraction alone", metrics["extraction"])] + [
         (f"trafilatura alone, {name}", s) for name, s in metrics.get("trafilatura", {}).items()
     ]
     for name, s in rows:
-        out.append(f"| {name} | " + " | ".join(str(s[f]) for f in FIELDS) + " |")
+        shown = [
+            "-" if name == "extraction alone" and f in ("title", "author", "date") else str(s[f])
+            for f in FIELDS
+        ]
+        out.append(f"| {name} | " + " | ".join(shown) + " |")
     out += [
         "",
         f"cleaner's rejects: {metrics['rejects'] or 'none'}; duplicate documents: "
-        f"{metrics['duplicate_documents']}; languages: {metrics['languages']}; extraction "
-        f"fallbacks: {metrics['fallbacks']}",
+        f"{metrics['duplicate_documents']}; text made by each extraction focus: {metrics['extraction_focus']}",
+        "",
+        "## By language (as cleaner identified it)",
+        "",
+        "| language | pages | lines removed by rules | of them in the ground truth |",
+        "|---|---|---|---|",
+    ]
+    for lang, row in metrics["languages"].items():
+        out.append(
+            f"| {lang} | {row.get('pages', 0)} | {row.get('removed', 0)} | {row.get('false_drops', 0)} |"
+        )
+    out += [
         "",
         "## Lines removed, by rule and dedup status",
         "",
@@ -170,7 +192,10 @@ def main(argv: list[str] | None = None) -> int:
         old = json.loads(BASELINE.read_text()) if BASELINE.exists() else {"pins": {}, "lowered": []}
         slice_ = old.get("slice") or {"every": 2, "offset": 0}
         pages = load_pages(every=slice_["every"], offset=slice_["offset"])
-        baseline = update_baseline(old, evaluate(pages, peers=False), slice_, args.allow_lower)
+        baseline = {
+            "pages": len(pages),
+            **update_baseline(old, evaluate(pages, peers=False), slice_, args.allow_lower),
+        }
         BASELINE.write_text(json.dumps(baseline, indent=2) + "\n")
         print(f"pinned {len(baseline['pins'])} figures on {slice_} in {BASELINE}")
         return 0
@@ -185,4 +210,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-
