@@ -41,7 +41,10 @@ from prefect import flow, task
 def where():
     import trafilatura.external
 
-    return {"pid": os.getpid(), "warm": trafilatura.external.JT_STOPLIST is not None}
+    from cleaner import language
+
+    warm = trafilatura.external.JT_STOPLIST is not None and language._identifier.cache_info().currsize == 1
+    return {"pid": os.getpid(), "warm": warm}
 
 @flow(task_runner=pool)
 def probe():
@@ -74,7 +77,7 @@ def test_workers_start_forked_and_warm_before_the_flow_run_and_run_its_tasks():
     assert len(result["started"]) == 2, "both workers start with the pool, before any task"
     assert all(result["forked"])
     assert {r["pid"] for r in result["seen"]} <= set(result["started"])
-    assert all(r["warm"] for r in result["seen"]), "the fallback extractors were warmed up before the fork"
+    assert all(r["warm"] for r in result["seen"]), "the fallback extractors and the language model were loaded before the fork"
     assert not result["still_started"] and result["left"] == [], "the run stops the workers"
 
 

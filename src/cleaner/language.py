@@ -15,8 +15,16 @@ from functools import cache
 
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-_SAMPLE = 4000  # characters: a page's opening says its language as well as all of it
+# Characters identified: a page's opening says its language as well as all of it, and the
+# cost follows the length (1.2 ms for 4,000 characters, 0.7 ms for 2,000; the 711 real pages
+# of benchmarks/realpages get the same languages either way).
+_SAMPLE = 2000
 _MIN_CONFIDENCE = 0.5
+
+
+def warm_up() -> None:
+    """Load the model in this process now (0.3 s), so that a worker does not in its first batch."""
+    _identifier()
 
 
 @cache

@@ -23,7 +23,7 @@ from typing import Self
 
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, _initialize_process_pool_worker
 
-from cleaner import extract
+from cleaner import extract, language
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,7 @@ def warm_up(modules: tuple[str, ...]) -> None:
         for name in modules:
             importlib.import_module(name)
         extract.warm_up()
+        language.warm_up()
     except Exception:
         log.warning("warming up failed; the first task will pay for it", exc_info=True)
 
