@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 from cleaner import __version__
 from cleaner.config import load_config
 from cleaner.errors import CleanerError
+from cleaner.interrupt import Interrupted, say, stop_signals
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -99,11 +101,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CleanerError as exc:
         print(f"cleaner: error: {exc}", file=sys.stderr)
         return 2
+    except Interrupted as exc:  # outside a run: nothing to undo
+        return exc.exit_status
     return 0
 
 
 # The module of the flow's tasks: a worker imports it to run its first one.
 FLOW_MODULE = "cleaner_flows.clean_corpus"
+# After Ctrl-C or SIGTERM, how long the run may take to unwind before the command ends it.
+GRACE_SECONDS = 5.0
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -132,15 +138,47 @@ def _run(args: argparse.Namespace) -> int:
         from cleaner.pool import EagerProcessPool
 
         pool = EagerProcessPool(args.workers, warm=(FLOW_MODULE,)).start()
-    try:
-        from cleaner_flows.clean_corpus import clean_corpus
+    from cleaner import writers
 
+    committed_before = writers.committed_runs(args.out)
+
+    def stopped(signum: int, waited: bool) -> str:
+        """Stop the workers, settle the corpus; the line to say. (The server stops as the
+        process exits, once Prefect has sent it what it holds.)"""
         if pool is not None:
-            clean_corpus = clean_corpus.with_options(task_runner=pool)
-        with prefect_api(server):
-            summary = clean_corpus(
-                paths=list(args.paths) or None, out=args.out, config=config.to_dict(), dask=args.dask
-            )
+            pool.kill()
+        writers.settle(args.out)
+        new = sorted(writers.committed_runs(args.out) - committed_before)
+        if writers.commit_pending(args.out):
+            state = f"the run was committing to {args.out}; the next run completes its commit"
+        elif new:
+            state = f"run {new[0]} was committed to {args.out}"
+        else:
+            state = f"{args.out} is as it was"
+        late = f", after waiting {GRACE_SECONDS:g} s for the run to stop" if waited else ""
+        return f"cleaner: stopped by {signal.Signals(signum).name}{late}: {state}"
+
+    def give_up(signum: int) -> None:
+        say(stopped(signum, waited=True))
+        if server is not None:
+            server.stop()
+        os._exit(128 + signum)
+
+    try:
+        with stop_signals(give_up, GRACE_SECONDS) as stopper:
+            if server is not None:  # stopped under the run (a SIGTERM to every process)
+                server.watch(lambda status: stopper.trigger(-status if status < 0 else signal.SIGTERM))
+            from cleaner_flows.clean_corpus import clean_corpus
+
+            if pool is not None:
+                clean_corpus = clean_corpus.with_options(task_runner=pool)
+            with prefect_api(server):
+                summary = clean_corpus(
+                    paths=list(args.paths) or None, out=args.out, config=config.to_dict(), dask=args.dask
+                )
+    except Interrupted as exc:
+        say(stopped(exc.signum, waited=False))
+        return exc.exit_status
     finally:
         if pool is not None:
             pool.close()

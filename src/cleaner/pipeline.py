@@ -186,8 +186,10 @@ def spooled_values(spool: str | Path, batches: int) -> Iterator[np.ndarray]:
 
 
 def _write_atomically(path: Path, dump: Callable[[BinaryIO], object]) -> None:
-    """Write a spool file whole or not at all."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write a spool file whole or not at all. The spool's folder is made inside the run's
+    staging folder, never the staging folder itself: a worker outliving a stopped run must
+    not bring back the folder the run removed."""
+    path.parent.mkdir(exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as fh:
         dump(fh)

@@ -13,8 +13,9 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
@@ -118,6 +119,10 @@ class TemporaryServer:
                 "on",
             ],
             env={**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1"},
+            # Out of the command's process group: a terminal's Ctrl-C or a SIGTERM to the
+            # group stops the command, which then stops the server after its run has said
+            # what it was doing. Stopped first, the server left the run retrying it for minutes.
+            start_new_session=True,
         )
         if self.published:
             self.publish()
@@ -159,6 +164,22 @@ class TemporaryServer:
                 time.sleep(0.05)
         self.stop()
         raise CleanerError(f"Prefect's temporary server did not answer within {timeout} s")
+
+    def watch(self, on_death: Callable[[int], None]) -> None:
+        """Call `on_death(exit status)` from a thread of its own if the server ends without
+        `stop`: the run can no longer report to it, and Prefect would retry it for minutes.
+        (A scheduler's SIGTERM to every process of the command stops the server too.)"""
+
+        def watcher() -> None:
+            process = self.process
+            while process is not None and self.process is process:
+                status = process.poll()
+                if status is not None and self.process is process:
+                    on_death(status)
+                    return
+                time.sleep(0.2)
+
+        threading.Thread(target=watcher, name="cleaner-server-watch", daemon=True).start()
 
     def stop(self) -> None:
         if self.process is None:

@@ -352,6 +352,30 @@ def locked(out: Path) -> Iterator[None]:
         yield
 
 
+def committed_runs(out: str | Path) -> set[str]:
+    """The ids of the runs committed to a corpus (their manifests in runs/)."""
+    return {p.stem for p in (Path(out) / RUNS).glob("*.json")}
+
+
+def commit_pending(out: str | Path) -> bool:
+    """Whether a commit journal waits to be applied (`recover`, at the next run)."""
+    return (Path(out) / _JOURNAL).exists()
+
+
+def settle(out: str | Path) -> None:
+    """After a run was stopped: finish its commit if its journal was written (it may have
+    been stopped half-way through the renames), else remove what it staged. A folder another
+    run holds is left alone."""
+    out = Path(out)
+    if not out.is_dir():
+        return
+    try:
+        with locked(out):
+            recover(out)
+    except OutputError:
+        pass
+
+
 def recover(out: Path) -> None:
     """Finish a commit a killed run left half-done, and remove a failed run's staging."""
     if (out / _JOURNAL).exists():

@@ -1,0 +1,132 @@
+"""Stopping `cleaner run` as terminals and schedulers do: it stops within seconds, leaves the
+corpus as it was, exits 128 + the signal, and leaves no process behind; killed outright, its
+workers and server die with it; started in the background, it ignores Ctrl-C as programs do.
+
+Each case runs the command as users do (its own temporary Prefect server, its forked
+workers) on 1,200 generated pages, in a session of its own, and signals it once it has
+started preparing batches."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.dataset as ds
+import pytest
+
+from benchmarks.bench_pipeline import generate
+from tests.test_runtime import _alive, _children, _cmdline
+
+pytestmark = [
+    pytest.mark.prefect,
+    pytest.mark.skipif(sys.platform != "linux", reason="process groups and PR_SET_PDEATHSIG are Linux's"),
+]
+STOP_SECONDS = 20  # 2-6 s here, alone; the bound leaves room for a loaded machine
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("stop") / "in"
+    generate(root, 1200, "html")
+    return root
+
+
+def _start(
+    pages: Path, out: Path, tmp_path: Path, ignore_sigint: bool = False
+) -> tuple[subprocess.Popen, Path]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["PREFECT_HOME"] = os.environ.get("PREFECT_HOME", str(tmp_path / "home"))
+    log = tmp_path / "run.log"
+
+    def background() -> None:  # what a shell does to a job started with `&`
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    command = subprocess.Popen(
+        [sys.executable, "-m", "cleaner", "run", str(pages), "--out", str(out)],
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        preexec_fn=background if ignore_sigint else None,
+    )
+    deadline = time.monotonic() + 120
+    while "discover:" not in log.read_text() and time.monotonic() < deadline:
+        assert command.poll() is None, log.read_text()
+        time.sleep(0.1)
+    time.sleep(1.0)  # batches under way on the workers
+    return command, log
+
+
+def _tree(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        children = _children(todo.pop())
+        found += children
+        todo += children
+    return found
+
+
+def _assert_as_it_was(out: Path) -> None:
+    assert sorted(p.name for p in out.iterdir()) == [".lock"], "nothing of the run is left"
+
+
+@pytest.mark.parametrize(("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_to_the_process_group_stops_the_run_and_leaves_the_corpus_as_it_was(
+    pages, tmp_path, signum, status
+):
+    out = tmp_path / "out"
+    command, log = _start(pages, out, tmp_path)
+    processes = [command.pid, *_tree(command.pid)]
+    assert len(processes) >= 4, "the command, two workers and the server"
+    sent = time.monotonic()
+    os.killpg(command.pid, signum)
+    assert command.wait(timeout=STOP_SECONDS) == status
+    assert time.monotonic() - sent < STOP_SECONDS
+    assert f"stopped by {signal.Signals(signum).name}: {out} is as it was" in log.read_text()
+    _assert_as_it_was(out)
+    deadline = time.monotonic() + 10
+    while any(_alive(p) for p in processes) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [p for p in processes if _alive(p)], "a process outlived the command"
+
+
+def test_sigterm_to_every_process_including_the_server_stops_the_run(pages, tmp_path):
+    """systemd stops a service by signalling every process of it: the server dies with the
+    command, and the run must not wait minutes on an API that is gone."""
+    out = tmp_path / "out"
+    command, log = _start(pages, out, tmp_path)
+    processes = [command.pid, *_tree(command.pid)]
+    assert any("prefect.server.api.server" in _cmdline(p) for p in processes)
+    sent = time.monotonic()
+    for pid in processes:
+        os.kill(pid, signal.SIGTERM)
+    assert command.wait(timeout=STOP_SECONDS) == 143
+    assert time.monotonic() - sent < STOP_SECONDS
+    assert f"stopped by SIGTERM, after waiting 5 s for the run to stop: {out} is as it was" in log.read_text()
+    _assert_as_it_was(out)
+    assert not [p for p in processes if _alive(p)]
+
+
+def test_workers_and_server_die_with_a_killed_command(pages, tmp_path):
+    out = tmp_path / "out"
+    command, _ = _start(pages, out, tmp_path)
+    others = _tree(command.pid)
+    assert len(others) >= 3
+    os.kill(command.pid, signal.SIGKILL)
+    command.wait()
+    deadline = time.monotonic() + 15
+    while any(_alive(p) for p in others) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [p for p in others if _alive(p)], "a worker or the server outlived the command"
+
+
+def test_a_background_run_ignores_ctrl_c_and_commits(pages, tmp_path):
+    out = tmp_path / "out"
+    command, log = _start(pages, out, tmp_path, ignore_sigint=True)
+    os.killpg(command.pid, signal.SIGINT)  # the terminal's Ctrl-C reaches background jobs too
+    assert command.wait(timeout=240) == 0, log.read_text()[-2000:]
+    assert ds.dataset(out / "documents", partitioning="hive").count_rows() > 0
