@@ -40,6 +40,7 @@ from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.futures import PrefectFuture, as_completed  # noqa: E402
 from prefect.runtime import flow_run  # noqa: E402
+from prefect.states import Failed, State  # noqa: E402
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner  # noqa: E402
 from prefect.utilities.annotations import quote  # noqa: E402
 from prefect_dask import DaskTaskRunner  # noqa: E402
@@ -47,7 +48,7 @@ from prefect_dask import DaskTaskRunner  # noqa: E402
 from cleaner import archives, clean, dedup, index, pipeline, readers, writers  # noqa: E402
 from cleaner.config import CleanConfig, Config, DedupConfig  # noqa: E402
 from cleaner.document import Reject  # noqa: E402
-from cleaner.errors import CleanerError  # noqa: E402
+from cleaner.errors import CleanerError, InputError  # noqa: E402
 from cleaner.progress import Progress  # noqa: E402
 from cleaner.runtime import bundled_examples, prefect_api  # noqa: E402
 from cleaner.sketch import Sketch  # noqa: E402
@@ -96,14 +97,43 @@ def write(
     return pipeline.write_run(staging, sketch, batches, rejects, manifest, extra, files)
 
 
+# Set by `cleaner run`, which says an error itself in one line (with a log of the traceback
+# for an unexpected one): the flow run then ends Failed with the error as its message, without
+# Prefect logging the traceback on the terminal. Elsewhere (a deployment, a test) an
+# unexpected error is raised as usual, its traceback in the run's logs.
+QUIET_FAILURES = False
+
+
 @flow(name="clean-corpus", task_runner=ProcessPoolTaskRunner(), validate_parameters=True)
 def clean_corpus(
-    paths: list[str] | None = None, out: str = "output", config: dict | None = None, dask: str | None = None
-) -> dict:
+    paths: list[str] | None = None,
+    out: str = "output",
+    config: dict | None = None,
+    dask: str | None = None,
+    allow_empty: bool = False,
+) -> dict | State:
     """Clean and deduplicate the pages under `paths` (default: the bundled examples) into a
     Parquet corpus in `out`. `config` has the sections of a configuration file. `dask` is the
     address of a Dask scheduler whose workers run the tasks instead of the local process
-    pool; they must see `paths` and `out` at the same paths (a shared file system)."""
+    pool; they must see `paths` and `out` at the same paths (a shared file system). No input
+    found under `paths` is an error, unless `allow_empty` (a scheduled run's empty inbox):
+    then the run logs it and commits nothing.
+
+    A `CleanerError` (a setting, the output folder, the disk) ends the run Failed with its
+    one-line message, and no traceback."""
+    try:
+        return _run_flow(paths, out, config, dask, allow_empty)
+    except CleanerError as exc:
+        return Failed(message=str(exc), data=exc)
+    except Exception as exc:
+        if not QUIET_FAILURES:
+            raise
+        return Failed(message=f"{type(exc).__name__}: {exc}", data=exc)
+
+
+def _run_flow(
+    paths: list[str] | None, out: str, config: dict | None, dask: str | None, allow_empty: bool
+) -> dict:
     with ExitStack() as stack:
         runner = None
         if dask:
@@ -113,7 +143,7 @@ def clean_corpus(
             except OSError as exc:  # refused, timed out, not a scheduler
                 raise CleanerError(f"cannot reach the Dask scheduler at {dask}: {exc}") from None
             get_run_logger().info(f"dask: the tasks run on the cluster at {dask} ({workers} workers now)")
-        return _clean_corpus(paths, out, config, _submitter(runner))
+        return _clean_corpus(paths, out, config, _submitter(runner), allow_empty)
 
 
 def _submitter(runner: TaskRunner | None) -> Callable[..., PrefectFuture]:
@@ -131,7 +161,11 @@ def _submitter(runner: TaskRunner | None) -> Callable[..., PrefectFuture]:
 
 
 def _clean_corpus(
-    paths: list[str] | None, out: str, config: dict | None, submit: Callable[..., PrefectFuture]
+    paths: list[str] | None,
+    out: str,
+    config: dict | None,
+    submit: Callable[..., PrefectFuture],
+    allow_empty: bool = False,
 ) -> dict:
     log = get_run_logger()
     cfg = Config.from_dict(config or {})
@@ -159,6 +193,14 @@ def _clean_corpus(
         {"files": len(files), "skipped": len(rejects)},
         paths=", ".join(paths),
     )
+    if not files and not rejects:
+        if not allow_empty:
+            raise InputError(
+                f"no input found under {', '.join(paths)}: nothing to read (an empty inbox is "
+                "no error with --allow-empty, or the flow's allow_empty)"
+            )
+        log.info("no input found: nothing to do, nothing committed")
+        return {"run_id": None, "out": out, "rows": dict.fromkeys(writers.DATASETS, 0), "counts": None}
 
     with writers.open_run(out, run_id) as staging:
         corpus = index.Index(out, cfg.dedup)  # refuses other MinHash settings before any work

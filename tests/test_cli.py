@@ -66,11 +66,12 @@ def test_prefect_defaults_turn_telemetry_off_and_allow_a_slow_first_start(tmp_pa
     code = (
         "from cleaner.runtime import prefect_defaults; prefect_defaults()\n"
         "from prefect.settings import get_current_settings as s\n"
-        "print(s().server.analytics_enabled, s().server.ephemeral.startup_timeout_seconds)"
+        "import os\n"
+        "print(s().server.analytics_enabled, s().server.ephemeral.startup_timeout_seconds, os.environ['DO_NOT_TRACK'])"
     )
-    result = _python(code, env=_fresh_env(tmp_path))
+    result = _python(code, env={k: v for k, v in _fresh_env(tmp_path).items() if k != "DO_NOT_TRACK"})
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["False", "180"]
+    assert result.stdout.split() == ["False", "180", "1"]
 
 
 @pytest.mark.prefect
@@ -93,11 +94,15 @@ def test_first_run_on_a_fresh_machine_processes_the_examples_into_output(tmp_pat
     (examples,) = manifest["inputs"]  # the checkout's examples/, or the installed copy
     assert examples.endswith("examples/pages") and Path(examples).is_absolute()
     assert ds.dataset(out / "documents").count_rows() == manifest["counts"]["documents"] > 0
-    assert f"corpus written to output/ (run {manifest['run_id']})" in result.stdout
+    assert result.stdout.startswith("cleaner: cleaning the bundled examples into output/\n")  # at once
+    assert f"written to output/ (run {manifest['run_id']})" in result.stdout
+    assert "the corpus: 17 documents, 10 duplicate documents, 0 rejects in 1 run\n" in result.stdout
     assert "dedup:" in result.stderr + result.stdout  # stage logs are shown
     # one temporary server for the run: the process-pool workers use it rather than their own
     assert (result.stderr + result.stdout).count("Starting temporary server") == 1
-    assert Path(env["PREFECT_HOME"]).is_dir()
+    # the temporary server's database is its own, not the prefect.db of a user's `prefect server`
+    assert sorted(p.name for p in Path(env["PREFECT_HOME"]).glob("*.db")) == ["cleaner-runs.db"]
+    assert "View at" not in result.stderr + result.stdout  # no link to a UI that is gone
 
 
 def test_dask_and_parquet_column_options_parse():

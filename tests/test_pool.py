@@ -77,7 +77,9 @@ def test_workers_start_forked_and_warm_before_the_flow_run_and_run_its_tasks():
     assert len(result["started"]) == 2, "both workers start with the pool, before any task"
     assert all(result["forked"])
     assert {r["pid"] for r in result["seen"]} <= set(result["started"])
-    assert all(r["warm"] for r in result["seen"]), "the fallback extractors and the language model were loaded before the fork"
+    assert all(r["warm"] for r in result["seen"]), (
+        "the fallback extractors and the language model were loaded before the fork"
+    )
     assert not result["still_started"] and result["left"] == [], "the run stops the workers"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import logging
 import os
 import signal
 import sys
@@ -35,6 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("paths", nargs="*", metavar="PATH", help="input files or folders")
     run.add_argument("--out", default="output", metavar="DIR", help="output folder (default: output)")
     run.add_argument("--config", metavar="FILE", help="TOML configuration file")
+    run.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="no input under the PATHs is no error: commit nothing and exit 0 (a scheduled run's empty inbox)",
+    )
     run.add_argument(
         "--workers",
         type=_positive_int,
@@ -103,7 +109,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except Interrupted as exc:  # outside a run: nothing to undo
         return exc.exit_status
+    except Exception as exc:  # a bug: one line, and the traceback where it can be read
+        log = _traceback_log(exc)
+        print(f"cleaner: unexpected error: {type(exc).__name__}: {exc} (traceback in {log})", file=sys.stderr)
+        return 1
     return 0
+
+
+def _traceback_log(exc: BaseException) -> str:
+    import tempfile
+    import traceback
+    from datetime import UTC, datetime
+
+    fd, path = tempfile.mkstemp(prefix=f"cleaner-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-", suffix=".log")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(f"cleaner {__version__}: {' '.join(sys.argv)}\n\n")
+        fh.write("".join(traceback.format_exception(exc)))
+    return path
 
 
 # The module of the flow's tasks: a worker imports it to run its first one.
@@ -124,12 +146,20 @@ def _run(args: argparse.Namespace) -> int:
     for path in args.paths:
         if not Path(path).exists():
             raise CleanerError(f"input path does not exist: {path}")
+    from cleaner import preflight
+
+    preflight.check_output(args.out, config)  # the output folder can take this run
+    # Said at once: Prefect's server and the workers take seconds to start.
+    shown = ", ".join(args.paths) or "the bundled examples"
+    print(f"cleaner: cleaning {shown} into {args.out}/", flush=True)
     from cleaner.runtime import prefect_api, prefect_defaults, start_prefect_api
 
     prefect_defaults()
     # On a terminal the stage summaries are what matters; a line per finished batch task
-    # buries them. Task failures are warnings and errors, and still show.
-    os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL", "WARNING")
+    # buries them, and a task's failure ends the run, which the command then says in one line
+    # (with its traceback in a log file): the tasks' own lines would say it again, traceback
+    # and all. Their warnings (a page's extraction that took too long) are logged by the flow.
+    os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL", "CRITICAL")
     server = start_prefect_api()  # it starts while the flow's modules are imported
     # The workers start now too, and warm up while the server starts (with --dask the
     # cluster's workers run the tasks instead).
@@ -168,13 +198,20 @@ def _run(args: argparse.Namespace) -> int:
         with stop_signals(give_up, GRACE_SECONDS) as stopper:
             if server is not None:  # stopped under the run (a SIGTERM to every process)
                 server.watch(lambda status: stopper.trigger(-status if status < 0 else signal.SIGTERM))
-            from cleaner_flows.clean_corpus import clean_corpus
+            from cleaner_flows import clean_corpus as flow_module
 
+            flow_module.QUIET_FAILURES = True  # errors are said below, in one line
+            clean_corpus = flow_module.clean_corpus
             if pool is not None:
                 clean_corpus = clean_corpus.with_options(task_runner=pool)
+            logging.getLogger("prefect.flow_runs").addFilter(_FlowRunLines(links=server is None))
             with prefect_api(server):
                 summary = clean_corpus(
-                    paths=list(args.paths) or None, out=args.out, config=config.to_dict(), dask=args.dask
+                    paths=list(args.paths) or None,
+                    out=args.out,
+                    config=config.to_dict(),
+                    dask=args.dask,
+                    allow_empty=args.allow_empty,
                 )
     except Interrupted as exc:
         say(stopped(exc.signum, waited=False))
@@ -183,13 +220,36 @@ def _run(args: argparse.Namespace) -> int:
         if pool is not None:
             pool.close()
     counts = summary["counts"]
+    if counts is None:  # no input, and allowed
+        print(f"\nno input found: nothing committed to {summary['out']}/")
+        return 0
+    total = writers.corpus_totals(summary["out"])
     print(
-        f"\n{counts['documents']} documents, {counts['duplicate_documents']} duplicate documents, "
+        f"\nthis run: {counts['documents']} documents, {counts['duplicate_documents']} duplicate documents, "
         f"{counts['rejects']} rejects, {counts['passages']} passages "
         f"({', '.join(f'{k} {v}' for k, v in counts['passages_by_status'].items())})\n"
-        f"corpus written to {summary['out']}/ (run {summary['run_id']})"
+        f"the corpus: {total['documents']} documents, {total['duplicate_documents']} duplicate documents, "
+        f"{total['rejects']} rejects in {total['runs']} run{'s' if total['runs'] != 1 else ''}\n"
+        f"written to {summary['out']}/ (run {summary['run_id']})"
     )
     return 0
+
+
+class _FlowRunLines(logging.Filter):
+    """Prefect's lines the command says better itself: a failed run's state (the command
+    says its error, once), and, with a temporary server (which has no UI, and is gone after
+    the run), the "View at <url>" link."""
+
+    def __init__(self, links: bool) -> None:
+        super().__init__()
+        self.links = links
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = str(record.msg)
+        return not (
+            message.startswith("Finished in state Failed(")
+            or (not self.links and message.startswith("View at "))
+        )
 
 
 def _report(args: argparse.Namespace) -> int:

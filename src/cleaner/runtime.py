@@ -28,9 +28,11 @@ EPHEMERAL_STARTUP_TIMEOUT_SECONDS = "180"
 
 
 def prefect_defaults() -> None:
-    """Keep Prefect's telemetry off and let its first start finish. A value the user set
-    in the environment wins."""
+    """Keep Prefect's telemetry off (its server's analytics, and the client's, which
+    DO_NOT_TRACK turns off) and let its first start finish. A value the user set in the
+    environment wins."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault(
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", EPHEMERAL_STARTUP_TIMEOUT_SECONDS
     )
@@ -118,7 +120,12 @@ class TemporaryServer:
                 "--lifespan",
                 "on",
             ],
-            env={**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1"},
+            env={
+                **os.environ,
+                "PREFECT_UI_ENABLED": "0",
+                "PREFECT__SERVER_EPHEMERAL": "1",
+                "PREFECT_SERVER_DATABASE_CONNECTION_URL": temporary_database_url(),
+            },
             # Out of the command's process group: a terminal's Ctrl-C or a SIGTERM to the
             # group stops the command, which then stops the server after its run has said
             # what it was doing. Stopped first, the server left the run retrying it for minutes.
@@ -191,6 +198,16 @@ class TemporaryServer:
             self.process.kill()
             self.process.wait()
         self.process = None
+
+
+def temporary_database_url() -> str:
+    """The database of the temporary servers `cleaner run` starts: a file of its own in
+    Prefect's home (`PREFECT_HOME`, else ~/.prefect), not the `prefect.db` a user's own
+    `prefect server` keeps there, which they would otherwise share; kept between commands,
+    since a new database takes its first start ~25 s to migrate."""
+    home = Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
+    home.mkdir(parents=True, exist_ok=True)
+    return f"sqlite+aiosqlite:///{home / 'cleaner-runs.db'}"
 
 
 def start_prefect_api() -> TemporaryServer | None:

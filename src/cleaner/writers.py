@@ -20,6 +20,7 @@ records exactly what is left to move. A lock file keeps two runs from writing at
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -45,7 +46,8 @@ DATASETS = ("documents", "passages", "duplicates", "rejects")
 MANIFEST = "manifest.json"  # the latest run's
 RUNS = "runs"  # every run's manifest, as runs/<run id>.json
 _JOURNAL = ".commit.json"
-_LOCK = ".lock"
+LOCK = ".lock"  # held by the run writing to the folder
+_FULL = 1 << 20  # a failed write with less free space than this on the device: the disk is full
 _ROWS_PER_GROUP = 50_000
 _CHARS_PER_GROUP = 32_000_000
 _INDEX_ROWS_PER_GROUP = 16_384  # the index's datasets (`write_table`)
@@ -246,13 +248,43 @@ def open_run(out: str | Path, run_id: str) -> Iterator[Path]:
                     "with the new ones: write to a new --out"
                 )
         staging = out / f".staging-{run_id}"
-        staging.mkdir()
+        try:
+            staging.mkdir()
+        except OSError as exc:
+            raise _disk_error(out, exc) or exc from None
         try:
             yield staging
-        except BaseException:
+        except BaseException as exc:
+            error = _disk_error(out, exc, staging)
             if not (out / _JOURNAL).exists():  # a journaled commit is finished by `recover`
                 shutil.rmtree(staging, ignore_errors=True)
+            if error is not None:
+                raise error from None
             raise
+
+
+def _disk_error(out: Path, exc: BaseException, staging: Path | None = None) -> OutputError | None:
+    """The one line for a full disk (or quota): which folder, what the run had written, how
+    much is free. A write cut short says so in its errno, or, from numpy ("491520 requested
+    and 429024 written"), only in the free space left."""
+    if not isinstance(exc, OSError):
+        return None
+    free = shutil.disk_usage(out).free
+    if exc.errno not in (errno.ENOSPC, errno.EDQUOT) and not (exc.errno is None and free < _FULL):
+        return None
+    written = _size(staging) if staging is not None and staging.exists() else 0
+    return OutputError(
+        f"no space left on the device of {out}: the run had written {_mb(written)} to it and needed "
+        f"more, {_mb(free)} is free; free space there or write to another --out (the corpus is as it was)"
+    )
+
+
+def _size(folder: Path) -> int:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1e6:.1f} MB"
 
 
 class CorpusWriter:
@@ -341,7 +373,7 @@ def locked(out: Path) -> Iterator[None]:
         raise OutputError(f"output path exists and is not a folder: {out}")
     try:
         out.mkdir(parents=True, exist_ok=True)
-        handle = open(out / _LOCK, "a+")  # noqa: SIM115 (closed by the with below)
+        handle = open(out / LOCK, "a+")  # noqa: SIM115 (closed by the with below)
     except OSError as exc:
         raise OutputError(f"cannot write to output folder {out}: {exc.strerror}") from None
     with handle:
@@ -350,6 +382,17 @@ def locked(out: Path) -> Iterator[None]:
         except BlockingIOError:
             raise OutputError(f"another cleaner run is writing to {out}; wait for it to finish") from None
         yield
+
+
+def corpus_totals(out: str | Path) -> dict[str, int]:
+    """Documents, duplicate documents and rejects of every committed run, and the runs."""
+    totals = Counter(runs=0)
+    for path in (Path(out) / RUNS).glob("*.json"):
+        counts = json.loads(path.read_text(encoding="utf-8")).get("counts") or {}
+        totals["runs"] += 1
+        for key in ("documents", "duplicate_documents", "rejects"):
+            totals[key] += counts.get(key, 0)
+    return {key: totals[key] for key in ("documents", "duplicate_documents", "rejects", "runs")}
 
 
 def committed_runs(out: str | Path) -> set[str]:

@@ -126,7 +126,11 @@ def test_deployment_is_the_one_in_prefect_yaml(runs):
     deployment = runs.deployment
     assert deployment.work_pool_name == POOL == spec["work_pool"]["name"]
     assert deployment.entrypoint == spec["entrypoint"] == "flows/clean_corpus.py:clean_corpus"
-    assert deployment.parameters == spec["parameters"] == {"paths": ["inbox"], "out": "output"}
+    assert (
+        deployment.parameters
+        == spec["parameters"]
+        == {"paths": ["inbox"], "out": "corpus", "allow_empty": True}
+    )
     (schedule,) = deployment.schedules
     assert schedule.active
     assert schedule.schedule.cron == spec["schedules"][0]["cron"] == "0 5 * * *"

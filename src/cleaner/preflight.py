@@ -1,0 +1,62 @@
+"""What `cleaner run` checks of its output folder before it starts anything: that the run
+can be written there at all. Each finding is one line that says what is wrong and the way out,
+and costs the user nothing but reading it (before, the same errors came after Prefect's start,
+from inside the flow, with a traceback).
+
+The same conditions are checked again, for good, when the run takes the folder
+(`writers.open_run`, `index.Index`): this is the early word, not the guard.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from pathlib import Path
+
+from cleaner import index, writers
+from cleaner.config import Config
+from cleaner.errors import OutputError
+
+
+def check_output(out: str | Path, config: Config) -> None:
+    """Raise `OutputError` if a run with `config` cannot write to `out` now."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"output path exists and is not a folder: {out}")
+    if not out.exists():
+        parent = next((p for p in out.absolute().parents if p.exists()), None)
+        if parent is not None and not os.access(parent, os.W_OK | os.X_OK):
+            raise OutputError(f"cannot create the output folder {out}: {parent} is not writable")
+        return
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write to output folder {out}: permission denied")
+    _not_locked(out)
+    manifest = out / writers.MANIFEST
+    if manifest.exists():
+        try:
+            version = json.loads(manifest.read_text(encoding="utf-8")).get("schema_version")
+        except (ValueError, AttributeError):  # not UTF-8, not JSON, not an object
+            raise OutputError(
+                f"{manifest} is damaged (not a manifest): run `cleaner check {out}` to see what else is"
+            ) from None
+        if version != writers.SCHEMA_VERSION:
+            raise OutputError(
+                f"{out} holds a corpus of schema version {version}, this cleaner writes version "
+                f"{writers.SCHEMA_VERSION}: write to a new --out"
+            )
+    index.Index(out, config.dedup)  # other MinHash settings are refused here
+
+
+def _not_locked(out: Path) -> None:
+    lock = out / writers.LOCK
+    if not lock.exists():
+        return
+    try:
+        with open(lock, "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle, fcntl.LOCK_UN)
+    except BlockingIOError:
+        raise OutputError(f"another cleaner run is writing to {out}; wait for it to finish") from None
+    except OSError as exc:
+        raise OutputError(f"cannot write to output folder {out}: {exc.strerror}") from None
