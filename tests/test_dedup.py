@@ -5,6 +5,7 @@ import numpy as np
 
 from cleaner.config import DedupConfig
 from cleaner.dedup import band_candidates, band_keys, deduplicate, deduplicate_sketch
+from cleaner.dedup import texts_of as dedup_texts
 from cleaner.document import Document, DuplicateKind, Passage, Status
 from cleaner.signatures import jaccard, shingles, signatures
 from cleaner.sketch import Sketch
@@ -398,3 +399,71 @@ def test_bands_split_into_groups_find_the_same_candidates_from_their_columns_alo
         pairs = [band_pairs(band_columns(values, config, g).copy(), config, visit, g) for g in groups]
         split = candidates(pairs, len(visit))
         assert all(np.array_equal(a, b) for a, b in zip(split, whole, strict=True)), parts
+
+
+def test_exact_copies_are_settled_by_their_fingerprint_and_never_searched():
+    searched = []
+
+    def lsh(values, config, rows):
+        searched.append(len(rows))
+        return band_candidates(values, config, rows)
+
+    copies = [_doc(f"c{i}", A, i) for i in range(50)]
+    sketch = Sketch.of(copies, DedupConfig())
+    stats = deduplicate_sketch(sketch, DedupConfig(), lsh=lsh, texts=None)
+    sketch.apply(copies)
+    assert searched == [len(A)]  # the first copy's passages; 49 x 4 copies never enter LSH
+    assert stats.exact_passages == 49 * len(A)
+    assert all(c.duplicate_of == "c0" and c.duplicate_kind is DuplicateKind.EXACT for c in copies[1:])
+
+
+def test_a_copy_whose_first_occurrence_left_with_its_document_is_searched_after_all():
+    x = B[0]
+    source = _doc("p", A, 0)
+    dropped = _doc("d1", [A[0], A[1], A[2], x], 1)  # three of four copied: a duplicate document
+    keeper = _doc("d2", [x, A[3].replace("Fish", "Salmon"), B[1]], 2)  # x: first occurrence now
+    later = _doc("d3", [_edit(x, {3: "ninety"}), B[2]], 3)  # a near copy of the keeper's x
+    searched = []
+
+    def lsh(values, config, rows):
+        searched.append(len(rows))
+        return band_candidates(values, config, rows)
+
+    docs = [source, dropped, keeper, later]
+    sketch = Sketch.of(docs, DedupConfig())
+    deduplicate_sketch(sketch, DedupConfig(), lsh=lsh, texts=dedup_texts(docs, sketch))
+    sketch.apply(docs)
+    assert dropped.duplicate_of == "p"
+    assert keeper.passages[0].status is Status.KEPT
+    assert _statuses(later)[0] == (Status.NEAR_DUPLICATE, "d2", 0)
+    assert len(searched) == 2 and searched[1] == searched[0] + 1  # once more, with x's copy
+
+
+def test_distinct_codes_are_numpys_unique_whatever_their_shape():
+    from cleaner.dedup import _distinct
+
+    rng = np.random.default_rng(3)
+    n = 5000
+    later = np.arange(1, n)
+    hot = np.concatenate([later * n] + [later[b:] * n + later[b:] - b for b in range(1, 9)])
+    for codes in (hot, rng.integers(0, 1 << 40, 20000), np.zeros(0, dtype=np.int64), np.array([7])):
+        assert np.array_equal(_distinct(codes.copy()), np.unique(codes))
+
+
+def test_a_copy_of_a_near_duplicate_repeats_what_it_repeats_without_being_searched():
+    searched = []
+
+    def lsh(values, config, rows):
+        searched.append(len(rows))
+        return band_candidates(values, config, rows)
+
+    edited = _edit(A[0], {5: "Hallvik's"})
+    docs = [_doc("a", A, 0), _doc("b", [edited, B[0]], 1), _doc("c", [edited, B[1]], 2)]
+    sketch = Sketch.of(docs, DedupConfig())
+    stats = deduplicate_sketch(sketch, DedupConfig(), lsh=lsh, texts=dedup_texts(docs, sketch))
+    sketch.apply(docs)
+    first, copy = docs[1].passages[0], docs[2].passages[0]
+    assert (first.status, first.duplicate_of_doc, first.duplicate_of_position) == (Status.NEAR_DUPLICATE, "a", 0)
+    assert (copy.status, copy.duplicate_of_doc, copy.duplicate_of_position) == (Status.NEAR_DUPLICATE, "a", 0)
+    assert copy.similarity == first.similarity
+    assert searched == [len(A) + 3] and stats.near_passages == 2  # one round; the copy not searched

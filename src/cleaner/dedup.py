@@ -167,16 +167,30 @@ def band_pairs(
         # A copy shares most bands with its source, so pairs recur band after band: merging
         # them whenever they outnumber the rows keeps memory near the distinct pairs.
         if held > n:
-            pairs, pending, held = np.unique(np.concatenate([pairs, *pending])), [], 0
+            pairs, pending, held = _distinct(np.concatenate([pairs, *pending])), [], 0
     if pending:
-        pairs = np.unique(np.concatenate([pairs, *pending]))
+        pairs = _distinct(np.concatenate([pairs, *pending]))
     return pairs
+
+
+def _distinct(codes: np.ndarray) -> np.ndarray:
+    """The sorted distinct values of `codes`. Sorting, not `np.unique`: numpy 2.3+ finds them
+    with a hash table, and the pair codes of a hot band bucket (a passage copied ten thousand
+    times) collide in it, so time grew with the square of the copies (40,000 near copies of
+    one passage: 97 s of LSH, 23 s of it in one call); a sort is n log n whatever the values."""
+    codes = np.sort(codes)
+    if len(codes) < 2:
+        return codes
+    keep = np.empty(len(codes), dtype=bool)
+    keep[0] = True
+    np.not_equal(codes[1:], codes[:-1], out=keep[1:])
+    return codes[keep]
 
 
 def candidates(pair_groups: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
     """Join the pairs of groups of bands (`band_pairs`) into CSR candidate lists over the n
     visiting positions (see `band_candidates`)."""
-    pairs = np.unique(np.concatenate(pair_groups)) if len(pair_groups) > 1 else pair_groups[0]
+    pairs = _distinct(np.concatenate(pair_groups)) if len(pair_groups) > 1 else pair_groups[0]
     if not len(pairs):
         return np.zeros(n + 1, dtype=np.int64), np.zeros(0, dtype=np.int64)
     later, earlier = pairs // n, pairs % n
@@ -261,24 +275,46 @@ def deduplicate_sketch(
     and come before every document of this run. `lsh` finds the candidates (default
     `band_candidates`, here); the flow passes one that spreads the bands over its workers.
     `texts` reads passages for the exact check; without it every Jaccard is estimated."""
-    stats = DedupStats()
-    clock = time.perf_counter()
-    visit = _Visit(sketch, config, prior or Prior())
-    stats.seconds["prepare"] = time.perf_counter() - clock
-    clock = time.perf_counter()
-    visit.indptr, visit.indices = (lsh or band_candidates)(visit.values, config, visit.signature_rows)
-    stats.seconds["lsh"] = time.perf_counter() - clock
-    clock = time.perf_counter()
-    visit.estimate()
-    if texts is not None:
-        visit.check_exactly(texts)
-    stats.seconds["verify"] = time.perf_counter() - clock
-    clock = time.perf_counter()
-    visit.run(stats)
+    prior = prior or Prior()
+    unsettled: set[int] = set()
+    while True:
+        stats = DedupStats()
+        clock = time.perf_counter()
+        visit = _Visit(sketch, config, prior)
+        # An exact copy of an earlier passage is settled by its fingerprint: it never needs
+        # candidates, so only the first of each fingerprint enters LSH (5,000 copies of an
+        # article no longer make 500,000 rows of it).
+        searched = visit.search_positions(unsettled)
+        stats.seconds["prepare"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        found = (lsh or band_candidates)(visit.values, config, visit.signature_rows[searched])
+        visit.indptr, visit.indices = _spread(found, searched, len(visit.signature_rows))
+        stats.seconds["lsh"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        visit.estimate()
+        if texts is not None:
+            visit.check_exactly(texts)
+        stats.seconds["verify"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        visit.run(stats)
+        # The visit: exact lookups, candidates' verdicts, first occurrences, documents.
+        stats.seconds["visit"] = time.perf_counter() - clock
+        if not visit.unsettled:
+            break
+        # A copy whose first occurrence left with its document (a duplicate document) is a
+        # first occurrence itself and needs its candidates after all: once more, with them.
+        unsettled |= visit.unsettled
     visit.write_back()
-    # The visit: exact lookups, candidates' verdicts, first occurrences, documents.
-    stats.seconds["visit"] = time.perf_counter() - clock
     return stats
+
+
+def _spread(found: tuple[np.ndarray, np.ndarray], searched: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """CSR candidates over the `searched` visiting positions, as CSR over all n of them
+    (none for the others)."""
+    indptr, indices = found
+    counts = np.zeros(n, dtype=np.int64)
+    counts[searched] = np.diff(indptr)
+    return np.concatenate(([0], np.cumsum(counts))), searched[indices]
 
 
 class _Visit:
@@ -323,6 +359,13 @@ class _Visit:
         self.values = sketch.values if not held else np.concatenate([prior.values, sketch.values])
         self.sizes = sketch.sizes if not held else np.concatenate([prior.sizes, sketch.sizes])
         self.signature_rows = np.concatenate([np.arange(held), held + sketch.rows[passages]]).astype(np.int64)
+        self.signed_order = passages  # this run's signed passages, in visiting order
+        self.held = held  # earlier runs' signature rows, visited first
+        signed = np.flatnonzero(prior.rows >= 0)
+        self.prior_fingerprints = prior.fingerprints[signed[np.argsort(prior.rows[signed])]]
+        self.settled = np.zeros(len(self.signature_rows), dtype=bool)
+        self.first_of = np.arange(len(self.signature_rows))
+        self.unsettled: set[int] = set()  # settled fingerprints the visit found unsettled
         position = np.full(sketch.n_passages, -1, dtype=np.int64)
         position[passages] = held + np.arange(len(passages))
         self.visit_position = _compact(position, "q")  # passage -> its place among signed passages
@@ -336,6 +379,24 @@ class _Visit:
         # kept doc -> positions of its passages long enough to be near duplicates
         self.long_positions: dict[int, set[int]] = {}
         self._seed(prior)
+
+    def search_positions(self, unsettled: set[int]) -> np.ndarray:
+        """The visiting positions LSH must find candidates for: each fingerprint's first
+        signed passage in visiting order, and every passage of the `unsettled` fingerprints."""
+        held = self.held
+        fps = np.concatenate([self.prior_fingerprints, self.sketch.fingerprints[self.signed_order]])
+        order = np.argsort(fps, kind="stable")
+        first = np.ones(len(fps), dtype=bool)
+        first[order[1:]] = fps[order[1:]] != fps[order[:-1]]
+        # The first visiting position of each position's fingerprint.
+        group_first = order[np.maximum.accumulate(np.where(first[order], np.arange(len(order)), 0))]
+        self.first_of = np.empty(len(fps), dtype=np.int64)
+        self.first_of[order] = group_first
+        self.settled = ~first
+        self.settled[:held] = False  # the earlier runs' rows are first occurrences already
+        if unsettled:
+            self.settled &= ~np.isin(fps, np.fromiter(unsettled, dtype=np.uint64, count=len(unsettled)))
+        return np.flatnonzero(~self.settled)
 
     def _seed(self, prior: Prior) -> None:
         """Enter the earlier runs' documents as kept, and their first occurrences."""
@@ -457,6 +518,13 @@ class _Visit:
                 stats.exact_passages += 1
                 continue
             v = self.visit_position[k]  # -1: too short to be a near duplicate
+            if v >= 0 and self.settled[v]:  # a copy, and no first occurrence of its text now
+                copied = self._verdict_of_first(v, d)
+                if copied is not None:  # the same text repeats the same passage, as much
+                    self._mark(k, NEAR, *copied)
+                    stats.near_passages += 1
+                    continue
+                self.unsettled.add(fp)  # its first occurrence left with its document
             best, best_sim = None, -1.0
             parts: dict[_Key, float] = {}  # candidates that may hold part of a merged passage
             for other, jaccard, exact in self._candidates(v) if v >= 0 else ():
@@ -516,6 +584,21 @@ class _Visit:
                 status[k], dup_doc[k], self.dup_position[k], self.similarity[k] = KEPT, -1, -1, math.nan
                 unmarked += 1
         return unmarked
+
+    def _verdict_of_first(self, v: int, d: int) -> tuple[_Key, float] | None:
+        """For a settled copy with no first occurrence of its text: the near-duplicate verdict
+        of the passage it copies (its fingerprint's first signed passage), when that one was
+        found to repeat a passage that is still a first occurrence, in another document."""
+        k = int(self.signed_order[self.first_of[v] - self.held])
+        if self.status[k] != NEAR:
+            return None
+        target = (self.dup_doc[k], self.dup_position[k])
+        if target[0] == d and not self.config.within_documents:
+            return None
+        if target[0] < self.sketch.n_docs:  # this run's: still a first occurrence?
+            if self.exact.get(self.fps[self.starts[target[0]] + target[1]]) != target:
+                return None
+        return target, self.similarity[k]
 
     def _candidates(self, v: int) -> list[tuple[int, float, bool]]:
         """The candidates of visiting position v that are first occurrences now, with the
