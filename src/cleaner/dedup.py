@@ -308,7 +308,9 @@ def deduplicate_sketch(
     return stats
 
 
-def _spread(found: tuple[np.ndarray, np.ndarray], searched: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+def _spread(
+    found: tuple[np.ndarray, np.ndarray], searched: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray]:
     """CSR candidates over the `searched` visiting positions, as CSR over all n of them
     (none for the others)."""
     indptr, indices = found
@@ -595,9 +597,9 @@ class _Visit:
         target = (self.dup_doc[k], self.dup_position[k])
         if target[0] == d and not self.config.within_documents:
             return None
-        if target[0] < self.sketch.n_docs:  # this run's: still a first occurrence?
-            if self.exact.get(self.fps[self.starts[target[0]] + target[1]]) != target:
-                return None
+        this_run = target[0] < self.sketch.n_docs  # then: is it still a first occurrence?
+        if this_run and self.exact.get(self.fps[self.starts[target[0]] + target[1]]) != target:
+            return None
         return target, self.similarity[k]
 
     def _candidates(self, v: int) -> list[tuple[int, float, bool]]:
