@@ -47,7 +47,9 @@ def exact_copies(copies: int, paragraphs: int = 100) -> list[Document]:
     rng = random.Random(1)
     article = [_paragraph(rng, 40) for _ in range(paragraphs)]
     return [
-        Document(f"d{i}", f"copy-{i}", (i, 0), "text", passages=[Passage(j, t) for j, t in enumerate(article)])
+        Document(
+            f"d{i}", f"copy-{i}", (i, 0), "text", passages=[Passage(j, t) for j, t in enumerate(article)]
+        )
         for i in range(copies)
     ]
 
@@ -95,8 +97,12 @@ def main() -> None:
     parser.add_argument("--shape", choices=sorted(SIZES), action="append")
     parser.add_argument("--sizes", type=int, nargs="+")
     args = parser.parse_args()
-    print(f"machine load (1, 5, 15 min): {' '.join(f'{x:.2f}' for x in os.getloadavg())}; {os.cpu_count()} cores")
-    print("| shape | copies | passages | rows searched by LSH | sketch s | lsh s | verify s | visit s | dedup s | duplicates found |")
+    print(
+        f"machine load (1, 5, 15 min): {' '.join(f'{x:.2f}' for x in os.getloadavg())}; {os.cpu_count()} cores"
+    )
+    print(
+        "| shape | copies | passages | rows searched by LSH | sketch s | lsh s | verify s | visit s | dedup s | duplicates found |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for shape in args.shape or sorted(SIZES):
         for copies in args.sizes or SIZES[shape]:

@@ -463,7 +463,11 @@ def test_a_copy_of_a_near_duplicate_repeats_what_it_repeats_without_being_search
     stats = deduplicate_sketch(sketch, DedupConfig(), lsh=lsh, texts=dedup_texts(docs, sketch))
     sketch.apply(docs)
     first, copy = docs[1].passages[0], docs[2].passages[0]
-    assert (first.status, first.duplicate_of_doc, first.duplicate_of_position) == (Status.NEAR_DUPLICATE, "a", 0)
+    assert (first.status, first.duplicate_of_doc, first.duplicate_of_position) == (
+        Status.NEAR_DUPLICATE,
+        "a",
+        0,
+    )
     assert (copy.status, copy.duplicate_of_doc, copy.duplicate_of_position) == (Status.NEAR_DUPLICATE, "a", 0)
     assert copy.similarity == first.similarity
     assert searched == [len(A) + 3] and stats.near_passages == 2  # one round; the copy not searched

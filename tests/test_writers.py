@@ -169,7 +169,9 @@ def test_a_failed_write_leaves_the_previous_corpus(tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(writers, "duplicate_rows", disk_full)
-    with pytest.raises(OutputError, match=f"^no space left on the device of {tmp_path}: the run had written "):
+    with pytest.raises(
+        OutputError, match=f"^no space left on the device of {tmp_path}: the run had written "
+    ):
         _write(tmp_path, "v2", "run-2")
     for name in writers.DATASETS:
         assert ds.dataset(tmp_path / name).to_table().equals(before[name])
