@@ -39,7 +39,7 @@ from cleaner.document import Document, Reject, Status
 from cleaner.errors import OutputError
 
 # 2: a partition per run (dataset/run=<id>/), and the dedup index; 3: documents.fetched;
-# 4: documents.language and documents.extraction
+# 4: documents.language and documents.extraction, passages.source and rejects.doc_id
 SCHEMA_VERSION = 4
 DATASETS = ("documents", "passages", "duplicates", "rejects")
 MANIFEST = "manifest.json"  # the latest run's
@@ -70,6 +70,7 @@ DOCUMENTS_SCHEMA = pa.schema(
 PASSAGES_SCHEMA = pa.schema(
     [
         ("doc_id", pa.string()),
+        ("source", pa.string()),  # the document's, so that a rejected page's lines name their file
         ("position", pa.int32()),
         ("text", pa.string()),
         ("status", pa.string()),
@@ -91,7 +92,14 @@ DUPLICATES_SCHEMA = pa.schema(
         ("text", pa.string()),  # all its content, duplicate passages included
     ]
 )
-REJECTS_SCHEMA = pa.schema([("source", pa.string()), ("reason", pa.string()), ("detail", pa.string())])
+REJECTS_SCHEMA = pa.schema(
+    [
+        ("source", pa.string()),
+        ("reason", pa.string()),
+        ("detail", pa.string()),
+        ("doc_id", pa.string()),  # where the record had become a document (its lines are in passages/)
+    ]
+)
 SCHEMAS = {
     "documents": DOCUMENTS_SCHEMA,
     "passages": PASSAGES_SCHEMA,
@@ -138,6 +146,7 @@ def passage_rows(docs: Iterable[Document]) -> Iterator[dict]:
         for p in doc.passages:
             yield {
                 "doc_id": doc.doc_id,
+                "source": doc.source,
                 "position": p.position,
                 "text": p.text,
                 "status": p.status.value,
@@ -165,7 +174,7 @@ def duplicate_rows(docs: Iterable[Document]) -> Iterator[dict]:
 
 def reject_rows(rejects: Iterable[Reject]) -> Iterator[dict]:
     for r in rejects:
-        yield {"source": r.source, "reason": r.reason, "detail": r.detail}
+        yield {"source": r.source, "reason": r.reason, "detail": r.detail, "doc_id": r.doc_id}
 
 
 # -- writing -------------------------------------------------------------------------------
