@@ -214,16 +214,14 @@ class _DatasetWriter:
         self.chars = 0
 
 
-def write_table(table: pa.Table, folder: Path) -> None:
+def write_table(table: pa.Table, folder: Path, name: str = "part-00000.parquet") -> None:
     """A table as one partition file, written a row group at a time: `table` may also be
     rows made as they are asked for (`index.PassageRows`), which never exist all at once.
     Its hashes and ids do not repeat, so no dictionary encoding: it would only cost time,
     and memory when read back; row groups are small so that reading back a few rows'
     signatures decodes little else."""
     folder.mkdir(parents=True, exist_ok=True)
-    with pq.ParquetWriter(
-        folder / "part-00000.parquet", table.schema, compression="zstd", use_dictionary=False
-    ) as writer:
+    with pq.ParquetWriter(folder / name, table.schema, compression="zstd", use_dictionary=False) as writer:
         empty = True
         for batch in table.to_batches(max_chunksize=_INDEX_ROWS_PER_GROUP):
             writer.write_batch(batch, row_group_size=_INDEX_ROWS_PER_GROUP)
@@ -247,7 +245,7 @@ def open_run(out: str | Path, run_id: str) -> Iterator[Path]:
                     "cannot be appended to: write to a new --out"
                 )
         if (out / MANIFEST).exists():
-            version = json.loads((out / MANIFEST).read_text(encoding="utf-8")).get("schema_version")
+            version = read_manifest(out / MANIFEST).get("schema_version")
             if version != SCHEMA_VERSION:
                 raise OutputError(
                     f"{out} holds a corpus of schema version {version}, this cleaner writes "
@@ -291,13 +289,21 @@ class CorpusWriter:
         manifest: dict,
         extra: dict[str, pa.Table] | None = None,  # or rows made as written (`write_table`)
         files: dict[str, str] | None = None,
+        replace: bool = False,
     ) -> dict:
         """Write the rejects and the manifest, completed with the counts (`Tally`), the rows
         per dataset and the time spent writing (`timings_seconds["write"]`), and move
         everything into place. `extra` tables (the dedup index's) are written as partitions
-        of the datasets their keys name, and `files` where their keys say unless one is
-        there already, all committed with the corpus. Returns the manifest as written."""
+        of the datasets their keys name (or as the file a key ending in .parquet names), and
+        `files` where their keys say unless one is there already, all committed with the
+        corpus. With `replace`, the run replaces the whole corpus (`cleaner run --reprocess`):
+        every earlier run's files are retired in the same commit. Returns the manifest as
+        written."""
         out = self.staging.parent
+
+        def exists(rel: str) -> bool:
+            return not replace and (out / rel).exists()
+
         rejects_writer = _DatasetWriter(self.staging / "rejects" / self.partition, REJECTS_SCHEMA)
         rejects_writer.extend(reject_rows(sorted(rejects, key=lambda r: (r.source, r.reason))))
         self.datasets["rejects"] = rejects_writer
@@ -305,17 +311,20 @@ class CorpusWriter:
         moves = []
         for name, writer in self.datasets.items():
             # an empty partition only where the dataset has none yet, so readers find a schema
-            if rows[name] or not (out / name).exists():
+            if rows[name] or not exists(name):
                 moves.append(f"{name}/{self.partition}")
             else:
                 shutil.rmtree(writer.folder)
         for name, table in (extra or {}).items():
-            if table.num_rows or not (out / name).exists():
+            if name.endswith(".parquet"):
+                write_table(table, (self.staging / name).parent, Path(name).name)
+                moves.append(name)
+            elif table.num_rows or not exists(name):
                 folder = self.staging / name / self.partition
                 write_table(table, folder)
                 moves.append(f"{name}/{self.partition}")
         for rel, text in (files or {}).items():  # written once: an existing one is kept
-            if not (out / rel).exists():
+            if not exists(rel):
                 (self.staging / rel).parent.mkdir(parents=True, exist_ok=True)
                 (self.staging / rel).write_text(text, encoding="utf-8")
                 moves.append(rel)
@@ -327,10 +336,8 @@ class CorpusWriter:
             "timings_seconds": timings,
         }
         _write_json(self.staging / MANIFEST, manifest)
-        _fsync_tree(self.staging)
-        journal = {"run_id": manifest["run_id"], "staging": self.staging.name, "moves": moves}
-        _write_json(out / _JOURNAL, journal)
-        _apply_journal(out)
+        retire = [rel for rel in (*DATASETS, "index", RUNS) if (out / rel).exists()] if replace else []
+        commit_staged(self.staging, moves, retire, manifest["run_id"])
         return manifest
 
 
@@ -361,6 +368,33 @@ def locked(out: Path) -> Iterator[None]:
         yield
 
 
+def commit_staged(staging: Path, moves: Sequence[str], retire: Sequence[str] = (), run_id: str = "") -> None:
+    """Move `moves` (paths relative to the staging folder and the corpus alike) into place,
+    after moving `retire` (paths in the corpus) out of the way, under the commit journal:
+    a crash at any point leaves a corpus the next run (`recover`) completes. A manifest in
+    the staging folder is committed last, as run `run_id`'s."""
+    out = staging.parent
+    _fsync_tree(staging)
+    journal = {"run_id": run_id, "staging": staging.name, "moves": list(moves), "retire": list(retire)}
+    _write_json(out / _JOURNAL, journal)
+    _apply_journal(out)
+
+
+def read_manifest(path: Path) -> dict:
+    """A manifest, or an `OutputError` that names the damaged file and the way out."""
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "it is not a JSON manifest"
+        corpus = path.parent.parent if path.parent.name == RUNS else path.parent
+        raise OutputError(
+            f"{path} cannot be read ({reason}): run `cleaner check {corpus} --repair`"
+        ) from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("run_id"), str):
+        raise OutputError(f"{path} is not a cleaner manifest (no run_id)")
+    return manifest
+
+
 def recover(out: Path) -> None:
     """Finish a commit a killed run left half-done, and remove a failed run's staging."""
     if (out / _JOURNAL).exists():
@@ -377,6 +411,14 @@ def _apply_journal(out: Path) -> None:
     again after a crash completes the same commit."""
     journal = json.loads((out / _JOURNAL).read_text())
     staging = out / journal["staging"]
+    trash = out / f".trash-{journal['staging'].removeprefix('.staging-')}"
+    # Retired first, and only while nothing is moved yet: once a move is done, so are they.
+    retire = [rel for rel in journal.get("retire", []) if (out / rel).exists()]
+    if retire and all((staging / rel).exists() for rel in journal["moves"]):
+        for rel in retire:
+            (trash / rel).parent.mkdir(parents=True, exist_ok=True)
+            (out / rel).rename(trash / rel)
+        _fsync_dir(out)
     for rel in journal["moves"]:
         new, target = staging / rel, out / rel
         if new.exists():  # else moved already
@@ -392,6 +434,7 @@ def _apply_journal(out: Path) -> None:
     _fsync_dir(out)
     (out / _JOURNAL).unlink()
     shutil.rmtree(staging, ignore_errors=True)
+    shutil.rmtree(trash, ignore_errors=True)
 
 
 def _write_json(path: Path, data: dict) -> None:
