@@ -15,7 +15,9 @@ reads only the signature columns of its bands, from a file. The other whole-corp
 steps run in the flow's own process, on the sketch.
 
 `out` may hold a corpus already: the run appends to it (`cleaner.index`). Inputs an earlier
-run read are skipped, and the new documents are deduplicated against every kept one.
+run read are skipped, and the new documents are deduplicated against every kept one. A
+damaged corpus is refused before any work (`cleaner.check`); with `reprocess`, the run reads
+every input again and replaces the corpus with what it makes of them.
 
 Run it with `cleaner run`, or `python flows/clean_corpus.py [PATH ...]`.
 """
@@ -44,10 +46,10 @@ from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner  # noqa: E402
 from prefect.utilities.annotations import quote  # noqa: E402
 from prefect_dask import DaskTaskRunner  # noqa: E402
 
-from cleaner import archives, clean, dedup, index, pipeline, readers, writers  # noqa: E402
+from cleaner import archives, check, clean, dedup, index, pipeline, readers, writers  # noqa: E402
 from cleaner.config import CleanConfig, Config, DedupConfig  # noqa: E402
 from cleaner.document import Reject  # noqa: E402
-from cleaner.errors import CleanerError  # noqa: E402
+from cleaner.errors import CleanerError, OutputError  # noqa: E402
 from cleaner.progress import Progress  # noqa: E402
 from cleaner.runtime import bundled_examples, prefect_api  # noqa: E402
 from cleaner.sketch import Sketch  # noqa: E402
@@ -60,8 +62,8 @@ _task = partial(task, cache_policy=NO_CACHE, persist_result=False)
 
 
 @_task(name="discover")
-def discover(paths: list[str]) -> tuple[list[readers.InputFile], list[Reject]]:
-    return readers.discover(paths)
+def discover(paths: list[str], out: str) -> tuple[list[readers.InputFile], list[Reject]]:
+    return readers.discover(paths, exclude=out)
 
 
 @_task(name="prepare")
@@ -92,18 +94,25 @@ def write(
     manifest: dict,
     extra: dict,
     files: dict,
+    replace: bool,
 ) -> dict:
-    return pipeline.write_run(staging, sketch, batches, rejects, manifest, extra, files)
+    return pipeline.write_run(staging, sketch, batches, rejects, manifest, extra, files, replace)
 
 
 @flow(name="clean-corpus", task_runner=ProcessPoolTaskRunner(), validate_parameters=True)
 def clean_corpus(
-    paths: list[str] | None = None, out: str = "output", config: dict | None = None, dask: str | None = None
+    paths: list[str] | None = None,
+    out: str = "output",
+    config: dict | None = None,
+    dask: str | None = None,
+    reprocess: bool = False,
 ) -> dict:
     """Clean and deduplicate the pages under `paths` (default: the bundled examples) into a
     Parquet corpus in `out`. `config` has the sections of a configuration file. `dask` is the
     address of a Dask scheduler whose workers run the tasks instead of the local process
-    pool; they must see `paths` and `out` at the same paths (a shared file system)."""
+    pool; they must see `paths` and `out` at the same paths (a shared file system).
+    `reprocess` reads every input again, inputs earlier runs read included, and replaces the
+    corpus in `out` with the result (after a change of settings)."""
     with ExitStack() as stack:
         runner = None
         if dask:
@@ -113,7 +122,7 @@ def clean_corpus(
             except OSError as exc:  # refused, timed out, not a scheduler
                 raise CleanerError(f"cannot reach the Dask scheduler at {dask}: {exc}") from None
             get_run_logger().info(f"dask: the tasks run on the cluster at {dask} ({workers} workers now)")
-        return _clean_corpus(paths, out, config, _submitter(runner))
+        return _clean_corpus(paths, out, config, _submitter(runner), reprocess)
 
 
 def _submitter(runner: TaskRunner | None) -> Callable[..., PrefectFuture]:
@@ -131,7 +140,11 @@ def _submitter(runner: TaskRunner | None) -> Callable[..., PrefectFuture]:
 
 
 def _clean_corpus(
-    paths: list[str] | None, out: str, config: dict | None, submit: Callable[..., PrefectFuture]
+    paths: list[str] | None,
+    out: str,
+    config: dict | None,
+    submit: Callable[..., PrefectFuture],
+    reprocess: bool = False,
 ) -> dict:
     log = get_run_logger()
     cfg = Config.from_dict(config or {})
@@ -151,19 +164,47 @@ def _clean_corpus(
         stages[name] = counts
         log.info(f"{name}: {template}".format(**counts, **shown))
 
-    with stage("discover"):
-        files, rejects = discover(paths)
-    report(
-        "discover",
-        "{files} input files under {paths}, {skipped} skipped",
-        {"files": len(files), "skipped": len(rejects)},
-        paths=", ".join(paths),
-    )
-
     with writers.open_run(out, run_id) as staging:
-        corpus = index.Index(out, cfg.dedup)  # refuses other MinHash settings before any work
+        earlier: list[str] = []
+        if reprocess:  # the corpus is replaced: only which inputs it holds matters
+            earlier = sorted(check.read_corpus(out).runs) if check.is_corpus(out) else []
+        else:  # a damaged corpus is never built on
+            check.refuse_damaged(out)
+        corpus = index.Index(out, cfg.dedup, fresh=reprocess)  # refuses other MinHash settings
+        changed = [] if reprocess else check.settings_changed(out, cfg.to_dict())
+        with stage("discover"):
+            files, rejects = discover(paths, out)
+        holder = readers.output_among_inputs(paths, out)
+        report(
+            "discover",
+            "{files} input files under {paths}, {skipped} skipped{inside}",
+            {"files": len(files), "skipped": len(rejects), "output_inside_input": holder},
+            paths=", ".join(paths),
+            inside=f"; the output folder {out} overlaps the input {holder}: its files are not read as input"
+            if holder
+            else "",
+        )
+        if reprocess and earlier:
+            missing = check.missing_inputs(check.earlier_inputs(out), files)
+            if missing:
+                raise OutputError(
+                    f"--reprocess replaces the corpus in {out}, but {len(missing)} inputs its runs read are "
+                    f"not among this run's (e.g. {missing[0]}): their documents would be lost; give every "
+                    "input folder, or write to a new --out"
+                )
         ranked = corpus.unread(files)
         unchanged = len(files) - len(ranked)
+        if changed:
+            (log.warning if unchanged else log.info)(
+                f"config: settings changed since the last run ({'; '.join(changed)})"
+                + (
+                    f"; the {unchanged} inputs read before are skipped, not cleaned again with them: "
+                    "`cleaner run --reprocess` rebuilds the corpus with the new settings"
+                    if unchanged
+                    else ""
+                )
+            )
+        stages["config"] = {"changed": changed, "reprocess": reprocess}
         with stage("prepare"):
             spool = str(staging / pipeline.SPOOL)
             batches = _chunks(ranked, cfg.run.batch_size)
@@ -291,9 +332,12 @@ def _clean_corpus(
             versions=_versions(),
         )
         manifest["prefect_flow_run_id"] = str(flow_run.id) if flow_run.id else None
+        if reprocess:
+            manifest["supersedes"] = earlier  # runs whose partitions this one replaces
         rejects = corpus.unreported(rejects)
-        seen = [i[1:] for i in inputs] + index.reject_inputs(rejects)
-        tables = index.run_tables(sketch, corpus.n_docs(), seen, cfg.dedup)
+        first_doc = corpus.n_docs()
+        tables = index.run_tables(sketch, first_doc, index.input_rows(inputs, rejects), cfg.dedup, run_id)
+        manifest["index"] = index.record(tables, first_doc)
         manifest = write(
             staging,
             quote(sketch),
@@ -302,6 +346,7 @@ def _clean_corpus(
             manifest,
             quote(tables),
             index.params_file(cfg.dedup),
+            reprocess,
         )
     rows = manifest["rows"]
     log.info(

@@ -45,12 +45,31 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the tasks on an existing Dask cluster, e.g. tcp://10.0.0.5:8786 "
         "(default: a process pool on this machine)",
     )
+    run.add_argument(
+        "--reprocess",
+        action="store_true",
+        help="read every input again, those earlier runs read too, and replace the corpus in --out "
+        "with the result (after a change of settings); every input the corpus holds must be given",
+    )
     columns = run.add_argument_group("Parquet inputs", "the columns records are read from")
     for name in ("text", "html", "url", "id", "title", "published"):
         columns.add_argument(
             f"--{name}-column", dest=f"{name}_column", metavar="NAME", help=f"default: {name}"
         )
     _add_report_and_inspect(commands)
+    check = commands.add_parser(
+        "check",
+        help="verify a corpus against its own records, and repair what can be",
+        description="Check that every committed run's partitions are present and readable with the rows "
+        "its manifest records, the dedup index agrees with documents/, its settings are recorded and no "
+        "duplicate_of points nowhere. Exits 0 when the corpus is healthy, 1 when it is not.",
+    )
+    check.add_argument("corpus", metavar="DIR", help="a corpus folder (the --out of cleaner run)")
+    check.add_argument(
+        "--repair",
+        action="store_true",
+        help="rebuild what the corpus holds enough to rebuild (the index, manifests, settings), then check",
+    )
     return parser
 
 
@@ -96,6 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _report(args)
         if args.command == "inspect":
             return _inspect(args)
+        if args.command == "check":
+            return _check(args)
     except CleanerError as exc:
         print(f"cleaner: error: {exc}", file=sys.stderr)
         return 2
@@ -118,6 +139,10 @@ def _run(args: argparse.Namespace) -> int:
     for path in args.paths:
         if not Path(path).exists():
             raise CleanerError(f"input path does not exist: {path}")
+    if not args.reprocess:  # a damaged corpus is refused before Prefect starts (the flow checks too)
+        from cleaner.check import precheck
+
+        precheck(args.out)
     from cleaner.runtime import prefect_api, prefect_defaults, start_prefect_api
 
     prefect_defaults()
@@ -139,7 +164,11 @@ def _run(args: argparse.Namespace) -> int:
             clean_corpus = clean_corpus.with_options(task_runner=pool)
         with prefect_api(server):
             summary = clean_corpus(
-                paths=list(args.paths) or None, out=args.out, config=config.to_dict(), dask=args.dask
+                paths=list(args.paths) or None,
+                out=args.out,
+                config=config.to_dict(),
+                dask=args.dask,
+                reprocess=args.reprocess,
             )
     finally:
         if pool is not None:
@@ -152,6 +181,33 @@ def _run(args: argparse.Namespace) -> int:
         f"corpus written to {summary['out']}/ (run {summary['run_id']})"
     )
     return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from cleaner import check, writers
+
+    out = Path(args.corpus)
+    if not check.is_corpus(out):
+        raise CleanerError(f"{out} holds no cleaner corpus: give the --out folder of a run")
+    if args.repair:
+        for done in check.repair(out):
+            print(f"repaired: {done}")
+    with writers.locked(out):  # a run committing meanwhile is not damage
+        found = check.problems(out, deep=True)
+        if not found:
+            print(f"{out}: healthy: {check.summary(out)}")
+            return 0
+    print(f"{out}: {len(found)} problem{'s' if len(found) > 1 else ''}")
+    for problem in found:
+        print(f"- {problem}")
+    if any(p.fix for p in found):
+        print(f"`cleaner check {out} --repair` repairs what can be repaired")
+    if not all(p.fix for p in found):
+        print(
+            "what cannot be repaired is lost from the corpus: restore it from a backup, rebuild the corpus "
+            f"from its inputs (`cleaner run INPUTS --out {out} --reprocess`), or write to a new --out"
+        )
+    return 1
 
 
 def _report(args: argparse.Namespace) -> int:
