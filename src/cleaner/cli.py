@@ -93,9 +93,13 @@ def _add_report_and_inspect(commands) -> None:
     )
     inspect.add_argument("corpus", metavar="DIR", help="a corpus folder (the --out of cleaner run)")
     which = inspect.add_mutually_exclusive_group(required=True)
-    which.add_argument("--doc", metavar="ID", help="a doc_id of documents/ or duplicates/")
     which.add_argument(
-        "--cluster", metavar="ID", help="the doc_id of the kept document (or of one of its duplicates)"
+        "--doc", metavar="ID", help="a doc_id of documents/ or duplicates/, or a document's source or url"
+    )
+    which.add_argument(
+        "--cluster",
+        metavar="ID",
+        help="the doc_id of the kept document (or of one of its duplicates), or its source or url",
     )
     inspect.add_argument("--no-color", action="store_true", help="plain [-deleted-] {+added+} markers")
     inspect.add_argument(
