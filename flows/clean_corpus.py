@@ -167,7 +167,7 @@ def _clean_corpus(
     with writers.open_run(out, run_id) as staging:
         earlier: list[str] = []
         if reprocess:  # the corpus is replaced: only which inputs it holds matters
-            earlier = sorted(check.read_corpus(out).runs) if check.is_corpus(out) else []
+            earlier = check.earlier_runs(out) if check.is_corpus(out) else []
         else:  # a damaged corpus is never built on
             check.refuse_damaged(out)
         corpus = index.Index(out, cfg.dedup, fresh=reprocess)  # refuses other MinHash settings

@@ -188,6 +188,16 @@ def test_inputs_lost_from_both_places_are_recorded_as_lost(corpus):
         check.earlier_inputs(corpus)
 
 
+def test_reprocess_knows_the_inputs_of_runs_whose_records_are_lost(corpus):
+    inputs = check.earlier_inputs(corpus)
+    assert sorted(r["path"] for r in inputs) == [f"/data/in/{d}.txt" for d in ("a0", "a1", "b0", "b1", "c0")]
+    shutil.rmtree(corpus / "runs")
+    assert check.earlier_runs(corpus) == RUNS and check.earlier_inputs(corpus) == inputs
+    shutil.rmtree(corpus / "index" / "inputs" / f"run={RUNS[0]}")
+    with pytest.raises(OutputError, match=f"which inputs run {RUNS[0]} .* is lost"):
+        check.earlier_inputs(corpus)
+
+
 def test_ids_written_twice_are_found_by_the_deep_check(corpus):
     # What a run on a corpus without its index did: its documents again, under the same ids.
     shutil.rmtree(corpus / "index")

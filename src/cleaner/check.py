@@ -548,13 +548,21 @@ def settings_changed(out: str | Path, config: dict) -> list[str]:
 # -- reprocessing ---------------------------------------------------------------------------
 
 
+def earlier_runs(out: str | Path) -> list[str]:
+    """Every run the corpus holds anything of: those with a record in `runs/`, and those
+    with partitions only (their record lost). `cleaner run --reprocess` replaces them all."""
+    corpus = read_corpus(out)
+    return sorted(set(corpus.runs) | {run_id for runs in corpus.partitions.values() for run_id in runs})
+
+
 def earlier_inputs(out: str | Path) -> list[dict]:
     """Every input file the corpus's runs read (rows of `index/inputs`, or of their copies
     in `runs/`), for `cleaner run --reprocess`, which must read them all again. An
-    `OutputError` if a committed run's are lost from both places."""
+    `OutputError` if a run's are lost from both places (a corpus written without an index,
+    by `writers.write_corpus` alone, records none)."""
     corpus = read_corpus(out)
     rows: list[dict] = []
-    for run_id in corpus.order():
+    for run_id in earlier_runs(out):
         table = None
         for where in (corpus.out / "index/inputs" / f"run={run_id}", corpus.out / index.inputs_file(run_id)):
             try:
@@ -563,9 +571,9 @@ def earlier_inputs(out: str | Path) -> list[dict]:
                 table = None
             if table is not None:
                 break
-        recorded = corpus.runs[run_id].get("index")
+        recorded = corpus.runs.get(run_id, {"index": {}}).get("index")
         if recorded is None:
-            continue  # a corpus written without an index records no inputs
+            continue
         if table is None or recorded.get("inputs_lost"):
             raise OutputError(
                 f"which inputs run {run_id} of {out} read is lost (index/inputs and {index.inputs_file(run_id)}): "
