@@ -48,7 +48,7 @@ def build(out: Path, n: int, size: int) -> None:
     sketch = Sketch.concat(parts)
     del parts, passages
     deduplicate_sketch(sketch, config)
-    for rel, table in index.run_tables(sketch, 0, [], config).items():
+    for rel, table in index.run_tables(sketch, 0, index.input_rows([], []), config).items():
         writers.write_table(table, out / rel / "run=base")
     for rel, text in index.params_file(config).items():
         (out / rel).write_text(text)

@@ -15,7 +15,9 @@ reads only the signature columns of its bands, from a file. The other whole-corp
 steps run in the flow's own process, on the sketch.
 
 `out` may hold a corpus already: the run appends to it (`cleaner.index`). Inputs an earlier
-run read are skipped, and the new documents are deduplicated against every kept one.
+run read are skipped, and the new documents are deduplicated against every kept one. A
+damaged corpus is refused before any work (`cleaner.check`); with `reprocess`, the run reads
+every input again and replaces the corpus with what it makes of them.
 
 Run it with `cleaner run`, or `python flows/clean_corpus.py [PATH ...]`.
 """
@@ -26,6 +28,7 @@ from cleaner.runtime import prefect_defaults
 
 prefect_defaults()  # before Prefect is imported: it reads its settings once
 
+import shutil  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from collections import Counter  # noqa: E402
@@ -45,10 +48,10 @@ from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner  # noqa: E402
 from prefect.utilities.annotations import quote  # noqa: E402
 from prefect_dask import DaskTaskRunner  # noqa: E402
 
-from cleaner import archives, clean, dedup, index, pipeline, readers, writers  # noqa: E402
+from cleaner import archives, check, clean, dedup, index, pipeline, readers, writers  # noqa: E402
 from cleaner.config import CleanConfig, Config, DedupConfig  # noqa: E402
 from cleaner.document import Reject  # noqa: E402
-from cleaner.errors import CleanerError, InputError  # noqa: E402
+from cleaner.errors import CleanerError, InputError, OutputError  # noqa: E402
 from cleaner.progress import Progress  # noqa: E402
 from cleaner.runtime import bundled_examples, prefect_api  # noqa: E402
 from cleaner.sketch import Sketch  # noqa: E402
@@ -61,8 +64,8 @@ _task = partial(task, cache_policy=NO_CACHE, persist_result=False)
 
 
 @_task(name="discover")
-def discover(paths: list[str]) -> tuple[list[readers.InputFile], list[Reject]]:
-    return readers.discover(paths)
+def discover(paths: list[str], out: str) -> tuple[list[readers.InputFile], list[Reject]]:
+    return readers.discover(paths, exclude=out)
 
 
 @_task(name="prepare")
@@ -93,8 +96,9 @@ def write(
     manifest: dict,
     extra: dict,
     files: dict,
+    replace: bool,
 ) -> dict:
-    return pipeline.write_run(staging, sketch, batches, rejects, manifest, extra, files)
+    return pipeline.write_run(staging, sketch, batches, rejects, manifest, extra, files, replace)
 
 
 # Set by `cleaner run`, which says an error itself in one line (with a log of the traceback
@@ -111,18 +115,21 @@ def clean_corpus(
     config: dict | None = None,
     dask: str | None = None,
     allow_empty: bool = False,
+    reprocess: bool = False,
 ) -> dict | State:
     """Clean and deduplicate the pages under `paths` (default: the bundled examples) into a
     Parquet corpus in `out`. `config` has the sections of a configuration file. `dask` is the
     address of a Dask scheduler whose workers run the tasks instead of the local process
     pool; they must see `paths` and `out` at the same paths (a shared file system). No input
     found under `paths` is an error, unless `allow_empty` (a scheduled run's empty inbox):
-    then the run logs it and commits nothing.
+    then the run logs it and commits nothing. `reprocess` reads every input again, inputs
+    earlier runs read included, and replaces the corpus in `out` with the result (after a
+    change of settings).
 
     A `CleanerError` (a setting, the output folder, the disk) ends the run Failed with its
     one-line message, and no traceback."""
     try:
-        return _run_flow(paths, out, config, dask, allow_empty)
+        return _run_flow(paths, out, config, dask, allow_empty, reprocess)
     except CleanerError as exc:
         return Failed(message=str(exc), data=exc)
     except Exception as exc:
@@ -132,7 +139,7 @@ def clean_corpus(
 
 
 def _run_flow(
-    paths: list[str] | None, out: str, config: dict | None, dask: str | None, allow_empty: bool
+    paths: list[str] | None, out: str, config: dict | None, dask: str | None, allow_empty: bool, reprocess: bool
 ) -> dict:
     with ExitStack() as stack:
         runner = None
@@ -143,7 +150,7 @@ def _run_flow(
             except OSError as exc:  # refused, timed out, not a scheduler
                 raise CleanerError(f"cannot reach the Dask scheduler at {dask}: {exc}") from None
             get_run_logger().info(f"dask: the tasks run on the cluster at {dask} ({workers} workers now)")
-        return _clean_corpus(paths, out, config, _submitter(runner), allow_empty)
+        return _clean_corpus(paths, out, config, _submitter(runner), allow_empty, reprocess)
 
 
 def _submitter(runner: TaskRunner | None) -> Callable[..., PrefectFuture]:
@@ -166,6 +173,7 @@ def _clean_corpus(
     config: dict | None,
     submit: Callable[..., PrefectFuture],
     allow_empty: bool = False,
+    reprocess: bool = False,
 ) -> dict:
     log = get_run_logger()
     cfg = Config.from_dict(config or {})
@@ -185,27 +193,56 @@ def _clean_corpus(
         stages[name] = counts
         log.info(f"{name}: {template}".format(**counts, **shown))
 
-    with stage("discover"):
-        files, rejects = discover(paths)
-    report(
-        "discover",
-        "{files} input files under {paths}, {skipped} skipped",
-        {"files": len(files), "skipped": len(rejects)},
-        paths=", ".join(paths),
-    )
-    if not files and not rejects:
-        if not allow_empty:
-            raise InputError(
-                f"no input found under {', '.join(paths)}: nothing to read (an empty inbox is "
-                "no error with --allow-empty, or the flow's allow_empty)"
-            )
-        log.info("no input found: nothing to do, nothing committed")
-        return {"run_id": None, "out": out, "rows": dict.fromkeys(writers.DATASETS, 0), "counts": None}
-
     with writers.open_run(out, run_id) as staging:
-        corpus = index.Index(out, cfg.dedup)  # refuses other MinHash settings before any work
+        earlier: list[str] = []
+        if reprocess:  # the corpus is replaced: only which inputs it holds matters
+            earlier = check.earlier_runs(out) if check.is_corpus(out) else []
+        else:  # a damaged corpus is never built on
+            check.refuse_damaged(out)
+        corpus = index.Index(out, cfg.dedup, fresh=reprocess)  # refuses other MinHash settings
+        changed = [] if reprocess else check.settings_changed(out, cfg.to_dict())
+        with stage("discover"):
+            files, rejects = discover(paths, out)
+        holder = readers.output_among_inputs(paths, out)
+        report(
+            "discover",
+            "{files} input files under {paths}, {skipped} skipped{inside}",
+            {"files": len(files), "skipped": len(rejects), "output_inside_input": holder},
+            paths=", ".join(paths),
+            inside=f"; the output folder {out} overlaps the input {holder}: its files are not read as input"
+            if holder
+            else "",
+        )
+        if not files and not rejects:
+            if not allow_empty:
+                raise InputError(
+                    f"no input found under {', '.join(paths)}: nothing to read (an empty inbox is "
+                    "no error with --allow-empty, or the flow's allow_empty)"
+                )
+            log.info("no input found: nothing to do, nothing committed")
+            shutil.rmtree(staging, ignore_errors=True)
+            return {"run_id": None, "out": out, "rows": dict.fromkeys(writers.DATASETS, 0), "counts": None}
+        if reprocess and earlier:
+            missing = check.missing_inputs(check.earlier_inputs(out), files)
+            if missing:
+                raise OutputError(
+                    f"--reprocess replaces the corpus in {out}, but {len(missing)} inputs its runs read are "
+                    f"not among this run's (e.g. {missing[0]}): their documents would be lost; give every "
+                    "input folder, or write to a new --out"
+                )
         ranked = corpus.unread(files)
         unchanged = len(files) - len(ranked)
+        if changed:
+            (log.warning if unchanged else log.info)(
+                f"config: settings changed since the last run ({'; '.join(changed)})"
+                + (
+                    f"; the {unchanged} inputs read before are skipped, not cleaned again with them: "
+                    "`cleaner run --reprocess` rebuilds the corpus with the new settings"
+                    if unchanged
+                    else ""
+                )
+            )
+        stages["config"] = {"changed": changed, "reprocess": reprocess}
         with stage("prepare"):
             spool = str(staging / pipeline.SPOOL)
             batches = _chunks(ranked, cfg.run.batch_size)
@@ -333,9 +370,12 @@ def _clean_corpus(
             versions=_versions(),
         )
         manifest["prefect_flow_run_id"] = str(flow_run.id) if flow_run.id else None
+        if reprocess:
+            manifest["supersedes"] = earlier  # runs whose partitions this one replaces
         rejects = corpus.unreported(rejects)
-        seen = [i[1:] for i in inputs] + index.reject_inputs(rejects)
-        tables = index.run_tables(sketch, corpus.n_docs(), seen, cfg.dedup)
+        first_doc = corpus.n_docs()
+        tables = index.run_tables(sketch, first_doc, index.input_rows(inputs, rejects), cfg.dedup, run_id)
+        manifest["index"] = index.record(tables, first_doc)
         manifest = write(
             staging,
             quote(sketch),
@@ -344,6 +384,7 @@ def _clean_corpus(
             manifest,
             quote(tables),
             index.params_file(cfg.dedup),
+            reprocess,
         )
     rows = manifest["rows"]
     log.info(

@@ -251,7 +251,7 @@ def test_no_content_rejects():
     empty = _clean("\n".join(["Related Articles", "Ferry timetable cut as strike bites", "READ MORE"]))
     full = _clean(P1)
     rejects = no_content_rejects([empty, full])
-    assert [(r.source, r.reason) for r in rejects] == [("s.txt", "no_content")]
+    assert [(r.source, r.reason, r.doc_id) for r in rejects] == [("s.txt", "no_content", empty.doc_id)]
     assert rejects[0].detail == "all 3 lines are boilerplate (read_more, related)"
 
 

@@ -48,7 +48,7 @@ def _python(code, env=None, cwd=None):
 def test_the_library_imports_no_prefect():
     code = (
         "import sys, cleaner, cleaner.readers, cleaner.extract, cleaner.clean, cleaner.dedup, "
-        "cleaner.writers, cleaner.sketch, cleaner.pipeline, cleaner.runtime, cleaner.cli\n"
+        "cleaner.writers, cleaner.sketch, cleaner.pipeline, cleaner.runtime, cleaner.cli, cleaner.check\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'prefect'))"
     )
     result = _python(code)
@@ -113,3 +113,10 @@ def test_dask_and_parquet_column_options_parse():
 def test_workers_and_dask_together_are_a_one_line_error(capsys):
     assert main(["run", "--workers", "2", "--dask", "tcp://127.0.0.1:1"]) == 2
     assert "with --dask the cluster's workers run the tasks" in capsys.readouterr().err
+
+
+def test_reprocess_and_check_parse():
+    assert build_parser().parse_args(["run", "in", "--reprocess"]).reprocess is True
+    assert build_parser().parse_args(["run"]).reprocess is False
+    args = build_parser().parse_args(["check", "corpus", "--repair"])
+    assert (args.command, args.corpus, args.repair) == ("check", "corpus", True)

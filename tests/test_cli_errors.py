@@ -71,7 +71,7 @@ def _other_minhash_settings(tmp_path: Path) -> Path:
     ("make", "says"),
     [
         (_output_file, "output path exists and is not a folder"),
-        (_garbage_manifest, "manifest.json is damaged"),
+        (_garbage_manifest, "is damaged: manifest.json cannot be read"),
         (_other_minhash_settings, "was deduplicated with other MinHash settings (num_perm 256 -> 128"),
     ],
 )

@@ -54,6 +54,7 @@ def test_page_without_article_text_is_a_reject():
     )
     assert isinstance(result, Reject)
     assert result.reason == "no_main_text" and result.source == "page.html"
+    assert result.doc_id == _doc("").doc_id  # the record had an id: rejects/ keeps it
 
 
 def test_batch_passes_text_documents_through_and_collects_rejects():

@@ -9,6 +9,7 @@ from cleaner.config import DedupConfig
 from cleaner.dedup import deduplicate_sketch
 from cleaner.document import Document, Passage, Status
 from cleaner.errors import OutputError
+from cleaner.readers import Seen
 from cleaner.sketch import Sketch
 
 OLD = [
@@ -48,7 +49,8 @@ def _commit(out, run_id, sketch, docs, config, first_number=0):
         manifest = writers.build_manifest(
             run_id=run_id, inputs=[], config={}, stages={}, timings={}, versions={}
         )
-        tables = index.run_tables(sketch, first_number, [("in/x.txt", 1, 2, "d1")], config)
+        inputs = index.input_rows([Seen(0, "in/x.txt", 1, 2, "d1", "/data/in/x.txt")], [])
+        tables = index.run_tables(sketch, first_number, inputs, config)
         writer.commit([], manifest, tables, index.params_file(config))
 
 
@@ -65,7 +67,7 @@ def test_a_run_is_deduplicated_against_the_indexed_corpus(tmp_path):
     _first_run(tmp_path, config)
     corpus = index.Index(tmp_path, config)
     assert corpus.n_docs() == 2
-    assert corpus.known_inputs == {"in/x.txt": (1, 2, "d1")}
+    assert corpus.known_inputs == {"/data/in/x.txt": (1, 2, "d1", 0, 0)}
     docs = _docs([NEW_COPY, NEW_OWN], "new")
     sketch = Sketch.of(docs, config)
     assert corpus.known_ids(["old1", "new0"]).tolist() == [True, False]
@@ -94,7 +96,7 @@ def test_index_rows_hold_signatures_and_band_keys_of_first_occurrences_only(tmp_
     docs = _docs([OLD[0], NEW_COPY], "d")
     sketch = Sketch.of(docs, config)
     deduplicate_sketch(sketch, config)  # d1 repeats d0: it is not kept, and not indexed
-    table = index.run_tables(sketch, 5, [], config)["index/passages"].to_pylist()
+    table = index.run_tables(sketch, 5, index.input_rows([], []), config)["index/passages"].to_pylist()
     assert [(r["doc"], r["position"], r["first"]) for r in table] == [(5, 0, True), (5, 1, True)]
     row = table[0]
     values = np.frombuffer(row["signature"], dtype="<u4")

@@ -173,6 +173,31 @@ def _strip(line: str) -> str:
     return re.sub(r"\x1b\[[0-9;]*m", "", line)
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        f"{EXAMPLES}/pages/valley-wire/feed.jsonl#2",  # its source, as the report lists it
+        "valley-wire/feed.jsonl#2",  # the end of it, as --cluster shows it
+        "https://www.valley-wire.example/wire/2026/03/09/skarvik-air-tollan-winter-flights",  # its url
+    ],
+)
+def test_a_source_or_url_stands_for_the_doc_id(corpus, name, capsys):
+    assert main(["inspect", str(corpus), "--doc", name, "--no-color"]) == 0
+    by_name = capsys.readouterr().out
+    assert main(["inspect", str(corpus), "--doc", SKARVIK, "--no-color"]) == 0
+    assert by_name == capsys.readouterr().out and by_name.startswith(f"document {SKARVIK}: kept")
+    assert main(["inspect", str(corpus), "--cluster", name, "--width", "100", "--no-color"]) == 0
+    assert capsys.readouterr().out == SKARVIK_OUTPUT
+
+
+def test_a_name_several_documents_share_lists_their_ids(corpus, capsys):
+    # meridian-post/feed.jsonl#2 and valley-wire/feed.jsonl#2 both end so
+    assert main(["inspect", str(corpus), "--doc", "feed.jsonl#2"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("cleaner: error: 'feed.jsonl#2' names 2 documents of ")
+    assert SKARVIK in err[0] and err[0].endswith("give one doc_id")
+
+
 @pytest.mark.parametrize("option", ["--doc", "--cluster"])
 def test_an_unknown_id_is_a_one_line_error_that_says_where_ids_are(corpus, option, capsys):
     assert main(["inspect", str(corpus), option, "0123456789abcdef"]) == 2

@@ -74,6 +74,29 @@ def test_each_bar_carries_its_value(page, manifest):
     assert "<title>2: 6</title>" in _svg(html, "plot-clusters")
 
 
+def test_the_largest_clusters_are_listed_with_their_ids_and_sources(corpus, page, capsys, example_labels):
+    stats = report.read_stats(corpus)
+    largest = stats.largest
+    assert [c["documents"] for c in largest] == sorted(
+        (1 + n for n in stats.cluster_members.values()), reverse=True
+    )[: report.LARGEST_CLUSTERS]
+    pages = {p: label for p, label in example_labels["documents"].items()}
+    for cluster in largest:
+        kept = cluster["source"].split("examples/pages/", 1)[1]
+        copies = sorted(d.split("examples/pages/", 1)[1] for d in cluster["duplicates"])
+        assert pages[kept]["role"] == "original"
+        assert copies == sorted(p for p, label in pages.items() if label.get("duplicate_of") == kept)
+    html = page.read_text()
+    table = html.split('<table id="clusters">', 1)[1].split("</table>", 1)[0]
+    assert "cleaner inspect DIR --cluster ID" in table
+    for cluster in largest:  # each id in the table, with its sources, leads to the cluster
+        assert f"<code>{cluster['id']}</code>" in table and cluster["source"] in table
+        assert main(["inspect", str(corpus), "--cluster", cluster["id"], "--no-color"]) == 0
+        assert capsys.readouterr().out.startswith(
+            f"cluster {cluster['id']}: {cluster['documents']} documents"
+        )
+
+
 def test_page_needs_no_network(page):
     html = page.read_text()
     for pattern in (

@@ -71,7 +71,7 @@ def test_repeated_ids_keep_the_first_in_input_order_and_leave_every_stage():
     sketch = Sketch.of([later, other], config)
     sketch = Sketch.concat([Sketch.of([first], config), sketch])
     rejects = sketch.exclude_repeated_ids()
-    assert [(r.source, r.reason) for r in rejects] == [("in/same.txt", "duplicate_id")]
+    assert [(r.source, r.reason, r.doc_id) for r in rejects] == [("in/same.txt", "duplicate_id", "same")]
     assert sketch.excluded.tolist() == [False, True, False]
     assert sketch.visiting_order().tolist() == [0, 2]
     deduplicate_sketch(sketch, config)

@@ -62,7 +62,7 @@ def _corpus(tag="v1"):
         passages=[Passage(0, "ss", Status.BOILERPLATE, rule="debris")],
     )
     rejects = [
-        Reject("in/z.txt", "no_content", "all 1 lines are boilerplate (debris)"),
+        Reject("in/z.txt", "no_content", "all 1 lines are boilerplate (debris)", doc_id="e1"),
         Reject("in/b.pdf", "unsupported_type", "pdf"),
     ]
     return [dup, kept, empty], rejects
@@ -132,6 +132,21 @@ def test_datasets_read_back_with_their_schemas(tmp_path):
     assert dup["text"] == "Zürich – “quoted” text 東京."
     rejects = ds.dataset(tmp_path / "rejects").to_table().to_pylist()
     assert [r["reason"] for r in rejects] == ["unsupported_type", "no_content"]  # sorted by source
+
+
+def test_a_page_without_content_joins_back_to_its_file(tmp_path):
+    """Its lines are in passages/, which name their source; its reject names its doc_id."""
+    _write(tmp_path)
+    passages = ds.dataset(tmp_path / "passages").to_table().to_pylist()
+    assert {(p["doc_id"], p["source"]) for p in passages} == {
+        ("k1", "in/a.html"),
+        ("d1", "in/feed.jsonl#2"),
+        ("e1", "in/z.txt"),
+    }
+    rejects = {r["source"]: r for r in ds.dataset(tmp_path / "rejects").to_table().to_pylist()}
+    assert rejects["in/z.txt"]["doc_id"] == "e1" and rejects["in/b.pdf"]["doc_id"] is None
+    (line,) = [p for p in passages if p["doc_id"] == rejects["in/z.txt"]["doc_id"]]
+    assert line["text"] == "ss" and line["rule"] == "debris"
 
 
 def test_manifest_counts(tmp_path):

@@ -87,7 +87,7 @@ def no_content_rejects(docs: Iterable[Document]) -> list[Reject]:
                 if doc.passages
                 else "no text"
             )
-            rejects.append(Reject(doc.source, "no_content", detail))
+            rejects.append(Reject(doc.source, "no_content", detail, doc_id=doc.doc_id))
     return rejects
 
 

@@ -53,12 +53,31 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the tasks on an existing Dask cluster, e.g. tcp://10.0.0.5:8786 "
         "(default: a process pool on this machine)",
     )
+    run.add_argument(
+        "--reprocess",
+        action="store_true",
+        help="read every input again, those earlier runs read too, and replace the corpus in --out "
+        "with the result (after a change of settings); every input the corpus holds must be given",
+    )
     columns = run.add_argument_group("Parquet inputs", "the columns records are read from")
     for name in ("text", "html", "url", "id", "title", "published"):
         columns.add_argument(
             f"--{name}-column", dest=f"{name}_column", metavar="NAME", help=f"default: {name}"
         )
     _add_report_and_inspect(commands)
+    check = commands.add_parser(
+        "check",
+        help="verify a corpus against its own records, and repair what can be",
+        description="Check that every committed run's partitions are present and readable with the rows "
+        "its manifest records, the dedup index agrees with documents/, its settings are recorded and no "
+        "duplicate_of points nowhere. Exits 0 when the corpus is healthy, 1 when it is not.",
+    )
+    check.add_argument("corpus", metavar="DIR", help="a corpus folder (the --out of cleaner run)")
+    check.add_argument(
+        "--repair",
+        action="store_true",
+        help="rebuild what the corpus holds enough to rebuild (the index, manifests, settings), then check",
+    )
     return parser
 
 
@@ -82,9 +101,13 @@ def _add_report_and_inspect(commands) -> None:
     )
     inspect.add_argument("corpus", metavar="DIR", help="a corpus folder (the --out of cleaner run)")
     which = inspect.add_mutually_exclusive_group(required=True)
-    which.add_argument("--doc", metavar="ID", help="a doc_id of documents/ or duplicates/")
     which.add_argument(
-        "--cluster", metavar="ID", help="the doc_id of the kept document (or of one of its duplicates)"
+        "--doc", metavar="ID", help="a doc_id of documents/ or duplicates/, or a document's source or url"
+    )
+    which.add_argument(
+        "--cluster",
+        metavar="ID",
+        help="the doc_id of the kept document (or of one of its duplicates), or its source or url",
     )
     inspect.add_argument("--no-color", action="store_true", help="plain [-deleted-] {+added+} markers")
     inspect.add_argument(
@@ -104,6 +127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _report(args)
         if args.command == "inspect":
             return _inspect(args)
+        if args.command == "check":
+            return _check(args)
     except CleanerError as exc:
         print(f"cleaner: error: {exc}", file=sys.stderr)
         return 2
@@ -148,7 +173,7 @@ def _run(args: argparse.Namespace) -> int:
             raise CleanerError(f"input path does not exist: {path}")
     from cleaner import preflight
 
-    preflight.check_output(args.out, config)  # the output folder can take this run
+    preflight.check_output(args.out, config, args.reprocess)  # the output folder can take this run
     # Said at once: Prefect's server and the workers take seconds to start.
     shown = ", ".join(args.paths) or "the bundled examples"
     print(f"cleaner: cleaning {shown} into {args.out}/", flush=True)
@@ -212,6 +237,7 @@ def _run(args: argparse.Namespace) -> int:
                     config=config.to_dict(),
                     dask=args.dask,
                     allow_empty=args.allow_empty,
+                    reprocess=args.reprocess,
                 )
     except Interrupted as exc:
         say(stopped(exc.signum, waited=False))
@@ -250,6 +276,33 @@ class _FlowRunLines(logging.Filter):
             message.startswith("Finished in state Failed(")
             or (not self.links and message.startswith("View at "))
         )
+
+
+def _check(args: argparse.Namespace) -> int:
+    from cleaner import check, writers
+
+    out = Path(args.corpus)
+    if not check.is_corpus(out):
+        raise CleanerError(f"{out} holds no cleaner corpus: give the --out folder of a run")
+    if args.repair:
+        for done in check.repair(out):
+            print(f"repaired: {done}")
+    with writers.locked(out):  # a run committing meanwhile is not damage
+        found = check.problems(out, deep=True)
+        if not found:
+            print(f"{out}: healthy: {check.summary(out)}")
+            return 0
+    print(f"{out}: {len(found)} problem{'s' if len(found) > 1 else ''}")
+    for problem in found:
+        print(f"- {problem}")
+    if any(p.fix for p in found):
+        print(f"`cleaner check {out} --repair` repairs what can be repaired")
+    if not all(p.fix for p in found):
+        print(
+            "what cannot be repaired is lost from the corpus: restore it from a backup, rebuild the corpus "
+            f"from its inputs (`cleaner run INPUTS --out {out} --reprocess`), or write to a new --out"
+        )
+    return 1
 
 
 def _report(args: argparse.Namespace) -> int:

@@ -108,3 +108,6 @@ class Reject:
     # For a whole input file rejected before it could be read (unsupported type, a pipe, a
     # dangling link): its key, so that later runs of a growing corpus do not report it again.
     key: str | None = field(default=None, compare=False)
+    # For a record that had become a document before it was rejected (extraction, no content,
+    # a repeated id): its doc_id, so that its lines in `passages` join back to its source.
+    doc_id: str | None = None

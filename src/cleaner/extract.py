@@ -90,16 +90,18 @@ def extract_document(doc: Document, config: ExtractConfig) -> Document | Reject:
             "extraction_timeout",
             f"extracting the page ({size} characters of HTML) took longer than "
             f"{config.timeout_seconds:g} s (extract.timeout_seconds); given up",
+            doc_id=doc.doc_id,
         )
     except (Exception, RecursionError) as exc:  # a parser crash on one page must not stop the run
         log.debug("extraction of %s failed", doc.source, exc_info=True)
-        return Reject(doc.source, "extraction_error", f"{type(exc).__name__}: {exc}")
+        return Reject(doc.source, "extraction_error", f"{type(exc).__name__}: {exc}", doc_id=doc.doc_id)
     text = (result.text or "").strip() if result is not None else ""
     if not text:
         return Reject(
             doc.source,
             "no_main_text",
             f"trafilatura found no article text in the page ({size} characters of HTML)",
+            doc_id=doc.doc_id,
         )
     doc.html = None
     doc.body = text

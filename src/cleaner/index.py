@@ -3,23 +3,30 @@
     OUT/index/params.json                 what signatures and band keys depend on
     OUT/index/documents/run=<id>/         kept documents: number, doc_id
     OUT/index/passages/run=<id>/          comparable passages of kept documents
-    OUT/index/inputs/run=<id>/            input files read: key, size, mtime, digest (or, for
-                                          a file rejected unread, -1 and "rejected:<reason>")
+    OUT/index/inputs/run=<id>/            input files read: real path, key, size, mtime,
+                                          digest, lines and tail of a JSONL file (or, for a
+                                          file rejected unread, -1 and "rejected:<reason>");
+                                          also kept as OUT/runs/<id>.inputs.parquet
 
 Like the corpus, the index only grows: a run adds one partition to each of its datasets,
 committed with the run's own partitions. A run reads only compact columns of it: per passage
 its document number, position, fingerprint and counts, then one band-key column at a time to
 find the passages that share a band with the run's, and the signatures of just those. So a
 run's cost and memory follow its batch, plus a few bytes per indexed passage.
+
+Everything here but the inputs can be rebuilt from the corpus itself (`rebuild_run`): the
+signatures from the passages' text with the corpus's settings, the numbers from the order
+the runs wrote their documents in. The inputs are kept twice for that reason.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from functools import cached_property
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -29,11 +36,11 @@ import pyarrow.parquet as pq
 
 from cleaner.config import DedupConfig
 from cleaner.dedup import band_keys
-from cleaner.document import Reject
+from cleaner.document import Document, Passage, Reject, Status
 from cleaner.errors import OutputError
-from cleaner.readers import InputFile, Seen
+from cleaner.readers import InputFile, Resume, Seen, kind_of
 from cleaner.sketch import BOILERPLATE, KEPT, Prior, Sketch
-from cleaner.writers import PASSAGES_SCHEMA
+from cleaner.writers import PASSAGES_SCHEMA, RUNS, write_table
 
 INDEX = "index"
 PARAMS_FILE = "params.json"
@@ -76,22 +83,45 @@ def schemas(config: DedupConfig) -> dict[str, pa.Schema]:
     return {
         "documents": pa.schema([("doc", pa.int64()), ("doc_id", pa.string())]),
         "passages": pa.schema(passages),
-        "inputs": pa.schema(
-            [("key", pa.string()), ("size", pa.int64()), ("mtime_ns", pa.int64()), ("digest", pa.string())]
-        ),
+        "inputs": INPUTS_SCHEMA,
     }
 
 
-class Index:
-    """One corpus's index, opened for a run with that run's dedup configuration."""
+INPUTS_SCHEMA = pa.schema(
+    [
+        ("path", pa.string()),  # its real path: what a file is known by
+        ("key", pa.string()),  # its path under its input folder, as in its documents' ids
+        ("size", pa.int64()),
+        ("mtime_ns", pa.int64()),
+        ("digest", pa.string()),
+        ("lines", pa.int64()),
+        ("tail", pa.int64()),
+    ]
+)
 
-    def __init__(self, out: str | Path, config: DedupConfig) -> None:
+
+class Known(NamedTuple):
+    """An input file as an earlier run read it (`readers.Seen`)."""
+
+    size: int
+    mtime_ns: int
+    digest: str
+    lines: int
+    tail: int
+
+
+class Index:
+    """One corpus's index, opened for a run with that run's dedup configuration. A `fresh`
+    one ignores what the corpus holds: the run replaces it (`cleaner run --reprocess`)."""
+
+    def __init__(self, out: str | Path, config: DedupConfig, fresh: bool = False) -> None:
         self.root = Path(out) / INDEX
         self.config = config
         self.schemas = schemas(config)
+        self.fresh = fresh
         stored = self.root / PARAMS_FILE
-        if stored.exists():
-            params = json.loads(stored.read_text())
+        if stored.exists() and not fresh:
+            params = read_params(Path(out))
             if params != params_of(config):
                 changed = ", ".join(
                     f"{k} {params.get(k)!r} -> {v!r}"
@@ -104,42 +134,71 @@ class Index:
                 )
 
     def _dataset(self, name: str) -> ds.Dataset | None:
-        return _runs_dataset(self.root / name, self.schemas[name])
+        return None if self.fresh else _runs_dataset(self.root / name, self.schemas[name])
 
     def n_docs(self) -> int:
         data = self._dataset("documents")
         return data.count_rows() if data is not None else 0
 
     @cached_property
-    def known_inputs(self) -> dict[str, tuple[int, int, str]]:
-        """key -> (size, mtime_ns, digest) of the latest read of every input (read once:
-        the index changes only when the run commits)."""
+    def _inputs(self) -> list[dict]:
         data = self._dataset("inputs")
-        if data is None:
-            return {}
-        rows = data.to_table().to_pylist()
-        return {r["key"]: (r["size"], r["mtime_ns"], r["digest"]) for r in rows}
+        return data.to_table().to_pylist() if data is not None else []
+
+    @cached_property
+    def known_inputs(self) -> dict[str, Known]:
+        """Real path -> the latest read of every input file (read once: the index changes
+        only when the run commits)."""
+        return {r["path"]: Known(*(r[name] for name in Known._fields)) for r in self._inputs}
+
+    @cached_property
+    def _copies(self) -> set[tuple[str, str]]:
+        """(key, digest) of every file read: a file read again from a moved folder."""
+        return {(r["key"], r["digest"]) for r in self._inputs if r["size"] >= 0}
 
     def unread(self, files: Sequence[InputFile]) -> list[tuple[int, InputFile]]:
-        """The (input rank, file) pairs to read: all but the inputs an earlier run read and
-        nobody touched since (same key, size and modification time)."""
+        """The (input rank, file) pairs to read: all but the files an earlier run read and
+        nobody touched since (same real path, size and modification time). A plain JSONL
+        file that has grown since is given where the earlier read ended (`readers.Resume`):
+        if it only grew, only its new lines are read."""
         known = self.known_inputs
-        return [(rank, f) for rank, f in enumerate(files) if not _untouched(f, known)]
+        pairs = []
+        for rank, f in enumerate(files):
+            before = known.get(f.identity)
+            try:
+                stat = f.path.stat()
+            except OSError:
+                pairs.append((rank, f))  # reading it will say what is wrong
+                continue
+            if before is not None and before[:2] == (stat.st_size, stat.st_mtime_ns):
+                continue
+            grown = before is not None and 0 < before.size < stat.st_size and before.lines > 0
+            if grown and kind_of(f.path) == ("jsonl", None):
+                f = replace(f, resume=Resume(before.size, before.digest, before.lines, before.tail))
+            pairs.append((rank, f))
+        return pairs
 
     def unreported(self, rejects: Sequence[Reject]) -> list[Reject]:
         """The rejects to record: all but whole input files an earlier run already rejected
         for the same reason (a .pdf in the inbox is reported once, not every day). Such a
-        file is still looked at again every run (see `reject_inputs`)."""
+        file is still looked at again every run (see `input_rows`)."""
         known = self.known_inputs
         return [
-            r for r in rejects if r.key is None or known.get(r.key, (0, 0, ""))[2] != _REJECTED + r.reason
+            r
+            for r in rejects
+            if r.key is None or r.key not in known or known[r.key].digest != _REJECTED + r.reason
         ]
 
     def skip_unchanged(self, sketch: Sketch, inputs: Sequence[Seen]) -> int:
         """Leave out of the run the documents of inputs read again whose bytes an earlier
-        run read already (touched, not changed); returns how many such inputs there were."""
-        known = self.known_inputs
-        same = [rank for rank, key, _, _, digest in inputs if key in known and known[key][2] == digest]
+        run read already (touched, not changed, or moved with their folder); returns how
+        many such inputs there were."""
+        known, copies = self.known_inputs, self._copies
+        same = [
+            s.rank
+            for s in inputs
+            if (s.path in known and known[s.path].digest == s.digest) or (s.key, s.digest) in copies
+        ]
         sketch.excluded[np.isin(sketch.orders[:, 0], same)] = True
         return len(same)
 
@@ -264,19 +323,29 @@ def _runs_dataset(folder: Path, schema: pa.Schema) -> ds.Dataset | None:
     return ds.dataset(files, format="parquet", schema=schema) if files else None
 
 
-def reject_inputs(rejects: Sequence[Reject]) -> list[tuple[str, int, int, str]]:
-    """Rows of `index/inputs` for input files rejected unread: size -1, so that the file is
-    never taken for untouched and is looked at again next run (its permissions may be fixed
-    without changing its modification time), and the reason in place of a digest."""
-    return [(r.key, -1, -1, _REJECTED + r.reason) for r in rejects if r.key is not None]
+def input_rows(inputs: Sequence[Seen], rejects: Sequence[Reject]) -> pa.Table:
+    """The run's rows of `index/inputs`: the files it read, and the input files it rejected
+    unread, with size -1, so that such a file is never taken for untouched and is looked at
+    again next run (its permissions may be fixed without changing its modification time),
+    and the reason in place of a digest."""
+    rows = [(s.path, s.key, s.size, s.mtime_ns, s.digest, s.lines, s.tail) for s in inputs]
+    rows += [(r.key, "", -1, -1, _REJECTED + r.reason, 0, 0) for r in rejects if r.key is not None]
+    return pa.table(
+        {name: [row[i] for row in rows] for i, name in enumerate(INPUTS_SCHEMA.names)}, schema=INPUTS_SCHEMA
+    )
 
 
-def _untouched(f: InputFile, known: dict[str, tuple[int, int, str]]) -> bool:
+def read_params(out: Path) -> dict:
+    """The corpus's `index/params.json`, or an `OutputError` naming the damage."""
+    path = out / INDEX / PARAMS_FILE
     try:
-        stat = f.path.stat()
-    except OSError:
-        return False  # reading it will say what is wrong
-    return f.key in known and known[f.key][:2] == (stat.st_size, stat.st_mtime_ns)
+        params = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not JSON"
+        raise OutputError(f"{path} cannot be read ({reason}): run `cleaner check {out} --repair`") from None
+    if not isinstance(params, dict):
+        raise OutputError(f"{path} holds no settings: run `cleaner check {out} --repair`")
+    return params
 
 
 class PassageRows:
@@ -358,27 +427,94 @@ def kept_documents(sketch: Sketch) -> np.ndarray:
 
 
 def run_tables(
-    sketch: Sketch, first_number: int, inputs: Sequence[tuple[str, int, int, str]], config: DedupConfig
+    sketch: Sketch, first_number: int, inputs: pa.Table, config: DedupConfig, run_id: str = ""
 ) -> dict[str, pa.Table | PassageRows]:
     """A run's partition of each index dataset, keyed by its path under OUT: tables, and the
-    passages' rows (`PassageRows`), made as `writers.write_table` writes them."""
+    passages' rows (`PassageRows`), made as `writers.write_table` writes them; and with a
+    `run_id`, the inputs' second copy, `runs/<run id>.inputs.parquet`."""
     kept = kept_documents(sketch)
     ids = [doc_id for doc_id, k in zip(sketch.doc_ids, kept.tolist(), strict=True) if k]
-    shapes = schemas(config)
-    return {
-        f"{INDEX}/documents": pa.table(
-            {"doc": np.arange(first_number, first_number + len(ids), dtype=np.int64), "doc_id": ids},
-            schema=shapes["documents"],
-        ),
+    tables = {
+        f"{INDEX}/documents": _numbered(ids, first_number),
         f"{INDEX}/passages": PassageRows(sketch, kept, first_number, config),
-        f"{INDEX}/inputs": pa.table(
-            {
-                name: [row[i] for row in inputs]
-                for i, name in enumerate(("key", "size", "mtime_ns", "digest"))
-            },
-            schema=shapes["inputs"],
-        ),
+        f"{INDEX}/inputs": inputs,
     }
+    if run_id:
+        tables[inputs_file(run_id)] = inputs
+    return tables
+
+
+def record(tables: dict, first_number: int) -> dict:
+    """What a run's manifest records of its index partitions (`manifest["index"]`): the
+    number of its first document and the rows of each, for `cleaner check`."""
+    rows = {
+        name.removeprefix(f"{INDEX}/"): t.num_rows for name, t in tables.items() if name.startswith(INDEX)
+    }
+    return {"first_doc": first_number, **rows}
+
+
+def inputs_file(run_id: str) -> str:
+    """The copy of a run's `index/inputs` rows kept with its manifest, by its path under OUT."""
+    return f"{RUNS}/{run_id}.inputs.parquet"
+
+
+def _numbered(doc_ids: list[str], first_number: int) -> pa.Table:
+    numbers = np.arange(first_number, first_number + len(doc_ids), dtype=np.int64)
+    return pa.table({"doc": numbers, "doc_id": doc_ids}, schema=schemas(DedupConfig())["documents"])
+
+
+def rebuild_run(out: Path, run_id: str, first_number: int, config: DedupConfig, dest: Path) -> dict[str, int]:
+    """Write run `run_id`'s partitions of `index/documents` and `index/passages` into `dest`
+    (a folder laid out as OUT) from what the corpus holds: its kept documents in the order
+    they were written, numbered from `first_number`, and their passages, sketched again with
+    the corpus's settings `config`: the very rows the run wrote. Returns the rows written."""
+    partition = f"run={run_id}"
+    doc_ids = pq.read_table(out / "documents" / partition, columns=["doc_id"])["doc_id"].to_pylist()
+    write_table(_numbered(doc_ids, first_number), dest / INDEX / "documents" / partition)
+    shape = schemas(config)["passages"]
+    folder = dest / INDEX / "passages" / partition
+    folder.mkdir(parents=True, exist_ok=True)
+    written, number = 0, first_number
+    with pq.ParquetWriter(
+        folder / "part-00000.parquet", shape, compression="zstd", use_dictionary=False
+    ) as writer:
+        for docs in _documents_of(out / "passages" / partition, doc_ids):
+            if [d.doc_id for d in docs] != doc_ids[number - first_number : number - first_number + len(docs)]:
+                raise OutputError(
+                    f"passages/{partition} does not hold the documents of documents/{partition}"
+                )
+            rows = PassageRows(Sketch.of(docs, config), np.ones(len(docs), dtype=bool), number, config)
+            for batch in rows.to_batches():
+                writer.write_batch(batch)
+            written += rows.num_rows
+            number += len(docs)
+        if number - first_number != len(doc_ids):
+            raise OutputError(f"passages/{partition} lacks documents of documents/{partition}")
+        if not written:
+            writer.write_table(shape.empty_table())
+    return {"documents": len(doc_ids), "passages": written}
+
+
+def _documents_of(folder: Path, kept: list[str], chunk: int = 2000) -> Iterator[list[Document]]:
+    """The passages of the `kept` documents of a partition of `passages/`, as documents,
+    `chunk` at a time. A run writes passages document after document, in the order of its
+    `documents/` rows, so one chunk of texts is held at a time."""
+    wanted = set(kept)
+    docs: list[Document] = []
+    for path in sorted(folder.glob("*.parquet")):
+        for batch in pq.ParquetFile(path).iter_batches(columns=["doc_id", "position", "text", "status"]):
+            columns = (batch.column(i).to_pylist() for i in range(4))
+            for doc_id, position, text, status in zip(*columns, strict=True):
+                if doc_id not in wanted:
+                    continue
+                if not docs or docs[-1].doc_id != doc_id:
+                    if len(docs) >= chunk:
+                        yield docs
+                        docs = []
+                    docs.append(Document(doc_id, "", (0, 0), "text"))
+                docs[-1].passages.append(Passage(position, text, Status(status)))
+    if docs:
+        yield docs
 
 
 def params_file(config: DedupConfig) -> dict[str, str]:

@@ -2,6 +2,8 @@
 
 `--doc ID` prints one document's paragraphs in order, each removed one marked with its rule or
 duplicate status, and each duplicate paragraph followed by the paragraph it repeats.
+Either option takes, in place of a doc_id, a document's `source` (the input path, as the
+report lists them, or its end: `feed.jsonl#2`) or its `url` (`Corpus.resolve`).
 
 `--cluster ID` prints a duplicate cluster side by side: the kept document (the cluster's id is
 its `doc_id`; a duplicate's id names its cluster too) in the first column and each duplicate
@@ -26,6 +28,7 @@ from pathlib import Path
 from typing import TextIO
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from cleaner.errors import CleanerError
@@ -125,7 +128,39 @@ class Corpus:
         return member.source
 
     def unknown(self, what: str, doc_id: str) -> InspectError:
-        return InspectError(f"no {what} {doc_id!r} in {self.out}; " + _HOW_TO_FIND.format(out=self.out))
+        return InspectError(
+            f"no {what} {doc_id!r} in {self.out} (as a doc_id, a source or a url); "
+            + _HOW_TO_FIND.format(out=self.out)
+        )
+
+    def resolve(self, value: str) -> str:
+        """The doc_id `value` names: itself when it is one, else the document whose source
+        or url it is, or whose source ends with it after a "/"; an error when several are."""
+        if self.member(value) is not None or self.passages([value]):
+            return value
+        source = ds.field("source") == value
+        for where, rejected in (
+            (source | (ds.field("url") == value), source),  # rejects/ have no url
+            (pc.ends_with(ds.field("source"), pattern="/" + value),) * 2,
+        ):
+            ids = [
+                r["doc_id"]
+                for name in ("documents", "duplicates")
+                for r in self.rows(name, ["doc_id"], where)
+            ]
+            ids += [
+                r["doc_id"]
+                for r in self.rows("rejects", ["doc_id"], rejected & ds.field("doc_id").is_valid())
+            ]
+            ids = sorted(set(ids))
+            if len(ids) == 1:
+                return ids[0]
+            if ids:
+                shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
+                raise InspectError(
+                    f"{value!r} names {len(ids)} documents of {self.out}: {shown}; give one doc_id"
+                )
+        return value
 
 
 # -- --doc ---------------------------------------------------------------------------------
@@ -136,6 +171,7 @@ def show_document(
 ) -> None:
     stream = stream or sys.stdout
     corpus = Corpus(out)
+    doc_id = corpus.resolve(doc_id)
     member = corpus.member(doc_id)
     passages = corpus.passages([doc_id])
     if member is None and not passages:
@@ -145,6 +181,8 @@ def show_document(
 
     if member is None:
         write(paint("head", f"document {doc_id}: rejected (no_content), every line is boilerplate"))
+        for row in corpus.rows("rejects", ["source"], ds.field("doc_id") == doc_id)[:1]:
+            write(f"source: {row['source']}")
     elif member.duplicate_of:
         write(
             paint(
@@ -208,6 +246,7 @@ def show_cluster(
 ) -> None:
     stream = stream or sys.stdout
     corpus = Corpus(out)
+    cluster_id = corpus.resolve(cluster_id)
     member = corpus.member(cluster_id)
     if member is None:
         raise corpus.unknown("cluster (the doc_id of a kept or duplicate document)", cluster_id)

@@ -140,10 +140,12 @@ def write_run(
     manifest: dict,
     extra: dict | None = None,
     files: dict[str, str] | None = None,
+    replace: bool = False,
 ) -> dict:
     """Read the spool back batch by batch, put the sketch's verdicts on the documents and
     write them; documents left with no kept line become `no_content` rejects. Commits the
-    corpus, with `extra` tables and `files` (the index's), and returns the manifest."""
+    corpus, with `extra` tables and `files` (the index's), and returns the manifest. With
+    `replace`, the run replaces the corpus (`writers.CorpusWriter.commit`)."""
     spool = staging / SPOOL
     writer = writers.CorpusWriter(staging)
     rejects = list(rejects)
@@ -157,7 +159,7 @@ def write_run(
     if first != sketch.n_docs:
         raise RuntimeError(f"the spool holds {first} documents, the sketch {sketch.n_docs}")
     shutil.rmtree(spool, ignore_errors=True)  # not part of the corpus: no need to sync it
-    return writer.commit(rejects, manifest, extra, files)
+    return writer.commit(rejects, manifest, extra, files, replace)
 
 
 # -- the spool ------------------------------------------------------------------------------

@@ -10,17 +10,20 @@ The same conditions are checked again, for good, when the run takes the folder
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 from pathlib import Path
 
-from cleaner import index, writers
+from cleaner import check, index, writers
 from cleaner.config import Config
 from cleaner.errors import OutputError
 
 
-def check_output(out: str | Path, config: Config) -> None:
-    """Raise `OutputError` if a run with `config` cannot write to `out` now."""
+def check_output(out: str | Path, config: Config, reprocess: bool = False) -> None:
+    """Raise `OutputError` if a run with `config` cannot write to `out` now: a file in the
+    way, no permission, another run holding it, a damaged corpus (`check.precheck`, which
+    also completes a commit a killed run left), another schema version, other MinHash
+    settings. With `reprocess` the corpus is to be rebuilt from its inputs, so neither its
+    damage nor its MinHash settings stand in the way."""
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise OutputError(f"output path exists and is not a folder: {out}")
@@ -32,14 +35,12 @@ def check_output(out: str | Path, config: Config) -> None:
     if not os.access(out, os.W_OK | os.X_OK):
         raise OutputError(f"cannot write to output folder {out}: permission denied")
     _not_locked(out)
+    if reprocess:
+        return
+    check.precheck(out)
     manifest = out / writers.MANIFEST
     if manifest.exists():
-        try:
-            version = json.loads(manifest.read_text(encoding="utf-8")).get("schema_version")
-        except (ValueError, AttributeError):  # not UTF-8, not JSON, not an object
-            raise OutputError(
-                f"{manifest} is damaged (not a manifest): run `cleaner check {out}` to see what else is"
-            ) from None
+        version = writers.read_manifest(manifest).get("schema_version")
         if version != writers.SCHEMA_VERSION:
             raise OutputError(
                 f"{out} holds a corpus of schema version {version}, this cleaner writes version "

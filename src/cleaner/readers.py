@@ -14,7 +14,8 @@ guessed.
 Identity: a document's `source` is the path as the user gave it (plus `#N` for the Nth line
 of a JSONL file). Its `doc_id` is derived from the record's own `id` when it has one, else
 from its path relative to the input root and a hash of its bytes, so the same input gets the
-same id wherever the folder lives.
+same id wherever the folder lives. An input file itself is known by its real path
+(`InputFile.real`): two files with the same name in different folders are never one input.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import warnings
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from stat import S_ISREG
@@ -63,27 +64,51 @@ _COMPRESSION_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error, zstandard.ZstdErr
 _NOT_A_FILE = "not a regular file (a pipe, socket or device): reading it could block forever"
 
 
+class Resume(NamedTuple):
+    """How far an earlier run read a JSONL file, so that a file that has only grown since is
+    read from there (`cleaner.index` decides when)."""
+
+    size: int  # bytes read
+    digest: str  # of those bytes: the file must still start with them
+    lines: int  # lines read: the next one is number lines + 1
+    tail: int  # bytes of its last line when that had no line break yet (being written)
+
+
 @dataclass(frozen=True, order=True)
 class InputFile:
     source: str  # the path as the user gave it, with "/" separators; sorts the inputs
     key: str  # path relative to the input root: stable part of the document id
     path: Path
+    # The file itself, however it was reached: what earlier runs' reads are remembered by.
+    real: str = field(default="", compare=False)
+    resume: Resume | None = field(default=None, compare=False)
+
+    @property
+    def identity(self) -> str:
+        return self.real or os.path.realpath(self.path)
 
 
-def discover(paths: Sequence[str | Path]) -> tuple[list[InputFile], list[Reject]]:
+def discover(
+    paths: Sequence[str | Path], exclude: str | Path | None = None
+) -> tuple[list[InputFile], list[Reject]]:
     """Expand files and folders (recursively) into input files in sorted path order.
 
     Hidden files and folders (".git", ".DS_Store") are skipped; files of an unknown type
     are rejected so the user sees them. A path that does not exist is a usage error.
+    Nothing inside `exclude` (the output folder) is an input: a corpus written inside its
+    inbox would otherwise be read back as input by the next run.
     """
     files: dict[Path, InputFile] = {}
     rejects: list[Reject] = []
+    skip = os.path.realpath(exclude) if exclude is not None else None
     for given in paths:
         root = Path(given)
         if not root.exists():
             raise InputError(f"input path does not exist: {given}")
+        if skip and _inside(os.path.realpath(root), skip):
+            continue
         if not root.is_dir():
-            _add(files, rejects, root, root.as_posix(), root.name)
+            _add(files, rejects, root, root.as_posix(), root.name, skip)
             continue
         seen_dirs: set[tuple[int, int]] = set()
         for dirpath, dirnames, filenames in os.walk(
@@ -101,20 +126,38 @@ def discover(paths: Sequence[str | Path]) -> tuple[list[InputFile], list[Reject]
                         Path(dirpath).as_posix(),
                         "symlink_loop",
                         "folder reached twice through a symbolic link; read once",
-                        key=f"{root.name}/{Path(dirpath).relative_to(root).as_posix()}",
+                        key=os.path.realpath(dirpath),
                     )
                 )
                 dirnames[:] = []
                 continue
             seen_dirs.add((stat.st_dev, stat.st_ino))
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            dirnames[:] = sorted(
+                d
+                for d in dirnames
+                if not d.startswith(".") and not (skip and _inside(os.path.realpath(Path(dirpath) / d), skip))
+            )
             for name in sorted(filenames):
                 if name.startswith("."):
                     continue
                 path = Path(dirpath) / name
                 key = path.relative_to(root).as_posix()
-                _add(files, rejects, path, path.as_posix(), f"{root.name}/{key}")
+                _add(files, rejects, path, path.as_posix(), f"{root.name}/{key}", skip)
     return sorted(files.values()), sorted(rejects, key=lambda r: r.source)
+
+
+def output_among_inputs(paths: Sequence[str | Path], out: str | Path) -> str | None:
+    """The input path that holds the output folder (or lies inside it), if one does."""
+    target = os.path.realpath(out)
+    for given in paths:
+        real = os.path.realpath(given)
+        if _inside(target, real) or _inside(real, target):
+            return str(given)
+    return None
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def _unreadable_folder(error: OSError) -> Reject:
@@ -122,7 +165,10 @@ def _unreadable_folder(error: OSError) -> Reject:
     return Reject(where, "unreadable", f"cannot list folder: {error.strerror or error}")
 
 
-def _add(files: dict, rejects: list, path: Path, source: str, key: str) -> None:
+def _add(files: dict, rejects: list, path: Path, source: str, key: str, skip: str | None) -> None:
+    identity = os.path.realpath(path)  # a rejected file is remembered by it too (`Reject.key`)
+    if skip and _inside(identity, skip):  # a link into the output folder
+        return
     try:
         kind_of(path)
     except KeyError:
@@ -132,7 +178,7 @@ def _add(files: dict, rejects: list, path: Path, source: str, key: str) -> None:
                 "unsupported_type",
                 f"'{path.suffix or path.name}' files are not read; inputs are "
                 f"{', '.join(sorted(FORMATS))}, optionally compressed (.gz, .zst; not .parquet)",
-                key=key,
+                key=identity,
             )
         )
         return
@@ -141,12 +187,12 @@ def _add(files: dict, rejects: list, path: Path, source: str, key: str) -> None:
         real = path.resolve()
     except (OSError, RuntimeError) as exc:  # a dangling link, a loop of links (RuntimeError)
         reason = getattr(exc, "strerror", None) or str(exc)
-        rejects.append(Reject(source, "unreadable", f"cannot open it: {reason}", key=key))
+        rejects.append(Reject(source, "unreadable", f"cannot open it: {reason}", key=identity))
         return
     if not S_ISREG(mode):
-        rejects.append(Reject(source, "not_a_file", _NOT_A_FILE, key=key))
+        rejects.append(Reject(source, "not_a_file", _NOT_A_FILE, key=identity))
         return
-    files.setdefault(real, InputFile(source, key, path))
+    files.setdefault(real, InputFile(source, key, path, real.as_posix()))
 
 
 class Seen(NamedTuple):
@@ -154,9 +200,12 @@ class Seen(NamedTuple):
 
     rank: int  # its place in input order
     key: str
-    size: int
+    size: int  # bytes read: all of the file as it was then
     mtime_ns: int
-    digest: str  # of its bytes
+    digest: str  # of those bytes
+    path: str = ""  # its real path (`InputFile.identity`)
+    lines: int = 0  # of a JSONL file: lines read
+    tail: int = 0  # of a plain JSONL file: bytes after its last line break
 
 
 def read_files(
@@ -186,6 +235,8 @@ def read_file(
     The file is streamed: a page or text file is held only up to `max_record_bytes`, a JSONL
     file one line at a time, and compressed input is decompressed as it is read, so neither
     a huge file nor a gzip bomb can exhaust memory. Every byte is still hashed, for `Seen`.
+    A plain JSONL file with `f.resume` that still starts with the bytes read then is read
+    from where that read ended (`_resume`).
     """
     from cleaner import archives  # late: archives builds on this module
 
@@ -194,14 +245,18 @@ def read_file(
     try:
         fh = open(f.path, "rb")  # noqa: SIM115 (closed below; open errors are a reject)
     except OSError as exc:
-        return [], [Reject(f.source, "unreadable", exc.strerror or str(exc), key=f.key)], None
+        return [], [Reject(f.source, "unreadable", exc.strerror or str(exc), key=f.identity)], None
     with fh:
         stat = os.fstat(fh.fileno())
         if not S_ISREG(stat.st_mode):  # replaced by a pipe or device since `discover`
-            return [], [Reject(f.source, "not_a_file", _NOT_A_FILE, key=f.key)], None
-        raw = _HashingReader(fh)
+            return [], [Reject(f.source, "not_a_file", _NOT_A_FILE, key=f.identity)], None
+        plain_jsonl = kind == "jsonl" and compression is None
+        try:
+            raw, first_line = _resume(fh, f.resume) if plain_jsonl and f.resume else (_HashingReader(fh), 0)
+        except OSError as exc:
+            return [], [Reject(f.source, "unreadable", exc.strerror or str(exc), key=f.identity)], None
         stream: BinaryIO = io.BufferedReader(raw, buffer_size=1 << 16)
-        if kind != "parquet":  # Parquet needs random access: pyarrow opens it itself
+        if kind != "parquet" and not first_line:  # Parquet needs random access: pyarrow opens it
             magic = stream.peek(4)[:4]
             if compression == "gzip" or (not compression and magic[:2] == _GZIP_MAGIC):
                 stream = gzip.GzipFile(fileobj=stream, mode="rb")
@@ -213,14 +268,50 @@ def read_file(
             elif kind == "warc":
                 docs, rejects = archives.read_warc(f, stream, rank, config, skipped)
             elif kind == "jsonl":
-                docs, rejects = _read_jsonl(f, stream, rank, config)
+                docs, rejects, lines = _read_jsonl(f, stream, rank, config, first_line)
             else:
                 docs, rejects = _read_page(f, kind, stream, stat.st_size, rank, config)
             raw.drain()
         except OSError as exc:  # the disk, not the data: nothing of it can be trusted
-            return [], [Reject(f.source, "unreadable", exc.strerror or str(exc), key=f.key)], None
-    seen = Seen(rank, f.key, stat.st_size, stat.st_mtime_ns, raw.hexdigest())
+            return [], [Reject(f.source, "unreadable", exc.strerror or str(exc), key=f.identity)], None
+    lines = lines if kind == "jsonl" else 0
+    tail = raw.tail if plain_jsonl else 0
+    seen = Seen(rank, f.key, raw.count, stat.st_mtime_ns, raw.hexdigest(), f.identity, lines, tail)
     return docs, rejects, seen
+
+
+def _resume(fh: BinaryIO, resume: Resume) -> tuple[_HashingReader, int]:
+    """A plain JSONL file positioned where an earlier read ended, if it still starts with the
+    bytes read then (its digest says so), with the number of the lines before: only what was
+    appended is read. A last line read without its line break is read again if more was
+    written onto it, and skipped if what followed was its line break. Otherwise the whole
+    file, from its first line."""
+    hasher = hashlib.blake2b(digest_size=16)
+    whole = resume.size - resume.tail  # the bytes of its complete lines
+    if _hash_into(hasher, fh, whole):
+        before_tail = hasher.copy()
+        if _hash_into(hasher, fh, resume.tail) and hasher.hexdigest() == resume.digest:
+            if not resume.tail:
+                return _HashingReader(fh, hasher, resume.size), resume.lines
+            following = fh.read(1)
+            if following == b"\n":  # the line was complete
+                hasher.update(following)
+                return _HashingReader(fh, hasher, resume.size + 1), resume.lines
+            fh.seek(whole)  # written on since: read it again, whole
+            return _HashingReader(fh, before_tail, whole), resume.lines - 1
+    fh.seek(0)
+    return _HashingReader(fh), 0
+
+
+def _hash_into(hasher, fh: BinaryIO, size: int) -> bool:
+    """Hash the next `size` bytes of `fh`; False if it ends before."""
+    while size > 0:
+        chunk = fh.read(min(size, 1 << 20))
+        if not chunk:
+            return False
+        hasher.update(chunk)
+        size -= len(chunk)
+    return True
 
 
 def kind_of(path: Path) -> tuple[str, str | None]:
@@ -265,13 +356,15 @@ def _read_page(
 
 
 def _read_jsonl(
-    f: InputFile, stream: BinaryIO, rank: int, config: ReadConfig
-) -> tuple[list[Document], list[Reject]]:
-    """One document per line; a bad line is a reject and the lines around it still count."""
+    f: InputFile, stream: BinaryIO, rank: int, config: ReadConfig, first_line: int = 0
+) -> tuple[list[Document], list[Reject], int]:
+    """One document per line; a bad line is a reject and the lines around it still count.
+    `stream` starts after line `first_line` (a file that grew since an earlier run read it).
+    Also returns the number of the last line read."""
     docs: list[Document] = []
     rejects: list[Reject] = []
     limit = config.max_record_bytes
-    number = 0
+    number = first_line
     try:
         while line := stream.readline(limit + 1):
             number += 1
@@ -300,7 +393,7 @@ def _read_jsonl(
         rejects.append(_bad_compression(f.source, exc, kept))
     if number == 0 and not rejects:
         rejects.append(Reject(f.source, "empty", "the file is empty or only whitespace"))
-    return docs, rejects
+    return docs, rejects, number
 
 
 def _skip_line(stream: BinaryIO, start: bytes) -> int:
@@ -335,25 +428,40 @@ def _mb(size: int) -> str:
 
 
 class _HashingReader(io.RawIOBase):
-    """A file's bytes as they are read, hashed on the way (for `Seen`)."""
+    """A file's bytes as they are read, hashed and counted on the way (for `Seen`); `hasher`
+    and `count` carry on from bytes before the file's position (`_resume`)."""
 
-    def __init__(self, fh: BinaryIO) -> None:
+    def __init__(self, fh: BinaryIO, hasher=None, count: int = 0) -> None:
         self._fh = fh
-        self._hash = hashlib.blake2b(digest_size=16)
+        self._hash = hasher or hashlib.blake2b(digest_size=16)
+        self.count = count
+        self._line_end = count  # just after the last line break (a resumed read starts after one)
+
+    @property
+    def tail(self) -> int:
+        """Bytes after the last line break read (0 when the file ends with one)."""
+        return self.count - self._line_end
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer) -> int:
-        n = self._fh.readinto(buffer)
-        if n:
-            self._hash.update(memoryview(buffer)[:n])
-        return n or 0
+        n = self._fh.readinto(buffer) or 0
+        self._seen(memoryview(buffer)[:n])
+        return n
+
+    def _seen(self, data) -> None:
+        if len(data):
+            self._hash.update(data)
+            at = bytes(data).rfind(b"\n")
+            if at >= 0:
+                self._line_end = self.count + at + 1
+            self.count += len(data)
 
     def drain(self) -> None:
         """Hash what is left unread: the digest is always of the whole file."""
         while chunk := self._fh.read(1 << 20):
-            self._hash.update(chunk)
+            self._seen(chunk)
 
     def hexdigest(self) -> str:
         return self._hash.hexdigest()

@@ -15,6 +15,8 @@ A *cluster* is a kept document together with the duplicate documents that point 
 (`duplicates.duplicate_of`); its id is the kept document's `doc_id`. Its size counts the kept
 document, so the smallest cluster shown is 2. A dropped duplicate always points at a document
 kept in the corpus (its own passages are never first occurrences), so clusters do not chain.
+The largest clusters are listed by id with their documents' sources, the way into
+`cleaner inspect DIR --cluster ID`.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ from cleaner.readers import site_of
 STATUSES = ("kept", "boilerplate", "exact_duplicate", "near_duplicate")
 NO_SITE = "(no site)"
 SIMILARITY_BINS = 20  # 0.05 wide, over [0, 1]
+LARGEST_CLUSTERS = 10  # listed by id in the report
+SOURCES_SHOWN = 3  # duplicates named per listed cluster
 _PARTITIONING = ds.partitioning(pa.schema([("run", pa.string())]), flavor="hive")
 PLOTS = {  # element id: title
     "plot-status": "Passages by status",
@@ -76,6 +80,7 @@ class CorpusStats:
     documents: int = 0
     undated: int = 0
     rejects: Counter = field(default_factory=Counter)
+    largest: list[dict] = field(default_factory=list)  # `largest_clusters`
 
     @property
     def duplicates(self) -> int:
@@ -101,7 +106,18 @@ def committed_runs(corpus: Path) -> list[dict]:
         raise ReportError(
             f"{corpus} holds no cleaner corpus (no runs/*.json): give the --out folder of a run"
         )
-    return sorted((json.loads(p.read_text(encoding="utf-8")) for p in paths), key=lambda m: m["run_id"])
+    manifests = []
+    for path in paths:
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            manifest = None
+        if not isinstance(manifest, dict) or "run_id" not in manifest:
+            raise ReportError(
+                f"{path} is damaged: `cleaner check {corpus}` says what is wrong and what to do"
+            )
+        manifests.append(manifest)
+    return sorted(manifests, key=lambda m: m["run_id"])
 
 
 def read_stats(corpus: str | Path, run: str | None = None) -> CorpusStats:
@@ -142,7 +158,45 @@ def read_stats(corpus: str | Path, run: str | None = None) -> CorpusStats:
 
     for batch in _batches(corpus, "rejects", ["reason"], ids):
         _count(stats.rejects, batch.column("reason"))
+    stats.largest = largest_clusters(corpus, stats.cluster_members, ids)
     return stats
+
+
+def largest_clusters(
+    corpus: Path, members: Counter, runs: list[str], n: int = LARGEST_CLUSTERS
+) -> list[dict]:
+    """The `n` largest clusters (most duplicates first, then by id): the kept document's id,
+    source and title, the cluster's size and its duplicates' sources (`SOURCES_SHOWN`)."""
+    top = sorted(members.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+    if not top:
+        return []
+    ids = [doc_id for doc_id, _ in top]
+    kept = {
+        r["doc_id"]: r
+        for r in _rows(corpus, "documents", ["doc_id", "source", "title"], ds.field("doc_id").isin(ids), runs)
+    }
+    copies: dict[str, list[str]] = {}
+    for r in _rows(
+        corpus, "duplicates", ["duplicate_of", "source"], ds.field("duplicate_of").isin(ids), runs
+    ):
+        copies.setdefault(r["duplicate_of"], []).append(r["source"])
+    return [
+        {
+            "id": doc_id,
+            "documents": 1 + count,
+            "source": kept.get(doc_id, {}).get("source"),
+            "title": kept.get(doc_id, {}).get("title"),
+            "duplicates": sorted(copies.get(doc_id, [])),
+        }
+        for doc_id, count in top
+    ]
+
+
+def _rows(corpus: Path, name: str, columns: list[str], where: ds.Expression, runs: list[str]) -> list[dict]:
+    if not (corpus / name).is_dir():
+        return []
+    dataset = ds.dataset(corpus / name, format="parquet", partitioning=_PARTITIONING)
+    return dataset.to_table(columns=columns, filter=where & ds.field("run").isin(runs)).to_pylist()
 
 
 def _batches(corpus: Path, name: str, columns: list[str], runs: list[str]) -> Iterator[pa.RecordBatch]:
@@ -473,6 +527,7 @@ th, td { text-align: left; padding: 0.25em 0.8em; border-bottom: 1px solid #e4e4
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
 figure { margin: 0 0 2.5em; }
 figcaption { color: #555; font-size: 0.9em; max-width: 760px; }
+caption { text-align: left; color: #555; font-size: 0.9em; padding-bottom: 0.4em; }
 svg.plot { display: block; max-width: 100%; height: auto; }
 """
 
@@ -506,7 +561,9 @@ def render(stats: CorpusStats, corpus_name: str) -> str:
         for m in stats.runs
     )
     figures = "\n".join(
-        f"<figure>\n{svg[pid]}\n<figcaption>{_e(_CAPTIONS[pid])}</figcaption>\n</figure>" for pid in PLOTS
+        f"<figure>\n{svg[pid]}\n<figcaption>{_e(_CAPTIONS[pid])}</figcaption>\n</figure>"
+        + (_clusters_table(stats.largest) if pid == "plot-clusters" else "")
+        for pid in PLOTS
     )
     scope = "all runs" if len(stats.runs) != 1 else f"run {stats.runs[0]['run_id']}"
     return f"""<!doctype html>
@@ -531,6 +588,29 @@ def render(stats: CorpusStats, corpus_name: str) -> str:
 </body>
 </html>
 """
+
+
+def _clusters_table(largest: list[dict]) -> str:
+    """The largest clusters by id, with sources: what to give `cleaner inspect --cluster`."""
+    if not largest:
+        return ""
+    rows = []
+    for c in largest:
+        shown = c["duplicates"][:SOURCES_SHOWN]
+        more = len(c["duplicates"]) - len(shown)
+        duplicates = "<br>".join(_e(s) for s in shown) + (f"<br>and {more} more" if more else "")
+        rows.append(
+            f'<tr><td><code>{_e(c["id"])}</code></td><td class="n">{c["documents"]}</td>'
+            f"<td>{_e(c['source'] or '')}" + (f"<br><i>{_e(c['title'])}</i>" if c["title"] else "") + "</td>"
+            f"<td>{duplicates}</td></tr>"
+        )
+    return (
+        '<table id="clusters">\n<caption>The largest clusters: <code>cleaner inspect DIR --cluster ID</code> '
+        "shows one side by side</caption>\n"
+        "<tr><th>cluster (kept doc_id)</th><th>documents</th><th>kept document</th><th>duplicates</th></tr>\n"
+        + "\n".join(rows)
+        + "\n</table>"
+    )
 
 
 def write_report(corpus: str | Path, out: str | Path | None = None, run: str | None = None) -> Path:

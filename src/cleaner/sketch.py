@@ -184,7 +184,12 @@ class Sketch:
             if known is not None and known[d]:
                 self.excluded[d] = True
                 rejects.append(
-                    Reject(self.sources[d], "duplicate_id", "same id as a document already in the corpus")
+                    Reject(
+                        self.sources[d],
+                        "duplicate_id",
+                        "same id as a document already in the corpus",
+                        doc_id=doc_id,
+                    )
                 )
             elif doc_id in first:
                 self.excluded[d] = True
@@ -193,6 +198,7 @@ class Sketch:
                         self.sources[d],
                         "duplicate_id",
                         f"same id as {first[doc_id]}; the first record is kept",
+                        doc_id=doc_id,
                     )
                 )
             else:

@@ -40,7 +40,7 @@ from cleaner.document import Document, Reject, Status
 from cleaner.errors import OutputError
 
 # 2: a partition per run (dataset/run=<id>/), and the dedup index; 3: documents.fetched;
-# 4: documents.language and documents.extraction
+# 4: documents.language and documents.extraction, passages.source and rejects.doc_id
 SCHEMA_VERSION = 4
 DATASETS = ("documents", "passages", "duplicates", "rejects")
 MANIFEST = "manifest.json"  # the latest run's
@@ -72,6 +72,7 @@ DOCUMENTS_SCHEMA = pa.schema(
 PASSAGES_SCHEMA = pa.schema(
     [
         ("doc_id", pa.string()),
+        ("source", pa.string()),  # the document's, so that a rejected page's lines name their file
         ("position", pa.int32()),
         ("text", pa.string()),
         ("status", pa.string()),
@@ -93,7 +94,14 @@ DUPLICATES_SCHEMA = pa.schema(
         ("text", pa.string()),  # all its content, duplicate passages included
     ]
 )
-REJECTS_SCHEMA = pa.schema([("source", pa.string()), ("reason", pa.string()), ("detail", pa.string())])
+REJECTS_SCHEMA = pa.schema(
+    [
+        ("source", pa.string()),
+        ("reason", pa.string()),
+        ("detail", pa.string()),
+        ("doc_id", pa.string()),  # where the record had become a document (its lines are in passages/)
+    ]
+)
 SCHEMAS = {
     "documents": DOCUMENTS_SCHEMA,
     "passages": PASSAGES_SCHEMA,
@@ -140,6 +148,7 @@ def passage_rows(docs: Iterable[Document]) -> Iterator[dict]:
         for p in doc.passages:
             yield {
                 "doc_id": doc.doc_id,
+                "source": doc.source,
                 "position": p.position,
                 "text": p.text,
                 "status": p.status.value,
@@ -167,7 +176,7 @@ def duplicate_rows(docs: Iterable[Document]) -> Iterator[dict]:
 
 def reject_rows(rejects: Iterable[Reject]) -> Iterator[dict]:
     for r in rejects:
-        yield {"source": r.source, "reason": r.reason, "detail": r.detail}
+        yield {"source": r.source, "reason": r.reason, "detail": r.detail, "doc_id": r.doc_id}
 
 
 # -- writing -------------------------------------------------------------------------------
@@ -207,16 +216,14 @@ class _DatasetWriter:
         self.chars = 0
 
 
-def write_table(table: pa.Table, folder: Path) -> None:
+def write_table(table: pa.Table, folder: Path, name: str = "part-00000.parquet") -> None:
     """A table as one partition file, written a row group at a time: `table` may also be
     rows made as they are asked for (`index.PassageRows`), which never exist all at once.
     Its hashes and ids do not repeat, so no dictionary encoding: it would only cost time,
     and memory when read back; row groups are small so that reading back a few rows'
     signatures decodes little else."""
     folder.mkdir(parents=True, exist_ok=True)
-    with pq.ParquetWriter(
-        folder / "part-00000.parquet", table.schema, compression="zstd", use_dictionary=False
-    ) as writer:
+    with pq.ParquetWriter(folder / name, table.schema, compression="zstd", use_dictionary=False) as writer:
         empty = True
         for batch in table.to_batches(max_chunksize=_INDEX_ROWS_PER_GROUP):
             writer.write_batch(batch, row_group_size=_INDEX_ROWS_PER_GROUP)
@@ -240,7 +247,7 @@ def open_run(out: str | Path, run_id: str) -> Iterator[Path]:
                     "cannot be appended to: write to a new --out"
                 )
         if (out / MANIFEST).exists():
-            version = json.loads((out / MANIFEST).read_text(encoding="utf-8")).get("schema_version")
+            version = read_manifest(out / MANIFEST).get("schema_version")
             if version != SCHEMA_VERSION:
                 raise OutputError(
                     f"{out} holds a corpus of schema version {version}, this cleaner writes "
@@ -314,13 +321,21 @@ class CorpusWriter:
         manifest: dict,
         extra: dict[str, pa.Table] | None = None,  # or rows made as written (`write_table`)
         files: dict[str, str] | None = None,
+        replace: bool = False,
     ) -> dict:
         """Write the rejects and the manifest, completed with the counts (`Tally`), the rows
         per dataset and the time spent writing (`timings_seconds["write"]`), and move
         everything into place. `extra` tables (the dedup index's) are written as partitions
-        of the datasets their keys name, and `files` where their keys say unless one is
-        there already, all committed with the corpus. Returns the manifest as written."""
+        of the datasets their keys name (or as the file a key ending in .parquet names), and
+        `files` where their keys say unless one is there already, all committed with the
+        corpus. With `replace`, the run replaces the whole corpus (`cleaner run --reprocess`):
+        every earlier run's files are retired in the same commit. Returns the manifest as
+        written."""
         out = self.staging.parent
+
+        def exists(rel: str) -> bool:
+            return not replace and (out / rel).exists()
+
         rejects_writer = _DatasetWriter(self.staging / "rejects" / self.partition, REJECTS_SCHEMA)
         rejects_writer.extend(reject_rows(sorted(rejects, key=lambda r: (r.source, r.reason))))
         self.datasets["rejects"] = rejects_writer
@@ -328,17 +343,20 @@ class CorpusWriter:
         moves = []
         for name, writer in self.datasets.items():
             # an empty partition only where the dataset has none yet, so readers find a schema
-            if rows[name] or not (out / name).exists():
+            if rows[name] or not exists(name):
                 moves.append(f"{name}/{self.partition}")
             else:
                 shutil.rmtree(writer.folder)
         for name, table in (extra or {}).items():
-            if table.num_rows or not (out / name).exists():
+            if name.endswith(".parquet"):
+                write_table(table, (self.staging / name).parent, Path(name).name)
+                moves.append(name)
+            elif table.num_rows or not exists(name):
                 folder = self.staging / name / self.partition
                 write_table(table, folder)
                 moves.append(f"{name}/{self.partition}")
         for rel, text in (files or {}).items():  # written once: an existing one is kept
-            if not (out / rel).exists():
+            if not exists(rel):
                 (self.staging / rel).parent.mkdir(parents=True, exist_ok=True)
                 (self.staging / rel).write_text(text, encoding="utf-8")
                 moves.append(rel)
@@ -350,10 +368,8 @@ class CorpusWriter:
             "timings_seconds": timings,
         }
         _write_json(self.staging / MANIFEST, manifest)
-        _fsync_tree(self.staging)
-        journal = {"run_id": manifest["run_id"], "staging": self.staging.name, "moves": moves}
-        _write_json(out / _JOURNAL, journal)
-        _apply_journal(out)
+        retire = [rel for rel in (*DATASETS, "index", RUNS) if (out / rel).exists()] if replace else []
+        commit_staged(self.staging, moves, retire, manifest["run_id"])
         return manifest
 
 
@@ -419,6 +435,33 @@ def settle(out: str | Path) -> None:
         pass
 
 
+def commit_staged(staging: Path, moves: Sequence[str], retire: Sequence[str] = (), run_id: str = "") -> None:
+    """Move `moves` (paths relative to the staging folder and the corpus alike) into place,
+    after moving `retire` (paths in the corpus) out of the way, under the commit journal:
+    a crash at any point leaves a corpus the next run (`recover`) completes. A manifest in
+    the staging folder is committed last, as run `run_id`'s."""
+    out = staging.parent
+    _fsync_tree(staging)
+    journal = {"run_id": run_id, "staging": staging.name, "moves": list(moves), "retire": list(retire)}
+    _write_json(out / _JOURNAL, journal)
+    _apply_journal(out)
+
+
+def read_manifest(path: Path) -> dict:
+    """A manifest, or an `OutputError` that names the damaged file and the way out."""
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "it is not a JSON manifest"
+        corpus = path.parent.parent if path.parent.name == RUNS else path.parent
+        raise OutputError(
+            f"{path} cannot be read ({reason}): run `cleaner check {corpus} --repair`"
+        ) from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("run_id"), str):
+        raise OutputError(f"{path} is not a cleaner manifest (no run_id)")
+    return manifest
+
+
 def recover(out: Path) -> None:
     """Finish a commit a killed run left half-done, and remove a failed run's staging."""
     if (out / _JOURNAL).exists():
@@ -435,6 +478,14 @@ def _apply_journal(out: Path) -> None:
     again after a crash completes the same commit."""
     journal = json.loads((out / _JOURNAL).read_text())
     staging = out / journal["staging"]
+    trash = out / f".trash-{journal['staging'].removeprefix('.staging-')}"
+    # Retired first, and only while nothing is moved yet: once a move is done, so are they.
+    retire = [rel for rel in journal.get("retire", []) if (out / rel).exists()]
+    if retire and all((staging / rel).exists() for rel in journal["moves"]):
+        for rel in retire:
+            (trash / rel).parent.mkdir(parents=True, exist_ok=True)
+            (out / rel).rename(trash / rel)
+        _fsync_dir(out)
     for rel in journal["moves"]:
         new, target = staging / rel, out / rel
         if new.exists():  # else moved already
@@ -450,6 +501,7 @@ def _apply_journal(out: Path) -> None:
     _fsync_dir(out)
     (out / _JOURNAL).unlink()
     shutil.rmtree(staging, ignore_errors=True)
+    shutil.rmtree(trash, ignore_errors=True)
 
 
 def _write_json(path: Path, data: dict) -> None:

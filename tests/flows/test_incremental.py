@@ -90,7 +90,7 @@ def test_each_run_appends_and_is_deduplicated_against_the_corpus(prefect_server,
     assert {k: v for k, v in after.items() if k in before} == before  # run one's files untouched
     assert len(after) > len(before)
     assert sorted(p.name for p in (out / "runs").iterdir()) == sorted(
-        f"{r['run_id']}.json" for r in (first, second)
+        f"{r['run_id']}{suffix}" for r in (first, second) for suffix in (".json", ".inputs.parquet")
     )
 
     # The same inbox again, one file only touched: nothing is added, and the run says so.
@@ -154,3 +154,70 @@ def test_pairs_too_close_to_call_are_checked_on_their_texts_in_a_run_and_across_
             source["doc_id"],
             source["position"],
         )
+
+
+def _documents(out):
+    return {d["source"]: d for d in _tables(out)["documents"]}
+
+
+def test_two_inputs_of_one_name_in_two_folders_are_both_read(prefect_server, tmp_path):
+    """Inputs were once remembered by their name: day2/feed.jsonl, as long and as old as
+    day1/feed.jsonl, was skipped as unchanged and its records lost."""
+    from cleaner_flows.clean_corpus import clean_corpus
+
+    out = tmp_path / "corpus"
+    for day, story in (("day1", FERRY), ("day2", SCHOOL)):
+        feed = tmp_path / day / "feed.jsonl"
+        feed.parent.mkdir()
+        feed.write_text(json.dumps({"text": "\n".join(story[:2])[:200]}) + "\n", encoding="utf-8")
+        os.utime(feed, ns=(10**18, 10**18))
+    assert (tmp_path / "day1" / "feed.jsonl").stat().st_size == (
+        tmp_path / "day2" / "feed.jsonl"
+    ).stat().st_size
+    clean_corpus(paths=[str(tmp_path / "day1" / "feed.jsonl")], out=str(out))
+    second = clean_corpus(paths=[str(tmp_path / "day2" / "feed.jsonl")], out=str(out))
+    assert second["counts"]["documents"] == 1
+    assert sorted(_documents(out)) == [str(tmp_path / day / "feed.jsonl#1") for day in ("day1", "day2")]
+
+
+def test_a_feed_that_grows_adds_its_new_lines_only(prefect_server, tmp_path):
+    """A JSONL file appended to daily: every old line was read again, each a duplicate_id
+    reject, every day."""
+    from cleaner_flows.clean_corpus import clean_corpus
+
+    inbox, out = tmp_path / "inbox", tmp_path / "corpus"
+    inbox.mkdir()
+    feed = inbox / "feed.jsonl"
+    lines = [
+        json.dumps({"id": f"n{i}", "text": text}) + "\n" for i, text in enumerate(FERRY + SCHOOL + BRIDGE)
+    ]
+    feed.write_text("".join(lines[:3]), encoding="utf-8")
+    first = clean_corpus(paths=[str(inbox)], out=str(out))
+    assert first["counts"]["documents"] == 3
+    with feed.open("a", encoding="utf-8") as fh:
+        fh.write("".join(lines[3:]))
+    second = clean_corpus(paths=[str(inbox)], out=str(out))
+    assert second["counts"]["documents"] == 4 and second["counts"]["rejects"] == 0
+    assert sorted(s.rsplit("#", 1)[1] for s in _documents(out)) == [str(i) for i in range(1, 8)]
+    third = clean_corpus(paths=[str(inbox)], out=str(out))
+    assert third["counts"]["passages"] == 0 and third["counts"]["rejects"] == 0
+
+
+def test_an_output_folder_inside_its_inbox_is_never_read(prefect_server, tmp_path, caplog):
+    """The second run read the first one's Parquet files as input, and every run grew."""
+    from cleaner_flows.clean_corpus import clean_corpus
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    out = inbox / "corpus"
+    _page(inbox / "a-ferry.txt", "Ferry deal keeps the night crossing", FERRY)
+    clean_corpus(paths=[str(inbox)], out=str(out))
+    _page(inbox / "b-school.txt", "Western Shore schools to merge", SCHOOL)
+    second = clean_corpus(paths=[str(inbox)], out=str(out))
+    assert second["counts"]["documents"] == 1 and second["counts"]["rejects"] == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["stages"]["discover"] == {"files": 2, "skipped": 0, "output_inside_input": str(inbox)}
+    said = [r.getMessage() for r in caplog.records if "overlaps the input" in r.getMessage()]
+    assert len(said) == 2 and said[1].endswith(
+        f"the output folder {out} overlaps the input {inbox}: its files are not read as input"
+    )

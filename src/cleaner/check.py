@@ -1,0 +1,784 @@
+"""`cleaner check`: a corpus verified against its own records, and repaired where it can be.
+
+A corpus says what it should hold: each committed run's manifest (`runs/<id>.json`) records
+the rows it wrote to each dataset and to the index, `index/params.json` the MinHash settings
+the index was made with, `manifest.json` the latest run. Damage (a deleted folder, a
+truncated file, a garbage manifest) must stop a run before it builds on it: a run on a corpus
+without its index would miss every duplicate of it and read old inputs again, one without
+its params would take any settings, one missing a partition would go on as if it were there.
+
+`problems(out)` is the cheap part, which every `cleaner run` does before any work: folder
+listings, manifests and Parquet footers (row counts, columns), no data. With `deep=True`
+(`cleaner check`) it also reads every file through, and checks the index against
+`documents/`, doc ids for repeats and every `duplicate_of` for a document it points at.
+
+`repair(out)` rebuilds what the corpus holds enough to rebuild: `manifest.json` from
+`runs/`, a run's record from `manifest.json` or, when lost, from its partitions (row counts;
+its configuration is gone), `index/params.json` from the runs' recorded configuration, the
+index's documents and passages from `documents/` and `passages/` (the signatures computed
+again from the text with the corpus's settings: the very rows the runs wrote), and each
+copy of the inputs read (`index/inputs`, `runs/<id>.inputs.parquet`) from the other. Lost
+rows of the datasets themselves cannot be made up: restore them, or rebuild the corpus from
+its inputs (`cleaner run INPUTS --out DIR --reprocess`, or into a new --out).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from cleaner import index, writers
+from cleaner.config import DedupConfig
+from cleaner.errors import ConfigError, OutputError
+
+INDEX_DATASETS = ("index/documents", "index/passages", "index/inputs")
+_REBUILD = "rebuilt from documents/ and passages/"
+
+
+@dataclass(frozen=True)
+class Problem:
+    what: str  # the damage, in plain words
+    fix: str | None = None  # what `repair` does about it; None when it cannot
+
+    def __str__(self) -> str:
+        return self.what + (f" (--repair: {self.fix})" if self.fix else " (cannot be repaired)")
+
+
+@dataclass
+class _Corpus:
+    """What a corpus folder holds, read without reading any data."""
+
+    out: Path
+    manifest: dict | None = None  # manifest.json
+    manifest_error: str | None = None
+    runs: dict[str, dict] = field(default_factory=dict)  # run id -> its manifest in runs/
+    run_errors: dict[str, str] = field(default_factory=dict)  # file name -> why it is unreadable
+    runs_folder: bool = False
+    partitions: dict[str, dict[str, Path]] = field(default_factory=dict)  # dataset -> run id -> folder
+    pending: str | None = None  # the run id of a commit left half done
+
+    @property
+    def latest(self) -> dict | None:
+        """The latest run's manifest: manifest.json, else the newest in runs/."""
+        if self.manifest is not None:
+            return self.manifest
+        return self.runs[max(self.runs)] if self.runs else None
+
+    @property
+    def indexed(self) -> bool:
+        """Whether runs recorded an index (corpora written by `writers.write_corpus` alone
+        have none)."""
+        return any("index" in m for m in self.runs.values()) or (self.out / index.INDEX).exists()
+
+    def order(self) -> list[str]:
+        """Committed runs in the order they committed: by their index's first document
+        number where recorded, else by id (which starts with the time)."""
+
+        def key(run_id: str):
+            first = self.runs[run_id].get("index", {}).get("first_doc")
+            return (first is None, first or 0, run_id)
+
+        return sorted(self.runs, key=key)
+
+
+def read_corpus(out: str | Path) -> _Corpus:
+    out = Path(out)
+    corpus = _Corpus(out)
+    journal = out / writers._JOURNAL
+    if journal.exists():
+        try:
+            corpus.pending = json.loads(journal.read_text())["run_id"] or "(repair)"
+        except (OSError, ValueError, KeyError):
+            corpus.pending = "(unreadable journal)"
+    if (out / writers.MANIFEST).exists():
+        try:
+            corpus.manifest = writers.read_manifest(out / writers.MANIFEST)
+        except OutputError:
+            corpus.manifest_error = _json_error(out / writers.MANIFEST)
+    runs = out / writers.RUNS
+    corpus.runs_folder = runs.is_dir()
+    for path in sorted(runs.glob("*.json")) if corpus.runs_folder else []:
+        try:
+            manifest = writers.read_manifest(path)
+        except OutputError:
+            corpus.run_errors[path.name] = _json_error(path)
+            continue
+        if manifest["run_id"] != path.stem:
+            corpus.run_errors[path.name] = f"it is the manifest of run {manifest['run_id']}"
+            continue
+        corpus.runs[path.stem] = manifest
+    for name in (*writers.DATASETS, *INDEX_DATASETS):
+        folder = out / name
+        found = {}
+        if folder.is_dir():
+            for child in sorted(folder.iterdir()):
+                if child.name.startswith("run=") and child.is_dir():
+                    found[child.name.removeprefix("run=")] = child
+        corpus.partitions[name] = found
+    return corpus
+
+
+def _json_error(path: Path) -> str:
+    try:
+        json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        return "it is not text"
+    except ValueError as exc:
+        return f"it is not JSON: {exc}"
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return "it is not a cleaner manifest"
+
+
+def is_corpus(out: str | Path) -> bool:
+    """Whether `out` holds anything of a corpus (else a run starts a new one there)."""
+    out = Path(out)
+    names = (writers.MANIFEST, writers.RUNS, index.INDEX, *writers.DATASETS)
+    return out.is_dir() and any((out / name).exists() for name in names)
+
+
+# -- the checks ----------------------------------------------------------------------------
+
+
+def problems(out: str | Path, deep: bool = False) -> list[Problem]:
+    """What is wrong with the corpus in `out`, checked against its own records; [] when it
+    is healthy or not a corpus yet. `deep` also reads all data (`cleaner check`)."""
+    if not is_corpus(out):
+        return []
+    corpus = read_corpus(out)
+    found = _records(corpus)
+    found += _partitions(corpus)
+    found += _params(corpus)
+    if deep:
+        found += _data(corpus)
+    return found
+
+
+def _records(corpus: _Corpus) -> list[Problem]:
+    found = []
+    if corpus.pending:
+        found.append(
+            Problem(
+                f"the commit of run {corpus.pending} was interrupted ({writers._JOURNAL} is left)",
+                "finished from its journal, as the next run would",
+            )
+        )
+    has_runs = bool(corpus.runs)
+    if corpus.manifest_error:
+        fix = "copied from the latest of runs/" if has_runs else None
+        found.append(Problem(f"{writers.MANIFEST} cannot be read: {corpus.manifest_error}", fix))
+    elif corpus.manifest is None and (has_runs or _any_partition(corpus)):
+        found.append(
+            Problem(f"{writers.MANIFEST} is missing", "copied from the latest of runs/" if has_runs else None)
+        )
+    version = (corpus.latest or {}).get("schema_version")
+    if corpus.latest is not None and version != writers.SCHEMA_VERSION:
+        found.append(
+            Problem(
+                f"the corpus is of schema version {version}; this cleaner reads and writes version "
+                f"{writers.SCHEMA_VERSION}"
+            )
+        )
+    for name, reason in corpus.run_errors.items():
+        run_id = name.removesuffix(".json")
+        found.append(Problem(f"{writers.RUNS}/{name} cannot be read: {reason}", _record_fix(corpus, run_id)))
+    if not corpus.runs_folder and (corpus.manifest is not None or _any_partition(corpus)):
+        found.append(
+            Problem(
+                f"{writers.RUNS}/ is missing: no run's record is left",
+                "each run's record rebuilt: the latest from manifest.json, the others from their "
+                "partitions (their row counts; their configuration is lost)",
+            )
+        )
+        return found
+    latest = corpus.manifest["run_id"] if corpus.manifest else None
+    unreadable = {name.removesuffix(".json") for name in corpus.run_errors}
+    if latest is not None and latest not in corpus.runs and latest not in unreadable:
+        found.append(Problem(f"{writers.RUNS}/{latest}.json is missing", "copied from manifest.json"))
+    partitioned = {run_id for runs in corpus.partitions.values() for run_id in runs}
+    for run_id in sorted(partitioned - set(corpus.runs) - unreadable - {latest, corpus.pending}):
+        where = ", ".join(f"{name}/" for name, runs in corpus.partitions.items() if run_id in runs)
+        found.append(
+            Problem(
+                f"run {run_id} has partitions ({where}) but no record in {writers.RUNS}/",
+                "its record rebuilt from its partitions (row counts; its configuration is lost)",
+            )
+        )
+    return found
+
+
+def _record_fix(corpus: _Corpus, run_id: str) -> str:
+    if corpus.manifest is not None and corpus.manifest["run_id"] == run_id:
+        return "copied from manifest.json"
+    return "rebuilt from its partitions (row counts; its configuration is lost)"
+
+
+def _any_partition(corpus: _Corpus) -> bool:
+    return any(corpus.partitions.values())
+
+
+def _partitions(corpus: _Corpus) -> list[Problem]:
+    """Every committed run's partitions present, readable, with the rows it recorded."""
+    found = []
+    index_missing = corpus.indexed and corpus.runs and not (corpus.out / index.INDEX).is_dir()
+    if index_missing:
+        found.append(
+            Problem(
+                f"{index.INDEX}/ is missing: a run would read the inputs read before again and miss "
+                "every duplicate of the corpus's documents",
+                f"{_REBUILD}, the inputs read from {writers.RUNS}/*.inputs.parquet",
+            )
+        )
+    params = _runs_params(corpus)
+    for run_id in corpus.order():
+        manifest = corpus.runs[run_id]
+        expected = dict(manifest.get("rows", {}))
+        recorded_index = manifest.get("index")
+        if recorded_index is not None and not index_missing:
+            expected.update({f"index/{k}": v for k, v in recorded_index.items() if k != "first_doc"})
+        for name, rows in expected.items():
+            if name not in corpus.partitions:
+                continue
+            folder = corpus.out / name / f"run={run_id}"
+            fix = _fix_of(name, corpus, run_id)
+            if not folder.is_dir():
+                if rows:
+                    found.append(
+                        Problem(f"{name}/run={run_id}/ is missing: run {run_id} wrote {rows} rows there", fix)
+                    )
+                continue
+            count, damage = _footers(folder, _columns(name, params))
+            if damage:
+                found.append(Problem(f"{damage}", fix))
+            elif count != rows:
+                found.append(
+                    Problem(f"{name}/run={run_id}/ holds {count} rows; run {run_id} wrote {rows}", fix)
+                )
+        if recorded_index is not None:
+            sidecar = corpus.out / index.inputs_file(run_id)
+            fix = _fix_of("sidecar", corpus, run_id)
+            if not sidecar.exists():
+                found.append(Problem(f"{index.inputs_file(run_id)} is missing", fix))
+            else:
+                count, damage = _footers(sidecar, index.INPUTS_SCHEMA.names)
+                if damage:
+                    found.append(Problem(damage, fix))
+                elif count != recorded_index.get("inputs", count):
+                    found.append(
+                        Problem(
+                            f"{index.inputs_file(run_id)} holds {count} rows; run {run_id} read {recorded_index['inputs']}",
+                            fix,
+                        )
+                    )
+    return found
+
+
+def _fix_of(name: str, corpus: _Corpus, run_id: str) -> str | None:
+    if name in ("index/documents", "index/passages"):
+        return _REBUILD
+    if name == "index/inputs":
+        if (corpus.out / index.inputs_file(run_id)).exists():
+            return f"copied from {index.inputs_file(run_id)}"
+        return _FORGET
+    if name == "sidecar":
+        return (
+            f"copied from index/inputs/run={run_id}/"
+            if (corpus.out / "index/inputs" / f"run={run_id}").is_dir()
+            else _FORGET
+        )
+    return None  # the datasets' rows exist nowhere else
+
+
+_FORGET = (
+    "recorded as lost: the next run reads that run's inputs again where it finds them, and rejects "
+    "their records already in the corpus as duplicate_id"
+)
+
+
+def _columns(name: str, params: dict | None) -> list[str] | None:
+    if name in writers.SCHEMAS:
+        return writers.SCHEMAS[name].names
+    if name == "index/inputs":
+        return index.INPUTS_SCHEMA.names
+    if params is None:
+        return None
+    try:
+        return index.schemas(_dedup(params))[name.removeprefix("index/")].names
+    except (ConfigError, TypeError):  # settings no cleaner would write: the params check says so
+        return None
+
+
+def _footers(where: Path, columns: list[str] | None) -> tuple[int, str | None]:
+    """Rows in the Parquet files of a partition (or one file) by their footers, or what is
+    wrong with one of them."""
+    files = sorted(where.glob("*.parquet")) if where.is_dir() else [where]
+    rows = 0
+    for path in files:
+        try:
+            meta = pq.read_metadata(path)
+        except Exception as exc:  # pyarrow's errors for a cut or foreign file vary
+            return rows, f"{_rel(path)} cannot be read ({_short(exc)}): truncated or damaged"
+        names = meta.schema.to_arrow_schema().names
+        if columns is not None and names != columns:
+            return rows, f"{_rel(path)} has the columns {names}, not the corpus's {columns}"
+        rows += meta.num_rows
+    return rows, None
+
+
+def _rel(path: Path) -> str:
+    """A corpus file by its path inside the corpus (dataset/run=<id>/file, runs/file)."""
+    parts = path.parts
+    for i, part in enumerate(parts):
+        if part in (*writers.DATASETS, index.INDEX, writers.RUNS) and i >= len(parts) - 4:
+            return "/".join(parts[i:])
+    return str(path)
+
+
+def _short(exc: Exception) -> str:
+    return str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+
+
+def _runs_params(corpus: _Corpus) -> dict | None:
+    """The MinHash settings the runs recorded (the latest with a configuration)."""
+    for run_id in reversed(corpus.order()):
+        dedup = corpus.runs[run_id].get("config", {}).get("dedup")
+        if dedup:
+            return {k: dedup[k] for k in index.PARAMS if k in dedup}
+    dedup = (corpus.manifest or {}).get("config", {}).get("dedup")
+    return {k: dedup[k] for k in index.PARAMS if k in dedup} if dedup else None
+
+
+def _dedup(params: dict) -> DedupConfig:
+    return DedupConfig(**params)
+
+
+def _params(corpus: _Corpus) -> list[Problem]:
+    if not corpus.indexed or not corpus.runs:
+        return []
+    path = corpus.out / index.INDEX / index.PARAMS_FILE
+    recorded = _runs_params(corpus)
+    fix = "written from the runs' recorded configuration" if recorded else None
+    if not path.exists():
+        if not (corpus.out / index.INDEX).is_dir():
+            return []  # said already: the index is missing
+        return [
+            Problem(
+                f"{index.INDEX}/{index.PARAMS_FILE} is missing: a run would take any MinHash settings", fix
+            )
+        ]
+    try:
+        params = index.read_params(corpus.out)
+    except OutputError:
+        return [Problem(f"{index.INDEX}/{index.PARAMS_FILE} cannot be read: {_json_error(path)}", fix)]
+    if recorded and params != recorded:
+        changed = ", ".join(
+            f"{k} {params.get(k)!r}, the runs {v!r}" for k, v in recorded.items() if params.get(k) != v
+        )
+        return [
+            Problem(
+                f"{index.INDEX}/{index.PARAMS_FILE} disagrees with the settings the runs recorded ({changed})",
+                fix,
+            )
+        ]
+    return []
+
+
+def _data(corpus: _Corpus) -> list[Problem]:
+    """The deep checks: every file read through; the index against `documents/`; doc ids
+    repeated; `duplicate_of` and `duplicate_of_doc` pointing at kept documents."""
+    found = []
+    runs = corpus.order()
+    for name, partitions in corpus.partitions.items():
+        for run_id in runs:
+            if run_id in partitions:
+                for path in sorted(partitions[run_id].glob("*.parquet")):
+                    try:
+                        for _ in pq.ParquetFile(path).iter_batches(batch_size=65_536):
+                            pass
+                    except Exception as exc:
+                        found.append(
+                            Problem(
+                                f"{_rel(path)} cannot be read ({_short(exc)}): damaged data",
+                                _fix_of(name, corpus, run_id),
+                            )
+                        )
+    if found:
+        return found
+    kept: dict[str, str] = {}  # doc_id -> run
+    repeated = Counter()
+    for run_id in runs:
+        ids = _column(corpus, "documents", run_id, "doc_id")
+        for doc_id in ids:
+            if doc_id in kept:
+                repeated[doc_id] += 1
+            kept.setdefault(doc_id, run_id)
+        if corpus.indexed and (corpus.out / index.INDEX).is_dir():
+            indexed = _column(corpus, "index/documents", run_id, "doc_id")
+            if indexed != ids:
+                found.append(
+                    Problem(
+                        f"index/documents/run={run_id}/ lists {len(indexed)} documents, documents/run={run_id}/ "
+                        f"holds {len(ids)}" + ("" if len(indexed) != len(ids) else ", not the same ones"),
+                        _REBUILD,
+                    )
+                )
+    if repeated:
+        example = next(iter(repeated))
+        found.append(
+            Problem(
+                f"{len(repeated)} doc_ids are in documents/ more than once (e.g. {example}, first in run "
+                f"{kept[example]})"
+            )
+        )
+    if corpus.indexed and (corpus.out / index.INDEX).is_dir() and not any(p.fix == _REBUILD for p in found):
+        numbers = set()
+        for run_id in runs:
+            numbers.update(_column(corpus, "index/documents", run_id, "doc"))
+        strays = set()
+        for run_id in runs:
+            strays.update(set(_column(corpus, "index/passages", run_id, "doc")) - numbers)
+        if strays:
+            found.append(
+                Problem(
+                    f"index/passages/ holds passages of {len(strays)} documents not in index/documents/",
+                    _REBUILD,
+                )
+            )
+    dangling = Counter()
+    for run_id in runs:
+        for target in _column(corpus, "duplicates", run_id, "duplicate_of"):
+            if target not in kept:
+                dangling[("duplicates", target)] += 1
+        for target in _column(corpus, "passages", run_id, "duplicate_of_doc"):
+            if target is not None and target not in kept:
+                dangling[("passages", target)] += 1
+    for dataset in ("duplicates", "passages"):
+        targets = [t for d, t in dangling if d == dataset]
+        if targets:
+            column = "duplicate_of" if dataset == "duplicates" else "duplicate_of_doc"
+            found.append(
+                Problem(
+                    f"{sum(n for (d, _), n in dangling.items() if d == dataset)} rows of {dataset}/ have a "
+                    f"{column} that is no document of documents/ (e.g. {targets[0]})"
+                )
+            )
+    return found
+
+
+def _column(corpus: _Corpus, name: str, run_id: str, column: str) -> list:
+    folder = corpus.out / name / f"run={run_id}"
+    if not folder.is_dir():
+        return []
+    return pq.read_table(folder, columns=[column], partitioning=None)[column].to_pylist()
+
+
+# -- what the command says -------------------------------------------------------------------
+
+
+def summary(out: str | Path) -> str:
+    """One line on a healthy corpus: its runs and rows."""
+    corpus = read_corpus(out)
+    rows = Counter()
+    for manifest in corpus.runs.values():
+        rows.update(manifest.get("rows", {}))
+    return (
+        f"{len(corpus.runs)} runs, {rows['documents']:,} documents, {rows['passages']:,} passages, "
+        f"{rows['duplicates']:,} duplicates, {rows['rejects']:,} rejects"
+    )
+
+
+def refuse_damaged(out: str | Path) -> None:
+    """Raise an `OutputError` naming the damage and the way out if the corpus in `out` is
+    damaged (the cheap checks: `problems`). A run calls it before any work."""
+    found = problems(out)
+    if not found:
+        return
+    first = found[0]
+    more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+    if all(p.fix for p in found):
+        way = f"run `cleaner check {out} --repair` to repair it"
+    else:
+        way = (
+            f"`cleaner check {out}` lists what is wrong; restore the damaged files from a backup, rebuild the "
+            f"corpus from its inputs with `cleaner run INPUTS --out {out} --reprocess`, or write to a new --out"
+        )
+    raise OutputError(f"the corpus in {out} is damaged: {first.what}{more}; {way}")
+
+
+def precheck(out: str | Path) -> None:
+    """What `cleaner run` does before it starts Prefect: finish a commit left half done (as
+    the run would), then `refuse_damaged`. Holds the corpus's lock meanwhile, so that a run
+    committing there is not taken for damage (and is reported at once)."""
+    out = Path(out)
+    if not is_corpus(out):
+        return
+    with writers.locked(out):
+        writers.recover(out)
+        refuse_damaged(out)
+
+
+# -- configuration ---------------------------------------------------------------------------
+
+
+def settings_changed(out: str | Path, config: dict) -> list[str]:
+    """The settings of `config` (a `Config.to_dict()`) that differ from the latest run's, as
+    "section.key old -> new"; the run section (batches, tasks) changes nothing written."""
+    latest = read_corpus(out).latest if is_corpus(out) else None
+    before = (latest or {}).get("config") or {}
+    if not before:
+        return []
+    changed = []
+    for section, values in config.items():
+        if section == "run":
+            continue
+        old = before.get(section, {})
+        for key, value in values.items():
+            if key in old and old[key] != value:
+                changed.append(f"{section}.{key} {old[key]!r} -> {value!r}")
+    return changed
+
+
+# -- reprocessing ---------------------------------------------------------------------------
+
+
+def earlier_runs(out: str | Path) -> list[str]:
+    """Every run the corpus holds anything of: those with a record in `runs/`, and those
+    with partitions only (their record lost). `cleaner run --reprocess` replaces them all."""
+    corpus = read_corpus(out)
+    return sorted(set(corpus.runs) | {run_id for runs in corpus.partitions.values() for run_id in runs})
+
+
+def earlier_inputs(out: str | Path) -> list[dict]:
+    """Every input file the corpus's runs read (rows of `index/inputs`, or of their copies
+    in `runs/`), for `cleaner run --reprocess`, which must read them all again. An
+    `OutputError` if a run's are lost from both places (a corpus written without an index,
+    by `writers.write_corpus` alone, records none)."""
+    corpus = read_corpus(out)
+    rows: list[dict] = []
+    for run_id in earlier_runs(out):
+        table = None
+        for where in (corpus.out / "index/inputs" / f"run={run_id}", corpus.out / index.inputs_file(run_id)):
+            try:
+                table = pq.read_table(where, schema=index.INPUTS_SCHEMA) if where.exists() else None
+            except Exception:
+                table = None
+            if table is not None:
+                break
+        recorded = corpus.runs.get(run_id, {"index": {}}).get("index")
+        if recorded is None:
+            continue
+        if table is None or recorded.get("inputs_lost"):
+            raise OutputError(
+                f"which inputs run {run_id} of {out} read is lost (index/inputs and {index.inputs_file(run_id)}): "
+                "--reprocess cannot tell whether it reads them all again; write to a new --out"
+            )
+        rows += table.to_pylist()
+    return [r for r in rows if r["size"] >= 0]
+
+
+def missing_inputs(earlier: list[dict], files) -> list[str]:
+    """The earlier inputs (`earlier_inputs`) that are not among `files` (`readers.InputFile`),
+    at their real path or under the same name in a moved folder."""
+    paths = {f.identity for f in files}
+    keys = {f.key for f in files}
+    return sorted({r["path"] for r in earlier if r["path"] not in paths and r["key"] not in keys})
+
+
+# -- repair ----------------------------------------------------------------------------------
+
+
+def repair(out: str | Path) -> list[str]:
+    """Repair what the corpus holds enough to rebuild (see the module's docstring), in one
+    commit under the corpus's lock; returns what was done, in plain words."""
+    out = Path(out)
+    if not is_corpus(out):
+        raise OutputError(f"{out} holds no cleaner corpus")
+    done: list[str] = []
+    with writers.locked(out):
+        if (out / writers._JOURNAL).exists():
+            writers.recover(out)
+            done.append("finished the interrupted commit from its journal")
+        else:
+            writers.recover(out)
+        corpus = read_corpus(out)
+        staging = out / f".staging-repair-{datetime.now(UTC):%Y%m%dT%H%M%S%f}"
+        staging.mkdir()
+        try:
+            moves, retire = _plan(corpus, staging, done)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        if moves or retire:
+            writers.commit_staged(staging, moves, retire)
+        else:
+            shutil.rmtree(staging, ignore_errors=True)
+    return done
+
+
+def _plan(corpus: _Corpus, staging: Path, done: list[str]) -> tuple[list[str], list[str]]:
+    """Write the repaired files into `staging`; returns the moves and the retirements."""
+    out = corpus.out
+    moves: list[str] = []
+    retire: list[str] = []
+
+    def put(rel: str, record: dict) -> None:
+        path = staging / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(
+            json.dumps(record, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
+        )
+        if rel not in moves:
+            moves.append(rel)
+
+    # 1. The runs' records and manifest.json.
+    runs = dict(corpus.runs)
+    if corpus.manifest is not None and corpus.manifest["run_id"] not in runs:
+        runs[corpus.manifest["run_id"]] = corpus.manifest
+        put(f"{writers.RUNS}/{corpus.manifest['run_id']}.json", corpus.manifest)
+        done.append(f"{writers.RUNS}/{corpus.manifest['run_id']}.json copied from manifest.json")
+    lost = sorted({run_id for parts in corpus.partitions.values() for run_id in parts} - set(runs))
+    for run_id in lost:
+        runs[run_id] = _reconstructed(corpus, run_id)
+        put(f"{writers.RUNS}/{run_id}.json", runs[run_id])
+        done.append(f"{writers.RUNS}/{run_id}.json rebuilt from its partitions (its configuration is lost)")
+    manifest = corpus.manifest
+    corpus = _Corpus(out, runs=runs, partitions=corpus.partitions, manifest=manifest, runs_folder=True)
+    if runs and manifest is None:
+        latest = runs[corpus.order()[-1]]
+        put(writers.MANIFEST, latest)
+        done.append(f"{writers.MANIFEST} copied from {writers.RUNS}/{latest['run_id']}.json")
+    if not corpus.indexed:
+        return moves, retire
+
+    # 2. The MinHash settings.
+    recorded = _runs_params(corpus)
+    params_ok = not _params(corpus)
+    if params_ok and (out / index.INDEX / index.PARAMS_FILE).exists():
+        params = index.read_params(out)
+    elif recorded:
+        params = recorded
+        rel = f"{index.INDEX}/{index.PARAMS_FILE}"
+        (staging / rel).parent.mkdir(parents=True, exist_ok=True)
+        (staging / rel).write_text(json.dumps(params, indent=2) + "\n", encoding="utf-8")
+        moves.append(rel)
+        done.append(f"{rel} written from the runs' recorded configuration")
+    else:
+        return moves, retire  # nothing to rebuild the index with; the check says so
+    try:
+        config = _dedup(params)
+    except ConfigError as exc:
+        raise OutputError(
+            f"the corpus's MinHash settings are not valid ({exc}): it cannot be repaired"
+        ) from None
+
+    # 3. The index's documents and passages, rebuilt whole if any of it is damaged.
+    found = [
+        p
+        for p in _partitions(corpus) + _data_index(corpus)
+        if p.fix == _REBUILD or index.INDEX + "/ is missing" in p.what
+    ]
+    if found:
+        number = 0
+        rows = {"documents": 0, "passages": 0}
+        for run_id in corpus.order():
+            if not (out / "documents" / f"run={run_id}").is_dir():
+                continue
+            try:
+                written = index.rebuild_run(out, run_id, number, config, staging)
+            except (OSError, pa.ArrowException) as exc:
+                raise OutputError(
+                    f"the index cannot be rebuilt: documents/run={run_id}/ or passages/run={run_id}/ cannot "
+                    f"be read ({_short(exc)}); restore them, or rebuild the corpus from its inputs"
+                ) from None
+            for name in ("documents", "passages"):
+                moves.append(f"index/{name}/run={run_id}")
+                rows[name] += written[name]
+            number += written["documents"]
+        retire += [name for name in ("index/documents", "index/passages") if (out / name).exists()]
+        done.append(
+            f"index/documents and index/passages {_REBUILD} ({rows['documents']:,} documents, "
+            f"{rows['passages']:,} passages)"
+        )
+
+    # 4. The inputs read, each copy from the other (or recorded as lost).
+    for run_id in corpus.order():
+        if "index" not in runs[run_id]:
+            continue
+        partition = f"index/inputs/run={run_id}"
+        sidecar = index.inputs_file(run_id)
+        a = _readable(out / partition)
+        b = _readable(out / sidecar)
+        if a is None and b is None:
+            table = index.INPUTS_SCHEMA.empty_table()
+            writers.write_table(table, staging / partition)
+            writers.write_table(table, (staging / sidecar).parent, Path(sidecar).name)
+            retire += [r for r in (partition, sidecar) if (out / r).exists()]
+            moves += [partition, sidecar]
+            # the run's record says so: the check then holds it to that, and --reprocess refuses
+            lost = {**runs[run_id], "index": {**runs[run_id]["index"], "inputs": 0, "inputs_lost": True}}
+            put(f"{writers.RUNS}/{run_id}.json", lost)
+            if manifest is not None and manifest["run_id"] == run_id:
+                put(writers.MANIFEST, lost)
+            done.append(f"the inputs run {run_id} read are lost: its inputs will be read again where found")
+        elif a is None:
+            writers.write_table(b, staging / partition)
+            retire += [partition] if (out / partition).exists() else []
+            moves.append(partition)
+            done.append(f"{partition}/ copied from {sidecar}")
+        elif b is None:
+            writers.write_table(a, (staging / sidecar).parent, Path(sidecar).name)
+            moves.append(sidecar)
+            done.append(f"{sidecar} copied from {partition}/")
+    return moves, retire
+
+
+def _data_index(corpus: _Corpus) -> list[Problem]:
+    """The deep checks of the index alone (repair decides on them)."""
+    if not (corpus.out / index.INDEX).is_dir():
+        return []
+    try:
+        return [p for p in _data(corpus) if p.fix == _REBUILD]
+    except Exception:  # unreadable data: the partitions' own checks name it
+        return [Problem("index unreadable", _REBUILD)]
+
+
+def _readable(where: Path) -> pa.Table | None:
+    if not where.exists():
+        return None
+    try:
+        return pq.read_table(where, schema=index.INPUTS_SCHEMA)
+    except Exception:
+        return None
+
+
+def _reconstructed(corpus: _Corpus, run_id: str) -> dict:
+    """A run's record rebuilt from its partitions, when its own is lost."""
+    rows = {}
+    for name in writers.DATASETS:
+        folder = corpus.partitions.get(name, {}).get(run_id)
+        rows[name] = _footers(folder, None)[0] if folder is not None else 0
+    record = {
+        "schema_version": writers.SCHEMA_VERSION,
+        "run_id": run_id,
+        "created_at": None,
+        "reconstructed": "by cleaner check --repair: the run's own record was lost; its row counts "
+        "are those of its partitions, its configuration and counts are unknown",
+        "inputs": [],
+        "config": {},
+        "rows": rows,
+    }
+    if any(run_id in corpus.partitions.get(name, {}) for name in INDEX_DATASETS):
+        # the row counts of the index are left out: it may be the damaged part, rebuilt later
+        try:
+            numbers = _column(corpus, "index/documents", run_id, "doc")
+        except (OSError, pa.ArrowException):
+            numbers = []
+        record["index"] = {"first_doc": min(numbers) if numbers else None}
+    return record

@@ -1,0 +1,96 @@
+"""Corpora grown run by run without Prefect: what the flow does after its batches (the index
+opened, repeated ids left out, dedup against the corpus, the write and the commit with the
+index's partitions and records), on documents made here. Shared by the tests that damage a
+corpus on disk (test_check, test_inputs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow.dataset as ds
+
+from cleaner import index, writers
+from cleaner.config import Config, DedupConfig
+from cleaner.dedup import deduplicate_sketch
+from cleaner.document import Document, Passage, Status
+from cleaner.readers import Seen
+from cleaner.sketch import Sketch
+
+STORIES = [
+    [
+        "The harbour board agreed on Friday to dredge the northern channel before the autumn storms arrive in force.",
+        "Fishing crews had warned for two winters that silt left the channel too shallow for loaded boats at low tide.",
+    ],
+    [
+        "A new cycle path along the river will open in June, linking the old town with the university campus in the north.",
+        "The council said the path would cost less than a tenth of the road widening that had been planned for the same stretch.",
+    ],
+    [
+        "Tickets for the summer music festival sold out within an hour of going on sale, the organisers said on Monday.",
+        "Extra trains will run from the city on both festival nights, and the last one leaves the valley at half past one.",
+    ],
+    [
+        "The old stone bridge over the Kessel will close to lorries for three months while engineers replace its worn bearings.",
+        "Drivers of heavy vehicles are asked to use the ring road, which adds about twenty minutes to a crossing at peak hours.",
+    ],
+]
+
+
+def documents(groups: list[list[str]], prefix: str, rank: int = 0) -> list[Document]:
+    """One document per group of paragraphs, with a line of chrome first."""
+    return [
+        Document(
+            f"{prefix}{i}",
+            f"in/{prefix}{i}.txt",
+            (rank + i, 0),
+            "text",
+            passages=[Passage(0, "Share this article", Status.BOILERPLATE, "share_prompt")]
+            + [Passage(j + 1, text) for j, text in enumerate(group)],
+        )
+        for i, group in enumerate(groups)
+    ]
+
+
+def commit_run(out: Path, run_id: str, docs: list[Document], config: DedupConfig | None = None) -> dict:
+    """Add a run of `docs` to the corpus in `out` as the flow does; returns its manifest."""
+    config = config or DedupConfig()
+    with writers.open_run(out, run_id) as staging:
+        corpus = index.Index(out, config)
+        sketch = Sketch.of(docs, config)
+        rejects = sketch.exclude_repeated_ids(corpus.known_ids(sketch.doc_ids))
+        deduplicate_sketch(sketch, config, corpus.prior(sketch))
+        writer = writers.CorpusWriter(staging)
+        writer.add(sketch.apply(docs))
+        manifest = writers.build_manifest(
+            run_id=run_id,
+            inputs=["in"],
+            config=Config(dedup=config).to_dict(),
+            stages={},
+            timings={},
+            versions={},
+        )
+        seen = [Seen(d.order[0], d.source, 100, 1, f"digest-{d.doc_id}", f"/data/{d.source}") for d in docs]
+        first = corpus.n_docs()
+        tables = index.run_tables(sketch, first, index.input_rows(seen, []), config, run_id)
+        manifest["index"] = index.record(tables, first)
+        return writer.commit(rejects, manifest, tables, index.params_file(config))
+
+
+def grown(out: Path) -> list[dict]:
+    """A corpus of three runs: two stories, a copy of the first with a new story, and one
+    more; returns their manifests."""
+    copy = [STORIES[0][0].replace("Friday", "Thursday"), STORIES[0][1]]
+    return [
+        commit_run(out, "20260301T000000Z-aaaaaaaa", documents(STORIES[:2], "a")),
+        commit_run(out, "20260302T000000Z-bbbbbbbb", documents([copy, STORIES[2]], "b", rank=10)),
+        commit_run(out, "20260303T000000Z-cccccccc", documents([STORIES[3]], "c", rank=20)),
+    ]
+
+
+def tables(out: Path, names=(*writers.DATASETS, "index/documents", "index/passages", "index/inputs")) -> dict:
+    """Every dataset of the corpus (and of its index), rows in file order."""
+    found = {}
+    for name in names:
+        files = sorted(str(p) for p in (out / name).glob("run=*/*.parquet"))
+        found[name] = ds.dataset(files, format="parquet").to_table().to_pylist() if files else []
+    return found

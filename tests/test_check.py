@@ -1,0 +1,291 @@
+"""`cleaner check`: a corpus grown run by run, damaged on disk, is found damaged, refused by
+a run, and repaired where the corpus holds enough to rebuild the damaged part."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pyarrow.parquet as pq
+import pytest
+
+from cleaner import check, index, writers
+from cleaner.cli import main
+from cleaner.config import DedupConfig
+from cleaner.errors import OutputError
+from tests.growing_corpus import STORIES, commit_run, documents, grown, tables
+
+RUNS = ["20260301T000000Z-aaaaaaaa", "20260302T000000Z-bbbbbbbb", "20260303T000000Z-cccccccc"]
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    out = tmp_path / "corpus"
+    grown(out)
+    return out
+
+
+def _whats(out, deep=True):
+    return [p.what for p in check.problems(out, deep=deep)]
+
+
+def _refused(out) -> str:
+    with pytest.raises(OutputError) as refused:
+        check.refuse_damaged(out)
+    message = str(refused.value)
+    assert "\n" not in message
+    return message
+
+
+def test_a_healthy_corpus_passes_every_check(corpus, capsys):
+    assert check.problems(corpus, deep=True) == []
+    assert check.summary(corpus) == "3 runs, 4 documents, 15 passages, 1 duplicates, 0 rejects"
+    check.refuse_damaged(corpus)
+    assert main(["check", str(corpus)]) == 0
+    assert capsys.readouterr().out == f"{corpus}: healthy: {check.summary(corpus)}\n"
+
+
+def test_no_corpus_yet_is_no_damage(tmp_path):
+    assert check.problems(tmp_path / "new") == [] and check.problems(tmp_path) == []
+    assert main(["check", str(tmp_path)]) == 2
+
+
+def test_a_deleted_index_is_refused_and_rebuilt_row_for_row(corpus):
+    before = tables(corpus)
+    params = (corpus / "index" / "params.json").read_text()
+    shutil.rmtree(corpus / "index")
+    assert _whats(corpus) == [
+        "index/ is missing: a run would read the inputs read before again and miss every duplicate of "
+        "the corpus's documents"
+    ]
+    assert "run `cleaner check" in _refused(corpus) and "--repair" in _refused(corpus)
+    done = check.repair(corpus)
+    assert (
+        "index/documents and index/passages rebuilt from documents/ and passages/ (4 documents, 8 passages)"
+        in done
+    )
+    assert check.problems(corpus, deep=True) == []
+    assert tables(corpus) == before  # signatures, band keys, numbers and inputs: the rows the runs wrote
+    assert (corpus / "index" / "params.json").read_text() == params
+
+
+def test_after_the_repair_a_run_deduplicates_against_the_old_documents_as_before(tmp_path):
+    intact, damaged = tmp_path / "intact", tmp_path / "damaged"
+    grown(intact)
+    shutil.copytree(intact, damaged)
+    shutil.rmtree(damaged / "index")
+    check.repair(damaged)
+    copy = [STORIES[1][0].replace("June", "July"), STORIES[1][1]]
+    for out in (intact, damaged):
+        commit_run(out, "20260304T000000Z-dddddddd", documents([copy], "d", rank=30))
+    new = [
+        tables(out, ("documents", "passages", "duplicates", "index/passages")) for out in (intact, damaged)
+    ]
+    assert new[0] == new[1]
+    (dup,) = [d for d in new[1]["duplicates"] if d["doc_id"] == "d0"]
+    assert dup["duplicate_of"] == "a1"
+
+
+def test_deleted_params_are_refused_and_written_from_the_runs_configuration(corpus):
+    params = json.loads((corpus / "index" / "params.json").read_text())
+    (corpus / "index" / "params.json").unlink()
+    assert _whats(corpus) == ["index/params.json is missing: a run would take any MinHash settings"]
+    _refused(corpus)
+    with pytest.raises(OutputError):  # the damage a run would otherwise build on: any settings taken
+        check.refuse_damaged(corpus)
+    assert check.repair(corpus) == ["index/params.json written from the runs' recorded configuration"]
+    assert json.loads((corpus / "index" / "params.json").read_text()) == params
+    with pytest.raises(OutputError, match="num_perm 128 -> 64"):
+        index.Index(corpus, DedupConfig(num_perm=64, bands=21))
+
+
+@pytest.mark.parametrize("dataset", ["documents", "passages"])
+def test_a_deleted_partition_cannot_be_repaired_and_is_refused_with_the_way_out(corpus, dataset, capsys):
+    shutil.rmtree(corpus / dataset / f"run={RUNS[1]}")
+    rows = {"documents": 1, "passages": 6}[dataset]
+    assert _whats(corpus, deep=False) == [
+        f"{dataset}/run={RUNS[1]}/ is missing: run {RUNS[1]} wrote {rows} rows there"
+    ]
+    message = _refused(corpus)
+    assert "--reprocess" in message and "new --out" in message and "backup" in message
+    check.repair(corpus)
+    assert _whats(corpus, deep=False)  # still there: nothing can make up the lost rows
+    assert main(["check", str(corpus)]) == 1
+    printed = capsys.readouterr().out
+    assert f"- {dataset}/run={RUNS[1]}/ is missing" in printed and "(cannot be repaired)" in printed
+
+
+def test_a_truncated_file_is_found_by_its_footer(corpus):
+    path = corpus / "passages" / f"run={RUNS[0]}" / "part-00000.parquet"
+    path.write_bytes(path.read_bytes()[:-100])
+    (problem,) = check.problems(corpus)
+    assert problem.what.startswith(f"passages/run={RUNS[0]}/part-00000.parquet cannot be read (")
+    assert problem.what.endswith("): truncated or damaged") and problem.fix is None
+    _refused(corpus)
+
+
+def test_a_truncated_index_file_is_rebuilt(corpus):
+    before = tables(corpus)
+    path = corpus / "index" / "passages" / f"run={RUNS[1]}" / "part-00000.parquet"
+    path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
+    (problem,) = check.problems(corpus)
+    assert "index/passages/run=" in problem.what and problem.fix
+    check.repair(corpus)
+    assert check.problems(corpus, deep=True) == [] and tables(corpus) == before
+
+
+def test_a_garbage_manifest_is_refused_in_plain_words_and_restored(corpus):
+    latest = (corpus / "manifest.json").read_text()
+    (corpus / "manifest.json").write_bytes(b"\xff\xfe\x00garbage\x80")
+    assert _whats(corpus) == ["manifest.json cannot be read: it is not text"]
+    opening = writers.open_run(corpus, "20260304T000000Z-dddddddd")  # as a run does
+    with pytest.raises(OutputError, match=r"manifest.json cannot be read .*cleaner check .* --repair"):
+        opening.__enter__()  # a one-line error, not a UnicodeDecodeError
+    assert check.repair(corpus) == [f"manifest.json copied from runs/{RUNS[2]}.json"]
+    assert json.loads((corpus / "manifest.json").read_text()) == json.loads(latest)
+    assert check.problems(corpus, deep=True) == []
+
+
+def test_deleted_runs_are_refused_and_rebuilt_from_the_manifest_and_the_partitions(corpus):
+    latest = json.loads((corpus / "manifest.json").read_text())
+    shutil.rmtree(corpus / "runs")
+    assert _whats(corpus) == ["runs/ is missing: no run's record is left"]
+    _refused(corpus)
+    done = check.repair(corpus)
+    assert done[0] == f"runs/{RUNS[2]}.json copied from manifest.json"
+    assert f"runs/{RUNS[0]}.json rebuilt from its partitions (its configuration is lost)" in done
+    assert check.problems(corpus, deep=True) == []
+    assert json.loads((corpus / "runs" / f"{RUNS[2]}.json").read_text()) == latest
+    rebuilt = json.loads((corpus / "runs" / f"{RUNS[0]}.json").read_text())
+    assert rebuilt["rows"] == {"documents": 2, "passages": 6, "duplicates": 0, "rejects": 0}
+    assert rebuilt["reconstructed"] and rebuilt["index"] == {"first_doc": 0}
+    assert sorted(p.name for p in (corpus / "runs").iterdir()) == sorted(
+        f"{r}{suffix}" for r in RUNS for suffix in (".json", ".inputs.parquet")
+    )
+
+
+def test_a_lost_copy_of_the_inputs_read_is_restored_from_the_other(corpus):
+    sidecar = corpus / "runs" / f"{RUNS[0]}.inputs.parquet"
+    inputs = pq.read_table(sidecar)
+    sidecar.unlink()
+    shutil.rmtree(corpus / "index" / "inputs" / f"run={RUNS[1]}")
+    assert len(check.problems(corpus)) == 2
+    check.repair(corpus)
+    assert check.problems(corpus, deep=True) == []
+    assert pq.read_table(sidecar).equals(inputs)
+
+
+def test_inputs_lost_from_both_places_are_recorded_as_lost(corpus):
+    (corpus / "runs" / f"{RUNS[0]}.inputs.parquet").unlink()
+    shutil.rmtree(corpus / "index" / "inputs" / f"run={RUNS[0]}")
+    problems = check.problems(corpus)
+    assert len(problems) == 2 and all(p.fix.startswith("recorded as lost") for p in problems)
+    check.repair(corpus)
+    assert check.problems(corpus, deep=True) == []
+    record = json.loads((corpus / "runs" / f"{RUNS[0]}.json").read_text())
+    assert record["index"]["inputs"] == 0 and record["index"]["inputs_lost"] is True
+    with pytest.raises(OutputError, match="--reprocess cannot tell"):
+        check.earlier_inputs(corpus)
+
+
+def test_reprocess_knows_the_inputs_of_runs_whose_records_are_lost(corpus):
+    inputs = check.earlier_inputs(corpus)
+    assert sorted(r["path"] for r in inputs) == [f"/data/in/{d}.txt" for d in ("a0", "a1", "b0", "b1", "c0")]
+    shutil.rmtree(corpus / "runs")
+    assert check.earlier_runs(corpus) == RUNS and check.earlier_inputs(corpus) == inputs
+    shutil.rmtree(corpus / "index" / "inputs" / f"run={RUNS[0]}")
+    with pytest.raises(OutputError, match=f"which inputs run {RUNS[0]} .* is lost"):
+        check.earlier_inputs(corpus)
+
+
+def test_ids_written_twice_are_found_by_the_deep_check(corpus):
+    # What a run on a corpus without its index did: its documents again, under the same ids.
+    shutil.rmtree(corpus / "index")
+    commit_run(corpus, "20260304T000000Z-dddddddd", documents(STORIES[:2], "a"))
+    whats = _whats(corpus)
+    assert any(
+        w.startswith("2 doc_ids are in documents/ more than once (e.g. a0, first in run") for w in whats
+    )
+
+
+def test_duplicates_pointing_at_no_document_are_found_by_the_deep_check(corpus):
+    shutil.rmtree(corpus / "documents" / f"run={RUNS[0]}")
+    whats = _whats(corpus)
+    assert "1 rows of duplicates/ have a duplicate_of that is no document of documents/ (e.g. a0)" in whats
+    assert any("passages/ have a duplicate_of_doc that is no document" in w for w in whats)
+
+
+def test_an_interrupted_commit_is_reported_and_finished(corpus, monkeypatch):
+    real_rename = type(corpus).rename
+
+    class Killed(BaseException):
+        pass
+
+    def rename(self, target):
+        if ".staging-" in str(self) and "passages" in str(self):
+            raise Killed()
+        return real_rename(self, target)
+
+    monkeypatch.setattr(type(corpus), "rename", rename)
+    with pytest.raises(Killed):
+        commit_run(corpus, "20260304T000000Z-dddddddd", documents([STORIES[3]], "d", rank=30))
+    monkeypatch.undo()
+    assert "the commit of run 20260304T000000Z-dddddddd was interrupted" in _whats(corpus)[0]
+    assert check.repair(corpus) == ["finished the interrupted commit from its journal"]
+    assert check.problems(corpus, deep=True) == []
+
+
+def test_the_command_repairs_then_checks(corpus, capsys):
+    shutil.rmtree(corpus / "index")
+    assert main(["check", str(corpus)]) == 1
+    printed = capsys.readouterr().out
+    assert printed.startswith(f"{corpus}: 1 problem\n- index/ is missing")
+    assert f"`cleaner check {corpus} --repair` repairs what can be repaired" in printed
+    assert main(["check", str(corpus), "--repair"]) == 0
+    printed = capsys.readouterr().out
+    assert "repaired: index/documents and index/passages rebuilt" in printed
+    assert printed.endswith(f"{corpus}: healthy: {check.summary(corpus)}\n")
+
+
+def test_a_run_refuses_a_damaged_corpus_before_prefect_starts(corpus, tmp_path, capsys, monkeypatch):
+    import cleaner.runtime
+
+    def started(*args, **kwargs):
+        raise AssertionError("Prefect started on a damaged corpus")
+
+    monkeypatch.setattr(cleaner.runtime, "start_prefect_api", started)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "a.txt").write_text("A page.\n")
+    shutil.rmtree(corpus / "index")
+    assert main(["run", str(inbox), "--out", str(corpus)]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err.startswith(f"cleaner: error: the corpus in {corpus} is damaged: index/ is missing")
+        and err.count("\n") == 1
+    )
+    assert not list(corpus.glob(".staging-*"))
+
+
+def test_a_changed_setting_is_named(corpus):
+    config = json.loads((corpus / "manifest.json").read_text())["config"]
+    assert check.settings_changed(corpus, config) == []
+    config["clean"]["learned_min_docs"] = 4
+    config["dedup"]["threshold"] = 0.6
+    config["run"]["batch_size"] = 8  # changes nothing written
+    assert check.settings_changed(corpus, config) == [
+        "clean.learned_min_docs 3 -> 4",
+        "dedup.threshold 0.5 -> 0.6",
+    ]
+    assert check.settings_changed(corpus.parent / "none", config) == []
+
+
+def test_report_and_inspect_name_the_check_for_a_damaged_record(corpus, capsys):
+    (corpus / "runs" / f"{RUNS[1]}.json").write_bytes(b"\x00\xff")
+    assert main(["report", str(corpus)]) == 2
+    assert f"`cleaner check {corpus}`" in capsys.readouterr().err
+    assert main(["inspect", str(corpus), "--doc", "a0"]) == 2
+    assert f"runs/{RUNS[1]}.json is damaged" in capsys.readouterr().err
+    assert _whats(corpus) == [f"runs/{RUNS[1]}.json cannot be read: it is not text"]
+    check.repair(corpus)
+    assert check.problems(corpus, deep=True) == [] and main(["report", str(corpus)]) == 0

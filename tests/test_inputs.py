@@ -1,0 +1,158 @@
+"""Which inputs a growing corpus reads again: files known by their real path, never by their
+name; a JSONL file that grew read from where the last run stopped; the output folder never
+read as input."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from pathlib import Path
+
+from cleaner import index, readers, writers
+from cleaner.config import DedupConfig, ReadConfig
+from cleaner.readers import discover, output_among_inputs, read_file
+
+
+def _record(i: int) -> bytes:
+    return (
+        json.dumps({"text": f"Record number {i} of the feed, with a sentence of its own."}).encode() + b"\n"
+    )
+
+
+def _remember(out: Path, files: list[readers.InputFile]) -> None:
+    """Commit a run that read `files` (only its index/inputs matter here)."""
+    seen = [read_file(f, rank)[2] for rank, f in enumerate(files)]
+    with writers.open_run(out, writers.new_run_id()) as staging:
+        writer = writers.CorpusWriter(staging)
+        manifest = writers.build_manifest(
+            run_id=writer.run_id, inputs=[], config={}, stages={}, timings={}, versions={}
+        )
+        writer.commit([], manifest, {"index/inputs": index.input_rows(seen, [])})
+
+
+def _unread(out: Path, paths) -> list[readers.InputFile]:
+    files, _ = discover(paths)
+    return [f for _, f in index.Index(out, DedupConfig()).unread(files)]
+
+
+def test_two_files_of_one_name_are_two_inputs(tmp_path):
+    """day1/feed.jsonl, then a different day2/feed.jsonl of the same size and modification
+    time: the second is read, not taken for the first."""
+    out = tmp_path / "corpus"
+    day1, day2 = tmp_path / "day1" / "feed.jsonl", tmp_path / "day2" / "feed.jsonl"
+    for path, i in ((day1, 1), (day2, 2)):
+        path.parent.mkdir()
+        path.write_bytes(_record(i))
+        os.utime(path, ns=(10**18, 10**18))
+    first, _ = discover([day1])
+    second, _ = discover([day2])
+    assert first[0].key == second[0].key == "feed.jsonl"  # the ids' key: the same name
+    assert first[0].identity != second[0].identity
+    _remember(out, first)
+    assert _unread(out, [day1]) == []
+    assert [f.identity for f in _unread(out, [day2])] == [second[0].identity]
+
+
+def test_a_moved_folder_is_read_and_recognised_by_its_bytes(tmp_path):
+    out = tmp_path / "corpus"
+    inbox = tmp_path / "old" / "inbox"
+    inbox.mkdir(parents=True)
+    (inbox / "a.txt").write_text("A page about the harbour.\n")
+    files, _ = discover([inbox])
+    _remember(out, files)
+    moved = tmp_path / "new" / "inbox"
+    (tmp_path / "old").rename(tmp_path / "new")
+    (again,) = _unread(out, [moved])  # another path: read, then known by its key and bytes
+    seen = read_file(again, 0)[2]
+    corpus = index.Index(out, DedupConfig())
+    assert (seen.key, seen.digest) in corpus._copies and seen.path not in corpus.known_inputs
+
+
+def test_a_grown_jsonl_file_is_read_from_where_the_last_run_stopped(tmp_path):
+    out, feed = tmp_path / "corpus", tmp_path / "inbox" / "feed.jsonl"
+    feed.parent.mkdir()
+    feed.write_bytes(b"".join(_record(i) for i in range(1, 4)))
+    files, _ = discover([feed.parent])
+    docs, _, seen = read_file(files[0], 0)
+    assert [d.source.rsplit("/", 1)[1] for d in docs] == ["feed.jsonl#1", "feed.jsonl#2", "feed.jsonl#3"]
+    assert (seen.lines, seen.tail, seen.size) == (3, 0, feed.stat().st_size)
+    _remember(out, files)
+    whole = {d.source: d.doc_id for d in docs}
+
+    with feed.open("ab") as fh:  # the next day: two more lines
+        fh.write(_record(4) + _record(5))
+    (grown,) = _unread(out, [feed.parent])
+    assert grown.resume == readers.Resume(seen.size, seen.digest, 3, 0)
+    docs, rejects, after = read_file(grown, 0)
+    assert [d.source.rsplit("/", 1)[1] for d in docs] == ["feed.jsonl#4", "feed.jsonl#5"] and not rejects
+    # the same ids a whole read gives, and a digest of the whole file
+    whole.update({d.source: d.doc_id for d in read_file(discover([feed.parent])[0][0], 0)[0]})
+    assert all(whole[d.source] == d.doc_id for d in docs)
+    fresh = read_file(discover([feed])[0][0], 0)[2]
+    assert (after.digest, after.size, after.lines) == (fresh.digest, fresh.size, 5)
+
+
+def test_a_rewritten_jsonl_file_is_read_whole(tmp_path):
+    out, feed = tmp_path / "corpus", tmp_path / "feed.jsonl"
+    feed.write_bytes(_record(1) + _record(2))
+    files, _ = discover([feed])
+    _remember(out, files)
+    feed.write_bytes(_record(9) + _record(2) + _record(3))  # its first line changed
+    (changed,) = _unread(out, [feed])
+    assert changed.resume is not None
+    docs, _, _ = read_file(changed, 0)
+    assert [d.source for d in docs] == [f"{feed.as_posix()}#{i}" for i in (1, 2, 3)]
+
+
+def test_a_last_line_being_written_is_read_again_once_complete(tmp_path):
+    out, feed = tmp_path / "corpus", tmp_path / "feed.jsonl"
+    feed.write_bytes(_record(1) + b'{"text": "Half a rec')
+    files, _ = discover([feed])
+    docs, rejects, seen = read_file(files[0], 0)
+    assert len(docs) == 1 and [r.reason for r in rejects] == ["invalid_json"] and seen.tail == 20
+    _remember(out, files)
+    with feed.open("ab") as fh:
+        fh.write(b'ord, finished later."}\n' + _record(3))
+    (grown,) = _unread(out, [feed])
+    docs, rejects, after = read_file(grown, 0)
+    assert [d.source for d in docs] == [f"{feed.as_posix()}#2", f"{feed.as_posix()}#3"] and not rejects
+    assert docs[0].body == "Half a record, finished later."
+    assert (after.lines, after.tail) == (3, 0)
+
+
+def test_a_complete_last_line_without_its_break_is_not_read_twice(tmp_path):
+    out, feed = tmp_path / "corpus", tmp_path / "feed.jsonl"
+    feed.write_bytes(_record(1) + _record(2).rstrip(b"\n"))
+    files, _ = discover([feed])
+    assert len(read_file(files[0], 0)[0]) == 2
+    _remember(out, files)
+    with feed.open("ab") as fh:
+        fh.write(b"\n" + _record(3))
+    (grown,) = _unread(out, [feed])
+    docs, rejects, _ = read_file(grown, 0)
+    assert [d.source for d in docs] == [f"{feed.as_posix()}#3"] and not rejects
+
+
+def test_a_compressed_jsonl_file_is_read_whole(tmp_path):
+    out, feed = tmp_path / "corpus", tmp_path / "feed.jsonl.gz"
+    feed.write_bytes(gzip.compress(_record(1)))
+    files, _ = discover([feed])
+    _remember(out, files)
+    feed.write_bytes(feed.read_bytes() + gzip.compress(_record(2)))  # a gzip member appended
+    (grown,) = _unread(out, [feed])
+    assert grown.resume is None and len(read_file(grown, 0, ReadConfig())[0]) == 2
+
+
+def test_the_output_folder_is_never_read_as_input(tmp_path):
+    inbox = tmp_path / "inbox"
+    (inbox / "corpus" / "documents" / "run=x").mkdir(parents=True)
+    (inbox / "corpus" / "documents" / "run=x" / "part-00000.parquet").write_bytes(b"PAR1")
+    (inbox / "corpus" / "notes.txt").write_text("Not an input.\n")
+    (inbox / "a.txt").write_text("An input.\n")
+    (inbox / "link").symlink_to(inbox / "corpus")  # reached another way
+    files, rejects = discover([inbox], exclude=inbox / "corpus")
+    assert [f.key for f in files] == ["inbox/a.txt"] and rejects == []
+    assert discover([inbox / "corpus"], exclude=inbox / "corpus") == ([], [])
+    assert output_among_inputs([inbox], inbox / "corpus") == str(inbox)
+    assert output_among_inputs([inbox / "a.txt"], tmp_path / "elsewhere") is None
