@@ -61,7 +61,9 @@ _task = partial(task, cache_policy=NO_CACHE, persist_result=False)
 
 @_task(name="discover")
 def discover(paths: list[str]) -> tuple[list[readers.InputFile], list[Reject]]:
-    return readers.discover(paths)
+    # Parameters are JSON text: a path is written as a `source` is (bytes of a name that are
+    # not UTF-8 as \xNN, a backslash doubled), and read back here.
+    return readers.discover([readers.path_of_source(p) for p in paths])
 
 
 @_task(name="prepare")
@@ -101,9 +103,11 @@ def clean_corpus(
     paths: list[str] | None = None, out: str = "output", config: dict | None = None, dask: str | None = None
 ) -> dict:
     """Clean and deduplicate the pages under `paths` (default: the bundled examples) into a
-    Parquet corpus in `out`. `config` has the sections of a configuration file. `dask` is the
-    address of a Dask scheduler whose workers run the tasks instead of the local process
-    pool; they must see `paths` and `out` at the same paths (a shared file system)."""
+    Parquet corpus in `out`. A path is written as a `source` is (`readers.source_of`: bytes
+    of its name that are not UTF-8 as `\\xNN`, a backslash doubled). `config` has the sections
+    of a configuration file. `dask` is the address of a Dask scheduler whose workers run the
+    tasks instead of the local process pool; they must see `paths` and `out` at the same
+    paths (a shared file system)."""
     with ExitStack() as stack:
         runner = None
         if dask:

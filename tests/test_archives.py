@@ -5,6 +5,7 @@ import gzip
 import hashlib
 import io
 import json
+import os
 import zlib
 from collections import Counter
 from datetime import UTC, date, datetime
@@ -505,6 +506,16 @@ def test_parquet_rows_are_checked_as_json_records_are(tmp_path):
     assert "no non-empty 'text' or 'html'" in rejects[0].detail and "yesterday" in rejects[1].detail
     assert [d.source.rsplit("#")[1] for d in docs] == ["1", "4"]
     assert docs[0].published == datetime(2024, 5, 6, 7, 30, tzinfo=UTC)
+
+
+def test_a_parquet_file_whose_name_is_not_utf8_is_read(tmp_path):
+    path = os.fsencode(tmp_path) + b"/tabelle-z\xfcrich.parquet"  # latin-1 "zürich"
+    with open(path, "wb") as fh:  # pyarrow opens no path that is not UTF-8
+        pq.write_table(pa.table({"text": ZURICH}), fh)
+    docs, rejects, _, seen = _read(tmp_path)
+    assert rejects == [] and [d.body for d in docs] == ZURICH
+    assert [_name(d.source) for d in docs] == [f"tabelle-z\\xfcrich.parquet#{n}" for n in (1, 2, 3)]
+    assert seen[0].key == f"{tmp_path.name}/tabelle-z\\xfcrich.parquet"
 
 
 def test_parquet_rows_over_the_limit_are_rejected_and_numbering_spans_batches(tmp_path):

@@ -506,8 +506,14 @@ _TYPES = {
 def read_parquet(f: readers.InputFile, rank: int, config: ReadConfig) -> tuple[list[Document], list[Reject]]:
     """One document per row of a Parquet file (source `<file>#N`, N the row's number from 1),
     read `_PARQUET_ROWS` rows at a time with only the configured columns."""
+    # Opened here: pyarrow cannot open a path whose name is not UTF-8 (`readers.source_of`).
+    with open(f.path, "rb") as handle:
+        return _read_parquet(f, handle, rank, config)
+
+
+def _read_parquet(f: readers.InputFile, handle: BinaryIO, rank: int, config: ReadConfig):
     try:
-        table = pq.ParquetFile(f.path, buffer_size=1 << 20, pre_buffer=False)
+        table = pq.ParquetFile(handle, buffer_size=1 << 20, pre_buffer=False)
     except (pa.ArrowException, OSError) as exc:
         if _from_the_system(exc):
             raise

@@ -118,6 +118,7 @@ def _run(args: argparse.Namespace) -> int:
     for path in args.paths:
         if not Path(path).exists():
             raise CleanerError(f"input path does not exist: {path}")
+    from cleaner.readers import source_of  # the flow's paths are JSON text
     from cleaner.runtime import prefect_api, prefect_defaults, start_prefect_api
 
     prefect_defaults()
@@ -139,7 +140,10 @@ def _run(args: argparse.Namespace) -> int:
             clean_corpus = clean_corpus.with_options(task_runner=pool)
         with prefect_api(server):
             summary = clean_corpus(
-                paths=list(args.paths) or None, out=args.out, config=config.to_dict(), dask=args.dask
+                paths=[source_of(p) for p in args.paths] or None,
+                out=args.out,
+                config=config.to_dict(),
+                dask=args.dask,
             )
     finally:
         if pool is not None:

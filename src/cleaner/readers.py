@@ -14,7 +14,8 @@ guessed.
 Identity: a document's `source` is the path as the user gave it (plus `#N` for the Nth line
 of a JSONL file). Its `doc_id` is derived from the record's own `id` when it has one, else
 from its path relative to the input root and a hash of its bytes, so the same input gets the
-same id wherever the folder lives.
+same id wherever the folder lives. A file name is bytes, not always UTF-8: `source_of` writes
+it as text without losing any of them, and `path_of_source` reads it back.
 """
 
 from __future__ import annotations
@@ -65,9 +66,9 @@ _NOT_A_FILE = "not a regular file (a pipe, socket or device): reading it could b
 
 @dataclass(frozen=True, order=True)
 class InputFile:
-    source: str  # the path as the user gave it, with "/" separators; sorts the inputs
-    key: str  # path relative to the input root: stable part of the document id
-    path: Path
+    source: str  # the path as the user gave it, with "/" separators (`source_of`); sorts the inputs
+    key: str  # path relative to the input root (`source_of`): stable part of the document id
+    path: Path  # the file itself
 
 
 def discover(paths: Sequence[str | Path]) -> tuple[list[InputFile], list[Reject]]:
@@ -81,9 +82,9 @@ def discover(paths: Sequence[str | Path]) -> tuple[list[InputFile], list[Reject]
     for given in paths:
         root = Path(given)
         if not root.exists():
-            raise InputError(f"input path does not exist: {given}")
+            raise InputError(f"input path does not exist: {source_of(given)}")
         if not root.is_dir():
-            _add(files, rejects, root, root.as_posix(), root.name)
+            _add(files, rejects, root, source_of(root), source_of(root.name))
             continue
         seen_dirs: set[tuple[int, int]] = set()
         for dirpath, dirnames, filenames in os.walk(
@@ -98,10 +99,10 @@ def discover(paths: Sequence[str | Path]) -> tuple[list[InputFile], list[Reject]
             if (stat.st_dev, stat.st_ino) in seen_dirs:  # a symlink loop: walked already
                 rejects.append(
                     Reject(
-                        Path(dirpath).as_posix(),
+                        source_of(dirpath),
                         "symlink_loop",
                         "folder reached twice through a symbolic link; read once",
-                        key=f"{root.name}/{Path(dirpath).relative_to(root).as_posix()}",
+                        key=f"{source_of(root.name)}/{source_of(Path(dirpath).relative_to(root))}",
                     )
                 )
                 dirnames[:] = []
@@ -112,14 +113,38 @@ def discover(paths: Sequence[str | Path]) -> tuple[list[InputFile], list[Reject]
                 if name.startswith("."):
                     continue
                 path = Path(dirpath) / name
-                key = path.relative_to(root).as_posix()
-                _add(files, rejects, path, path.as_posix(), f"{root.name}/{key}")
+                key = f"{source_of(root.name)}/{source_of(path.relative_to(root))}"
+                _add(files, rejects, path, source_of(path), key)
     return sorted(files.values()), sorted(rejects, key=lambda r: r.source)
 
 
 def _unreadable_folder(error: OSError) -> Reject:
-    where = Path(error.filename).as_posix() if error.filename else "?"
+    where = source_of(error.filename) if error.filename else "?"
     return Reject(where, "unreadable", f"cannot list folder: {error.strerror or error}")
+
+
+def source_of(path: str | bytes | os.PathLike) -> str:
+    r"""A path as text that UTF-8 (and so Parquet) can hold, without losing a byte of it.
+
+    A file name is bytes, not always UTF-8 (`caf<E9>.txt`, named in latin-1): each byte that
+    is not part of valid UTF-8 becomes `\xNN` (`caf\xe9.txt`, as Python's `backslashreplace`
+    writes it), and a backslash that is in the name is doubled (`a\\b`), so the two cannot be
+    confused. A UTF-8 name without a backslash is unchanged. `path_of_source` is the inverse.
+    """
+    raw = os.fsencode(Path(os.fsdecode(path)).as_posix())
+    return raw.replace(b"\\", b"\\\\").decode("utf-8", "backslashreplace")
+
+
+_ESCAPED = re.compile(rb"\\(\\|x[0-9a-f]{2})")
+
+
+def path_of_source(source: str) -> Path:
+    """The path a file's `source` stands for, with its original bytes (`source_of` undone).
+    A record's source is its file's followed by `#N`: remove that first."""
+    raw = _ESCAPED.sub(
+        lambda m: b"\\" if m[1] == b"\\" else bytes([int(m[1][1:], 16)]), source.encode("utf-8")
+    )
+    return Path(os.fsdecode(raw))
 
 
 def _add(files: dict, rejects: list, path: Path, source: str, key: str) -> None:
@@ -130,7 +155,7 @@ def _add(files: dict, rejects: list, path: Path, source: str, key: str) -> None:
             Reject(
                 source,
                 "unsupported_type",
-                f"'{path.suffix or path.name}' files are not read; inputs are "
+                f"'{source_of(path.suffix or path.name)}' files are not read; inputs are "
                 f"{', '.join(sorted(FORMATS))}, optionally compressed (.gz, .zst; not .parquet)",
                 key=key,
             )
