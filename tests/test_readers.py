@@ -327,7 +327,7 @@ def test_a_page_declaring_an_encoding_no_browser_would_use_is_read_as_undeclared
     assert rejects == [] and docs[0].html == page
 
 
-# -- names that are not UTF-8 -------------------------------------------------------------
+# -- names that are not UTF-8, values out of range -------------------------------------------
 
 
 def test_a_name_that_is_not_utf8_is_read_and_recorded_losslessly(tmp_path):
@@ -386,6 +386,49 @@ def test_a_file_type_named_in_bytes_that_are_not_utf8_is_a_readable_reject(tmp_p
         ("notes.d\\xf6c", "unsupported_type")
     ]
     assert "'.d\\xf6c' files are not read" in rejects[0].detail
+
+
+def test_a_published_date_outside_the_years_1_to_9999_in_utc_is_a_reject(tmp_path):
+    lines = [
+        {"id": "late", "text": "x", "published": "9999-12-31T23:00:00-05:00"},  # 10000-01-01 in UTC
+        {"id": "early", "text": "x", "published": "0001-01-01T00:00:00+05:00"},  # the year 0 in UTC
+        {"id": "end-of-day", "text": "x", "published": "2026-03-04T24:00:00+01:00"},
+        {"id": "after", "text": "x", "published": "2026-03-04"},
+    ]
+    files, _ = discover([_write(tmp_path / "feed.jsonl", "\n".join(map(json.dumps, lines)) + "\n")])
+    docs, rejects, _ = read_files(enumerate(files))
+    assert [(r.source.rsplit("#")[1], r.reason) for r in rejects] == [
+        ("1", "invalid_record"),
+        ("2", "invalid_record"),
+    ]
+    assert rejects[0].detail == (
+        "field 'published': '9999-12-31T23:00:00-05:00' is outside the years 1 to 9999 once in UTC"
+    )
+    assert "'0001-01-01T00:00:00+05:00' is outside the years 1 to 9999" in rejects[1].detail
+    assert [d.published for d in docs] == [
+        datetime(2026, 3, 4, 23, 0, tzinfo=UTC),  # 24:00 is the next day's 00:00
+        datetime(2026, 3, 4, tzinfo=UTC),
+    ]
+
+
+def test_json_python_cannot_hold_is_a_reject_and_the_next_line_is_read(tmp_path):
+    lines = [
+        '{"id": ' + "7" * 5000 + ', "text": "x"}',  # valid JSON; Python reads up to 4,300 digits
+        '{"text": "x", "nested": ' + "[" * 100_000 + "]" * 100_000 + "}",  # deeper than recursion goes
+        '{"text": "x", "published": 2026}',
+        '{"text": "The line after."}',
+    ]
+    files, _ = discover([_write(tmp_path / "feed.jsonl", "\n".join(lines) + "\n")])
+    docs, rejects, _ = read_files(enumerate(files))
+    assert [(r.source.rsplit("#")[1], r.reason) for r in rejects] == [
+        ("1", "invalid_record"),
+        ("2", "invalid_record"),
+        ("3", "invalid_record"),
+    ]
+    assert "integer of thousands of digits" in rejects[0].detail
+    assert "nests arrays or objects too deep" in rejects[1].detail
+    assert rejects[2].detail == "field 'published': must be an ISO 8601 string, got int"
+    assert [d.body for d in docs] == ["The line after."]
 
 
 def _write_bytes(path: bytes, content: bytes) -> None:

@@ -314,6 +314,14 @@ def _read_jsonl(
             except json.JSONDecodeError as exc:
                 rejects.append(Reject(source, "invalid_json", f"line {number} is not JSON: {exc}"))
                 continue
+            except ValueError:  # valid JSON, but Python reads no integer of over 4,300 digits
+                detail = f"line {number} holds an integer of thousands of digits, too long to read"
+                rejects.append(Reject(source, "invalid_record", detail))
+                continue
+            except RecursionError:
+                detail = f"line {number} nests arrays or objects too deep to read (about a thousand levels)"
+                rejects.append(Reject(source, "invalid_record", detail))
+                continue
             try:
                 doc = _record_to_document(record, source, f"{f.key}#{number}", line, (rank, number))
             except ValueError as exc:
@@ -553,12 +561,15 @@ def _record_to_document(record, source: str, key: str, line: bytes, order) -> Do
     if isinstance(record_id, str):
         record_id = _valid_unicode(record_id)
     published = record.get("published")
-    if isinstance(published, date):  # a Parquet timestamp or date (JSON has none)
-        published = to_utc(published)
-    elif published is not None:
-        if not isinstance(published, str):
-            raise ValueError(f"field 'published' must be an ISO 8601 string, got {published!r}")
-        published = parse_iso8601(published)  # ValueError names the bad value
+    try:
+        if isinstance(published, date):  # a Parquet timestamp or date (JSON has none)
+            published = to_utc(published)
+        elif published is not None:
+            if not isinstance(published, str):
+                raise ValueError(f"must be an ISO 8601 string, got {type(published).__name__}")
+            published = parse_iso8601(published)  # ValueError names the bad value
+    except ValueError as exc:  # not a date, or not one of the years 1 to 9999 in UTC
+        raise ValueError(f"field 'published': {exc}") from None
     url = fields["url"]
     return Document(
         doc_id=make_doc_id(key, line) if record_id is None else make_doc_id(f"id:{record_id}"),
