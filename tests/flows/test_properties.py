@@ -22,6 +22,7 @@ import json
 import os
 import re
 import tempfile
+import unicodedata
 from pathlib import Path
 
 import pyarrow.dataset as ds
@@ -108,7 +109,8 @@ def _write(root: Path, files: list) -> dict[str, list[str]]:
             for number, line in enumerate(content, start=1):
                 with contextlib.suppress(ValueError, KeyError):
                     texts[f"{source}#{number}"] = json.loads(line)["text"]
-    return {source: split_paragraphs(text) for source, text in texts.items()}
+    # Passages are in NFC, as cleaning writes every text (a decomposed "Ă" is composed).
+    return {source: split_paragraphs(unicodedata.normalize("NFC", text)) for source, text in texts.items()}
 
 
 def _records(files: list, root: Path) -> set[str]:
