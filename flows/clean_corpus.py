@@ -65,7 +65,9 @@ _task = partial(task, cache_policy=NO_CACHE, persist_result=False)
 
 @_task(name="discover")
 def discover(paths: list[str], out: str) -> tuple[list[readers.InputFile], list[Reject]]:
-    return readers.discover(paths, exclude=out)
+    # Parameters are JSON text: a path is written as a `source` is (bytes of a name that are
+    # not UTF-8 as \xNN, a backslash doubled), and read back here.
+    return readers.discover([readers.path_of_source(p) for p in paths], exclude=out)
 
 
 @_task(name="prepare")
@@ -120,7 +122,9 @@ def clean_corpus(
     """Clean and deduplicate the pages under `paths` (default: the bundled examples) into a
     Parquet corpus in `out`. `config` has the sections of a configuration file. `dask` is the
     address of a Dask scheduler whose workers run the tasks instead of the local process
-    pool; they must see `paths` and `out` at the same paths (a shared file system). No input
+    pool; they must see `paths` and `out` at the same paths (a shared file system). A path is
+    written as a `source` is (`readers.source_of`: bytes of its name that are not UTF-8 as
+    `\\xNN`, a backslash doubled). No input
     found under `paths` is an error, unless `allow_empty` (a scheduled run's empty inbox):
     then the run logs it and commits nothing. `reprocess` reads every input again, inputs
     earlier runs read included, and replaces the corpus in `out` with the result (after a
@@ -139,7 +143,12 @@ def clean_corpus(
 
 
 def _run_flow(
-    paths: list[str] | None, out: str, config: dict | None, dask: str | None, allow_empty: bool, reprocess: bool
+    paths: list[str] | None,
+    out: str,
+    config: dict | None,
+    dask: str | None,
+    allow_empty: bool,
+    reprocess: bool,
 ) -> dict:
     with ExitStack() as stack:
         runner = None

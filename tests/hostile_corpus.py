@@ -12,6 +12,7 @@ here rather than kept in the repository. The texts are our own, written for thes
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import os
 import random
@@ -19,6 +20,9 @@ import struct
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 
 @dataclass(frozen=True)
@@ -166,6 +170,59 @@ FEED = [  # JSONL records: (id, title, paragraphs)
         ],
     ),
 ]
+
+
+# For names that are not UTF-8, and dates Python cannot hold.
+SAWMILL = (
+    "Old sawmill becomes a boatyard",
+    [
+        "The sawmill at the mouth of the river, closed for eleven years, will build and repair wooden boats again from the summer, its new owners said on Wednesday.",
+        "Four apprentices have been taken on, and the first order is a rowing boat for the sea scouts, who lost theirs in the January gale.",
+    ],
+)
+GLACIER = (
+    "Glacier path closed after rockfall",
+    [
+        "The footpath to the glacier tongue has been closed for the rest of the season after a rockfall buried a hundred metres of it on Sunday night.",
+        "Nobody was hurt, and the mountain rescue team said the slope above the path was still moving and could not be made safe before the snow.",
+    ],
+)
+CHOIR = (
+    "Choir sings in the flooded church",
+    [
+        "The parish choir gave its winter concert in the church on Saturday after all, in rubber boots, three days after the river had poured through the nave.",
+        "The collection, more than four thousand in coins and notes, will pay for drying out the organ, which has stood silent since the flood.",
+    ],
+)
+BEEKEEPERS = (
+    "Beekeepers count their winter losses",
+    [
+        "Beekeepers in the valley lost almost a third of their colonies over the winter, the highest share since their association began to count them.",
+        "The association blames the wet autumn, which kept the bees inside when they should have been gathering the last pollen of the year.",
+    ],
+)
+TUNNEL = (
+    "Tunnel reopens a week early",
+    [
+        "The road tunnel under the ridge reopened on Friday a week ahead of schedule, after its lights and ventilation were replaced over the winter.",
+        "Drivers had faced a forty-minute detour over the pass, which was itself closed twice by snow while the tunnel works went on.",
+    ],
+)
+KITES = (
+    "Kite festival returns to the dunes",
+    [
+        "More than two hundred kites filled the sky over the dunes on Sunday as the festival returned after a three-year break for the repair of the beach.",
+        "The prize for the largest kite went to a club from the islands, whose sea serpent, forty metres long, needed eight people to hold it.",
+    ],
+)
+
+HERONS = (
+    "Herons nest in the town park",
+    [
+        "A pair of grey herons has built a nest in the tallest plane tree of the town park, the first to breed inside the town since records began.",
+        "The park keepers have fenced off the lawn below the tree until the chicks fly, and ask walkers not to feed the birds.",
+    ],
+)
 
 
 def _html(title: str, paragraphs: list[str], head: str = '<meta charset="utf-8">', lang: str = "en") -> str:
@@ -412,4 +469,75 @@ def build(root: Path, large: bool = True) -> dict[str, Expected]:
     unreadable = os.geteuid() != 0
     expected["links/locked.html"] = reject("unreadable") if unreadable else document(*_phrases(LIFEBOAT[1]))
     put("misc/notes.docx", b"PK\x03\x04 not read", reject("unsupported_type"))
+
+    # File and folder names are bytes, not always UTF-8: a source writes those bytes as \xNN
+    # and doubles a backslash of the name (readers.source_of).
+    def put_bytes(name: bytes, data: bytes | str, source: str, outcome: Expected) -> None:
+        path = os.fsencode(root) + b"/" + name
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as fh:
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+        expected[source] = outcome
+
+    put_bytes(b"names/caf\xe9.txt", _text(*SAWMILL), "names/caf\\xe9.txt", document(*_phrases(SAWMILL[1])))
+    title, paras = GLACIER
+    put_bytes(
+        b"names/r\xe9seau/glacier.html",
+        _html(title, paras),
+        "names/r\\xe9seau/glacier.html",
+        document(*_phrases(paras), title=title),
+    )
+    put_bytes(
+        b"names/back\\slash.txt", _text(*CHOIR), "names/back\\\\slash.txt", document(*_phrases(CHOIR[1]))
+    )
+
+    # Dates Python cannot hold, and ISO 8601's 24:00, which it does not read.
+    title, paras = BEEKEEPERS
+    dated = [
+        (reject("invalid_record"), {"id": "late", "text": "x", "published": "9999-12-31T23:00:00-05:00"}),
+        (reject("invalid_record"), {"id": "early", "text": "x", "published": "0001-01-01T00:00:00+05:00"}),
+        (
+            document(*_phrases(paras), title=title),
+            {
+                "id": "midnight",
+                "title": title,
+                "text": "\n\n".join(paras),
+                "published": "2026-03-04T24:00:00+01:00",
+            },
+        ),
+    ]
+    lines = [json.dumps(record) for _, record in dated]
+    lines.append('{"id": ' + "7" * 5000 + ', "text": "An id of more digits than Python reads."}')
+    lines.append(
+        '{"text": "Nested deeper than Python recurses.", "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    )
+    outcomes = [outcome for outcome, _ in dated] + [reject("invalid_record"), reject("invalid_record")]
+    expected.update({f"dates/feed.jsonl#{n}": outcome for n, outcome in enumerate(outcomes, start=1)})
+    put("dates/feed.jsonl", "\n".join(lines) + "\n", None)
+    title, paras = TUNNEL  # dateutil reads an offset of a day in the timestamp line
+    put(
+        "dates/timestamp.txt",
+        "\n\n".join([title, "Published 2026-05-06 10:00 GMT+24", *paras]) + "\n",
+        document(*_phrases(paras)),
+    )
+    title, paras = KITES  # htmldate raised on the offset, and trafilatura dropped the metadata
+    head = (
+        '<meta charset="utf-8"><meta property="article:published_time" content="2026-05-06T10:00:00+25:00">'
+    )
+    put("dates/offset.html", _html(title, paras, head), document(*_phrases(paras), title=title))
+    body = _html(*HERONS).encode()
+    http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+    warc = (
+        b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Date: 9999-12-31T23:00:00-05:00\r\n"
+        b"WARC-Target-URI: https://bay.example/herons\r\nWARC-Record-ID: <urn:uuid:hostile-1>\r\n"
+        b"Content-Type: application/http; msgtype=response\r\nContent-Length: %d\r\n\r\n%s\r\n\r\n"
+        % (len(http), http)
+    )
+    put("dates/crawl.warc", warc, None)
+    expected["dates/crawl.warc#1"] = document(*_phrases(HERONS[1]), title=HERONS[0])
+
+    # A table with two columns of the name a record is read from.
+    buffer = io.BytesIO()
+    pq.write_table(pa.Table.from_arrays([pa.array(["a"]), pa.array(["b"])], ["text", "text"]), buffer)
+    put("tables/twice.parquet", buffer.getvalue(), reject("invalid_schema"))
     return expected

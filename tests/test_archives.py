@@ -5,6 +5,7 @@ import gzip
 import hashlib
 import io
 import json
+import os
 import zlib
 from collections import Counter
 from datetime import UTC, date, datetime
@@ -365,6 +366,19 @@ def test_a_record_whose_headers_never_end_is_too_large_not_an_out_of_memory(tmp_
     assert peak < 8_000_000, f"reading endless.warc peaked at {peak:,} bytes"
 
 
+@pytest.mark.parametrize("when", ["9999-12-31T23:00:00-05:00", "0001-01-01T00:00:00+05:00", "not a date"])
+def test_a_warc_date_utc_cannot_hold_leaves_the_page_without_a_fetch_date(tmp_path, when):
+    w = Warc(tmp_path / "dated.warc")
+    w._headers = lambda number: {"WARC-Date": when, "WARC-Record-ID": f"<urn:uuid:{number}>"}
+    w.response("https://zeitung.example/a", _page("Tram", ZURICH).encode(), _http("200 OK", "text/html"))
+    w.response("https://zeitung.example/b", _page("Tram", ZURICH[1:]).encode(), _http("200 OK", "text/html"))
+    docs, rejects, _, _ = _read(w.close())
+    assert rejects == [] and [(d.url, d.fetched) for d in docs] == [
+        ("https://zeitung.example/a", None),
+        ("https://zeitung.example/b", None),
+    ]
+
+
 def test_a_warc_through_the_batch_step_reports_its_skipped_records(tmp_path):
     (tmp_path / "in").mkdir()
     files, _ = discover([_crawl(tmp_path / "in" / "crawl.warc.gz", gzip_records=True)])
@@ -505,6 +519,77 @@ def test_parquet_rows_are_checked_as_json_records_are(tmp_path):
     assert "no non-empty 'text' or 'html'" in rejects[0].detail and "yesterday" in rejects[1].detail
     assert [d.source.rsplit("#")[1] for d in docs] == ["1", "4"]
     assert docs[0].published == datetime(2024, 5, 6, 7, 30, tzinfo=UTC)
+
+
+def test_a_published_string_outside_the_years_1_to_9999_in_utc_rejects_its_row_only(tmp_path):
+    table = pa.table(
+        {
+            "text": ZURICH,
+            "published": ["9999-12-31T23:00:00-05:00", "2024-05-06T24:00:00Z", "0001-01-01T00:00:00+05:00"],
+        }
+    )
+    docs, rejects, _, _ = _read(_parquet(tmp_path / "dates.parquet", table))
+    assert [(_name(r.source), r.reason) for r in rejects] == [
+        ("dates.parquet#1", "invalid_record"),
+        ("dates.parquet#3", "invalid_record"),
+    ]
+    assert "'9999-12-31T23:00:00-05:00' is outside the years 1 to 9999 once in UTC" in rejects[0].detail
+    assert [(d.body, d.published) for d in docs] == [(ZURICH[1], datetime(2024, 5, 7, tzinfo=UTC))]
+
+
+@pytest.mark.parametrize("column", ["text", "published"])
+def test_two_parquet_columns_of_one_name_reject_the_file_naming_the_column(tmp_path, column):
+    names = ["text", "published", column]
+    table = pa.Table.from_arrays(
+        [pa.array(ZURICH[:2]), pa.array(["2024-05-06", None]), pa.array(["a", "b"])], names
+    )
+    docs, rejects, _, _ = _read(_parquet(tmp_path / "twice.parquet", table))
+    assert docs == [] and [(_name(r.source), r.reason) for r in rejects] == [
+        ("twice.parquet", "invalid_schema")
+    ]
+    assert rejects[0].detail.startswith(
+        f"2 columns are named '{column}': which one holds the {column} is not known"
+    )
+    assert f"--{column}-column" in rejects[0].detail
+
+
+def test_two_columns_of_one_name_that_are_not_read_do_not_matter(tmp_path):
+    table = pa.Table.from_arrays(
+        [pa.array(ZURICH[:2]), pa.array(["x", "y"]), pa.array([1, 2])], ["text", "n", "n"]
+    )
+    docs, rejects, _, _ = _read(_parquet(tmp_path / "extra.parquet", table))
+    assert rejects == [] and [d.body for d in docs] == ZURICH[:2]
+
+
+def test_a_parquet_column_name_that_is_not_utf8_rejects_the_file(tmp_path):
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"text": ZURICH, "lang_": ["de"] * 3}), buffer)
+    path = tmp_path / "names.parquet"  # the name's bytes changed in the file's own schema
+    path.write_bytes(buffer.getvalue().replace(b"lang_", b"lang\xff"))
+    docs, rejects, _, _ = _read(path)
+    assert docs == [] and [(_name(r.source), r.reason) for r in rejects] == [
+        ("names.parquet", "invalid_schema")
+    ]
+    assert rejects[0].detail.startswith("a column's name is not UTF-8")
+
+
+def test_a_timestamp_column_in_an_unknown_time_zone_rejects_its_rows(tmp_path):
+    atlantis = pa.timestamp("us", tz="Nowhere/Atlantis")  # pyarrow writes it; Python cannot read it
+    table = pa.table({"text": ZURICH[:2], "published": pa.array([0, None], atlantis)})
+    docs, rejects, _, _ = _read(_parquet(tmp_path / "zoned.parquet", table))
+    assert [(_name(r.source), r.reason) for r in rejects] == [("zoned.parquet#1", "invalid_record")]
+    assert "'published' holds a value Python cannot read (UnknownTimeZoneError" in rejects[0].detail
+    assert [(d.body, d.published) for d in docs] == [(ZURICH[1], None)]
+
+
+def test_a_parquet_file_whose_name_is_not_utf8_is_read(tmp_path):
+    path = os.fsencode(tmp_path) + b"/tabelle-z\xfcrich.parquet"  # latin-1 "zürich"
+    with open(path, "wb") as fh:  # pyarrow opens no path that is not UTF-8
+        pq.write_table(pa.table({"text": ZURICH}), fh)
+    docs, rejects, _, seen = _read(tmp_path)
+    assert rejects == [] and [d.body for d in docs] == ZURICH
+    assert [_name(d.source) for d in docs] == [f"tabelle-z\\xfcrich.parquet#{n}" for n in (1, 2, 3)]
+    assert seen[0].key == f"{tmp_path.name}/tabelle-z\\xfcrich.parquet"
 
 
 def test_parquet_rows_over_the_limit_are_rejected_and_numbering_spans_batches(tmp_path):

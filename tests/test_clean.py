@@ -144,6 +144,15 @@ def test_metadata_from_the_record_is_not_overwritten():
     assert (doc.published, doc.author) == (published, "Ilse Borken")
 
 
+def test_a_timestamp_line_outside_what_utc_holds_is_boilerplate_without_a_date():
+    # dateutil reads an offset of 24 hours, and the year 1 at +05:30, both beyond UTC's reach:
+    # each raised out of the cleaning of its page and stopped the batch.
+    for line in ("Published 2024-05-06 10:00 GMT+24", "Posted 0001-01-01 2024 00:00 IST"):
+        doc = _clean("\n".join([P1, line, P2]))
+        assert _rules(doc) == [(line, "timestamp")] and doc.published is None
+        assert _kept(doc) == [P1, P2]
+
+
 def test_no_title_without_evidence():
     doc = _clean("\n".join([P1, "Why the strike ended now", P2, "What happens next for the ferries", P3]))
     assert doc.title is None

@@ -1,3 +1,6 @@
+import dataclasses
+import typing
+
 import pytest
 
 from cleaner.config import CleanConfig, Config, DedupConfig, load_config
@@ -69,3 +72,73 @@ def test_lsh_defaults_catch_pairs_at_the_threshold():
     assert dedup.candidate_probability(dedup.threshold) > 0.99
     assert dedup.lsh_threshold < dedup.threshold
     assert CleanConfig().learned_min_docs >= 2
+
+
+def _numeric_settings() -> list[str]:
+    keys = []
+    for section in dataclasses.fields(Config):
+        hints = typing.get_type_hints(type(getattr(Config(), section.name)))
+        keys += [f"{section.name}.{name}" for name, kind in hints.items() if kind in (int, float)]
+    return keys
+
+
+@pytest.mark.parametrize("key", _numeric_settings())
+def test_every_numeric_setting_has_an_upper_bound_named_in_one_line(tmp_path, key):
+    # 10**19 overflows int64 and numpy; read.max_record_bytes = 10**19 used to pass, and
+    # every page read then raised OverflowError.
+    section, name = key.split(".")
+    path = tmp_path / "huge.toml"
+    path.write_text(f"[{section}]\n{name} = 10000000000000000000\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert message.startswith(f"{key} must be ") and "<= " in message and "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        (
+            "[read]\nmax_record_bytes = 10000000000000000000\n",
+            "read.max_record_bytes must be >= 1 and <= 1_000_000_000, got 10000000000000000000",
+        ),
+        ("[read]\nmax_record_bytes = 1e19\n", "read.max_record_bytes must be an integer, got 1e+19"),
+        (
+            "[extract]\ntimeout_seconds = 1e19\n",
+            "extract.timeout_seconds must be > 0 and <= 86_400, got 1e+19",
+        ),
+        ("[dedup]\nshingle_size = 4611686018427387904\n", "dedup.shingle_size must be >= 1 and <= 100"),
+        ("[run]\nlsh_tasks = 10000000000000000000\n", "run.lsh_tasks must be >= 1 and <= 4_096"),
+        ("[dedup]\nbands = 10000000000000000000\n", "dedup.bands must be >= 1 and <= 128"),
+        ("[read]\ntext_column = 5\n", "read.text_column must be a string, got 5"),
+        ("[read]\nmax_record_bytes = " + "9" * 5000 + "\n", "a number in it has thousands of digits"),
+    ],
+)
+def test_out_of_range_settings_are_refused_with_the_allowed_range(tmp_path, toml, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(toml)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_huge_integer_given_as_data_is_refused_in_a_short_message():
+    with pytest.raises(ConfigError) as info:
+        Config.from_dict({"read": {"max_record_bytes": 10**5000}})
+    assert str(info.value) == (
+        "read.max_record_bytes must be >= 1 and <= 1_000_000_000, got an integer of thousands of digits"
+    )
+    with pytest.raises(ConfigError, match=r"extract.timeout_seconds must be > 0 and <= 86_400"):
+        Config.from_dict({"extract": {"timeout_seconds": 10**400}})  # too large for a float
+
+
+def test_the_largest_allowed_settings_are_accepted():
+    config = Config.from_dict(
+        {
+            "read": {"max_record_bytes": 1_000_000_000},
+            "extract": {"timeout_seconds": 86_400, "fallback_below_words": 1_000_000_000},
+            "run": {"batch_size": 1_000_000_000, "lsh_tasks": 4096, "lsh_spread_min_rows": 1_000_000_000},
+            "dedup": {"shingle_size": 100},
+        }
+    )
+    assert Config.from_dict(config.to_dict()) == config

@@ -2,6 +2,8 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 
+import pytest
+
 from cleaner.config import ExtractConfig
 from cleaner.document import Document, Reject
 from cleaner.extract import extract_batch, extract_document
@@ -159,3 +161,30 @@ def test_the_site_name_is_taken_off_the_title():
     )
     assert page_title("The Coastal Ledger", "The Coastal Ledger", None) == "The Coastal Ledger"
     assert page_title("  ", "x", None) is None
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        '<meta property="article:published_time" content="{}">',
+        '<script type="application/ld+json">{{"@type": "NewsArticle", "datePublished": "{}"}}</script>',
+    ],
+)
+@pytest.mark.parametrize(
+    "when", ["9999-12-31T23:00:00-05:00", "0001-01-01T00:00:00+05:00", "2026-03-04T09:30:00+25:00"]
+)
+def test_a_page_dated_beyond_what_utc_holds_keeps_its_text_and_metadata(markup, when):
+    # htmldate raised on the offset of a day or more, and trafilatura then discarded the whole
+    # extraction: the page lost its title and author to the fallback, or was a no_main_text
+    # reject without one. The other dates htmldate drops itself (it keeps 1995 to today).
+    page = PAGE.replace(
+        '<meta property="article:published_time" content="2026-03-04T09:30:00+01:00">', markup.format(when)
+    )
+    for config in (ExtractConfig(), ExtractConfig(fallback_focus="none")):
+        doc = extract_document(_doc(page), config)
+        assert isinstance(doc, Document) and doc.published is None
+        assert (doc.title, doc.author, doc.extraction) == (
+            "Harbour strike ends after 12 days",
+            "Mara Quint",
+            "recall",
+        )

@@ -1,11 +1,12 @@
 import json
 import os
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from cleaner.errors import InputError
-from cleaner.readers import discover, read_file, read_files, site_of
+from cleaner.readers import discover, path_of_source, read_file, read_files, site_of, source_of
 from tests.tracing import peak_bytes
 
 
@@ -324,3 +325,113 @@ def test_a_page_declaring_an_encoding_no_browser_would_use_is_read_as_undeclared
     page = f'<html><head><meta charset="{label}"></head><body><p>Café + crème, 5 € le menu.</p></body></html>'
     docs, rejects = _read(_write(tmp_path / "page.html", page.encode("utf-8")))
     assert rejects == [] and docs[0].html == page
+
+
+# -- names that are not UTF-8, values out of range -------------------------------------------
+
+
+def test_a_name_that_is_not_utf8_is_read_and_recorded_losslessly(tmp_path):
+    """A file system names files with bytes: a latin-1 `café` is b"caf\\xe9", which no UTF-8
+    column can hold. It is read like any file, and its source escapes the byte, reversibly."""
+    root = os.fsencode(tmp_path / "inbox")
+    names = {
+        b"caf\xe9.txt": "caf\\xe9.txt",  # latin-1
+        b"sub\xff/page.jsonl": "sub\\xff/page.jsonl",  # a folder's name
+        b"back\\slash.txt": "back\\\\slash.txt",  # a backslash of the name: doubled
+        b"lit\\xe9.txt": "lit\\\\xe9.txt",  # the four characters \xe9, not an escape
+        "日本.txt".encode(): "日本.txt",  # UTF-8 names are unchanged
+        b"good.txt": "good.txt",
+    }
+    for number, name in enumerate(names):
+        text = f"Paragraph number {number} of the inbox, about the harbour."
+        if name.endswith(b".jsonl"):
+            text = json.dumps({"text": text})
+        _write_bytes(root + b"/" + name, text.encode())
+    files, rejects = discover([os.fsdecode(root)])
+    docs, read_rejects, seen = read_files(enumerate(files))
+    assert rejects == [] and read_rejects == []
+    prefix = f"{(tmp_path / 'inbox').as_posix()}/"
+    assert sorted(d.source.removeprefix(prefix) for d in docs) == sorted(
+        source + "#1" if source.endswith(".jsonl") else source for source in names.values()
+    )
+    for f in files:  # the source names the very file it came from
+        assert os.fsencode(path_of_source(f.source)) == os.fsencode(f.path)
+        assert f.key == "inbox/" + f.source.removeprefix(prefix)
+    assert len({d.doc_id for d in docs}) == len(names)
+    assert [s.key for s in seen] == [f.key for f in files]
+    for text in [d.source for d in docs] + [f.key for f in files]:
+        text.encode("utf-8")  # what Parquet needs: no lone surrogate
+
+
+def test_a_source_maps_back_to_its_path_for_any_name():
+    for raw in [
+        b"caf\xe9.txt",
+        b"a\\b",
+        b"a\\xe9",
+        b"a\\\xe9",
+        b"\\",
+        b"\\\\x41",
+        b"\xed\xa0\x80",
+        b"\xff" * 3,
+    ]:
+        source = source_of(os.fsdecode(raw))
+        assert source == source_of(raw) == source_of(Path(os.fsdecode(raw)))
+        assert os.fsencode(path_of_source(source)) == raw
+
+
+def test_a_file_type_named_in_bytes_that_are_not_utf8_is_a_readable_reject(tmp_path):
+    _write_bytes(os.fsencode(tmp_path / "in") + b"/notes.d\xf6c", b"x")
+    _, rejects = discover([tmp_path / "in"])
+    assert [(r.source.rsplit("/", 1)[1], r.reason) for r in rejects] == [
+        ("notes.d\\xf6c", "unsupported_type")
+    ]
+    assert "'.d\\xf6c' files are not read" in rejects[0].detail
+
+
+def test_a_published_date_outside_the_years_1_to_9999_in_utc_is_a_reject(tmp_path):
+    lines = [
+        {"id": "late", "text": "x", "published": "9999-12-31T23:00:00-05:00"},  # 10000-01-01 in UTC
+        {"id": "early", "text": "x", "published": "0001-01-01T00:00:00+05:00"},  # the year 0 in UTC
+        {"id": "end-of-day", "text": "x", "published": "2026-03-04T24:00:00+01:00"},
+        {"id": "after", "text": "x", "published": "2026-03-04"},
+    ]
+    files, _ = discover([_write(tmp_path / "feed.jsonl", "\n".join(map(json.dumps, lines)) + "\n")])
+    docs, rejects, _ = read_files(enumerate(files))
+    assert [(r.source.rsplit("#")[1], r.reason) for r in rejects] == [
+        ("1", "invalid_record"),
+        ("2", "invalid_record"),
+    ]
+    assert rejects[0].detail == (
+        "field 'published': '9999-12-31T23:00:00-05:00' is outside the years 1 to 9999 once in UTC"
+    )
+    assert "'0001-01-01T00:00:00+05:00' is outside the years 1 to 9999" in rejects[1].detail
+    assert [d.published for d in docs] == [
+        datetime(2026, 3, 4, 23, 0, tzinfo=UTC),  # 24:00 is the next day's 00:00
+        datetime(2026, 3, 4, tzinfo=UTC),
+    ]
+
+
+def test_json_python_cannot_hold_is_a_reject_and_the_next_line_is_read(tmp_path):
+    lines = [
+        '{"id": ' + "7" * 5000 + ', "text": "x"}',  # valid JSON; Python reads up to 4,300 digits
+        '{"text": "x", "nested": ' + "[" * 100_000 + "]" * 100_000 + "}",  # deeper than recursion goes
+        '{"text": "x", "published": 2026}',
+        '{"text": "The line after."}',
+    ]
+    files, _ = discover([_write(tmp_path / "feed.jsonl", "\n".join(lines) + "\n")])
+    docs, rejects, _ = read_files(enumerate(files))
+    assert [(r.source.rsplit("#")[1], r.reason) for r in rejects] == [
+        ("1", "invalid_record"),
+        ("2", "invalid_record"),
+        ("3", "invalid_record"),
+    ]
+    assert "integer of thousands of digits" in rejects[0].detail
+    assert "nests arrays or objects too deep" in rejects[1].detail
+    assert rejects[2].detail == "field 'published': must be an ISO 8601 string, got int"
+    assert [d.body for d in docs] == ["The line after."]
+
+
+def _write_bytes(path: bytes, content: bytes) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as fh:
+        fh.write(content)

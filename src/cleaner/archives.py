@@ -506,12 +506,21 @@ _TYPES = {
 def read_parquet(f: readers.InputFile, rank: int, config: ReadConfig) -> tuple[list[Document], list[Reject]]:
     """One document per row of a Parquet file (source `<file>#N`, N the row's number from 1),
     read `_PARQUET_ROWS` rows at a time with only the configured columns."""
+    # Opened here: pyarrow cannot open a path whose name is not UTF-8 (`readers.source_of`).
+    with open(f.path, "rb") as handle:
+        return _read_parquet(f, handle, rank, config)
+
+
+def _read_parquet(f: readers.InputFile, handle: BinaryIO, rank: int, config: ReadConfig):
     try:
-        table = pq.ParquetFile(f.path, buffer_size=1 << 20, pre_buffer=False)
+        table = pq.ParquetFile(handle, buffer_size=1 << 20, pre_buffer=False)
     except (pa.ArrowException, OSError) as exc:
         if _from_the_system(exc):
             raise
         return [], [Reject(f.source, "corrupt_archive", f"not a Parquet file: {_first_line(exc)}")]
+    except UnicodeDecodeError as exc:  # Parquet names are UTF-8; pyarrow decodes them as it opens
+        detail = f"a column's name is not UTF-8 ({exc}), so no column can be found by its name"
+        return [], [Reject(f.source, "invalid_schema", detail)]
     schema = table.schema_arrow
     columns = {role: getattr(config, f"{role}_column") for role in _ROLES}
     columns = {role: name for role, name in columns.items() if name in schema.names}
@@ -522,6 +531,13 @@ def read_parquet(f: readers.InputFile, rank: int, config: ReadConfig) -> tuple[l
         )
         return [], [Reject(f.source, "invalid_schema", detail)]
     for role, name in columns.items():
+        count = len(schema.get_all_field_indices(name))
+        if count > 1:  # pyarrow cannot tell them apart by name
+            detail = (
+                f"{count} columns are named '{name}': which one holds the {role} is not known "
+                f"(rename all but one, or read another column with --{role}-column)"
+            )
+            return [], [Reject(f.source, "invalid_schema", detail)]
         kind = schema.field(name).type
         value_type = kind.value_type if pa.types.is_dictionary(kind) else kind
         test, words = _TYPES[role]
@@ -587,16 +603,17 @@ def _read_rows(f, batch: pa.RecordBatch, columns: dict, first: int, rank: int, l
 
 def _column_values(column: pa.Array) -> list:
     """A column's values as Python objects; a value Python cannot hold (a timestamp past the
-    year 9999, bytes that are not UTF-8 in a string column) is its error, for its row."""
+    year 9999, bytes that are not UTF-8 in a string column, a time zone no database knows:
+    pytz's KeyError) is its error, for its row."""
     try:
         return column.to_pylist()
-    except (ValueError, OverflowError, UnicodeDecodeError):
+    except (ValueError, OverflowError, LookupError):
         values = []
         for scalar in column:
             try:
                 values.append(scalar.as_py())
-            except (ValueError, OverflowError, UnicodeDecodeError) as exc:
-                values.append(ValueError(f"a value Python cannot read: {exc}"))
+            except (ValueError, OverflowError, LookupError) as exc:
+                values.append(ValueError(f"a value Python cannot read ({type(exc).__name__}: {exc})"))
         return values
 
 

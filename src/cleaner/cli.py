@@ -177,6 +177,7 @@ def _run(args: argparse.Namespace) -> int:
     # Said at once: Prefect's server and the workers take seconds to start.
     shown = ", ".join(args.paths) or "the bundled examples"
     print(f"cleaner: cleaning {shown} into {args.out}/", flush=True)
+    from cleaner.readers import source_of  # the flow's paths are JSON text
     from cleaner.runtime import prefect_api, prefect_defaults, start_prefect_api
 
     prefect_defaults()
@@ -232,7 +233,7 @@ def _run(args: argparse.Namespace) -> int:
             logging.getLogger("prefect.flow_runs").addFilter(_FlowRunLines(links=server is None))
             with prefect_api(server):
                 summary = clean_corpus(
-                    paths=list(args.paths) or None,
+                    paths=[source_of(p) for p in args.paths] or None,
                     out=args.out,
                     config=config.to_dict(),
                     dask=args.dask,

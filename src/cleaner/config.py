@@ -25,6 +25,10 @@ from typing import Any, Literal
 
 from cleaner.errors import ConfigError
 
+# The most any count setting (documents, words, lines, files, rows) may be: far beyond any
+# real use, and within what numpy's integers, JSON and Prefect's parameters hold exactly.
+COUNT_MAX = 1_000_000_000
+
 
 @dataclass(frozen=True)
 class ReadConfig:
@@ -46,7 +50,9 @@ class ReadConfig:
 
     def __post_init__(self) -> None:
         _check_types(self, "read")
-        _check_range("read.max_record_bytes", self.max_record_bytes, low=1)
+        # At most 1 GB: a read asks for the whole limit at once, and beyond ~100 GB that
+        # allocation fails (MemoryError) on every page.
+        _check_range("read.max_record_bytes", self.max_record_bytes, low=1, high=1_000_000_000)
         for name in ("text", "html", "url", "id", "title", "published"):
             if not getattr(self, f"{name}_column"):
                 raise ConfigError(f"read.{name}_column must name a column, got an empty string")
@@ -73,8 +79,9 @@ class ExtractConfig:
 
     def __post_init__(self) -> None:
         _check_types(self, "extract")
-        _check_range("extract.timeout_seconds", self.timeout_seconds, low=0, open_low=True)
-        _check_range("extract.fallback_below_words", self.fallback_below_words, low=0)
+        # At most a day: the time-limit watchdog cannot wait past ~292 years, and dies trying.
+        _check_range("extract.timeout_seconds", self.timeout_seconds, low=0, high=86_400, open_low=True)
+        _check_range("extract.fallback_below_words", self.fallback_below_words, low=0, high=COUNT_MAX)
 
 
 @dataclass(frozen=True)
@@ -111,13 +118,13 @@ class CleanConfig:
 
     def __post_init__(self) -> None:
         _check_types(self, "clean")
-        _check_range("clean.learned_min_docs", self.learned_min_docs, low=2)
-        _check_range("clean.learned_max_words", self.learned_max_words, low=1)
+        _check_range("clean.learned_min_docs", self.learned_min_docs, low=2, high=COUNT_MAX)
+        _check_range("clean.learned_max_words", self.learned_max_words, low=1, high=COUNT_MAX)
         _check_range("clean.learned_same_article_share", self.learned_same_article_share, 0.0, 1.0)
-        _check_range("clean.debris_min_letters", self.debris_min_letters, low=0)
-        _check_range("clean.title_min_words", self.title_min_words, low=1)
-        _check_range("clean.title_max_words", self.title_max_words, low=self.title_min_words)
-        _check_range("clean.masthead_max_lines", self.masthead_max_lines, low=0)
+        _check_range("clean.debris_min_letters", self.debris_min_letters, low=0, high=COUNT_MAX)
+        _check_range("clean.title_min_words", self.title_min_words, low=1, high=COUNT_MAX)
+        _check_range("clean.title_max_words", self.title_max_words, low=self.title_min_words, high=COUNT_MAX)
+        _check_range("clean.masthead_max_lines", self.masthead_max_lines, low=0, high=COUNT_MAX)
         from cleaner.rules import RULE_NAMES  # late: rules imports nothing from here
 
         unknown = sorted(set(self.disabled_rules) - set(RULE_NAMES))
@@ -185,15 +192,17 @@ class DedupConfig:
 
     def __post_init__(self) -> None:
         _check_types(self, "dedup")
-        _check_range("dedup.shingle_size", self.shingle_size, low=1)
+        # At most 100 (words or characters): longer shingles are whole paragraphs, and cost
+        # time and memory in proportion (2**62 is an array numpy cannot make).
+        _check_range("dedup.shingle_size", self.shingle_size, low=1, high=100)
         _check_range("dedup.num_perm", self.num_perm, low=16, high=4096)
         _check_range("dedup.seed", self.seed, low=0, high=2**32 - 1)
         _check_range("dedup.threshold", self.threshold, 0.0, 1.0, open_low=True)
-        _check_range("dedup.bands", self.bands, low=1)
-        _check_range("dedup.rows", self.rows, low=1)
+        _check_range("dedup.bands", self.bands, low=1, high=self.num_perm)
+        _check_range("dedup.rows", self.rows, low=1, high=self.num_perm)
         _check_range("dedup.containment_threshold", self.containment_threshold, 0.0, 1.0, open_low=True)
-        _check_range("dedup.min_words", self.min_words, low=1)
-        _check_range("dedup.near_min_words", self.near_min_words, low=self.min_words)
+        _check_range("dedup.min_words", self.min_words, low=1, high=COUNT_MAX)
+        _check_range("dedup.near_min_words", self.near_min_words, low=self.min_words, high=COUNT_MAX)
         _check_range("dedup.min_unique_share", self.min_unique_share, 0.0, 1.0)
         _check_range("dedup.contained_max_length_ratio", self.contained_max_length_ratio, 0.0, 1.0)
         if self.bands * self.rows > self.num_perm:
@@ -232,9 +241,9 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         _check_types(self, "run")
-        _check_range("run.batch_size", self.batch_size, low=1)
-        _check_range("run.lsh_tasks", self.lsh_tasks, low=1)
-        _check_range("run.lsh_spread_min_rows", self.lsh_spread_min_rows, low=0)
+        _check_range("run.batch_size", self.batch_size, low=1, high=COUNT_MAX)
+        _check_range("run.lsh_tasks", self.lsh_tasks, low=1, high=4096)  # no more than bands
+        _check_range("run.lsh_spread_min_rows", self.lsh_spread_min_rows, low=0, high=COUNT_MAX)
 
 
 @dataclass(frozen=True)
@@ -255,7 +264,7 @@ class Config:
         built = {}
         for name, value in data.items():
             if not isinstance(value, dict):
-                raise ConfigError(f"[{name}] must be a table of settings, got {value!r}")
+                raise ConfigError(f"[{name}] must be a table of settings, got {_shown(value)}")
             section_cls = typing.get_type_hints(cls)[name]
             _refuse_unknown(value, {f.name for f in dataclasses.fields(section_cls)}, f"[{name}]", "key")
             if isinstance(value.get("disabled_rules"), list):
@@ -285,6 +294,8 @@ def load_config(path: str | Path | None) -> Config:
         raise ConfigError(f"configuration file not found: {path}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except ValueError:  # tomllib reads no integer of over 4,300 digits
+        raise ConfigError(f"{path}: a number in it has thousands of digits; no setting takes one") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read configuration: {exc.strerror}") from None
     return Config.from_dict(data)
@@ -305,19 +316,23 @@ def _check_types(obj: object, section: str) -> None:
         if typing.get_origin(expected) is Literal:
             choices = typing.get_args(expected)
             if value not in choices:
-                raise ConfigError(f"{key} must be one of {list(choices)}, got {value!r}")
+                raise ConfigError(f"{key} must be one of {list(choices)}, got {_shown(value)}")
         elif expected is bool:
             if not isinstance(value, bool):
-                raise ConfigError(f"{key} must be true or false, got {value!r}")
+                raise ConfigError(f"{key} must be true or false, got {_shown(value)}")
         elif expected is int:
             if isinstance(value, bool) or not isinstance(value, int):
-                raise ConfigError(f"{key} must be an integer, got {value!r}")
+                raise ConfigError(f"{key} must be an integer, got {_shown(value)}")
         elif expected is float:
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise ConfigError(f"{key} must be a number, got {value!r}")
+            finite = not isinstance(value, float) or math.isfinite(value)  # an int may not fit a float
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not finite:
+                raise ConfigError(f"{key} must be a number, got {_shown(value)}")
+        elif expected is str:
+            if not isinstance(value, str):
+                raise ConfigError(f"{key} must be a string, got {_shown(value)}")
         elif typing.get_origin(expected) is tuple:  # noqa: SIM102 (one branch per type)
             if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
-                raise ConfigError(f"{key} must be a list of strings, got {value!r}")
+                raise ConfigError(f"{key} must be a list of strings, got {_shown(value)}")
 
 
 def _check_range(
@@ -330,7 +345,21 @@ def _check_range(
     too_low = low is not None and (value <= low if open_low else value < low)
     too_high = high is not None and value > high
     if too_low or too_high:
-        lo = "" if low is None else (f"> {low}" if open_low else f">= {low}")
-        hi = "" if high is None else f"<= {high}"
+        lo = "" if low is None else (f"> {_number(low)}" if open_low else f">= {_number(low)}")
+        hi = "" if high is None else f"<= {_number(high)}"
         bounds = " and ".join(b for b in (lo, hi) if b)
-        raise ConfigError(f"{key} must be {bounds}, got {value!r}")
+        raise ConfigError(f"{key} must be {bounds}, got {_shown(value)}")
+
+
+def _number(value: float) -> str:
+    """A bound as a TOML file may write it: 1_000_000_000."""
+    return f"{value:_}" if isinstance(value, int) else f"{value}"
+
+
+def _shown(value: object) -> str:
+    """A setting's value for a message, short whatever it is."""
+    try:
+        text = repr(value)
+    except ValueError:  # an integer of over 4,300 digits
+        return "an integer of thousands of digits"
+    return text if len(text) <= 80 else text[:80] + "..."

@@ -15,7 +15,9 @@ Identity: a document's `source` is the path as the user gave it (plus `#N` for t
 of a JSONL file). Its `doc_id` is derived from the record's own `id` when it has one, else
 from its path relative to the input root and a hash of its bytes, so the same input gets the
 same id wherever the folder lives. An input file itself is known by its real path
-(`InputFile.real`): two files with the same name in different folders are never one input.
+(`InputFile.real`): two files with the same name in different folders are never one input. A
+file name is bytes, not always UTF-8: `source_of` writes it as text without losing any of
+them, and `path_of_source` reads it back.
 """
 
 from __future__ import annotations
@@ -76,16 +78,17 @@ class Resume(NamedTuple):
 
 @dataclass(frozen=True, order=True)
 class InputFile:
-    source: str  # the path as the user gave it, with "/" separators; sorts the inputs
-    key: str  # path relative to the input root: stable part of the document id
-    path: Path
-    # The file itself, however it was reached: what earlier runs' reads are remembered by.
+    source: str  # the path as the user gave it, with "/" separators (`source_of`); sorts the inputs
+    key: str  # path relative to the input root (`source_of`): stable part of the document id
+    path: Path  # the file itself
+    # The file itself, however it was reached (`source_of` its real path): what earlier runs'
+    # reads are remembered by.
     real: str = field(default="", compare=False)
     resume: Resume | None = field(default=None, compare=False)
 
     @property
     def identity(self) -> str:
-        return self.real or os.path.realpath(self.path)
+        return self.real or source_of(os.path.realpath(self.path))
 
 
 def discover(
@@ -104,11 +107,11 @@ def discover(
     for given in paths:
         root = Path(given)
         if not root.exists():
-            raise InputError(f"input path does not exist: {given}")
+            raise InputError(f"input path does not exist: {source_of(given)}")
         if skip and _inside(os.path.realpath(root), skip):
             continue
         if not root.is_dir():
-            _add(files, rejects, root, root.as_posix(), root.name, skip)
+            _add(files, rejects, root, source_of(root), source_of(root.name), skip)
             continue
         seen_dirs: set[tuple[int, int]] = set()
         for dirpath, dirnames, filenames in os.walk(
@@ -123,10 +126,10 @@ def discover(
             if (stat.st_dev, stat.st_ino) in seen_dirs:  # a symlink loop: walked already
                 rejects.append(
                     Reject(
-                        Path(dirpath).as_posix(),
+                        source_of(dirpath),
                         "symlink_loop",
                         "folder reached twice through a symbolic link; read once",
-                        key=os.path.realpath(dirpath),
+                        key=source_of(os.path.realpath(dirpath)),
                     )
                 )
                 dirnames[:] = []
@@ -141,8 +144,8 @@ def discover(
                 if name.startswith("."):
                     continue
                 path = Path(dirpath) / name
-                key = path.relative_to(root).as_posix()
-                _add(files, rejects, path, path.as_posix(), f"{root.name}/{key}", skip)
+                key = f"{source_of(root.name)}/{source_of(path.relative_to(root))}"
+                _add(files, rejects, path, source_of(path), key, skip)
     return sorted(files.values()), sorted(rejects, key=lambda r: r.source)
 
 
@@ -161,13 +164,38 @@ def _inside(path: str, folder: str) -> bool:
 
 
 def _unreadable_folder(error: OSError) -> Reject:
-    where = Path(error.filename).as_posix() if error.filename else "?"
+    where = source_of(error.filename) if error.filename else "?"
     return Reject(where, "unreadable", f"cannot list folder: {error.strerror or error}")
 
 
+def source_of(path: str | bytes | os.PathLike) -> str:
+    r"""A path as text that UTF-8 (and so Parquet) can hold, without losing a byte of it.
+
+    A file name is bytes, not always UTF-8 (`caf<E9>.txt`, named in latin-1): each byte that
+    is not part of valid UTF-8 becomes `\xNN` (`caf\xe9.txt`, as Python's `backslashreplace`
+    writes it), and a backslash that is in the name is doubled (`a\\b`), so the two cannot be
+    confused. A UTF-8 name without a backslash is unchanged. `path_of_source` is the inverse.
+    """
+    raw = os.fsencode(Path(os.fsdecode(path)).as_posix())
+    return raw.replace(b"\\", b"\\\\").decode("utf-8", "backslashreplace")
+
+
+_ESCAPED = re.compile(rb"\\(\\|x[0-9a-f]{2})")
+
+
+def path_of_source(source: str) -> Path:
+    """The path a file's `source` stands for, with its original bytes (`source_of` undone).
+    A record's source is its file's followed by `#N`: remove that first."""
+    raw = _ESCAPED.sub(
+        lambda m: b"\\" if m[1] == b"\\" else bytes([int(m[1][1:], 16)]), source.encode("utf-8")
+    )
+    return Path(os.fsdecode(raw))
+
+
 def _add(files: dict, rejects: list, path: Path, source: str, key: str, skip: str | None) -> None:
-    identity = os.path.realpath(path)  # a rejected file is remembered by it too (`Reject.key`)
-    if skip and _inside(identity, skip):  # a link into the output folder
+    real = os.path.realpath(path)
+    identity = source_of(real)  # a rejected file is remembered by it too (`Reject.key`)
+    if skip and _inside(real, skip):  # a link into the output folder
         return
     try:
         kind_of(path)
@@ -176,7 +204,7 @@ def _add(files: dict, rejects: list, path: Path, source: str, key: str, skip: st
             Reject(
                 source,
                 "unsupported_type",
-                f"'{path.suffix or path.name}' files are not read; inputs are "
+                f"'{source_of(path.suffix or path.name)}' files are not read; inputs are "
                 f"{', '.join(sorted(FORMATS))}, optionally compressed (.gz, .zst; not .parquet)",
                 key=identity,
             )
@@ -184,7 +212,7 @@ def _add(files: dict, rejects: list, path: Path, source: str, key: str, skip: st
         return
     try:
         mode = path.stat().st_mode
-        real = path.resolve()
+        resolved = path.resolve()
     except (OSError, RuntimeError) as exc:  # a dangling link, a loop of links (RuntimeError)
         reason = getattr(exc, "strerror", None) or str(exc)
         rejects.append(Reject(source, "unreadable", f"cannot open it: {reason}", key=identity))
@@ -192,7 +220,7 @@ def _add(files: dict, rejects: list, path: Path, source: str, key: str, skip: st
     if not S_ISREG(mode):
         rejects.append(Reject(source, "not_a_file", _NOT_A_FILE, key=identity))
         return
-    files.setdefault(real, InputFile(source, key, path, real.as_posix()))
+    files.setdefault(resolved, InputFile(source, key, path, identity))
 
 
 class Seen(NamedTuple):
@@ -381,6 +409,14 @@ def _read_jsonl(
                 record = json.loads(line.decode("utf-8", errors="replace"))
             except json.JSONDecodeError as exc:
                 rejects.append(Reject(source, "invalid_json", f"line {number} is not JSON: {exc}"))
+                continue
+            except ValueError:  # valid JSON, but Python reads no integer of over 4,300 digits
+                detail = f"line {number} holds an integer of thousands of digits, too long to read"
+                rejects.append(Reject(source, "invalid_record", detail))
+                continue
+            except RecursionError:
+                detail = f"line {number} nests arrays or objects too deep to read (about a thousand levels)"
+                rejects.append(Reject(source, "invalid_record", detail))
                 continue
             try:
                 doc = _record_to_document(record, source, f"{f.key}#{number}", line, (rank, number))
@@ -636,12 +672,15 @@ def _record_to_document(record, source: str, key: str, line: bytes, order) -> Do
     if isinstance(record_id, str):
         record_id = _valid_unicode(record_id)
     published = record.get("published")
-    if isinstance(published, date):  # a Parquet timestamp or date (JSON has none)
-        published = to_utc(published)
-    elif published is not None:
-        if not isinstance(published, str):
-            raise ValueError(f"field 'published' must be an ISO 8601 string, got {published!r}")
-        published = parse_iso8601(published)  # ValueError names the bad value
+    try:
+        if isinstance(published, date):  # a Parquet timestamp or date (JSON has none)
+            published = to_utc(published)
+        elif published is not None:
+            if not isinstance(published, str):
+                raise ValueError(f"must be an ISO 8601 string, got {type(published).__name__}")
+            published = parse_iso8601(published)  # ValueError names the bad value
+    except ValueError as exc:  # not a date, or not one of the years 1 to 9999 in UTC
+        raise ValueError(f"field 'published': {exc}") from None
     url = fields["url"]
     return Document(
         doc_id=make_doc_id(key, line) if record_id is None else make_doc_id(f"id:{record_id}"),

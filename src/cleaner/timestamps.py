@@ -93,24 +93,53 @@ _YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 _DAY_RANGE = re.compile(r"\d{1,2}[-–]\d{1,2}$")
 
 
+# ISO 8601's end of a day, "T24:00" (24:00:00, 240000, 24:00:00.000): the next day's 00:00,
+# which Python's fromisoformat refuses.
+_END_OF_DAY = re.compile(r"(?P<date>[^Tt ]+[Tt ])24(?P<rest>(?::?00){0,2}(?:[.,]0+)?(?:[+-].*)?)")
+
+
 def parse_iso8601(value: str) -> datetime:
-    """Parse an ISO 8601 date or date-time into aware UTC. Raises ValueError if it is not one."""
+    """Parse an ISO 8601 date or date-time into aware UTC. Raises ValueError if it is not one,
+    or if it is not a moment of the years 1 to 9999 once in UTC."""
     text = value.strip()
     if text.endswith(("z", "Z")):
         text = text[:-1] + "+00:00"
+    end_of_day = _END_OF_DAY.fullmatch(text)
+    if end_of_day:
+        text = f"{end_of_day['date']}00{end_of_day['rest']}"
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"not an ISO 8601 date: {value!r}") from None
-    return to_utc(parsed)
+        raise ValueError(f"not an ISO 8601 date: {_shown(value)}") from None
+    # Counted from 0001-01-01 in UTC, as a timedelta, which cannot overflow: only a result
+    # outside the years 1 to 9999 is an error ("0001-01-01T24:00+23:59" is 00:01 UTC).
+    since = parsed.replace(tzinfo=None) - datetime.min - (parsed.utcoffset() or timedelta(0))
+    try:
+        return (datetime.min + (since + timedelta(days=1 if end_of_day else 0))).replace(tzinfo=UTC)
+    except OverflowError:
+        raise ValueError(f"{_shown(value)} is outside the years 1 to 9999 once in UTC") from None
 
 
 def to_utc(value: datetime | date) -> datetime:
+    """An aware UTC datetime; a date or naive datetime is taken as UTC. Raises ValueError,
+    not OverflowError, when the moment is outside the years 1 to 9999 in UTC
+    ("9999-12-31T23:00:00-05:00"), or its offset is a day or more (dateutil makes those)."""
     if not isinstance(value, datetime):
         value = datetime(value.year, value.month, value.day)
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{value.isoformat()} is outside the years 1 to 9999 once in UTC") from None
+    except ValueError:  # the tzinfo's offset is 24 hours or more
+        local = value.replace(tzinfo=None).isoformat()
+        raise ValueError(f"{local} has a UTC offset of a day or more ({value.tzinfo})") from None
+
+
+def _shown(value: str) -> str:
+    """A value for an error message: quoted, and cut at 80 characters."""
+    return repr(value) if len(value) <= 80 else repr(value[:80]) + "..."
 
 
 def is_timestamp_line(line: str) -> bool:
@@ -134,11 +163,11 @@ def parse_timestamp_line(line: str) -> datetime | None:
             default=datetime(2000, 1, 1),
             fuzzy=True,
         )
+        return to_utc(parsed)  # ValueError out of the years 1-9999 in UTC or with a silly offset
     except (ValueError, ArithmeticError):
         # ParserError is a ValueError; ArithmeticError is OverflowError, and the decimal error
         # dateutil raises on a number of 29 digits or more ("2026-01-01t0:111...1").
         return None
-    return to_utc(parsed)
 
 
 def _date_part(line: str) -> str | None:

@@ -3,11 +3,16 @@ each bad input is a reject with its reason, and the good records around them com
 
 from __future__ import annotations
 
+import json
+import os
 import re
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pyarrow.dataset as ds
 import pytest
 
+from cleaner.readers import path_of_source, source_of
 from tests import hostile_corpus
 from tests.hostile_corpus import BERLIN, CAIRO, TOKYO
 
@@ -128,3 +133,45 @@ def test_ids_and_urls_never_become_file_paths(hostile_run):
     )
     written = [p for p in result["written"] if not p.startswith("corpus/")]
     assert written and [p for p in written if not layout.fullmatch(p)] == []
+
+
+def test_names_that_are_not_utf8_are_recorded_so_that_they_name_their_files(hostile_run):
+    expected, tables, result = hostile_run
+    corpus = Path(result["out"]).parent / "corpus"
+    sources = {row["source"] for name in ("documents", "rejects") for row in tables[name]}
+    named = {"names/caf\\xe9.txt", "names/r\\xe9seau/glacier.html", "names/back\\\\slash.txt"}
+    assert named <= sources
+    for source in named:
+        assert os.path.isfile(path_of_source(f"{source_of(corpus)}/{source}"))
+
+
+def test_dates_python_cannot_hold_are_no_date_or_a_reject_never_a_crash(hostile_run):
+    _, tables, _ = hostile_run
+    documents = {d["source"]: d for d in tables["documents"]}
+    rejects = {r["source"]: r for r in tables["rejects"]}
+    assert documents["dates/feed.jsonl#3"]["published"] == datetime(
+        2026, 3, 4, 23, tzinfo=UTC
+    )  # T24:00+01:00
+    assert "is outside the years 1 to 9999 once in UTC" in rejects["dates/feed.jsonl#1"]["detail"]
+    assert documents["dates/crawl.warc#1"]["fetched"] is None
+    assert documents["dates/timestamp.txt"]["published"] is None
+    assert documents["dates/offset.html"]["published"] is None
+    assert "2 columns are named 'text'" in rejects["tables/twice.parquet"]["detail"]
+
+
+def test_a_root_folder_whose_name_is_not_utf8_is_given_as_its_source(prefect_server, tmp_path):
+    """The flow's paths are JSON text, which cannot hold such a name: it is given as its
+    source is written (`cleaner run` does so), and read back."""
+    from cleaner_flows.clean_corpus import clean_corpus
+
+    root = os.fsencode(tmp_path) + b"/r\xe9seau"
+    os.makedirs(root)
+    with open(root + b"/tunnel.txt", "wb") as fh:
+        fh.write("\n\n".join(hostile_corpus.TUNNEL[1]).encode())
+    given = source_of(os.fsdecode(root))
+    assert given.endswith("/r\\xe9seau")
+    clean_corpus(paths=[given], out=str(tmp_path / "out"))
+    documents = ds.dataset(tmp_path / "out" / "documents", partitioning="hive").to_table().to_pylist()
+    assert [d["source"] for d in documents] == [f"{given}/tunnel.txt"]
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["inputs"] == [given]

@@ -8,12 +8,19 @@ must give the same corpus, in which:
 - every input record is in exactly one of documents/, duplicates/, rejects/;
 - every paragraph of every readable text record is in passages/ exactly once, in order,
   with one status, and a rule exactly when it is boilerplate.
+
+A second property feeds what a crawl can hold at its worst: file and folder names of any
+bytes, JSON fields of any value and timestamps of any kind. The run must complete, place
+every record exactly once, and record every source so that it names its file.
 """
 
 from __future__ import annotations
 
 import contextlib
+import html
 import json
+import os
+import re
 import tempfile
 import unicodedata
 from pathlib import Path
@@ -102,7 +109,8 @@ def _write(root: Path, files: list) -> dict[str, list[str]]:
             for number, line in enumerate(content, start=1):
                 with contextlib.suppress(ValueError, KeyError):
                     texts[f"{source}#{number}"] = json.loads(line)["text"]
-    return {source: split_paragraphs(text) for source, text in texts.items()}
+    # Passages are in NFC, as cleaning writes every text (a decomposed "Ă" is composed).
+    return {source: split_paragraphs(unicodedata.normalize("NFC", text)) for source, text in texts.items()}
 
 
 def _records(files: list, root: Path) -> set[str]:
@@ -182,3 +190,138 @@ def test_run_invariants_hold_for_any_corpus_batch_size_and_workers(prefect_serve
     assert set(by_doc) <= html
     for rows in by_doc.values():
         assert sorted(r["position"] for r in rows) == list(range(len(rows)))
+
+
+# -- any input a crawl can hold ----------------------------------------------------------------
+#
+# Names of any bytes (a file system's names need not be UTF-8), JSON fields of any value
+# (nested, huge, NaN, null, lists), and timestamps of any kind (out of the years 1-9999 in
+# UTC, 24:00, offsets of a day, nonsense) in records, timestamp lines and page markup. The
+# run must complete, place every record exactly once, and record every source so that it
+# names its file.
+
+# Any bytes a name may hold: all but "/" and NUL, and not hidden (a leading ".": skipped).
+NAME = st.binary(min_size=1, max_size=12).map(lambda b: re.sub(rb"^\.|[/\0]", b"_", b))
+TIMESTAMP = st.one_of(
+    st.sampled_from(
+        [
+            "9999-12-31T23:00:00-05:00",
+            "0001-01-01T00:00:00+05:00",
+            "2026-03-04T24:00:00+01:00",
+            "9999-12-31T24:00:00Z",
+            "2026-03-04T09:30:00+25:00",
+            "2026-03-04",
+        ]
+    ),
+    st.from_regex(
+        r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?\Z"
+    ),
+    st.text(max_size=20),
+)
+HUGE, DEEP = "\x00huge\x00", "\x00deep\x00"  # written as JSON Python cannot read (see _json)
+JSON_VALUE = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=20)
+    | st.sampled_from([HUGE, DEEP, 2**64, -(2**63) - 1]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=6,
+)
+FIELDS = ("id", "url", "title", "published", "text", "html")
+RECORD = st.one_of(
+    st.fixed_dictionaries(  # mostly a readable record, its fields of any value
+        {"text": BODY},
+        optional={"id": st.one_of(st.text(max_size=4), st.integers(), JSON_VALUE), "published": TIMESTAMP}
+        | {name: JSON_VALUE for name in ("url", "title", "html")},
+    ),
+    st.dictionaries(st.sampled_from(FIELDS), st.one_of(JSON_VALUE, TIMESTAMP), max_size=6),
+    JSON_VALUE,  # not an object at all
+)
+TIMESTAMP_LINE = st.builds(
+    "Published {} {}".format, TIMESTAMP, st.sampled_from(["", "2024", "GMT+24", "IST"])
+)
+
+
+def _json(value) -> str:
+    """A JSON line; HUGE is an integer of 5,000 digits and DEEP arrays nested 5,000 deep,
+    both valid JSON that Python cannot read."""
+    line = json.dumps(value, ensure_ascii=False)
+    return line.replace(json.dumps(HUGE), "9" * 5000).replace(json.dumps(DEEP), "[" * 5000 + "]" * 5000)
+
+
+INPUT = st.one_of(
+    st.tuples(st.just(b".txt"), st.lists(st.one_of(LINE, TIMESTAMP_LINE), min_size=1, max_size=5)),
+    st.tuples(st.just(b".html"), st.tuples(BODY, TIMESTAMP)),
+    st.tuples(st.just(b".jsonl"), st.lists(RECORD, min_size=1, max_size=4)),
+    st.tuples(st.sampled_from([b".d\xf6c", b".pdf"]), st.just("")),  # not read: a reject naming it
+)
+INPUTS = st.lists(
+    st.tuples(st.lists(NAME, max_size=2), NAME, INPUT), min_size=1, max_size=6, unique_by=lambda t: t[1]
+)
+
+
+def _write_inputs(root: bytes, inputs) -> set[str]:
+    """The inputs on disk, each under its folders; returns every record's source."""
+    records = set()
+    for folders, name, (extension, content) in inputs:
+        folder = b"/".join([root, *folders])
+        path = folder + b"/" + name + extension
+        if os.path.exists(path) or any(
+            os.path.isfile(b"/".join([root, *folders[: i + 1]])) for i in range(len(folders))
+        ):
+            continue  # a folder named as a file drawn before
+        os.makedirs(folder, exist_ok=True)
+        if extension == b".txt":
+            data = "\n\n".join(content)
+        elif extension == b".html":
+            body, published = content
+            paragraphs = "".join(f"<p>{html.escape(line)}</p>" for line in body.split("\n\n"))
+            meta = f'<meta property="article:published_time" content="{html.escape(published)}">'
+            data = f"<html><head>{meta}</head><body><article>{paragraphs}</article></body></html>"
+        elif extension == b".jsonl":
+            data = "\n".join(_json(record) for record in content) + "\n"
+        else:
+            data = content
+        with open(path, "wb") as fh:
+            fh.write(data.encode("utf-8", "surrogatepass"))
+        source = readers.source_of(path)
+        if extension == b".jsonl":
+            records.update(f"{source}#{n}" for n in range(1, len(content) + 1))
+        else:
+            records.add(source)
+    return records
+
+
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.data_too_large,
+    ],
+)
+@given(root_name=NAME, inputs=INPUTS)
+def test_any_names_fields_and_dates_are_read_or_rejected_and_recorded_losslessly(
+    prefect_server, root_name, inputs
+):
+    from cleaner_flows.clean_corpus import clean_corpus
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = os.fsencode(tmp) + b"/" + root_name  # the root's own name may not be UTF-8 either
+        os.makedirs(root)
+        records = _write_inputs(root, inputs)
+        out = Path(tmp) / "out"
+        clean_corpus(paths=[readers.source_of(root)], out=str(out))  # JSON text: given as a source
+        tables = _read(out)
+        placed = [row["source"] for name in ("documents", "duplicates", "rejects") for row in tables[name]]
+        # Every record in exactly one of documents, duplicates and rejects, and no other.
+        assert sorted(placed) == sorted(records)
+        # Every source names its file: the bytes of its path, given back by path_of_source.
+        for source in placed:
+            file = source.rpartition("#")[0] if source.rpartition("#")[2].isdigit() else source
+            assert os.path.isfile(readers.path_of_source(file)), source
+        # Every reject says why.
+        assert all(row["reason"] and len(row["detail"]) > 20 for row in tables["rejects"])
