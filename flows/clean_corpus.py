@@ -93,14 +93,14 @@ def lsh_bands(columns: str, config: DedupConfig, visit: np.ndarray, bands: range
 def write(
     staging: Path,
     sketch: Sketch,
-    batches: int,
+    parts: list[pipeline.Part],
     rejects: list[Reject],
     manifest: dict,
     extra: dict,
     files: dict,
     replace: bool,
 ) -> dict:
-    return pipeline.write_run(staging, sketch, batches, rejects, manifest, extra, files, replace)
+    return pipeline.write_run(staging, sketch, parts, rejects, manifest, extra, files, replace)
 
 
 # Set by `cleaner run`, which says an error itself in one line (with a log of the traceback
@@ -267,8 +267,7 @@ def _clean_corpus(
                 progress.advance(result.counts["files"], result.counts["records"])
             progress.close()
             del futures
-            batch_docs = [r.sketch.n_docs for r in results]
-            sketch = Sketch.concat([r.sketch for r in results], pipeline.spooled_values(spool, len(results)))
+            sketch, parts = pipeline.join(results, spool)
             inputs = [x for r in results for x in r.inputs]
             unchanged += corpus.skip_unchanged(sketch, inputs)
             id_rejects = sketch.exclude_repeated_ids(corpus.known_ids(sketch.doc_ids))
@@ -355,7 +354,7 @@ def _clean_corpus(
             texts = dedup.joined_texts(  # for the exact check of undecided pairs
                 held,
                 partial(corpus.texts, prior),
-                pipeline.spool_texts(spool, sketch, batch_docs),
+                pipeline.spool_texts(spool, sketch, parts),
             )
             dedup_stats = dedup.deduplicate_sketch(sketch, cfg.dedup, prior, lsh, texts).as_dict()
             dedup_stats["earlier_documents_compared"] = len(prior.doc_ids)
@@ -388,7 +387,7 @@ def _clean_corpus(
         manifest = write(
             staging,
             quote(sketch),
-            len(batches),
+            quote(parts),
             quote(rejects),
             manifest,
             quote(tables),

@@ -386,7 +386,7 @@ def test_a_warc_through_the_batch_step_reports_its_skipped_records(tmp_path):
     result = pipeline.prepare_batch(0, list(enumerate(files)), Config(), str(spool))
     assert {k: v for k, v in result.counts.items() if k.startswith("warc_skipped_")} == SKIPS
     assert (result.counts["files"], result.counts["records"], result.counts["read_rejects"]) == (1, 2, 0)
-    spooled = pipeline.read_spool(spool, 0)
+    spooled = pipeline.read_spool(spool, result.parts[0].name)
     assert [(d.url, d.title, d.fetched) for d in spooled] == [
         (
             "https://www.havneposten.example/nyheter/ferge",

@@ -62,7 +62,7 @@ def _prepare(tmp_path: Path, pages: dict[str, str]) -> tuple[list, pipeline.Batc
     files, _ = readers.discover([root])
     spool = tmp_path / "spool"
     result = pipeline.prepare_batch(0, list(enumerate(files)), Config(), str(spool))
-    return pipeline.read_spool(spool, 0), result
+    return [d for part in result.parts for d in pipeline.read_spool(spool, part.name)], result
 
 
 def test_pages_pointing_at_the_network_fetch_nothing(tmp_path, listener):

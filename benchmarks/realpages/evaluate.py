@@ -38,7 +38,6 @@ from pathlib import Path
 from cleaner import clean, dedup, pipeline, readers
 from cleaner.config import Config
 from cleaner.document import Document, Reject, Status
-from cleaner.sketch import Sketch
 
 DEV_SET = Path(__file__).resolve().parents[2].parent / "shared" / "realpages" / "wcxb-dev"
 # trafilatura alone, as a user who does not run cleaner would: comments are never article text.
@@ -101,16 +100,15 @@ def run_cleaner(pages: Sequence[Page], config: Config | None = None, workers: in
                 results = pool.starmap(pipeline.prepare_batch, jobs, chunksize=1)
         else:
             results = [pipeline.prepare_batch(*job) for job in jobs]
-        batch_docs = [r.sketch.n_docs for r in results]
-        sketch = Sketch.concat([r.sketch for r in results], pipeline.spooled_values(spool, len(results)))
+        sketch, parts = pipeline.join(results, spool)
         id_rejects = sketch.exclude_repeated_ids()
         clean.apply_learned(sketch, clean.learn_boilerplate(sketch, config.clean))
-        texts = pipeline.spool_texts(spool, sketch, batch_docs)
+        texts = pipeline.spool_texts(spool, sketch, parts)
         dedup.deduplicate_sketch(sketch, config.dedup, texts=texts)
         docs: list[Document] = []
         first = 0
-        for number in range(len(results)):
-            batch = pipeline.read_spool(spool, number)
+        for part in parts:
+            batch = pipeline.read_spool(spool, part.name)
             docs += sketch.apply(batch, first)
             first += len(batch)
     rejected = [x for r in results for x in (*r.read_rejects, *r.extract_rejects)] + id_rejects

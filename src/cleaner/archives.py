@@ -213,12 +213,19 @@ class _Source:
 
 
 def read_warc(
-    f: readers.InputFile, stream: BinaryIO, rank: int, config: ReadConfig, skipped: Counter | None = None
+    f: readers.InputFile,
+    stream: BinaryIO,
+    rank: int,
+    config: ReadConfig,
+    skipped: Counter | None = None,
+    docs: list[Document] | None = None,
 ) -> tuple[list[Document], list[Reject]]:
     """The HTML pages of a WARC archive's 200 responses, one document each (source
     `<file>#N`, N the record's number in the file counting every record); the records passed
-    over are counted into `skipped` by kind (`warc_skipped_request`, ...)."""
-    docs: list[Document] = []
+    over are counted into `skipped` by kind (`warc_skipped_request`, ...). Documents are
+    appended to `docs` one by one as they are read (a list that may hand them on: see
+    `readers.read_file`)."""
+    docs = [] if docs is None else docs
     rejects: list[Reject] = []
     counts: Counter = Counter()
     limit = config.max_record_bytes
@@ -503,15 +510,20 @@ _TYPES = {
 }
 
 
-def read_parquet(f: readers.InputFile, rank: int, config: ReadConfig) -> tuple[list[Document], list[Reject]]:
+def read_parquet(
+    f: readers.InputFile, rank: int, config: ReadConfig, docs: list[Document] | None = None
+) -> tuple[list[Document], list[Reject]]:
     """One document per row of a Parquet file (source `<file>#N`, N the row's number from 1),
-    read `_PARQUET_ROWS` rows at a time with only the configured columns."""
+    read `_PARQUET_ROWS` rows at a time with only the configured columns, and appended to
+    `docs` as they are read."""
     # Opened here: pyarrow cannot open a path whose name is not UTF-8 (`readers.source_of`).
     with open(f.path, "rb") as handle:
-        return _read_parquet(f, handle, rank, config)
+        return _read_parquet(f, handle, rank, config, [] if docs is None else docs)
 
 
-def _read_parquet(f: readers.InputFile, handle: BinaryIO, rank: int, config: ReadConfig):
+def _read_parquet(
+    f: readers.InputFile, handle: BinaryIO, rank: int, config: ReadConfig, docs: list[Document]
+):
     try:
         table = pq.ParquetFile(handle, buffer_size=1 << 20, pre_buffer=False)
     except (pa.ArrowException, OSError) as exc:
@@ -544,7 +556,6 @@ def _read_parquet(f: readers.InputFile, handle: BinaryIO, rank: int, config: Rea
         if not (pa.types.is_null(value_type) or test(value_type)):
             detail = f"column '{name}' ({role}) holds {kind}; it must hold {words}"
             return [], [Reject(f.source, "invalid_schema", detail)]
-    docs: list[Document] = []
     rejects: list[Reject] = []
     number = 0
     try:

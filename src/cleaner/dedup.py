@@ -376,10 +376,11 @@ class _Visit:
         self.checked: np.ndarray | None = None  # whether that Jaccard is exact, as `indices`
         self.exact: dict[int, _Key] = {}
         self.key_of: dict[int, _Key] = {}  # visiting positions that are first occurrences now
-        # kept doc -> {position: chars} of its content passages long enough to compare
-        self.content: dict[int, dict[int, int]] = {}
-        # kept doc -> positions of its passages long enough to be near duplicates
-        self.long_positions: dict[int, set[int]] = {}
+        # kept doc -> characters of its content passages long enough to compare; and the
+        # positions of those long enough to be near duplicates, for documents that have
+        # any. Flat, not a dict per document: a million one-line records cost 300 MB so.
+        self.content_chars = array("q", bytes(8 * (sketch.n_docs + len(prior.doc_ids))))
+        self.long_positions: dict[int, frozenset[int]] = {}
         self._seed(prior)
 
     def search_positions(self, unsettled: set[int]) -> np.ndarray:
@@ -403,6 +404,7 @@ class _Visit:
     def _seed(self, prior: Prior) -> None:
         """Enter the earlier runs' documents as kept, and their first occurrences."""
         n = self.sketch.n_docs
+        long: defaultdict[int, set[int]] = defaultdict(set)
         for doc, position, fp, n_words, chars, first, row in zip(
             prior.doc.tolist(),
             prior.position.tolist(),
@@ -414,14 +416,14 @@ class _Visit:
             strict=True,
         ):
             d = n + doc
-            self.content.setdefault(d, {})[position] = chars
-            long = self.long_positions.setdefault(d, set())
+            self.content_chars[d] += chars
             if n_words >= self.config.near_min_words:
-                long.add(position)
+                long[d].add(position)
             if first:
                 self.exact.setdefault(fp, (d, position))
                 if row >= 0:
                     self.key_of[row] = (d, position)  # prior rows are visited first, in order
+        self.long_positions.update((d, frozenset(positions)) for d, positions in long.items())
 
     def _pairs(self) -> tuple[np.ndarray, np.ndarray]:
         """The signature rows of every candidate pair: (later passage's, earlier one's)."""
@@ -480,11 +482,11 @@ class _Visit:
                         del self.key_of[v]
             else:
                 comparable = self._comparable(d, self.config.min_words)
-                start = self.starts[d]
-                self.content[d] = {k - start: self.chars[k] for k in comparable}
-                self.long_positions[d] = {
-                    k - start for k in comparable if self.n_words[k] >= self.config.near_min_words
-                }
+                start, near_min = self.starts[d], self.config.near_min_words
+                self.content_chars[d] = sum(self.chars[k] for k in comparable)
+                long = frozenset(k - start for k in comparable if self.n_words[k] >= near_min)
+                if long:
+                    self.long_positions[d] = long
 
     def write_back(self) -> None:
         sketch = self.sketch
@@ -663,10 +665,10 @@ class _Visit:
         # elsewhere, does not make a mirror less exact.
         long = [k for k in content if self.n_words[k] >= config.near_min_words]
         target_positions = {self.dup_position[k] for k in content if dup_doc[k] == target}
-        exact = self.long_positions[target] <= target_positions and all(
+        exact = self.long_positions.get(target, frozenset()) <= target_positions and all(
             status[k] == EXACT and dup_doc[k] == target for k in long
         )
-        length_ratio = sum(chars[k] for k in comparable) / max(1, sum(self.content[target].values()))
+        length_ratio = sum(chars[k] for k in comparable) / max(1, self.content_chars[target])
         if exact:
             kind, similarity = DuplicateKind.EXACT, 1.0
         elif length_ratio < config.contained_max_length_ratio:

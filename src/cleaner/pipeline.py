@@ -1,11 +1,12 @@
 """The per-batch half of a run, and the spool that keeps cleaned documents until the write.
 
 A run streams its inputs: each batch of files is read, extracted, cleaned and sketched on
-its own (in any process: `prepare_batch` needs only its arguments), its documents go to the
-spool on disk, and only the batch's `Sketch` comes back. The whole-corpus stages (repeated
-ids, learned boilerplate, dedup) then work on the joined sketches, and the writer reads the
-spool back one batch at a time, applying their verdicts. Memory holds one batch of texts per
-worker plus the corpus's sketch, never the corpus.
+its own (in any process: `prepare_batch` needs only its arguments), a part of at most
+`run.batch_records` documents or `run.batch_bytes` bytes at a time; each part's documents go
+to the spool on disk, and only the parts' `Sketch`es come back. The whole-corpus stages
+(repeated ids, learned boilerplate, dedup) then work on the joined sketches, and the writer
+reads the spool back one part at a time, applying their verdicts. Memory holds one part of
+texts per worker plus the corpus's sketch, never the corpus.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ import pickle
 import shutil
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 import numpy as np
 
@@ -32,12 +33,20 @@ from cleaner.sketch import Sketch
 SPOOL = "spool"  # the spool's folder in a run's staging folder
 
 
+class Part(NamedTuple):
+    """A part of a batch as spooled: its name in the spool and how many documents it holds."""
+
+    name: str
+    docs: int
+
+
 @dataclass
 class BatchResult:
-    """What a batch sends back: its sketch, its rejects and what each step counted."""
+    """What a batch sends back: its parts' names (their documents, sketches and signatures
+    wait in the spool), its rejects and what each step counted."""
 
     index: int
-    sketch: Sketch
+    parts: list[Part]
     read_rejects: list[Reject]
     extract_rejects: list[Reject]
     inputs: list[readers.Seen] = field(default_factory=list)  # to recognise them next time
@@ -45,62 +54,118 @@ class BatchResult:
     rules: Counter = field(default_factory=Counter)  # boilerplate lines per written rule
     seconds: dict[str, float] = field(default_factory=dict)  # time per step, in this batch
 
+    @property
+    def n_docs(self) -> int:
+        return sum(part.docs for part in self.parts)
+
+
+class _Parts(list):
+    """The documents of a batch as they are read, handed on as a part (to `process`) every
+    `records` documents or `size` bytes of pages and texts, and let go: the readers append
+    to it one document at a time, so a file of a million records is never held whole."""
+
+    def __init__(self, process: Callable[[list[Document]], None], records: int, size: int) -> None:
+        super().__init__()
+        self.process, self.records, self.size = process, records, size
+        self.bytes = 0
+
+    def append(self, doc: Document) -> None:
+        super().append(doc)
+        self.bytes += len(doc.html or doc.body or "")
+        if len(self) >= self.records or self.bytes >= self.size:
+            self.flush()
+
+    def flush(self) -> None:
+        if self:
+            docs = list(self)
+            self.clear()
+            self.bytes = 0
+            self.process(docs)
+
 
 def prepare_batch(
     number: int, files: list[tuple[int, readers.InputFile]], config: Config, spool: str
 ) -> BatchResult:
-    """Read, extract, clean and sketch one batch of (input rank, file) pairs; spool its
-    documents as batch `number`."""
-    seconds: dict[str, float] = {}
-    clock = time.perf_counter()
+    """Read, extract, clean and sketch one batch of (input rank, file) pairs, a part at a
+    time (`run.batch_records`, `run.batch_bytes`); spool each part's documents and
+    signatures as part `<number>-<part>` of the spool."""
+    seconds: Counter = Counter()
+    parts: list[Part] = []
+    extract_rejects: list[Reject] = []
+    rules: Counter = Counter()
+    counts: Counter = Counter()
+    signer = _signer(config.dedup)
 
-    def step(name: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        seconds[name] = now - clock
-        clock = now
+    def process(docs: list[Document]) -> None:
+        clock = time.perf_counter()
 
+        def step(name: str) -> None:
+            nonlocal clock
+            now = time.perf_counter()
+            seconds[name] += now - clock
+            clock = now
+
+        counts["html_pages"] += sum(1 for d in docs if d.html is not None)
+        docs, rejected = extract.extract_batch(docs, config.extract)
+        extract_rejects.extend(rejected)
+        step("extract")
+        for doc in docs:
+            doc.language = language.identify(doc.body or "")
+        step("language")
+        docs = clean.clean_batch(docs, config.clean)
+        step("clean")
+        sketch = Sketch.of(docs, config.dedup, signer)
+        step("sketch")
+        name = f"{number:07d}-{len(parts):04d}"
+        write_spool(spool, name, docs)
+        # The sketch goes to the spool too, its signatures apart, and the flow reads them
+        # straight into the corpus's: sent back in the result, a batch's sketches grew with
+        # its file (a million one-line records: 280 MB in the worker, a 126 MB result) and
+        # the signatures were held three times over (pickle, copy, joined array).
+        values = sketch.values
+        _write_atomically(values_file(spool, name), lambda fh: np.save(fh, values))
+        sketch.values = sketch.values[:0].copy()
+        _write_atomically(
+            sketch_file(spool, name), lambda fh: pickle.dump(sketch, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        )
+        step("spool")
+        parts.append(Part(name, len(docs)))
+        counts["lines"] += sketch.n_passages
+        rules.update(p.rule for d in docs for p in d.passages if p.rule)
+
+    started = time.perf_counter()
     skipped: Counter = Counter()  # records passed over by design: warc_skipped_<kind>
-    docs, read_rejects, inputs = readers.read_files(files, config.read, skipped)
-    step("read")
-    html_pages = sum(1 for d in docs if d.html is not None)
-    docs, extract_rejects = extract.extract_batch(docs, config.extract)
-    step("extract")
-    for doc in docs:
-        doc.language = language.identify(doc.body or "")
-    step("language")
-    docs = clean.clean_batch(docs, config.clean)
-    step("clean")
-    sketch = Sketch.of(docs, config.dedup, _signer(config.dedup))
-    step("sketch")
-    write_spool(spool, number, docs)
-    # The signatures go to the spool too, and the flow reads them straight into the corpus's
-    # array: sent back in the result they were held three times over (its pickle, its copy,
-    # the joined array), most of the flow's peak memory.
-    values = sketch.values
-    _write_atomically(values_file(spool, number), lambda fh: np.save(fh, values))
-    sketch.values = sketch.values[:0].copy()
-    step("spool")
-    counts = Counter(
+    sink = _Parts(process, config.run.batch_records, config.run.batch_bytes)
+    _, read_rejects, inputs = readers.read_files(files, config.read, skipped, sink)
+    sink.flush()
+    working = sum(seconds.values())
+    steps = {"read": time.perf_counter() - started - working, **seconds}
+    read = sum(part.docs for part in parts) + len(extract_rejects)
+    counts.update(
         files=len(files),
-        records=len(docs) + len(read_rejects) + len(extract_rejects),
+        records=read + len(read_rejects),
         read_rejects=len(read_rejects),
-        html_pages=html_pages,
         extract_rejects=len(extract_rejects),
-        lines=sketch.n_passages,
     )
     counts.update(skipped)
-    rules = Counter(p.rule for d in docs for p in d.passages if p.rule)
     return BatchResult(
         index=number,
-        sketch=sketch,
+        parts=parts,
         read_rejects=read_rejects,
         extract_rejects=extract_rejects,
         inputs=inputs,
         counts=counts,
         rules=rules,
-        seconds=seconds,
+        seconds={k: steps.get(k, 0.0) for k in ("read", "extract", "language", "clean", "sketch", "spool")},
     )
+
+
+def join(results: Sequence[BatchResult], spool: str | Path) -> tuple[Sketch, list[Part]]:
+    """The run's sketch, its batches' parts' in order, read from the spool with their
+    signatures; and the parts, to read their documents back."""
+    parts = [part for result in results for part in result.parts]
+    sketches = [read_sketch(spool, part.name) for part in parts]
+    return Sketch.concat(sketches, (np.load(values_file(spool, part.name)) for part in parts)), parts
 
 
 @lru_cache(maxsize=4)
@@ -110,23 +175,23 @@ def _signer(config: DedupConfig) -> Signer:
 
 
 def spool_texts(
-    spool: str | Path, sketch: Sketch, batch_docs: Sequence[int]
+    spool: str | Path, sketch: Sketch, parts: Sequence[Part]
 ) -> Callable[[np.ndarray], list[str]]:
     """Reads the texts of signature rows of the sketch back from the spool, for dedup's
-    exact check; `batch_docs` is the number of documents of each batch. One batch's
-    documents are in memory at a time."""
+    exact check; `parts` are the spooled parts the sketch's documents are in, in order. One
+    part's documents are in memory at a time."""
 
     def texts(rows: np.ndarray) -> list[str]:
         passages = sketch.signed_passages(rows)
         docs = np.searchsorted(sketch.starts, passages, side="right") - 1
-        firsts = np.concatenate(([0], np.cumsum(batch_docs)))
-        batches = np.searchsorted(firsts, docs, side="right") - 1
+        firsts = np.concatenate(([0], np.cumsum([part.docs for part in parts])))
+        where = np.searchsorted(firsts, docs, side="right") - 1
         out: list[str] = [""] * len(rows)
-        for b in np.unique(batches).tolist():
-            batch = read_spool(spool, b)
-            for i in np.flatnonzero(batches == b).tolist():
+        for b in np.unique(where).tolist():
+            part = read_spool(spool, parts[b].name)
+            for i in np.flatnonzero(where == b).tolist():
                 d = int(docs[i])
-                out[i] = batch[d - firsts[b]].passages[int(passages[i] - sketch.starts[d])].text
+                out[i] = part[d - firsts[b]].passages[int(passages[i] - sketch.starts[d])].text
         return out
 
     return texts
@@ -135,14 +200,14 @@ def spool_texts(
 def write_run(
     staging: Path,
     sketch: Sketch,
-    batches: int,
+    parts: Sequence[Part],
     rejects: list[Reject],
     manifest: dict,
     extra: dict | None = None,
     files: dict[str, str] | None = None,
     replace: bool = False,
 ) -> dict:
-    """Read the spool back batch by batch, put the sketch's verdicts on the documents and
+    """Read the spool back part by part, put the sketch's verdicts on the documents and
     write them; documents left with no kept line become `no_content` rejects. Commits the
     corpus, with `extra` tables and `files` (the index's), and returns the manifest. With
     `replace`, the run replaces the corpus (`writers.CorpusWriter.commit`)."""
@@ -150,8 +215,8 @@ def write_run(
     writer = writers.CorpusWriter(staging)
     rejects = list(rejects)
     first = 0
-    for number in range(batches):
-        docs = read_spool(spool, number)
+    for part in parts:
+        docs = read_spool(spool, part.name)
         placed = sketch.apply(docs, first)
         first += len(docs)
         rejects += clean.no_content_rejects(placed)
@@ -165,26 +230,30 @@ def write_run(
 # -- the spool ------------------------------------------------------------------------------
 
 
-def spool_file(spool: str | Path, number: int) -> Path:
-    return Path(spool) / f"batch-{number:07d}.pickle"
+def spool_file(spool: str | Path, name: str) -> Path:
+    return Path(spool) / f"part-{name}.docs.pickle"
 
 
-def write_spool(spool: str | Path, number: int, docs: list[Document]) -> None:
-    """Store a batch's cleaned documents (a private, short-lived file of this run: pickle
+def write_spool(spool: str | Path, name: str, docs: list[Document]) -> None:
+    """Store a part's cleaned documents (a private, short-lived file of this run: pickle
     is the fastest faithful round trip for them). Written whole or not at all."""
     _write_atomically(
-        spool_file(spool, number), lambda fh: pickle.dump(docs, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        spool_file(spool, name), lambda fh: pickle.dump(docs, fh, protocol=pickle.HIGHEST_PROTOCOL)
     )
 
 
-def values_file(spool: str | Path, number: int) -> Path:
-    return Path(spool) / f"batch-{number:07d}.values.npy"
+def values_file(spool: str | Path, name: str) -> Path:
+    return Path(spool) / f"part-{name}.values.npy"
 
 
-def spooled_values(spool: str | Path, batches: int) -> Iterator[np.ndarray]:
-    """The signatures of each batch in turn, as `prepare_batch` spooled them."""
-    for number in range(batches):
-        yield np.load(values_file(spool, number))
+def sketch_file(spool: str | Path, name: str) -> Path:
+    return Path(spool) / f"part-{name}.sketch.pickle"
+
+
+def read_sketch(spool: str | Path, name: str) -> Sketch:
+    """A part's sketch, without its signatures (`values_file`)."""
+    with open(sketch_file(spool, name), "rb") as fh:
+        return pickle.load(fh)
 
 
 def _write_atomically(path: Path, dump: Callable[[BinaryIO], object]) -> None:
@@ -198,6 +267,6 @@ def _write_atomically(path: Path, dump: Callable[[BinaryIO], object]) -> None:
     os.replace(tmp, path)
 
 
-def read_spool(spool: str | Path, number: int) -> list[Document]:
-    with open(spool_file(spool, number), "rb") as fh:
+def read_spool(spool: str | Path, name: str) -> list[Document]:
+    with open(spool_file(spool, name), "rb") as fh:
         return pickle.load(fh)

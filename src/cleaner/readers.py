@@ -237,18 +237,21 @@ class Seen(NamedTuple):
 
 
 def read_files(
-    files: Iterable[tuple[int, InputFile]], config: ReadConfig | None = None, skipped: Counter | None = None
+    files: Iterable[tuple[int, InputFile]],
+    config: ReadConfig | None = None,
+    skipped: Counter | None = None,
+    docs: list[Document] | None = None,
 ) -> tuple[list[Document], list[Reject], list[Seen]]:
     """Read a batch of (input rank, file) pairs; also returns each file read, as `Seen`.
     Records passed over by design (a WARC's requests, non-HTML responses) are counted by
-    kind into `skipped` ("warc_skipped_request"), when given."""
+    kind into `skipped` ("warc_skipped_request"), when given. Documents are appended to
+    `docs` as they are read (see `read_file`)."""
     config = config or ReadConfig()
-    docs: list[Document] = []
+    docs = [] if docs is None else docs
     rejects: list[Reject] = []
     seen: list[Seen] = []
     for rank, f in files:
-        d, r, s = read_file(f, rank, config, skipped)
-        docs.extend(d)
+        _, r, s = read_file(f, rank, config, skipped, docs)
         rejects.extend(r)
         if s is not None:
             seen.append(s)
@@ -256,19 +259,28 @@ def read_files(
 
 
 def read_file(
-    f: InputFile, rank: int, config: ReadConfig | None = None, skipped: Counter | None = None
+    f: InputFile,
+    rank: int,
+    config: ReadConfig | None = None,
+    skipped: Counter | None = None,
+    docs: list[Document] | None = None,
 ) -> tuple[list[Document], list[Reject], Seen | None]:
     """Read one input file. `rank` is its place in input order.
 
     The file is streamed: a page or text file is held only up to `max_record_bytes`, a JSONL
     file one line at a time, and compressed input is decompressed as it is read, so neither
     a huge file nor a gzip bomb can exhaust memory. Every byte is still hashed, for `Seen`.
+    Its documents are appended to `docs` one at a time as they are read: a list that hands
+    them on as it fills (`pipeline`) keeps a file of a million records from being held whole.
+    A file the disk fails to read part-way is an `unreadable` reject after the documents read
+    before.
     A plain JSONL file with `f.resume` that still starts with the bytes read then is read
     from where that read ended (`_resume`).
     """
     from cleaner import archives  # late: archives builds on this module
 
     config = config or ReadConfig()
+    docs = [] if docs is None else docs
     kind, compression = kind_of(f.path)
     try:
         fh = open(f.path, "rb")  # noqa: SIM115 (closed below; open errors are a reject)
@@ -292,16 +304,17 @@ def read_file(
                 stream = archives.open_zstd(stream)
         try:
             if kind == "parquet":
-                docs, rejects = archives.read_parquet(f, rank, config)
+                _, rejects = archives.read_parquet(f, rank, config, docs)
             elif kind == "warc":
-                docs, rejects = archives.read_warc(f, stream, rank, config, skipped)
+                _, rejects = archives.read_warc(f, stream, rank, config, skipped, docs)
             elif kind == "jsonl":
-                docs, rejects, lines = _read_jsonl(f, stream, rank, config, first_line)
+                rejects, lines = _read_jsonl(f, stream, rank, config, first_line, docs)
             else:
-                docs, rejects = _read_page(f, kind, stream, stat.st_size, rank, config)
+                rejects = _read_page(f, kind, stream, stat.st_size, rank, config, docs)
             raw.drain()
-        except OSError as exc:  # the disk, not the data: nothing of it can be trusted
-            return [], [Reject(f.source, "unreadable", exc.strerror or str(exc), key=f.identity)], None
+        except OSError as exc:  # the disk, not the data: the rest of the file cannot be read
+            detail = exc.strerror or str(exc)
+            return docs, [Reject(f.source, "unreadable", detail, key=f.identity)], None
     lines = lines if kind == "jsonl" else 0
     tail = raw.tail if plain_jsonl else 0
     seen = Seen(rank, f.key, raw.count, stat.st_mtime_ns, raw.hexdigest(), f.identity, lines, tail)
@@ -354,24 +367,24 @@ def kind_of(path: Path) -> tuple[str, str | None]:
 
 
 def _read_page(
-    f: InputFile, kind: str, stream: BinaryIO, size: int, rank: int, config: ReadConfig
-) -> tuple[list[Document], list[Reject]]:
-    """A page or text file: one document, or a reject saying why not."""
+    f: InputFile, kind: str, stream: BinaryIO, size: int, rank: int, config: ReadConfig, docs: list[Document]
+) -> list[Reject]:
+    """A page or text file: one document, appended to `docs`, or a reject saying why not."""
     limit = config.max_record_bytes
     if isinstance(getattr(stream, "raw", None), _HashingReader) and size > limit:  # not decompressed
-        return [], [_too_large(f.source, f"{_mb(size)}", limit)]
+        return [_too_large(f.source, f"{_mb(size)}", limit)]
     try:
         content = stream.read(limit + 1)
     except _COMPRESSION_ERRORS as exc:
-        return [], [_bad_compression(f.source, exc, "")]
+        return [_bad_compression(f.source, exc, "")]
     if len(content) > limit:
-        return [], [_too_large(f.source, f"more than {_mb(limit)} once decompressed", limit)]
+        return [_too_large(f.source, f"more than {_mb(limit)} once decompressed", limit)]
     binary = sniff_binary(content)
     if binary:
-        return [], [Reject(f.source, "binary", f"the file is not text: its bytes are those of {binary}")]
+        return [Reject(f.source, "binary", f"the file is not text: its bytes are those of {binary}")]
     text = decode_page(content) if kind == "html" else decode_text(content)
     if not text.strip():
-        return [], [Reject(f.source, "empty", "the file is empty or only whitespace")]
+        return [Reject(f.source, "empty", "the file is empty or only whitespace")]
     doc = Document(
         doc_id=make_doc_id(f.key, content),
         source=f.source,
@@ -380,16 +393,16 @@ def _read_page(
         html=text if kind == "html" else None,
         body=text if kind == "text" else None,
     )
-    return [doc], []
+    docs.append(doc)
+    return []
 
 
 def _read_jsonl(
-    f: InputFile, stream: BinaryIO, rank: int, config: ReadConfig, first_line: int = 0
-) -> tuple[list[Document], list[Reject], int]:
-    """One document per line; a bad line is a reject and the lines around it still count.
-    `stream` starts after line `first_line` (a file that grew since an earlier run read it).
-    Also returns the number of the last line read."""
-    docs: list[Document] = []
+    f: InputFile, stream: BinaryIO, rank: int, config: ReadConfig, first_line: int, docs: list[Document]
+) -> tuple[list[Reject], int]:
+    """One document per line, appended to `docs`; a bad line is a reject and the lines around
+    it still count. `stream` starts after line `first_line` (a file that grew since an earlier
+    run read it). Also returns the number of the last line read."""
     rejects: list[Reject] = []
     limit = config.max_record_bytes
     number = first_line
@@ -429,7 +442,7 @@ def _read_jsonl(
         rejects.append(_bad_compression(f.source, exc, kept))
     if number == 0 and not rejects:
         rejects.append(Reject(f.source, "empty", "the file is empty or only whitespace"))
-    return docs, rejects, number
+    return rejects, number
 
 
 def _skip_line(stream: BinaryIO, start: bytes) -> int:

@@ -339,9 +339,9 @@ def reference(prefect_server, tmp_path_factory) -> Reference:
 
 
 def _check_staging(staging: Path, crash: CrashPoint) -> None:
-    spooled = len(list((staging / "spool").glob("batch-*.pickle")))
+    spooled = len(list((staging / "spool").glob("part-*.docs.pickle")))
     partition = staging / "documents" / f"run={staging.name.removeprefix('.staging-')}"
-    if crash.phase == "prepare":  # some batches spooled, not all
+    if crash.phase == "prepare":  # some batches' parts spooled, not all
         assert spooled < 6 and not partition.exists(), spooled
     elif crash.phase == "dedup":  # all spooled, nothing written
         assert spooled == 6 and not partition.exists()
