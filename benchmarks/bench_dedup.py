@@ -56,14 +56,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from cleaner.config import DedupConfig, RunConfig
+from cleaner.config import DedupConfig
 
 PER_DOC = 10
 CLEANER_WORKERS = 2  # the machine's cores
 CLEANER_BATCH = 20_000  # passages per worker task, as a pipeline batch of ~2,000 pages carries
 CLEANER_CONFIG = DedupConfig(min_unique_share=0.0)
-# As `cleaner run` starts its workers (cleaner.pool), and as the datatrove peer's pools do.
-START_METHOD = "fork" if sys.platform == "linux" else "spawn"
 HERE = Path(__file__).resolve().parent
 DATATROVE_VENV = HERE / ".venvs" / "datatrove"
 # Pinned: the benchmark compares with one known datatrove. The "processing" extra is what
@@ -208,55 +206,49 @@ def _batch_texts(batches: list[Path], sketch, rows) -> list[str]:
     return out
 
 
-def _spread_lsh(pool, folder: Path):
-    """LSH as the flow runs it on a run of this size (`dedup.spread_lsh`): each group of
-    bands is a task on a worker that loads only its signature columns from a file."""
-    from cleaner.dedup import band_group_pairs, spread_lsh
-
-    def submit(columns, visit, bands):
-        return pool.submit(band_group_pairs, columns, CLEANER_CONFIG, visit, bands)
-
-    return functools.partial(spread_lsh, submit, RunConfig().lsh_tasks, folder / "lsh")
-
-
 def run_cleaner(batches: list[Path]) -> tuple[dict[int, int], dict[str, float]]:
-    from concurrent.futures import ProcessPoolExecutor
-    from multiprocessing import get_context
-
     import numpy as np
 
-    from cleaner.dedup import deduplicate_sketch
+    from cleaner import LocalExecutor
+    from cleaner.config import Config
+    from cleaner.runner import dedup_stage
     from cleaner.sketch import EXACT, NEAR, Sketch
 
     clock = time.perf_counter()
-    with ProcessPoolExecutor(CLEANER_WORKERS, mp_context=get_context(START_METHOD)) as pool:
-        parts, spent = zip(*pool.map(_sketch_batch, batches), strict=True)
+    # Forked, not warmed up: the dedup core needs no extraction (`cleaner run`'s workers warm
+    # up while Prefect's server starts, off the clock).
+    with LocalExecutor(CLEANER_WORKERS, warm=False) as executor:
+        sketched = [executor.submit(_sketch_batch, path=b) for b in batches]
+        parts, spent = zip(*(f.result() for f in sketched), strict=True)
         sketch = Sketch.concat(list(parts))
         sketching = time.perf_counter() - clock
-        spread = len(sketch.sizes) >= RunConfig().lsh_spread_min_rows  # as the flow decides
-        stats = deduplicate_sketch(
+        stats = dedup_stage(  # as a run does it: LSH spread over the workers on large runs
             sketch,
-            CLEANER_CONFIG,
-            lsh=_spread_lsh(pool, batches[0].parent) if spread else None,
-            texts=functools.partial(_batch_texts, batches, sketch),
+            Config(dedup=CLEANER_CONFIG),
+            None,
+            functools.partial(_batch_texts, batches, sketch),
+            executor,
+            batches[0].parent / "lsh",
         )
         clock = time.perf_counter()
         duplicate = (sketch.status == EXACT) | (sketch.status == NEAR)
         source = np.where(duplicate, sketch.starts[sketch.dup_doc] + sketch.dup_position, -1)
         out = batches[0].parent / "passages"
         out.mkdir()
-        starts = range(0, len(source), CLEANER_BATCH)
-        list(
-            pool.map(
+        written = [
+            executor.submit(
                 _write_batch,
-                batches,
-                [out] * len(batches),
-                starts,
-                [sketch.status[s : s + CLEANER_BATCH] for s in starts],
-                [source[s : s + CLEANER_BATCH] for s in starts],
-                [sketch.similarity[s : s + CLEANER_BATCH] for s in starts],
+                path=batch,
+                out=out,
+                start=s,
+                status=sketch.status[s : s + CLEANER_BATCH],
+                source=source[s : s + CLEANER_BATCH],
+                similarity=sketch.similarity[s : s + CLEANER_BATCH],
             )
-        )
+            for batch, s in zip(batches, range(0, len(source), CLEANER_BATCH), strict=False)
+        ]
+        for future in written:
+            future.result()
         writing = time.perf_counter() - clock
     dup = np.flatnonzero(duplicate)
     found = dict(zip(dup.tolist(), source[dup].tolist(), strict=True))

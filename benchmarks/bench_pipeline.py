@@ -119,7 +119,7 @@ def run(
 ) -> dict:
     out = workdir / f"out-{fmt}-{pages}-{workers}-{'dask' if dask else 'pool'}"
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    command = [sys.executable, "-m", "cleaner", "run", str(inputs), "--out", str(out)]
+    command = [sys.executable, "-m", "cleaner_flows", "run", str(inputs), "--out", str(out)]
     with contextlib.ExitStack() as stack:
         if dask:
             from distributed import LocalCluster

@@ -10,9 +10,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from cleaner import check, index, writers
-from cleaner.cli import main
 from cleaner.config import DedupConfig
 from cleaner.errors import OutputError
+from cleaner_flows.cli import main
 from tests.growing_corpus import STORIES, commit_run, documents, grown, tables
 
 RUNS = ["20260301T000000Z-aaaaaaaa", "20260302T000000Z-bbbbbbbb", "20260303T000000Z-cccccccc"]
@@ -248,12 +248,12 @@ def test_the_command_repairs_then_checks(corpus, capsys):
 
 
 def test_a_run_refuses_a_damaged_corpus_before_prefect_starts(corpus, tmp_path, capsys, monkeypatch):
-    import cleaner.runtime
+    import cleaner_flows.server
 
     def started(*args, **kwargs):
         raise AssertionError("Prefect started on a damaged corpus")
 
-    monkeypatch.setattr(cleaner.runtime, "start_prefect_api", started)
+    monkeypatch.setattr(cleaner_flows.server, "start_prefect_api", started)
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     (inbox / "a.txt").write_text("A page.\n")

@@ -8,7 +8,7 @@ import io
 import pytest
 
 from cleaner import inspect
-from cleaner.cli import main
+from cleaner_flows.cli import main
 from tests.conftest import EXAMPLES
 from tests.example_corpus import example_corpus
 

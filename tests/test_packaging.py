@@ -25,7 +25,7 @@ def test_wheel_ships_flows_and_examples_and_finds_them_when_installed(tmp_path):
 
     target = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(target)
-    code = "from cleaner.runtime import bundled_examples; print(bundled_examples())"
+    code = "from cleaner.runner import bundled_examples; print(bundled_examples())"
     found = subprocess.run(
         [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(target)!r}); {code}"],
         capture_output=True,

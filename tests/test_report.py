@@ -16,7 +16,7 @@ from html.parser import HTMLParser
 import pytest
 
 from cleaner import report
-from cleaner.cli import main
+from cleaner_flows.cli import main
 from tests.example_corpus import example_corpus
 
 pytestmark = pytest.mark.prefect

@@ -181,7 +181,6 @@ def test_a_crawl_archive_runs_through_the_flow_with_urls_fetch_dates_and_skip_co
     prefect_server, tmp_path
 ):
     from cleaner_flows.clean_corpus import clean_corpus
-
     from tests.test_archives import OSLO, SKIPS, _crawl
 
     inbox = tmp_path / "crawl"

@@ -45,8 +45,9 @@ def cluster():
 
 
 def test_a_run_on_a_dask_cluster_gives_the_local_runs_corpus(prefect_server, cluster, tmp_path):
-    from cleaner_flows.clean_corpus import clean_corpus
     from distributed import get_task_stream
+
+    from cleaner_flows.clean_corpus import clean_corpus
 
     address, client = cluster
     # several batches and band groups, and LSH spread however few the passages
@@ -68,6 +69,7 @@ def test_a_run_on_a_dask_cluster_gives_the_local_runs_corpus(prefect_server, clu
 
 def test_an_unreachable_scheduler_is_a_one_line_error(prefect_server, tmp_path):
     import dask
+
     from cleaner_flows.clean_corpus import clean_corpus
 
     with (

@@ -135,8 +135,9 @@ def _read(out: Path) -> dict[str, list[dict]]:
 
 
 def _run(paths: list[str], out: Path, batch_size: int, workers: int, spread: bool) -> dict[str, list[dict]]:
-    from cleaner_flows.clean_corpus import clean_corpus
     from prefect.task_runners import ProcessPoolTaskRunner
+
+    from cleaner_flows.clean_corpus import clean_corpus
 
     flow = clean_corpus.with_options(task_runner=ProcessPoolTaskRunner(max_workers=workers))
     run = {"batch_size": batch_size, "lsh_spread_min_rows": 0 if spread else 10**9}

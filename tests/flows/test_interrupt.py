@@ -19,7 +19,7 @@ import pyarrow.dataset as ds
 import pytest
 
 from benchmarks.bench_pipeline import generate
-from tests.test_runtime import _alive, _children, _cmdline
+from tests.flows.test_server import _alive, _children, _cmdline
 
 pytestmark = [
     pytest.mark.prefect,
@@ -46,7 +46,7 @@ def _start(
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     command = subprocess.Popen(
-        [sys.executable, "-m", "cleaner", "run", str(pages), "--out", str(out)],
+        [sys.executable, "-m", "cleaner_flows", "run", str(pages), "--out", str(out)],
         env=env,
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,

@@ -17,11 +17,11 @@ pytestmark = [
 # process that has no other thread yet, and the test session has Prefect's.
 _PROBE = """
 import json, multiprocessing, os, sys, threading
-from cleaner.runtime import prefect_api, prefect_defaults, start_prefect_api
+from cleaner_flows.server import prefect_api, prefect_defaults, start_prefect_api
 
 prefect_defaults()
 server = start_prefect_api()
-from cleaner.pool import EagerProcessPool
+from cleaner_flows.pool import EagerProcessPool
 
 if sys.argv[1] == "thread":  # another thread is running: forking is not safe
     stop = threading.Event()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 
 import pyarrow.dataset as ds
@@ -13,8 +14,7 @@ from cleaner import writers
 from cleaner.config import DedupConfig
 from cleaner.errors import OutputError
 from cleaner.index import Index
-
-pytestmark = pytest.mark.prefect
+from tests.runs import clean_corpus
 
 FERRY = [
     "Ferry services to the outer islands will run twice a day from Monday after the operator agreed a new contract with the county.",
@@ -50,8 +50,7 @@ def _parts(out):
     }
 
 
-def test_each_run_appends_and_is_deduplicated_against_the_corpus(prefect_server, tmp_path):
-    from cleaner_flows.clean_corpus import clean_corpus
+def test_each_run_appends_and_is_deduplicated_against_the_corpus(tmp_path):
 
     inbox, out = tmp_path / "inbox", tmp_path / "corpus"
     inbox.mkdir()
@@ -102,8 +101,7 @@ def test_each_run_appends_and_is_deduplicated_against_the_corpus(prefect_server,
     assert _parts(out) == after
 
 
-def test_a_corpus_refuses_a_run_with_other_minhash_settings(prefect_server, tmp_path):
-    from cleaner_flows.clean_corpus import clean_corpus
+def test_a_corpus_refuses_a_run_with_other_minhash_settings(tmp_path):
 
     inbox, out = tmp_path / "inbox", tmp_path / "corpus"
     inbox.mkdir()
@@ -118,14 +116,10 @@ def test_a_corpus_refuses_a_run_with_other_minhash_settings(prefect_server, tmp_
     assert _parts(out) == before and not list(out.glob(".staging-*"))
 
 
-def test_pairs_too_close_to_call_are_checked_on_their_texts_in_a_run_and_across_runs(
-    prefect_server, tmp_path
-):
+def test_pairs_too_close_to_call_are_checked_on_their_texts_in_a_run_and_across_runs(tmp_path):
     """A copy whose true Jaccard is over the threshold but whose estimate is under it: the
     exact check reads the source's text from the spool in one run, from the corpus a day
     later, and both give it the same verdict and exact similarity."""
-    from cleaner_flows.clean_corpus import clean_corpus
-
     from tests.test_dedup import _misestimated
 
     base, edited, exact, estimate = _misestimated(over=True)
@@ -160,10 +154,9 @@ def _documents(out):
     return {d["source"]: d for d in _tables(out)["documents"]}
 
 
-def test_two_inputs_of_one_name_in_two_folders_are_both_read(prefect_server, tmp_path):
+def test_two_inputs_of_one_name_in_two_folders_are_both_read(tmp_path):
     """Inputs were once remembered by their name: day2/feed.jsonl, as long and as old as
     day1/feed.jsonl, was skipped as unchanged and its records lost."""
-    from cleaner_flows.clean_corpus import clean_corpus
 
     out = tmp_path / "corpus"
     for day, story in (("day1", FERRY), ("day2", SCHOOL)):
@@ -180,10 +173,9 @@ def test_two_inputs_of_one_name_in_two_folders_are_both_read(prefect_server, tmp
     assert sorted(_documents(out)) == [str(tmp_path / day / "feed.jsonl#1") for day in ("day1", "day2")]
 
 
-def test_a_feed_that_grows_adds_its_new_lines_only(prefect_server, tmp_path):
+def test_a_feed_that_grows_adds_its_new_lines_only(tmp_path):
     """A JSONL file appended to daily: every old line was read again, each a duplicate_id
     reject, every day."""
-    from cleaner_flows.clean_corpus import clean_corpus
 
     inbox, out = tmp_path / "inbox", tmp_path / "corpus"
     inbox.mkdir()
@@ -203,10 +195,9 @@ def test_a_feed_that_grows_adds_its_new_lines_only(prefect_server, tmp_path):
     assert third["counts"]["passages"] == 0 and third["counts"]["rejects"] == 0
 
 
-def test_an_output_folder_inside_its_inbox_is_never_read(prefect_server, tmp_path, caplog):
+def test_an_output_folder_inside_its_inbox_is_never_read(tmp_path, caplog):
     """The second run read the first one's Parquet files as input, and every run grew."""
-    from cleaner_flows.clean_corpus import clean_corpus
-
+    caplog.set_level(logging.INFO, logger="cleaner.run")
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     out = inbox / "corpus"

@@ -24,7 +24,7 @@ def _cleaner(
     run_env["PREFECT_HOME"] = os.environ.get("PREFECT_HOME", str(tmp_path / "home"))
     run_env.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "cleaner", "run", *args],
+        [sys.executable, "-m", "cleaner_flows", "run", *args],
         capture_output=True,
         text=True,
         env=run_env,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pyarrow.dataset as ds
 import pytest
 
-from cleaner.cli import build_parser, main
+from cleaner_flows.cli import build_parser, main
 
 
 def test_parser_defaults():
@@ -45,17 +45,6 @@ def _python(code, env=None, cwd=None):
     )
 
 
-def test_the_library_imports_no_prefect():
-    code = (
-        "import sys, cleaner, cleaner.readers, cleaner.extract, cleaner.clean, cleaner.dedup, "
-        "cleaner.writers, cleaner.sketch, cleaner.pipeline, cleaner.runtime, cleaner.cli, cleaner.check\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'prefect'))"
-    )
-    result = _python(code)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "[]"
-
-
 def _fresh_env(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
@@ -64,7 +53,7 @@ def _fresh_env(tmp_path):
 
 def test_prefect_defaults_turn_telemetry_off_and_allow_a_slow_first_start(tmp_path):
     code = (
-        "from cleaner.runtime import prefect_defaults; prefect_defaults()\n"
+        "from cleaner_flows.server import prefect_defaults; prefect_defaults()\n"
         "from prefect.settings import get_current_settings as s\n"
         "import os\n"
         "print(s().server.analytics_enabled, s().server.ephemeral.startup_timeout_seconds, os.environ['DO_NOT_TRACK'])"
@@ -81,7 +70,7 @@ def test_first_run_on_a_fresh_machine_processes_the_examples_into_output(tmp_pat
     start-up timeout, and the command must succeed anyway."""
     env = _fresh_env(tmp_path)
     result = subprocess.run(
-        [sys.executable, "-m", "cleaner", "run"],
+        [sys.executable, "-m", "cleaner_flows", "run"],
         capture_output=True,
         text=True,
         env=env,

@@ -1,5 +1,10 @@
 """Prefect's process pool, with its workers started, warm, before the flow run needs them.
 
+Prefect's own `ProcessPoolTaskRunner` always spawns its workers, at the first task; keeping
+them forked warm needs its private worker initializer, so that stays here, in the adapter:
+the library's own pool (`cleaner.runner.LocalExecutor`) starts its workers the same way with
+the standard library alone.
+
 A new worker spends ~2 s starting Python and importing Prefect, the flow's module and
 trafilatura, and its first extraction pays for loading jusText's stop words of every language
 (75 ms; it was 1.4 s while htmldate's extensive search reached dateparser). Prefect's pool
@@ -12,11 +17,8 @@ macOS) the workers are spawned at once and warm up while the server starts.
 
 from __future__ import annotations
 
-import importlib
-import logging
 import multiprocessing
 import os
-import signal
 import sys
 import threading
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -24,41 +26,7 @@ from typing import Self
 
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, _initialize_process_pool_worker
 
-from cleaner import extract, language
-
-log = logging.getLogger(__name__)
-
-
-def warm_up(modules: tuple[str, ...]) -> None:
-    """Import `modules` and pay extraction's one-off costs in this process. A failure is
-    logged, not raised: in a worker's initializer it would break the whole pool, while the
-    task that needs what failed reports the real error."""
-    try:
-        for name in modules:
-            importlib.import_module(name)
-        extract.warm_up()
-        language.warm_up()
-    except Exception:
-        log.warning("warming up failed; the first task will pay for it", exc_info=True)
-
-
-def start_worker(parent: int, modules: tuple[str, ...]) -> None:
-    """A worker's first act: die with the command and leave stopping to it, then warm up.
-
-    On Linux the kernel kills the worker when the command's process ends, however it ends (a
-    `kill -9` left workers holding hundreds of MB for minutes, and writing into the staging
-    folder of a run that was gone). Ctrl-C and SIGTERM reach the whole process group: the
-    command stops its workers itself (`EagerProcessPool.kill`), so they ignore both."""
-    if sys.platform == "linux":
-        import ctypes
-
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        if os.getppid() != parent:  # the command ended before the prctl
-            os._exit(0)
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, signal.SIG_IGN)
-    if modules:
-        warm_up(modules)
+from cleaner.runner import start_worker, warm_up
 
 
 class EagerProcessPool(ProcessPoolTaskRunner):

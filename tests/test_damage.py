@@ -12,9 +12,8 @@ import pytest
 
 from cleaner import check, writers
 from cleaner.errors import OutputError
-from tests.flows.test_incremental import BRIDGE, FERRY, SCHOOL, _page
-
-pytestmark = pytest.mark.prefect
+from tests.test_incremental import BRIDGE, FERRY, SCHOOL, _page
+from tests.runs import clean_corpus
 
 
 def _rows(out, name):
@@ -25,8 +24,7 @@ def _rows(out, name):
 
 
 @pytest.fixture
-def day_one(prefect_server, tmp_path):
-    from cleaner_flows.clean_corpus import clean_corpus
+def day_one(tmp_path):
 
     inbox, out = tmp_path / "inbox", tmp_path / "corpus"
     inbox.mkdir()
@@ -47,7 +45,6 @@ def _day_two(inbox):
     ["index", "params", "manifest", "runs", "documents", "truncated"],
 )
 def test_a_damaged_corpus_is_refused_before_any_work(day_one, damage):
-    from cleaner_flows.clean_corpus import clean_corpus
 
     inbox, out = day_one
     run = json.loads((out / "manifest.json").read_text())["run_id"]
@@ -75,7 +72,6 @@ def test_a_damaged_corpus_is_refused_before_any_work(day_one, damage):
 
 
 def test_after_repair_the_next_run_is_the_run_the_undamaged_corpus_makes(day_one, tmp_path):
-    from cleaner_flows.clean_corpus import clean_corpus
 
     inbox, out = day_one
     intact = tmp_path / "intact"
@@ -93,7 +89,6 @@ def test_after_repair_the_next_run_is_the_run_the_undamaged_corpus_makes(day_one
 
 
 def test_changed_settings_are_said_and_reprocess_replaces_the_corpus(day_one, caplog):
-    from cleaner_flows.clean_corpus import clean_corpus
 
     inbox, out = day_one
     first = json.loads((out / "manifest.json").read_text())["run_id"]

@@ -46,7 +46,7 @@ def test_the_server_stops_when_the_command_is_killed(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env["PREFECT_HOME"] = os.environ.get("PREFECT_HOME", str(tmp_path / "home"))
     command = subprocess.Popen(
-        [sys.executable, "-m", "cleaner", "run", "--out", str(tmp_path / "out")],
+        [sys.executable, "-m", "cleaner_flows", "run", "--out", str(tmp_path / "out")],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -86,7 +86,7 @@ def test_an_api_named_by_the_profile_is_used_and_the_early_server_stopped(tmp_pa
     script = """
 import os
 from pathlib import Path
-from cleaner.runtime import start_prefect_api
+from cleaner_flows.server import start_prefect_api
 server = start_prefect_api()
 from prefect.settings import PREFECT_API_URL
 children = []

@@ -1,5 +1,7 @@
-"""The `cleaner` command line. Parsing is kept apart from running so it can be tested, and
-every deliberate error (`CleanerError`) becomes one line on stderr and exit status 2."""
+"""The `cleaner` command line: `cleaner run` runs the Prefect flow on a temporary server;
+`check`, `report` and `inspect` call the library. Parsing is kept apart from running so it
+can be tested, and every deliberate error (`CleanerError`) becomes one line on stderr and
+exit status 2."""
 
 from __future__ import annotations
 
@@ -178,7 +180,7 @@ def _run(args: argparse.Namespace) -> int:
     shown = ", ".join(args.paths) or "the bundled examples"
     print(f"cleaner: cleaning {shown} into {args.out}/", flush=True)
     from cleaner.readers import source_of  # the flow's paths are JSON text
-    from cleaner.runtime import prefect_api, prefect_defaults, start_prefect_api
+    from cleaner_flows.server import prefect_api, prefect_defaults, start_prefect_api
 
     prefect_defaults()
     # On a terminal the stage summaries are what matters; a line per finished batch task
@@ -191,7 +193,7 @@ def _run(args: argparse.Namespace) -> int:
     # cluster's workers run the tasks instead).
     pool = None
     if not args.dask:
-        from cleaner.pool import EagerProcessPool
+        from cleaner_flows.pool import EagerProcessPool
 
         pool = EagerProcessPool(args.workers, warm=(FLOW_MODULE,)).start()
     from cleaner import writers

@@ -1,5 +1,5 @@
-"""Process-level settings, Prefect's temporary server and bundled resources. Imports Prefect
-only when a server is started or used.
+"""Prefect's settings for this process and its temporary server for one command. Imports
+Prefect only when a server is started or used.
 
 `prefect_defaults` must run before Prefect is imported: Prefect reads its settings from
 the environment once, at import.
@@ -17,7 +17,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from importlib import resources
 from pathlib import Path
 
 from cleaner.errors import CleanerError
@@ -36,28 +35,6 @@ def prefect_defaults() -> None:
     os.environ.setdefault(
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", EPHEMERAL_STARTUP_TIMEOUT_SECONDS
     )
-
-
-def bundled_examples() -> Path:
-    """The sample corpus's pages: package data after `pip install .`, else the checkout's
-    `examples/` (an editable install maps only code)."""
-    try:
-        installed = Path(str(resources.files("cleaner.examples") / "pages"))
-        if installed.is_dir():
-            return _relative_to_cwd(installed)
-    except ModuleNotFoundError:
-        pass
-    checkout = Path(__file__).resolve().parents[2] / "examples" / "pages"
-    if checkout.is_dir():
-        return _relative_to_cwd(checkout)
-    raise FileNotFoundError("the bundled examples/ corpus is not installed with this copy of cleaner")
-
-
-def _relative_to_cwd(path: Path) -> Path:
-    try:
-        return path.relative_to(Path.cwd())
-    except ValueError:
-        return path
 
 
 # `python -m uvicorn ARGS`, asking Linux first to send the server SIGTERM when the command's

@@ -1,0 +1,511 @@
+"""A whole run, once (`cleaner.run`): scraped pages in, a clean deduplicated Parquet corpus out.
+
+    discover -> prepare (batches, in parallel: read, extract, clean, sketch, spool)
+             -> learn boilerplate -> dedup (LSH band groups in parallel on large runs,
+                exact checks of close pairs from the spool, then the visit)
+             -> write (reads the spool back; atomic)
+
+`run` is the orchestration, for any caller: the `cleaner` command and the Prefect flow
+(`cleaner_flows`), a script, another orchestrator. It imports no orchestrator: the batch and
+LSH work goes to an `Executor` (a local process pool by default; the flow passes one that
+makes each call a Prefect task), and the run says what it does on a `logging.Logger`.
+
+Batches hand back only their parts' names; texts, sketches and signatures wait in the run's
+spool on disk (`pipeline`), so memory holds the corpus's sketch and a part of texts per
+worker, never the corpus. `out` may hold a corpus already: the run appends to it (`index`),
+skipping inputs earlier runs read and deduplicating new documents against every kept one. A
+damaged corpus is refused before any work (`check`); with `reprocess`, every input is read
+again and the corpus is replaced with what the run makes of them.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import shutil
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import as_completed as _futures_as_completed
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from functools import partial
+from importlib import resources
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from cleaner import archives, check, clean, dedup, extract, index, language, pipeline, readers, writers
+from cleaner.config import CleanConfig, Config
+from cleaner.document import Reject
+from cleaner.errors import InputError, OutputError
+from cleaner.progress import Progress
+from cleaner.sketch import Prior, Sketch
+
+# -- how work is farmed out -----------------------------------------------------------------
+
+
+class Executor(Protocol):
+    """Where a run's work happens. `submit` runs a batch's or an LSH band group's function
+    (a module-level function of the library, whose arguments pickle) and returns a future;
+    `call` runs a whole-corpus step in this process (an orchestrator may record it as a step
+    of its own). Every argument is passed by keyword."""
+
+    def submit(self, fn: Callable[..., Any], /, **kwargs: Any) -> Any: ...
+
+    def as_completed(self, futures: Sequence[Any]) -> Iterable[Any]: ...
+
+    def call(self, fn: Callable[..., Any], /, **kwargs: Any) -> Any: ...
+
+
+class InlineExecutor:
+    """Every call at once, in this process: for tests, debugging and small runs."""
+
+    def submit(self, fn: Callable[..., Any], /, **kwargs: Any) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(**kwargs))
+        except BaseException as exc:  # raised by `result()`, as a pool's future does
+            future.set_exception(exc)
+        return future
+
+    def as_completed(self, futures: Sequence[Future]) -> Iterable[Future]:
+        return list(futures)
+
+    def call(self, fn: Callable[..., Any], /, **kwargs: Any) -> Any:
+        return fn(**kwargs)
+
+
+class LocalExecutor(InlineExecutor):
+    """A pool of `workers` processes on this machine (default: one per core): extraction and
+    cleaning are Python-bound, so threads would share one core. On Linux, while this process
+    has no other thread, the workers are forked once it has warmed up (imports, trafilatura's
+    and the language model's one-off costs), so they start warm; elsewhere they are spawned
+    and warm up as they start (`warm=False`: no warming up, for work that extracts nothing).
+    Workers die with the process that started them."""
+
+    def __init__(self, workers: int | None = None, *, warm: bool = True) -> None:
+        self.workers = workers or os.cpu_count() or 1
+        self.warm = warm
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> LocalExecutor:
+        if sys.platform == "linux" and threading.active_count() == 1:
+            if self.warm:
+                warm_up()
+            context, warm = multiprocessing.get_context("fork"), False
+        else:
+            context, warm = multiprocessing.get_context("spawn"), self.warm
+        self._pool = ProcessPoolExecutor(
+            self.workers, mp_context=context, initializer=start_worker, initargs=(os.getpid(), warm)
+        )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def submit(self, fn: Callable[..., Any], /, **kwargs: Any) -> Future:
+        if self._pool is None:
+            raise RuntimeError("a LocalExecutor submits only inside its `with` block")
+        return self._pool.submit(fn, **kwargs)
+
+    def as_completed(self, futures: Sequence[Future]) -> Iterable[Future]:
+        return _futures_as_completed(futures)
+
+
+def warm_up(modules: Sequence[str] = ()) -> None:
+    """Import `modules` and pay extraction's one-off costs in this process. A failure is
+    logged, not raised: in a worker's initializer it would break the whole pool, while the
+    task that needs what failed reports the real error."""
+    import importlib
+
+    try:
+        for name in modules:
+            importlib.import_module(name)
+        extract.warm_up()
+        language.warm_up()
+    except Exception:
+        logging.getLogger(__name__).warning(
+            "warming up failed; the first task will pay for it", exc_info=True
+        )
+
+
+def start_worker(parent: int, warm: bool | Sequence[str] = ()) -> None:
+    """A pool worker's first act: die with the process that started it, leave stopping to
+    it, then warm up (`warm`: True, or the modules to import first) unless forked warm.
+
+    On Linux the kernel kills the worker when its parent ends, however it ends (a `kill -9`
+    left workers holding hundreds of MB for minutes, writing into the staging folder of a run
+    that was gone). Ctrl-C and SIGTERM reach the whole process group: the parent stops its
+    workers itself, so they ignore both."""
+    import signal
+
+    if sys.platform == "linux":
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent ended before the prctl
+            os._exit(0)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
+    if warm:
+        warm_up(() if warm is True else tuple(warm))
+
+
+# -- the run ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What a run did: its id (None when it found no input and committed nothing), the
+    corpus folder, the rows it wrote per dataset and its manifest's counts."""
+
+    run_id: str | None
+    out: str
+    rows: dict[str, int]
+    counts: dict | None
+    manifest: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def as_dict(self) -> dict:
+        return {"run_id": self.run_id, "out": self.out, "rows": self.rows, "counts": self.counts}
+
+
+def run(
+    paths: Sequence[str | os.PathLike] | None = None,
+    out: str | os.PathLike = "output",
+    config: Config | Mapping | None = None,
+    *,
+    executor: Executor | None = None,
+    log: logging.Logger | logging.LoggerAdapter | None = None,
+    allow_empty: bool = False,
+    reprocess: bool = False,
+    labels: Mapping[str, Any] | None = None,
+) -> RunSummary:
+    """Clean and deduplicate the pages under `paths` (default: the bundled examples) into a
+    Parquet corpus in `out`; `config` is a `Config` or the sections of a configuration file.
+
+    No input found under `paths` is an `InputError`, unless `allow_empty` (a scheduled run's
+    empty inbox): then the run logs it and commits nothing. `reprocess` reads every input
+    again, inputs earlier runs read included, and replaces the corpus in `out` with the
+    result. `labels` go into the run's manifest as they are (an orchestrator's run id). The
+    work goes to `executor` (default: a `LocalExecutor` for this run); every `CleanerError`
+    is raised with a one-line message."""
+    if executor is None:
+        with LocalExecutor() as local:
+            return run(
+                paths, out, config, executor=local, log=log, allow_empty=allow_empty,
+                reprocess=reprocess, labels=labels,
+            )  # fmt: skip
+    cfg = config if isinstance(config, Config) else Config.from_dict(dict(config or {}))
+    return _Run(executor, log or logging.getLogger("cleaner.run"), cfg, str(out)).run(
+        [Path(p) for p in paths] if paths else [bundled_examples()],
+        allow_empty,
+        reprocess,
+        dict(labels or {}),
+    )
+
+
+class _Run:
+    """One run's state as it goes through the stages: what it has said and timed."""
+
+    def __init__(self, executor: Executor, log, config: Config, out: str) -> None:
+        self.executor, self.log, self.config, self.out = executor, log, config, out
+        self.timings: dict[str, float] = {}
+        self.stages: dict[str, dict] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        yield
+        self.timings[name] = time.perf_counter() - start
+
+    def report(self, name: str, template: str, counts: dict, **shown: Any) -> None:
+        """Record a stage's counts in the manifest and say them, and `shown`, in the log."""
+        self.stages[name] = counts
+        self.log.info(f"{name}: {template}".format(**counts, **shown))
+
+    def run(self, paths: list[Path], allow_empty: bool, reprocess: bool, labels: dict) -> RunSummary:
+        cfg, out, call = self.config, self.out, self.executor.call
+        run_id = writers.new_run_id()
+        sources = [readers.source_of(p) for p in paths]
+        with writers.open_run(out, run_id) as staging:
+            earlier: list[str] = []
+            if reprocess:  # the corpus is replaced: only which inputs it holds matters
+                earlier = check.earlier_runs(out) if check.is_corpus(out) else []
+            else:  # a damaged corpus is never built on
+                check.refuse_damaged(out)
+            corpus = index.Index(out, cfg.dedup, fresh=reprocess)  # refuses other MinHash settings
+            changed = [] if reprocess else check.settings_changed(out, cfg.to_dict())
+            with self.stage("discover"):
+                files, rejects = call(readers.discover, paths=paths, exclude=out)
+            self._discovered(paths, sources, files, rejects)
+            if not files and not rejects:
+                if not allow_empty:
+                    raise InputError(
+                        f"no input found under {', '.join(sources)}: nothing to read (an empty inbox is "
+                        "no error with --allow-empty, or the flow's allow_empty)"
+                    )
+                self.log.info("no input found: nothing to do, nothing committed")
+                shutil.rmtree(staging, ignore_errors=True)
+                return RunSummary(None, out, dict.fromkeys(writers.DATASETS, 0), None)
+            if reprocess and earlier:
+                missing = check.missing_inputs(check.earlier_inputs(out), files)
+                if missing:
+                    raise OutputError(
+                        f"--reprocess replaces the corpus in {out}, but {len(missing)} inputs its runs read "
+                        f"are not among this run's (e.g. {missing[0]}): their documents would be lost; give "
+                        "every input folder, or write to a new --out"
+                    )
+            ranked = corpus.unread(files)
+            unchanged = len(files) - len(ranked)
+            self._say_changed(changed, unchanged)
+            self.stages["config"] = {"changed": changed, "reprocess": reprocess}
+            spool = str(staging / pipeline.SPOOL)
+            with self.stage("prepare"):
+                results = self._prepare(ranked, spool)
+                sketch, parts = pipeline.join(results, spool)
+                inputs = [x for r in results for x in r.inputs]
+                unchanged += corpus.skip_unchanged(sketch, inputs)
+                id_rejects = sketch.exclude_repeated_ids(corpus.known_ids(sketch.doc_ids))
+            rejects += self._prepared(results, len(files), unchanged, id_rejects, sketch)
+            del results
+            with self.stage("dedup"):
+                self._dedup(sketch, parts, corpus, spool, staging)
+            manifest = writers.build_manifest(
+                run_id=run_id,
+                inputs=sources,
+                config=cfg.to_dict(),
+                stages=self.stages,
+                timings=self.timings,
+                versions=_versions(),
+            )
+            manifest.update(labels)
+            if reprocess:
+                manifest["supersedes"] = earlier  # runs whose partitions this one replaces
+            rejects = corpus.unreported(rejects)
+            first_doc = corpus.n_docs()
+            tables = index.run_tables(sketch, first_doc, index.input_rows(inputs, rejects), cfg.dedup, run_id)
+            manifest["index"] = index.record(tables, first_doc)
+            manifest = call(
+                pipeline.write_run,
+                staging=staging,
+                sketch=sketch,
+                parts=parts,
+                rejects=rejects,
+                manifest=manifest,
+                extra=tables,
+                files=index.params_file(cfg.dedup),
+                replace=reprocess,
+            )
+        rows = manifest["rows"]
+        self.log.info(
+            "write: %(documents)d documents, %(passages)d passages, %(duplicates)d duplicates, %(rejects)d "
+            "rejects -> %(out)s (run %(run_id)s, %(seconds).1f s in all)",
+            {**rows, "out": out, "run_id": run_id, "seconds": sum(manifest["timings_seconds"].values())},
+        )
+        return RunSummary(run_id, out, rows, manifest["counts"], manifest)
+
+    def _discovered(self, paths: list[Path], sources: list[str], files: list, rejects: list) -> None:
+        holder = readers.output_among_inputs(paths, self.out)
+        self.report(
+            "discover",
+            "{files} input files under {paths}, {skipped} skipped{inside}",
+            {"files": len(files), "skipped": len(rejects), "output_inside_input": holder},
+            paths=", ".join(sources),
+            inside=f"; the output folder {self.out} overlaps the input {holder}: its files are not read as "
+            "input"
+            if holder
+            else "",
+        )
+
+    def _say_changed(self, changed: list[str], unchanged: int) -> None:
+        if changed:
+            (self.log.warning if unchanged else self.log.info)(
+                f"config: settings changed since the last run ({'; '.join(changed)})"
+                + (
+                    f"; the {unchanged} inputs read before are skipped, not cleaned again with them: "
+                    "`cleaner run --reprocess` rebuilds the corpus with the new settings"
+                    if unchanged
+                    else ""
+                )
+            )
+
+    def _prepare(self, ranked: list, spool: str) -> list[pipeline.BatchResult]:
+        """Each batch of files on a worker, in batch order, said as they finish."""
+        size = self.config.run.batch_size
+        batches = [ranked[i : i + size] for i in range(0, len(ranked), size)]
+        futures = [
+            self.executor.submit(pipeline.prepare_batch, number=i, files=b, config=self.config, spool=spool)
+            for i, b in enumerate(batches)
+        ]
+        progress = Progress("prepare", len(ranked), len(batches), self.log.info)
+        results: list = [None] * len(batches)
+        for future in self.executor.as_completed(futures):
+            result = future.result()
+            results[result.index] = result
+            progress.advance(result.counts["files"], result.counts["records"])
+        progress.close()
+        return results
+
+    def _prepared(
+        self, results: list, n_files: int, unchanged: int, id_rejects: list[Reject], sketch: Sketch
+    ) -> list[Reject]:
+        """Say what the batches did, learn the run's boilerplate; their rejects."""
+        counts = sum((r.counts for r in results), Counter())
+        warc_skipped = {
+            key.removeprefix(archives.SKIPPED): n
+            for key, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+            if key.startswith(archives.SKIPPED)
+        }
+        rules = sum((r.rules for r in results), Counter())
+        step_seconds = (
+            {k: round(sum(r.seconds.get(k, 0.0) for r in results), 4) for k in results[0].seconds}
+            if results
+            else {}
+        )
+        read_rejects = [x for r in results for x in r.read_rejects] + id_rejects
+        extract_rejects = [x for r in results for x in r.extract_rejects]
+        self.report(
+            "prepare",
+            "{batches} batches; seconds of work per step: {steps}",
+            {"batches": len(results), "seconds": step_seconds},
+            steps=", ".join(f"{k} {v:.2f}" for k, v in step_seconds.items()) or "none",
+        )
+        self.report(
+            "read",
+            "{files} files -> {records} records, {rejects} rejected{reasons}; "
+            "{unchanged} files unchanged since an earlier run, skipped{warc}",
+            {
+                "files": n_files,
+                "records": counts["records"],
+                "rejects": len(read_rejects),
+                "unchanged": unchanged,
+                "warc_skipped": warc_skipped,
+            },
+            reasons=_reasons(read_rejects),
+            warc=(
+                f"; {sum(warc_skipped.values())} WARC records passed over ("
+                + ", ".join(f"{kind} {n}" for kind, n in warc_skipped.items())
+                + ")"
+                if warc_skipped
+                else ""
+            ),
+        )
+        self.report(
+            "extract",
+            "{html_pages} HTML pages, {rejects} rejected{reasons}",
+            {"html_pages": counts["html_pages"], "rejects": len(extract_rejects)},
+            reasons=_reasons(extract_rejects),
+        )
+        with self.stage("learn"):
+            learned = self.executor.call(learn_boilerplate, sketch=sketch, config=self.config.clean)
+            rules["learned"] += learned["dropped"]
+            no_content = int(sketch.no_content().sum())
+        self.report(
+            "clean",
+            "{documents} documents, {lines} lines, {boilerplate} boilerplate ({by_rule}); "
+            "{no_content} documents left empty",
+            {
+                "documents": int((~sketch.excluded).sum()),
+                "lines": int(sketch.n_passages),
+                "boilerplate": sum(rules.values()),
+                "no_content": no_content,
+            },
+            by_rule=", ".join(f"{r} {n}" for r, n in rules.most_common() if n) or "none",
+        )
+        self.report("learned_boilerplate", "{lines} lines on {sites} sites, {dropped} lines removed", learned)
+        return read_rejects + extract_rejects
+
+    def _dedup(self, sketch: Sketch, parts: list, corpus: index.Index, spool: str, staging: Path) -> None:
+        prior = corpus.prior(sketch)
+        held = 0 if prior.values is None else len(prior.values)
+        texts = dedup.joined_texts(  # for the exact check of undecided pairs
+            held, partial(corpus.texts, prior), pipeline.spool_texts(spool, sketch, parts)
+        )
+        stats = dedup_stage(sketch, self.config, prior, texts, self.executor, staging / "lsh").as_dict()
+        stats["earlier_documents_compared"] = len(prior.doc_ids)
+        self.report(
+            "dedup",
+            "{passages_compared} passages compared, {exact_passages} exact and {near_passages} near "
+            "duplicates ({lsh_candidates_rejected} of {lsh_candidates_checked} LSH candidates rejected, "
+            "{exact_checks} pairs checked on their shingles); "
+            "duplicate documents: {kinds}",
+            stats,
+            kinds=stats["duplicate_documents"] or "none",
+        )
+
+
+def dedup_stage(
+    sketch: Sketch,
+    config: Config,
+    prior: Prior | None,
+    texts: Callable[[np.ndarray], list[str]] | None,
+    executor: Executor,
+    folder: Path,
+) -> dedup.DedupStats:
+    """Dedup the run's sketch against `prior` (the corpus's kept passages), as a run does:
+    on a large run (`run.lsh_spread_min_rows` rows with the prior's) each LSH band group is
+    a task on the executor, reading its columns from a file in `folder`."""
+    held = 0 if prior is None or prior.values is None else len(prior.values)
+    lsh = None
+    if held + len(sketch.sizes) >= config.run.lsh_spread_min_rows:
+
+        def submit(columns: Path, visit: np.ndarray, bands: range) -> Any:
+            return executor.submit(
+                dedup.band_group_pairs, columns=str(columns), config=config.dedup, visit=visit, bands=bands
+            )
+
+        lsh = partial(dedup.spread_lsh, submit, config.run.lsh_tasks, folder)
+    return dedup.deduplicate_sketch(sketch, config.dedup, prior, lsh, texts)
+
+
+def learn_boilerplate(sketch: Sketch, config: CleanConfig) -> dict:
+    """Learn the run's boilerplate lines per site and drop them from the sketch; the counts."""
+    learned = clean.learn_boilerplate(sketch, config)
+    dropped = clean.apply_learned(sketch, learned)
+    return {"sites": len(learned), "lines": sum(map(len, learned.values())), "dropped": dropped}
+
+
+def bundled_examples() -> Path:
+    """The sample corpus's pages: package data after `pip install .`, else the checkout's
+    `examples/` (an editable install maps only code)."""
+    try:
+        installed = Path(str(resources.files("cleaner.examples") / "pages"))
+        if installed.is_dir():
+            return _relative_to_cwd(installed)
+    except ModuleNotFoundError:
+        pass
+    checkout = Path(__file__).resolve().parents[2] / "examples" / "pages"
+    if checkout.is_dir():
+        return _relative_to_cwd(checkout)
+    raise FileNotFoundError("the bundled examples/ corpus is not installed with this copy of cleaner")
+
+
+def _relative_to_cwd(path: Path) -> Path:
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
+def _reasons(rejects: Sequence[Reject]) -> str:
+    if not rejects:
+        return ""
+    counts = Counter(r.reason for r in rejects)
+    return " (" + ", ".join(f"{reason} {n}" for reason, n in counts.most_common()) + ")"
+
+
+def _versions() -> dict[str, str]:
+    found = {}
+    for name in ("cleaner", "trafilatura", "datasketch", "pyarrow", "prefect"):
+        with suppress(PackageNotFoundError):  # prefect: the library runs without it
+            found[name] = version(name)
+    return found

@@ -1,0 +1,62 @@
+"""`cleaner.run`, the library's whole run, without Prefect: the same corpus whichever
+executor does the work, and its summary."""
+
+from __future__ import annotations
+
+import pyarrow.dataset as ds
+import pytest
+
+import cleaner
+from cleaner import writers
+from cleaner.errors import InputError
+from tests.conftest import EXAMPLES
+
+
+def _rows(out, run_id):
+    """Every dataset's rows, the run's id masked."""
+    return {
+        name: [
+            {k: (v.replace(run_id, "RUN") if isinstance(v, str) else v) for k, v in row.items()}
+            for row in ds.dataset(out / name, partitioning="hive").to_table().to_pylist()
+        ]
+        for name in writers.DATASETS
+    }
+
+
+def test_the_corpus_is_the_same_in_this_process_and_on_a_pool_of_workers(tmp_path):
+    config = {"run": {"batch_size": 4, "lsh_spread_min_rows": 50}}  # several batches, LSH on the workers
+    inline = cleaner.run([EXAMPLES / "pages"], tmp_path / "inline", config, executor=cleaner.InlineExecutor())
+    with cleaner.LocalExecutor(2) as pool:
+        pooled = cleaner.run([EXAMPLES / "pages"], tmp_path / "pool", config, executor=pool)
+    assert inline.counts == pooled.counts and inline.rows == pooled.rows
+    assert inline.counts["duplicate_documents"] > 0 and inline.manifest["stages"]["prepare"]["batches"] > 1
+    assert _rows(tmp_path / "inline", inline.run_id) == _rows(tmp_path / "pool", pooled.run_id)
+    assert "prefect" not in inline.manifest  # labels only where an orchestrator gives them
+
+
+def test_the_summary_is_the_manifests_and_labels_are_recorded(tmp_path):
+    summary = cleaner.run(
+        [EXAMPLES / "pages"],
+        tmp_path / "out",
+        cleaner.Config(),
+        executor=cleaner.InlineExecutor(),
+        labels={"scheduler_run": "nightly-42"},
+    )
+    assert summary.as_dict() == {
+        "run_id": summary.run_id,
+        "out": str(tmp_path / "out"),
+        "rows": summary.manifest["rows"],
+        "counts": summary.manifest["counts"],
+    }
+    assert summary.manifest["scheduler_run"] == "nightly-42"
+    assert summary.manifest["inputs"] == [(EXAMPLES / "pages").as_posix()]
+
+
+def test_no_input_is_an_error_unless_allowed_and_then_nothing_is_committed(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    with pytest.raises(InputError, match="no input found under"):
+        cleaner.run([inbox], tmp_path / "out", executor=cleaner.InlineExecutor())
+    summary = cleaner.run([inbox], tmp_path / "out", executor=cleaner.InlineExecutor(), allow_empty=True)
+    assert summary.run_id is None and summary.counts is None
+    assert writers.committed_runs(tmp_path / "out") == set()
