@@ -26,10 +26,10 @@ import os
 import random
 import time
 
-from cleaner import dedup
 from cleaner.config import DedupConfig
+from cleaner.dedup import visit
+from cleaner.dedup.sketch import Sketch
 from cleaner.document import Document, Passage
-from cleaner.sketch import Sketch
 
 WORDS = (
     "ferry harbour council budget school bridge island storm engine contract teacher parent road "
@@ -73,13 +73,13 @@ def measure(shape: str, copies: int) -> dict:
 
     def lsh(values, config, rows):
         searched.append(len(rows))
-        return dedup.band_candidates(values, config, rows)
+        return lsh.band_candidates(values, config, rows)
 
     start = time.perf_counter()
     sketch = Sketch.of(docs, config)
     sketched = time.perf_counter() - start
     start = time.perf_counter()
-    stats = dedup.deduplicate_sketch(sketch, config, lsh=lsh, texts=dedup.texts_of(docs, sketch))
+    stats = visit.deduplicate_sketch(sketch, config, lsh=lsh, texts=visit.texts_of(docs, sketch))
     return {
         "shape": shape,
         "copies": copies,

@@ -148,7 +148,7 @@ def documents(texts: list[str], first: int, prefix: str = "d") -> list:
 
 @functools.cache
 def _signer():
-    from cleaner.signatures import Signer
+    from cleaner.dedup.signatures import Signer
 
     return Signer(CLEANER_CONFIG)
 
@@ -156,10 +156,10 @@ def _signer():
 def _sketch_batch(path: Path):
     """A worker's part of the cleaner method: read one batch and sketch it, as the
     pipeline's batch tasks do (with one signer per process, as `pipeline._signer`; imported
-    from `cleaner.signatures`, not `cleaner.pipeline`, whose extraction and reading modules
+    from `cleaner.dedup.signatures`, not `cleaner.pipeline`, whose extraction and reading modules
     a run's workers have loaded long before dedup, and which are not the dedup stage).
     Returns the sketch and the seconds this batch spent shingling and in MinHash."""
-    from cleaner.sketch import Sketch
+    from cleaner.dedup.sketch import Sketch
 
     texts = path.read_text().splitlines()
     docs = documents(texts, int(path.stem.split("-")[1]) // PER_DOC)
@@ -176,7 +176,7 @@ def _write_batch(path: Path, out: Path, start: int, status, source, similarity) 
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from cleaner.sketch import STATUSES
+    from cleaner.dedup.sketch import STATUSES
 
     texts = path.read_text().splitlines()
     names = pa.array([s.value for s in STATUSES])
@@ -211,8 +211,8 @@ def run_cleaner(batches: list[Path]) -> tuple[dict[int, int], dict[str, float]]:
 
     from cleaner import LocalExecutor
     from cleaner.config import Config
+    from cleaner.dedup.sketch import EXACT, NEAR, Sketch
     from cleaner.runner import dedup_stage
-    from cleaner.sketch import EXACT, NEAR, Sketch
 
     clock = time.perf_counter()
     # Forked, not warmed up: the dedup core needs no extraction (`cleaner run`'s workers warm
@@ -270,7 +270,7 @@ def run_datasketch(passages: list[str]) -> tuple[dict[int, int], dict[str, float
     from datasketch import MinHash, MinHashLSH
 
     from cleaner.config import DedupConfig
-    from cleaner.signatures import shingles
+    from cleaner.dedup.signatures import shingles
 
     config = DedupConfig()
     seconds = {"shingles": 0.0, "signatures": 0.0, "lsh": 0.0, "verification": 0.0}

@@ -30,11 +30,11 @@ HERE = Path(__file__).resolve().parent
 def build(out: Path, n: int, size: int) -> None:
     """The index of a corpus of n passages, as one run would leave it, and beside it
     (batch.json) a batch of `size` new passages for the measuring process."""
-    from cleaner import index, writers
     from cleaner.config import DedupConfig
-    from cleaner.dedup import deduplicate_sketch
-    from cleaner.signatures import Signer
-    from cleaner.sketch import Sketch
+    from cleaner.corpus import index, writers
+    from cleaner.dedup.signatures import Signer
+    from cleaner.dedup.sketch import Sketch
+    from cleaner.dedup.visit import deduplicate_sketch
 
     config = DedupConfig(min_unique_share=0.0)  # as bench_dedup: every passage counts
     passages, planted = corpus(n)
@@ -76,9 +76,9 @@ def measure(out: Path) -> dict:
     import numpy as np
 
     from cleaner.config import DedupConfig
-    from cleaner.dedup import deduplicate_sketch
-    from cleaner.index import Index
-    from cleaner.sketch import EXACT, NEAR, Sketch
+    from cleaner.corpus.index import Index
+    from cleaner.dedup.sketch import EXACT, NEAR, Sketch
+    from cleaner.dedup.visit import deduplicate_sketch
 
     given = json.loads((out / "batch.json").read_text())
     texts, copies = given["texts"], {int(k): v for k, v in given["copies"].items()}

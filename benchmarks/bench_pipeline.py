@@ -7,7 +7,7 @@ table row per (size, workers): wall time of the command (Prefect's server start 
 time per stage from the run's manifest, lines per second and the peak RSS of the run.
 
 For HTML, the reference is trafilatura alone: one process reading the same pages and
-extracting each with the options cleaner uses (`cleaner.extract`), timed from the first
+extracting each with the options cleaner uses (`cleaner.clean.extract`), timed from the first
 read to the last extraction. Printed after the table: each run's wall time as a multiple of
 the reference, and the speedup of the largest worker count over one worker.
 
@@ -39,10 +39,10 @@ import time
 from pathlib import Path
 
 STAGES = ("discover", "prepare", "learn", "dedup", "write")
-# Trafilatura alone, as `cleaner.extract` calls it, over the files named on stdin.
+# Trafilatura alone, as `cleaner.clean.extract` calls it, over the files named on stdin.
 REFERENCE = """
 import sys, time, trafilatura
-from cleaner.extract import _DATE_PARAMS
+from cleaner.clean.extract import _DATE_PARAMS
 paths = sys.stdin.read().split()
 start = time.perf_counter()
 chars = 0

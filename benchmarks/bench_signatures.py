@@ -18,7 +18,7 @@ import time
 from bench_dedup import corpus
 
 from cleaner.config import DedupConfig
-from cleaner.signatures import _BATCH, Signer
+from cleaner.dedup.signatures import _BATCH, Signer
 
 
 def best(fn, repeat: int) -> float:

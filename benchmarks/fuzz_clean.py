@@ -49,11 +49,12 @@ import atheris
 from benchmarks import fuzzing
 
 with atheris.instrument_imports(include=["cleaner"]):
-    from cleaner.clean import clean_batch, no_content_rejects
+    from cleaner.clean.lines import clean_batch, no_content_rejects
+    from cleaner.clean.rules import LINE_RULES, RELATED_HEADING, RULE_NAMES, Line
     from cleaner.config import CleanConfig
     from cleaner.document import Document, Status
-    from cleaner.readers import decode_text, site_of
-    from cleaner.rules import LINE_RULES, RELATED_HEADING, RULE_NAMES, Line
+    from cleaner.io.readers import decode_text
+    from cleaner.io.records import site_of
     from cleaner.text import (
         _TOKEN,
         collapse_spaces,
@@ -208,8 +209,8 @@ def check_text(texts: list[str]) -> None:
 def seeds():
     """Our own texts: text files and JSONL records as they are, and the bodies and titles of
     every page as `cleaner run` would clean them (extracted once, here)."""
+    from cleaner.clean.extract import extract_document
     from cleaner.config import ExtractConfig
-    from cleaner.extract import extract_document
 
     for name, data in fuzzing.example_files():
         if name.endswith(".jsonl"):

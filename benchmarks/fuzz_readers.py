@@ -2,10 +2,10 @@
 
 Each input is written to a file under every name the readers accept (page.html, page.txt,
 feed.jsonl, page.html.gz, feed.jsonl.gz), as is and gzip-compressed for the .gz names, and
-read with `cleaner.readers.read_file`; also with a small `read.max_record_bytes`, so the
+read with `cleaner.io.readers.read_file`; also with a small `read.max_record_bytes`, so the
 size limit and the skipping of an overlong JSONL line are exercised. The bytes also go
 straight to `sniff_binary`, `decode_page` and `decode_text`, and every HTML document read is
-extracted with `cleaner.extract.extract_document` under a 2 s time limit. Checked beyond
+extracted with `cleaner.clean.extract.extract_document` under a 2 s time limit. Checked beyond
 "does not crash":
 
 - `read_file` never raises; it returns documents and rejects only, every reject with a
@@ -48,10 +48,11 @@ import atheris
 from benchmarks import fuzzing
 
 with atheris.instrument_imports(include=["cleaner"]):
+    from cleaner.clean.extract import extract_document
     from cleaner.config import ExtractConfig, ReadConfig
     from cleaner.document import Document, Reject
-    from cleaner.extract import extract_document
-    from cleaner.readers import InputFile, decode_page, decode_text, read_file, sniff_binary
+    from cleaner.io.readers import decode_page, decode_text, read_file, sniff_binary
+    from cleaner.io.records import InputFile
 
 NAMES = ("page.html", "page.txt", "feed.jsonl", "page.html.gz", "feed.jsonl.gz")
 DEFAULT = ReadConfig()

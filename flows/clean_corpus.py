@@ -21,8 +21,9 @@ from prefect.runtime import flow_run  # noqa: E402
 from prefect.states import Failed, State  # noqa: E402
 from prefect.task_runners import ProcessPoolTaskRunner  # noqa: E402
 
-from cleaner import readers, runner  # noqa: E402
+from cleaner import runner  # noqa: E402
 from cleaner.errors import CleanerError  # noqa: E402
+from cleaner.io import records  # noqa: E402
 from cleaner_flows.tasks import PrefectExecutor, connect_dask  # noqa: E402
 
 # Set by `cleaner run`, which says an error itself in one line (with a log of the traceback
@@ -54,7 +55,7 @@ def clean_corpus(
     try:
         with ExitStack() as stack:
             summary = runner.run(
-                [readers.path_of_source(p) for p in paths] if paths else None,
+                [records.path_of_source(p) for p in paths] if paths else None,
                 out,
                 config,
                 executor=PrefectExecutor(connect_dask(stack, dask) if dask else None),

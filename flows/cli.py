@@ -173,13 +173,13 @@ def _run(args: argparse.Namespace) -> int:
     for path in args.paths:
         if not Path(path).exists():
             raise CleanerError(f"input path does not exist: {path}")
-    from cleaner import preflight
+    from cleaner.corpus import preflight
 
     preflight.check_output(args.out, config, args.reprocess)  # the output folder can take this run
     # Said at once: Prefect's server and the workers take seconds to start.
     shown = ", ".join(args.paths) or "the bundled examples"
     print(f"cleaner: cleaning {shown} into {args.out}/", flush=True)
-    from cleaner.readers import source_of  # the flow's paths are JSON text
+    from cleaner.io.records import source_of  # the flow's paths are JSON text
     from cleaner_flows.server import prefect_api, prefect_defaults, start_prefect_api
 
     prefect_defaults()
@@ -196,7 +196,7 @@ def _run(args: argparse.Namespace) -> int:
         from cleaner_flows.pool import EagerProcessPool
 
         pool = EagerProcessPool(args.workers, warm=(FLOW_MODULE,)).start()
-    from cleaner import writers
+    from cleaner.corpus import writers
 
     committed_before = writers.committed_runs(args.out)
 
@@ -282,7 +282,7 @@ class _FlowRunLines(logging.Filter):
 
 
 def _check(args: argparse.Namespace) -> int:
-    from cleaner import check, writers
+    from cleaner.corpus import check, writers
 
     out = Path(args.corpus)
     if not check.is_corpus(out):
@@ -316,14 +316,14 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    from cleaner import inspect
+    from cleaner import explain
 
-    colour = inspect.use_colour(args.no_color)
+    colour = explain.use_colour(args.no_color)
     try:
         if args.doc:
-            inspect.show_document(args.corpus, args.doc, colour=colour)
+            explain.show_document(args.corpus, args.doc, colour=colour)
         else:
-            inspect.show_cluster(args.corpus, args.cluster, colour=colour, width=args.width)
+            explain.show_cluster(args.corpus, args.cluster, colour=colour, width=args.width)
         sys.stdout.flush()
     except BrokenPipeError:  # piped into head: stop quietly, as other commands do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -7,8 +7,9 @@ steps run in the flow's own process, as tasks too, so the UI shows every step.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import ExitStack
-from functools import partial
+from functools import partial, wraps
 from typing import Any
 
 from prefect import get_run_logger, task
@@ -18,21 +19,37 @@ from prefect.task_runners import TaskRunner
 from prefect.utilities.annotations import quote
 from prefect_dask import DaskTaskRunner
 
-from cleaner import dedup, pipeline, readers, runner
+from cleaner import pipeline, runner
+from cleaner.dedup import lsh
 from cleaner.errors import CleanerError
+from cleaner.io import readers
 
 # Inputs are large lists of records: hashing them for Prefect's cache would cost more than
 # the work, and a rerun must redo the work anyway. Every argument is passed wrapped in
 # `quote()`: Prefect otherwise walks each one, down to every passage, looking for futures
 # (measured: 3.4 s per call on 54,000 passages; 0.2 s quoted).
 _task = partial(task, cache_policy=NO_CACHE, persist_result=False)
+
+
+def _named(fn: Callable, name: str) -> Callable:
+    """`fn` under the step's name, which a Dask cluster shows for its work (it names work by
+    function, where Prefect uses the task's name)."""
+
+    @wraps(fn)
+    def step(**kwargs: Any) -> Any:
+        return fn(**kwargs)
+
+    step.__name__ = step.__qualname__ = name.replace("-", "_")
+    return step
+
+
 TASKS = {
-    fn: _task(name=name)(fn)
+    fn: _task(name=name)(_named(fn, name))
     for fn, name in (
         (readers.discover, "discover"),
         (pipeline.prepare_batch, "prepare"),
         (runner.learn_boilerplate, "learn-boilerplate"),
-        (dedup.band_group_pairs, "lsh-bands"),
+        (lsh.band_group_pairs, "lsh-bands"),
         (pipeline.write_run, "write"),
     )
 }

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pyarrow.dataset as ds
 
-from cleaner import index, writers
 from cleaner.config import Config, DedupConfig
-from cleaner.dedup import deduplicate_sketch
+from cleaner.corpus import index, writers
+from cleaner.dedup.sketch import Sketch
+from cleaner.dedup.visit import deduplicate_sketch
 from cleaner.document import Document, Passage, Status
-from cleaner.readers import Seen
-from cleaner.sketch import Sketch
+from cleaner.io.records import Seen
 
 STORIES = [
     [

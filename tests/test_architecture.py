@@ -78,7 +78,7 @@ def _private(name: str) -> bool:
 
 
 def test_no_module_uses_another_modules_private_names():
-    """Neither `from cleaner.readers import _name` nor `readers._name` after importing it."""
+    """Neither `from cleaner.io.readers import _name` nor `readers._name` after importing it."""
     found = []
     for name, path in ALL_MODULES.items():
         tree = ast.parse(path.read_text(encoding="utf-8"))

@@ -18,10 +18,11 @@ import zstandard
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from cleaner import pipeline, readers
+from cleaner import pipeline
+from cleaner.clean.extract import extract_batch
 from cleaner.config import Config, ExtractConfig, ReadConfig
-from cleaner.extract import extract_batch
-from cleaner.readers import discover, read_files
+from cleaner.io import records
+from cleaner.io.readers import discover, read_files
 from tests.tracing import peak_bytes
 
 FETCHED = "2024-05-06T07:08:09Z"
@@ -197,7 +198,7 @@ def test_a_crawl_gives_its_html_pages_and_counts_the_records_it_passes_over(tmp_
     assert [d.title for d in extracted] == ["Nye fergeavganger", "Neue Tramlinie"]
     assert all(p in extracted[0].body for p in OSLO) and all(p in extracted[1].body for p in ZURICH)
     # the id comes from the WARC-Record-ID: the same record has the same id in any form
-    assert oslo.doc_id == readers.make_doc_id(
+    assert oslo.doc_id == records.make_doc_id(
         "warc:<urn:uuid:00000000-0000-0000-0000-000000000002>",
         _page("Nye fergeavganger", OSLO).encode("cp1252"),
     )
@@ -438,7 +439,7 @@ def test_parquet_rows_become_documents_with_the_default_columns(tmp_path):
     assert (first.url, first.site) == ("https://www.Havneposten.example/a", "havneposten.example")
     assert first.published == datetime(2024, 5, 6, 7, 30, tzinfo=UTC)  # 09:30 in Oslo in summer
     assert (second.kind, second.html, second.body) == ("html", _page("Tram", ZURICH), None)
-    assert first.doc_id == readers.make_doc_id("id:101") and fifth.doc_id == readers.make_doc_id("id:105")
+    assert first.doc_id == records.make_doc_id("id:101") and fifth.doc_id == records.make_doc_id("id:105")
     assert seen[0].digest == hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
 
 
@@ -468,9 +469,9 @@ def test_parquet_columns_can_be_renamed_and_hold_bytes_dates_and_strings(tmp_pat
     docs, rejects, _, _ = _read(path, **columns)
     assert rejects == []
     assert [(d.kind, d.url, d.title, d.doc_id) for d in docs] == [
-        ("html", "https://a.example/1", None, readers.make_doc_id("id:k1")),
-        ("text", "https://a.example/2", "Tram", readers.make_doc_id("id:k2")),
-        ("text", "https://a.example/2", None, readers.make_doc_id("id:k3")),
+        ("html", "https://a.example/1", None, records.make_doc_id("id:k1")),
+        ("text", "https://a.example/2", "Tram", records.make_doc_id("id:k2")),
+        ("text", "https://a.example/2", None, records.make_doc_id("id:k3")),
     ]
     assert OSLO[0] in docs[0].html  # bytes decoded as a page is: by its meta charset
     assert docs[0].published == datetime(2024, 5, 6, tzinfo=UTC)

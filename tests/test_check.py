@@ -9,8 +9,8 @@ import shutil
 import pyarrow.parquet as pq
 import pytest
 
-from cleaner import check, index, writers
 from cleaner.config import DedupConfig
+from cleaner.corpus import check, index, writers
 from cleaner.errors import OutputError
 from cleaner_flows.cli import main
 from tests.growing_corpus import STORIES, commit_run, documents, grown, tables

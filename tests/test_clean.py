@@ -1,10 +1,11 @@
 import unicodedata
 from datetime import UTC, datetime
 
-from cleaner.clean import apply_learned, clean_document, learn_boilerplate, no_content_rejects
+from cleaner.clean.learned import apply_learned, learn_boilerplate
+from cleaner.clean.lines import clean_document, no_content_rejects
 from cleaner.config import CleanConfig, DedupConfig
+from cleaner.dedup.sketch import Sketch
 from cleaner.document import Document, Status
-from cleaner.sketch import Sketch
 
 P1 = "Dock workers at the port of Hallvik voted on Tuesday to end a twelve-day strike after the harbour authority agreed to a new shift schedule."
 P2 = "The union said 412 of its 530 members took part in the ballot, and that 87 percent of them backed the offer made on Monday night."

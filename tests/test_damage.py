@@ -10,10 +10,10 @@ import shutil
 import pyarrow.dataset as ds
 import pytest
 
-from cleaner import check, writers
+from cleaner.corpus import check, writers
 from cleaner.errors import OutputError
-from tests.test_incremental import BRIDGE, FERRY, SCHOOL, _page
 from tests.runs import clean_corpus
+from tests.test_incremental import BRIDGE, FERRY, SCHOOL, _page
 
 
 def _rows(out, name):

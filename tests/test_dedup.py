@@ -4,11 +4,12 @@ from datetime import UTC, datetime
 import numpy as np
 
 from cleaner.config import DedupConfig
-from cleaner.dedup import band_candidates, band_keys, deduplicate, deduplicate_sketch
-from cleaner.dedup import texts_of as dedup_texts
+from cleaner.dedup.lsh import band_candidates, band_keys
+from cleaner.dedup.signatures import jaccard, shingles, signatures
+from cleaner.dedup.sketch import Sketch
+from cleaner.dedup.visit import deduplicate, deduplicate_sketch
+from cleaner.dedup.visit import texts_of as dedup_texts
 from cleaner.document import Document, DuplicateKind, Passage, Status
-from cleaner.signatures import jaccard, shingles, signatures
-from cleaner.sketch import Sketch
 
 A = [
     "Dock workers at the port of Hallvik voted on Tuesday to end a twelve-day strike after the harbour authority agreed to a new shift schedule and a pay rise.",
@@ -384,7 +385,7 @@ def test_band_keys_for_one_band_match_all_bands():
 
 
 def test_bands_split_into_groups_find_the_same_candidates_from_their_columns_alone():
-    from cleaner.dedup import band_columns, band_groups, band_pairs, candidates
+    from cleaner.dedup.lsh import band_columns, band_groups, band_pairs, candidates
 
     config = DedupConfig()
     rng = np.random.default_rng(3)
@@ -440,7 +441,7 @@ def test_a_copy_whose_first_occurrence_left_with_its_document_is_searched_after_
 
 
 def test_distinct_codes_are_numpys_unique_whatever_their_shape():
-    from cleaner.dedup import _distinct
+    from cleaner.dedup.lsh import _distinct
 
     rng = np.random.default_rng(3)
     n = 5000

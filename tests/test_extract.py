@@ -4,9 +4,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from cleaner.clean.extract import extract_batch, extract_document
 from cleaner.config import ExtractConfig
 from cleaner.document import Document, Reject
-from cleaner.extract import extract_batch, extract_document
 
 PAGE = """<!doctype html><html><head><title>Harbour strike ends | The Coastal Ledger</title>
 <meta property="og:site_name" content="The Coastal Ledger">
@@ -90,7 +90,7 @@ def test_warm_up_pays_for_the_fallback_extractors_in_this_process():
     has."""
     script = """
 import trafilatura.external
-from cleaner import extract
+from cleaner.clean import extract
 assert trafilatura.external.JT_STOPLIST is None
 extract.warm_up()
 print(len(trafilatura.external.JT_STOPLIST or ()))
@@ -123,7 +123,7 @@ def test_a_short_text_is_extracted_again_and_the_longer_kept(monkeypatch):
         text = {"recall": "two words", "balanced": "four words in all", "precision": ""}[focus]
         return _Found(text, title="From the first" if with_metadata else None)
 
-    monkeypatch.setattr("cleaner.extract.trafilatura.bare_extraction", extraction)
+    monkeypatch.setattr("cleaner.clean.extract.trafilatura.bare_extraction", extraction)
     doc = extract_document(_doc("<p>x</p>"), ExtractConfig(fallback_below_words=3))
     assert (doc.body, doc.extraction, doc.title) == ("four words in all", "balanced", "From the first")
     assert calls == [("recall", True), ("balanced", False)]  # metadata is read once
@@ -143,7 +143,7 @@ def test_a_short_text_is_extracted_again_and_the_longer_kept(monkeypatch):
 
 
 def test_the_site_name_is_taken_off_the_title():
-    from cleaner.extract import page_title
+    from cleaner.clean.extract import page_title
 
     assert page_title(
         "Harbour strike ends | The Coastal Ledger", "The Coastal Ledger", "coastalledger.example"

@@ -10,10 +10,10 @@ import os
 import pyarrow.dataset as ds
 import pytest
 
-from cleaner import writers
 from cleaner.config import DedupConfig
+from cleaner.corpus import writers
+from cleaner.corpus.index import Index
 from cleaner.errors import OutputError
-from cleaner.index import Index
 from tests.runs import clean_corpus
 
 FERRY = [

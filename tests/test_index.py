@@ -4,13 +4,13 @@ import numpy as np
 import pyarrow.dataset as ds
 import pytest
 
-from cleaner import index, writers
 from cleaner.config import DedupConfig
-from cleaner.dedup import deduplicate_sketch
+from cleaner.corpus import index, writers
+from cleaner.dedup.sketch import Sketch
+from cleaner.dedup.visit import deduplicate_sketch
 from cleaner.document import Document, Passage, Status
 from cleaner.errors import OutputError
-from cleaner.readers import Seen
-from cleaner.sketch import Sketch
+from cleaner.io.records import Seen
 
 OLD = [
     [
@@ -102,7 +102,7 @@ def test_index_rows_hold_signatures_and_band_keys_of_first_occurrences_only(tmp_
     values = np.frombuffer(row["signature"], dtype="<u4")
     np.testing.assert_array_equal(values, sketch.values[sketch.rows[0]])
     keys = [row[name] for name in index.band_columns(config)]
-    from cleaner.dedup import band_keys
+    from cleaner.dedup.lsh import band_keys
 
     assert keys == band_keys(values[None, :], config)[0].tolist()
 

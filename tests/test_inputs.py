@@ -9,9 +9,10 @@ import json
 import os
 from pathlib import Path
 
-from cleaner import index, readers, writers
 from cleaner.config import DedupConfig, ReadConfig
-from cleaner.readers import discover, output_among_inputs, read_file
+from cleaner.corpus import index, writers
+from cleaner.io import records
+from cleaner.io.readers import discover, output_among_inputs, read_file
 
 
 def _record(i: int) -> bytes:
@@ -20,7 +21,7 @@ def _record(i: int) -> bytes:
     )
 
 
-def _remember(out: Path, files: list[readers.InputFile]) -> None:
+def _remember(out: Path, files: list[records.InputFile]) -> None:
     """Commit a run that read `files` (only its index/inputs matter here)."""
     seen = [read_file(f, rank)[2] for rank, f in enumerate(files)]
     with writers.open_run(out, writers.new_run_id()) as staging:
@@ -31,7 +32,7 @@ def _remember(out: Path, files: list[readers.InputFile]) -> None:
         writer.commit([], manifest, {"index/inputs": index.input_rows(seen, [])})
 
 
-def _unread(out: Path, paths) -> list[readers.InputFile]:
+def _unread(out: Path, paths) -> list[records.InputFile]:
     files, _ = discover(paths)
     return [f for _, f in index.Index(out, DedupConfig()).unread(files)]
 
@@ -83,7 +84,7 @@ def test_a_grown_jsonl_file_is_read_from_where_the_last_run_stopped(tmp_path):
     with feed.open("ab") as fh:  # the next day: two more lines
         fh.write(_record(4) + _record(5))
     (grown,) = _unread(out, [feed.parent])
-    assert grown.resume == readers.Resume(seen.size, seen.digest, 3, 0)
+    assert grown.resume == records.Resume(seen.size, seen.digest, 3, 0)
     docs, rejects, after = read_file(grown, 0)
     assert [d.source.rsplit("/", 1)[1] for d in docs] == ["feed.jsonl#4", "feed.jsonl#5"] and not rejects
     # the same ids a whole read gives, and a digest of the whole file

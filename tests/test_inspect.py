@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from cleaner import inspect
+from cleaner import explain
 from cleaner_flows.cli import main
 from tests.conftest import EXAMPLES
 from tests.example_corpus import example_corpus
@@ -129,7 +129,7 @@ def test_doc_marks_each_removed_line_and_shows_the_passage_each_duplicate_repeat
 
 def test_doc_of_a_kept_document_shows_near_duplicates_with_their_similarity(corpus):
     out = io.StringIO()
-    inspect.show_document(corpus, SKARVIK_COPY, stream=out)
+    explain.show_document(corpus, SKARVIK_COPY, stream=out)
     lines = out.getvalue().splitlines()
     assert lines[0] == f"document {SKARVIK_COPY}: dropped as a duplicate (near, similarity 0.78) of {SKARVIK}"
     near = [i for i, line in enumerate(lines) if " ~ near_duplicate 0." in line]
@@ -137,7 +137,7 @@ def test_doc_of_a_kept_document_shows_near_duplicates_with_their_similarity(corp
     for i in near:  # each is followed by the kept passage it repeats
         assert lines[i + 1].lstrip().startswith(f"repeats {SKARVIK} #")
     kept = io.StringIO()
-    inspect.show_document(corpus, SKARVIK, stream=kept)
+    explain.show_document(corpus, SKARVIK, stream=kept)
     assert kept.getvalue().splitlines()[0] == f"document {SKARVIK}: kept"
     assert "repeats" not in kept.getvalue()  # the original repeats nothing
 
@@ -156,7 +156,7 @@ def test_a_duplicates_id_names_its_cluster(corpus, capsys):
 
 def test_colours_replace_the_markers_on_a_terminal(corpus):
     out = io.StringIO()
-    inspect.show_cluster(corpus, SKARVIK, colour=True, width=100, stream=out)
+    explain.show_cluster(corpus, SKARVIK, colour=True, width=100, stream=out)
     text = out.getvalue()
     assert "[-" not in text and "{+" not in text
     assert "\x1b[9;31muniversities\x1b[0m" in text and "\x1b[1;32mcolleges\x1b[0m" in text
@@ -214,7 +214,7 @@ def test_a_folder_that_is_no_corpus_is_an_error(tmp_path, capsys):
 
 
 def test_word_diff_marks_deleted_and_inserted_words():
-    tokens = inspect.word_diff("the cat sat on the mat".split(), "the dog sat on mat today".split())
+    tokens = explain.word_diff("the cat sat on the mat".split(), "the dog sat on mat today".split())
     assert tokens == [
         ("the", None),
         ("cat", "del"),
@@ -225,7 +225,7 @@ def test_word_diff_marks_deleted_and_inserted_words():
         ("mat", None),
         ("today", "ins"),
     ]
-    lines = inspect._wrap(tokens, 16)
+    lines = explain._wrap(tokens, 16)
     assert [" ".join(w for w, _ in line) for line in lines] == [
         "the [-cat-]",
         "{+dog+} sat on",

@@ -1,9 +1,9 @@
 import pytest
 
-from cleaner.clean import clean_document
+from cleaner.clean.language import identify
+from cleaner.clean.lines import clean_document
 from cleaner.config import CleanConfig
 from cleaner.document import Document
-from cleaner.language import identify
 
 
 @pytest.mark.parametrize(

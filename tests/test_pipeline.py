@@ -8,9 +8,11 @@ import numpy as np
 import pyarrow.dataset as ds
 
 import cleaner
-from cleaner import pipeline, readers, writers
+from cleaner import pipeline
 from cleaner.config import Config
-from cleaner.sketch import Sketch
+from cleaner.corpus import writers
+from cleaner.dedup.sketch import Sketch
+from cleaner.io import readers
 from tests.conftest import EXAMPLES
 from tests.tracing import peak_bytes
 

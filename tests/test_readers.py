@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from cleaner.errors import InputError
-from cleaner.readers import discover, path_of_source, read_file, read_files, site_of, source_of
+from cleaner.io.readers import discover, read_file, read_files
+from cleaner.io.records import path_of_source, site_of, source_of
 from tests.tracing import peak_bytes
 
 

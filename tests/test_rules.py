@@ -3,10 +3,8 @@ import time
 
 import pytest
 
-from cleaner.clean import clean_document
-from cleaner.config import CleanConfig
-from cleaner.document import Document
-from cleaner.rules import (
+from cleaner.clean.lines import clean_document
+from cleaner.clean.rules import (
     CONTEXT_RULES,
     LINE_RULES,
     RELATED_HEADING,
@@ -15,6 +13,8 @@ from cleaner.rules import (
     is_fragment,
     match_line,
 )
+from cleaner.config import CleanConfig
+from cleaner.document import Document
 from cleaner.text import normalize
 
 
@@ -207,7 +207,7 @@ def test_byline_with_two_names(line):
 def test_caption_cues_skip_no_line_a_caption_pattern_matches():
     """The caption rule tries its patterns only on lines holding a cue: random lines built
     from the patterns' own pieces must get the same verdict with and without the cue test."""
-    from cleaner.rules import _CAPTION_PATTERNS, Line, _caption
+    from cleaner.clean.rules import _CAPTION_PATTERNS, Line, _caption
 
     rng = random.Random(7)
     pieces = [

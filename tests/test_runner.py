@@ -7,7 +7,7 @@ import pyarrow.dataset as ds
 import pytest
 
 import cleaner
-from cleaner import writers
+from cleaner.corpus import writers
 from cleaner.errors import InputError
 from tests.conftest import EXAMPLES
 

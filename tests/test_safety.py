@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from cleaner import pipeline, readers
+from cleaner import pipeline
 from cleaner.config import Config
+from cleaner.io import readers
 
 ARTICLE = (
     "<p>The harbour board agreed on Tuesday to spend four million on a new breakwater after two "

@@ -6,7 +6,7 @@ import pytest
 from datasketch import MinHash
 
 from cleaner.config import DedupConfig
-from cleaner.signatures import (
+from cleaner.dedup.signatures import (
     Signer,
     _fmix64_word_hash,
     _hash_spans,

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from cleaner.config import DedupConfig
-from cleaner.dedup import deduplicate, deduplicate_sketch
+from cleaner.dedup.sketch import BOILERPLATE, Sketch
+from cleaner.dedup.visit import deduplicate, deduplicate_sketch
 from cleaner.document import Document, Passage, Status
-from cleaner.sketch import BOILERPLATE, Sketch
 
 A = "The county council voted on Monday to rebuild the old stone bridge over the river Kessel by next spring."
 B = "Engineers said the repair would cost about four million and keep one lane open to traffic throughout."

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cleaner import writers
+from cleaner.corpus import writers
 from cleaner.document import Document, DuplicateKind, Passage, Reject, Status
 from cleaner.errors import OutputError
 

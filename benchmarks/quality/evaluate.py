@@ -23,11 +23,13 @@ import tempfile
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from cleaner import clean, dedup, readers
+from cleaner.clean import learned, lines
 from cleaner.config import Config
+from cleaner.dedup import visit
+from cleaner.dedup.signatures import jaccard, shingles, signatures
+from cleaner.dedup.sketch import Sketch
 from cleaner.document import Status
-from cleaner.signatures import jaccard, shingles, signatures
-from cleaner.sketch import Sketch
+from cleaner.io import readers
 
 from .generate import EDITS, Record
 
@@ -43,10 +45,10 @@ def run_pipeline(records: list[Record], config: Config):
         docs, rejects, _ = readers.read_files(enumerate(files))
     if rejects:
         raise RuntimeError(f"the generated corpus has unreadable records: {rejects[:3]}")
-    docs = clean.clean_batch(docs, config.clean)
+    docs = lines.clean_batch(docs, config.clean)
     sketch = Sketch.of(docs, config.dedup)
-    clean.apply_learned(sketch, clean.learn_boilerplate(sketch, config.clean))
-    dedup.deduplicate_sketch(sketch, config.dedup, texts=dedup.texts_of(docs, sketch))
+    learned.apply_learned(sketch, learned.learn_boilerplate(sketch, config.clean))
+    visit.deduplicate_sketch(sketch, config.dedup, texts=visit.texts_of(docs, sketch))
     sketch.apply(docs)
     return {records[doc.order[1] - 1].id: doc for doc in docs}
 

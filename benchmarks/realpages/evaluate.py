@@ -35,9 +35,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from cleaner import clean, dedup, pipeline, readers
+from cleaner import pipeline
+from cleaner.clean import learned, lines
 from cleaner.config import Config
+from cleaner.dedup import visit
 from cleaner.document import Document, Reject, Status
+from cleaner.io import readers
 
 DEV_SET = Path(__file__).resolve().parents[2].parent / "shared" / "realpages" / "wcxb-dev"
 # trafilatura alone, as a user who does not run cleaner would: comments are never article text.
@@ -102,9 +105,9 @@ def run_cleaner(pages: Sequence[Page], config: Config | None = None, workers: in
             results = [pipeline.prepare_batch(*job) for job in jobs]
         sketch, parts = pipeline.join(results, spool)
         id_rejects = sketch.exclude_repeated_ids()
-        clean.apply_learned(sketch, clean.learn_boilerplate(sketch, config.clean))
+        learned.apply_learned(sketch, learned.learn_boilerplate(sketch, config.clean))
         texts = pipeline.spool_texts(spool, sketch, parts)
-        dedup.deduplicate_sketch(sketch, config.dedup, texts=texts)
+        visit.deduplicate_sketch(sketch, config.dedup, texts=texts)
         docs: list[Document] = []
         first = 0
         for part in parts:
@@ -112,7 +115,7 @@ def run_cleaner(pages: Sequence[Page], config: Config | None = None, workers: in
             docs += sketch.apply(batch, first)
             first += len(batch)
     rejected = [x for r in results for x in (*r.read_rejects, *r.extract_rejects)] + id_rejects
-    rejected += clean.no_content_rejects(docs)
+    rejected += lines.no_content_rejects(docs)
     out: dict[str, Output] = {}
     for doc in docs:
         out[_fid(doc.source)] = Output(

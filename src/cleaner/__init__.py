@@ -7,9 +7,9 @@ installed as `cleaner_flows`) are a thin adapter over it. The library never impo
 """
 
 from cleaner.config import Config, load_config
+from cleaner.corpus.writers import SCHEMA_VERSION
 from cleaner.document import Document, Passage, Reject, Status
 from cleaner.errors import CleanerError, ConfigError, InputError, OutputError
-from cleaner.writers import SCHEMA_VERSION
 
 __version__ = "0.1.0"
 

@@ -125,7 +125,7 @@ class CleanConfig:
         _check_range("clean.title_min_words", self.title_min_words, low=1, high=COUNT_MAX)
         _check_range("clean.title_max_words", self.title_max_words, low=self.title_min_words, high=COUNT_MAX)
         _check_range("clean.masthead_max_lines", self.masthead_max_lines, low=0, high=COUNT_MAX)
-        from cleaner.rules import RULE_NAMES  # late: rules imports nothing from here
+        from cleaner.clean.rules import RULE_NAMES  # late: rules imports nothing from here
 
         unknown = sorted(set(self.disabled_rules) - set(RULE_NAMES))
         if unknown:
@@ -148,7 +148,7 @@ class DedupConfig:
     seed: int = 1
     # datasketch's permutation scheme; stored so signatures are never mixed across schemes.
     hash_scheme: Literal["affine32"] = "affine32"
-    # How a shingle becomes the 32-bit value MinHash permutes (cleaner.signatures.shingle_hashfunc):
+    # How a shingle becomes the 32-bit value MinHash permutes (cleaner.dedup.signatures.shingle_hashfunc):
     # each word hashed, a word shingle's word hashes folded FNV-style, then MurmurHash3's
     # fmix32. "fmix64-fold-fmix32" mixes a word's bytes 8 at a time with MurmurHash3's fmix64,
     # in bulk with numpy: signatures of 60-word passages at ~148,000 a second on one core;

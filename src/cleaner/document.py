@@ -77,7 +77,7 @@ class Document:
     published: datetime | None = None
     fetched: datetime | None = None  # when a crawler fetched the page (a WARC record's date)
     extraction: str | None = None  # the trafilatura focus that made the text of an HTML page
-    language: str | None = None  # ISO 639-1 code (`cleaner.language`), None when unsure
+    language: str | None = None  # ISO 639-1 code (`cleaner.clean.language`), None when unsure
     passages: list[Passage] = field(default_factory=list)
     duplicate_of: str | None = None
     duplicate_kind: DuplicateKind | None = None

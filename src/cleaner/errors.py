@@ -16,3 +16,9 @@ class InputError(CleanerError):
 
 class OutputError(CleanerError):
     """The output folder cannot be written (locked by another run, not a folder, ...)."""
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception's message as one short line: what a reject's detail shows."""
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:200]

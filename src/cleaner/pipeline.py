@@ -24,11 +24,13 @@ from typing import BinaryIO, NamedTuple
 
 import numpy as np
 
-from cleaner import clean, extract, language, readers, writers
+from cleaner.clean import extract, language, lines
 from cleaner.config import Config, DedupConfig
+from cleaner.corpus import writers
+from cleaner.dedup.signatures import Signer
+from cleaner.dedup.sketch import Sketch
 from cleaner.document import Document, Reject
-from cleaner.signatures import Signer
-from cleaner.sketch import Sketch
+from cleaner.io import readers, records
 
 SPOOL = "spool"  # the spool's folder in a run's staging folder
 
@@ -49,7 +51,7 @@ class BatchResult:
     parts: list[Part]
     read_rejects: list[Reject]
     extract_rejects: list[Reject]
-    inputs: list[readers.Seen] = field(default_factory=list)  # to recognise them next time
+    inputs: list[records.Seen] = field(default_factory=list)  # to recognise them next time
     counts: Counter = field(default_factory=Counter)
     rules: Counter = field(default_factory=Counter)  # boilerplate lines per written rule
     seconds: dict[str, float] = field(default_factory=dict)  # time per step, in this batch
@@ -84,7 +86,7 @@ class _Parts(list):
 
 
 def prepare_batch(
-    number: int, files: list[tuple[int, readers.InputFile]], config: Config, spool: str
+    number: int, files: list[tuple[int, records.InputFile]], config: Config, spool: str
 ) -> BatchResult:
     """Read, extract, clean and sketch one batch of (input rank, file) pairs, a part at a
     time (`run.batch_records`, `run.batch_bytes`); spool each part's documents and
@@ -112,7 +114,7 @@ def prepare_batch(
         for doc in docs:
             doc.language = language.identify(doc.body or "")
         step("language")
-        docs = clean.clean_batch(docs, config.clean)
+        docs = lines.clean_batch(docs, config.clean)
         step("clean")
         sketch = Sketch.of(docs, config.dedup, signer)
         step("sketch")
@@ -219,7 +221,7 @@ def write_run(
         docs = read_spool(spool, part.name)
         placed = sketch.apply(docs, first)
         first += len(docs)
-        rejects += clean.no_content_rejects(placed)
+        rejects += lines.no_content_rejects(placed)
         writer.add(placed)
     if first != sketch.n_docs:
         raise RuntimeError(f"the spool holds {first} documents, the sketch {sketch.n_docs}")

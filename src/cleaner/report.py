@@ -37,7 +37,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from cleaner.errors import CleanerError
-from cleaner.readers import site_of
+from cleaner.io.records import site_of
 
 STATUSES = ("kept", "boilerplate", "exact_duplicate", "near_duplicate")
 NO_SITE = "(no site)"

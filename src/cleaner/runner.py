@@ -41,12 +41,16 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from cleaner import archives, check, clean, dedup, extract, index, language, pipeline, readers, writers
+from cleaner import pipeline
+from cleaner.clean import extract, language, learned
 from cleaner.config import CleanConfig, Config
+from cleaner.corpus import check, index, writers
+from cleaner.dedup import lsh, visit
+from cleaner.dedup.sketch import Prior, Sketch
 from cleaner.document import Reject
 from cleaner.errors import InputError, OutputError
+from cleaner.io import readers, records, warc
 from cleaner.progress import Progress
-from cleaner.sketch import Prior, Sketch
 
 # -- how work is farmed out -----------------------------------------------------------------
 
@@ -235,7 +239,7 @@ class _Run:
     def run(self, paths: list[Path], allow_empty: bool, reprocess: bool, labels: dict) -> RunSummary:
         cfg, out, call = self.config, self.out, self.executor.call
         run_id = writers.new_run_id()
-        sources = [readers.source_of(p) for p in paths]
+        sources = [records.source_of(p) for p in paths]
         with writers.open_run(out, run_id) as staging:
             earlier: list[str] = []
             if reprocess:  # the corpus is replaced: only which inputs it holds matters
@@ -361,9 +365,9 @@ class _Run:
         """Say what the batches did, learn the run's boilerplate; their rejects."""
         counts = sum((r.counts for r in results), Counter())
         warc_skipped = {
-            key.removeprefix(archives.SKIPPED): n
+            key.removeprefix(warc.SKIPPED): n
             for key, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-            if key.startswith(archives.SKIPPED)
+            if key.startswith(warc.SKIPPED)
         }
         rules = sum((r.rules for r in results), Counter())
         step_seconds = (
@@ -427,7 +431,7 @@ class _Run:
     def _dedup(self, sketch: Sketch, parts: list, corpus: index.Index, spool: str, staging: Path) -> None:
         prior = corpus.prior(sketch)
         held = 0 if prior.values is None else len(prior.values)
-        texts = dedup.joined_texts(  # for the exact check of undecided pairs
+        texts = visit.joined_texts(  # for the exact check of undecided pairs
             held, partial(corpus.texts, prior), pipeline.spool_texts(spool, sketch, parts)
         )
         stats = dedup_stage(sketch, self.config, prior, texts, self.executor, staging / "lsh").as_dict()
@@ -450,28 +454,28 @@ def dedup_stage(
     texts: Callable[[np.ndarray], list[str]] | None,
     executor: Executor,
     folder: Path,
-) -> dedup.DedupStats:
+) -> visit.DedupStats:
     """Dedup the run's sketch against `prior` (the corpus's kept passages), as a run does:
     on a large run (`run.lsh_spread_min_rows` rows with the prior's) each LSH band group is
     a task on the executor, reading its columns from a file in `folder`."""
     held = 0 if prior is None or prior.values is None else len(prior.values)
-    lsh = None
+    spread = None
     if held + len(sketch.sizes) >= config.run.lsh_spread_min_rows:
 
-        def submit(columns: Path, visit: np.ndarray, bands: range) -> Any:
+        def submit(columns: Path, rows: np.ndarray, bands: range) -> Any:
             return executor.submit(
-                dedup.band_group_pairs, columns=str(columns), config=config.dedup, visit=visit, bands=bands
+                lsh.band_group_pairs, columns=str(columns), config=config.dedup, visit=rows, bands=bands
             )
 
-        lsh = partial(dedup.spread_lsh, submit, config.run.lsh_tasks, folder)
-    return dedup.deduplicate_sketch(sketch, config.dedup, prior, lsh, texts)
+        spread = partial(lsh.spread_lsh, submit, config.run.lsh_tasks, folder)
+    return visit.deduplicate_sketch(sketch, config.dedup, prior, spread, texts)
 
 
 def learn_boilerplate(sketch: Sketch, config: CleanConfig) -> dict:
     """Learn the run's boilerplate lines per site and drop them from the sketch; the counts."""
-    learned = clean.learn_boilerplate(sketch, config)
-    dropped = clean.apply_learned(sketch, learned)
-    return {"sites": len(learned), "lines": sum(map(len, learned.values())), "dropped": dropped}
+    lines = learned.learn_boilerplate(sketch, config)
+    dropped = learned.apply_learned(sketch, lines)
+    return {"sites": len(lines), "lines": sum(map(len, lines.values())), "dropped": dropped}
 
 
 def bundled_examples() -> Path:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pyarrow.dataset as ds
 import pytest
 
-from cleaner import writers
+from cleaner.corpus import writers
 from tests.conftest import EXAMPLES
 
 pytestmark = pytest.mark.prefect

@@ -61,7 +61,7 @@ def _other_minhash_settings(tmp_path: Path) -> Path:
     out = tmp_path / "out"
     (out / "index").mkdir(parents=True)
     from cleaner.config import DedupConfig
-    from cleaner.index import params_of
+    from cleaner.corpus.index import params_of
 
     (out / "index" / "params.json").write_text(json.dumps(params_of(DedupConfig(num_perm=256, bands=64))))
     return out
@@ -109,10 +109,10 @@ def test_an_unexpected_error_is_one_line_and_a_log_of_its_traceback(tmp_path):
     planted = tmp_path / "planted"
     planted.mkdir()
     (planted / "sitecustomize.py").write_text(
-        "import cleaner.clean\n"
+        "import cleaner.clean.learned\n"
         "def broken(*args, **kwargs):\n"
         "    raise RuntimeError('a planted bug')\n"
-        "cleaner.clean.learn_boilerplate = broken\n"
+        "cleaner.clean.learned.learn_boilerplate = broken\n"
     )
     result = _cleaner(
         str(EXAMPLES / "pages"),

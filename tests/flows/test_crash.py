@@ -50,8 +50,8 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
-from cleaner import writers
-from cleaner.index import INDEX
+from cleaner.corpus import writers
+from cleaner.corpus.index import INDEX
 from tests.flows.server import group_alive
 
 pytestmark = pytest.mark.prefect
@@ -80,21 +80,21 @@ class CrashPoint:
     own_server: bool = False  # the run starts its temporary Prefect server, as `cleaner run` does
 
 
-_JOURNALING = "cleaner.writers:_apply_journal"
+_JOURNALING = "cleaner.corpus.writers:_apply_journal"
 POINTS = {
     # a worker process, on its third page of HTML (B has 8 pages on 2 workers); the whole
     # command as a user runs it, so the kill takes down its temporary Prefect server too
-    "extract": CrashPoint("cleaner.extract:extract_document", "prepare", call=3, own_server=True),
+    "extract": CrashPoint("cleaner.clean.extract:extract_document", "prepare", call=3, own_server=True),
     # the flow process, half-way through the dedup visit over the run's documents
-    "dedup": CrashPoint("cleaner.dedup:_Visit._is_duplicate_document", "dedup", call=6),
+    "dedup": CrashPoint("cleaner.dedup.visit:_Visit._is_duplicate_document", "dedup", call=6),
     # the write: two of the six spooled batches added to the staged datasets, the third read
     "write": CrashPoint("cleaner.pipeline:read_spool", "write", call=3, when="before"),
     # everything staged and synced, the commit journal not yet written
-    "staged": CrashPoint("cleaner.writers:_fsync_tree", "staged"),
+    "staged": CrashPoint("cleaner.corpus.writers:_fsync_tree", "staged"),
     # the journal written, nothing moved
     "journaled": CrashPoint(_JOURNALING, "commit", when="before", moved=0),
     # the first partition renamed into place (and its folder synced), the others not
-    "after_first_rename": CrashPoint("cleaner.writers:_fsync_dir", "commit", within=_JOURNALING, moved=1),
+    "after_first_rename": CrashPoint("cleaner.corpus.writers:_fsync_dir", "commit", within=_JOURNALING, moved=1),
     # every partition in place, the run's manifest being copied to runs/
     "copying_manifest": CrashPoint(
         "shutil:_fastcopy_sendfile", "commit", when="before", within=_JOURNALING, moved=-1

@@ -9,8 +9,9 @@ import json
 import pyarrow.dataset as ds
 import pytest
 
-from cleaner import readers, writers
+from cleaner.corpus import writers
 from cleaner.errors import CleanerError
+from cleaner.io import readers
 from tests.conftest import EXAMPLES
 
 pytestmark = pytest.mark.prefect

@@ -19,7 +19,7 @@ import pyarrow.dataset as ds
 import pytest
 import yaml
 
-from cleaner import writers
+from cleaner.corpus import writers
 from tests.conftest import REPO
 from tests.flows.server import PrefectServer, wait_gone
 

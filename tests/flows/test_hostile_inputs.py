@@ -12,7 +12,7 @@ from pathlib import Path
 import pyarrow.dataset as ds
 import pytest
 
-from cleaner.readers import path_of_source, source_of
+from cleaner.io.records import path_of_source, source_of
 from tests import hostile_corpus
 from tests.hostile_corpus import BERLIN, CAIRO, TOKYO
 

@@ -41,7 +41,7 @@ from prefect import flow, task
 def where():
     import trafilatura.external
 
-    from cleaner import language
+    from cleaner.clean import language
 
     warm = trafilatura.external.JT_STOPLIST is not None and language._identifier.cache_info().currsize == 1
     return {"pid": os.getpid(), "warm": warm}

@@ -5,8 +5,8 @@ one, so a process started with this folder on PYTHONPATH runs this file: the `cl
 process, the process-pool workers it spawns (they inherit its environment) and its Prefect
 server. It does nothing unless CLEANER_CRASH_AT is set:
 
-    CLEANER_CRASH_AT      "module:function", e.g. "cleaner.extract:extract_document" or
-                          "cleaner.writers:CorpusWriter.add"
+    CLEANER_CRASH_AT      "module:function", e.g. "cleaner.clean.extract:extract_document" or
+                          "cleaner.corpus.writers:CorpusWriter.add"
     CLEANER_CRASH_CALL    die on this call of it in one process (default 1)
     CLEANER_CRASH_WHEN    "before" the call runs or "after" it returns (default "after")
     CLEANER_CRASH_WITHIN  optional "module:function": count only calls made while that

@@ -34,8 +34,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from cleaner import index, writers
 from cleaner.config import DedupConfig
+from cleaner.corpus import index, writers
 from cleaner.errors import ConfigError, OutputError
 
 INDEX_DATASETS = ("index/documents", "index/passages", "index/inputs")
@@ -91,7 +91,7 @@ class _Corpus:
 def read_corpus(out: str | Path) -> _Corpus:
     out = Path(out)
     corpus = _Corpus(out)
-    journal = out / writers._JOURNAL
+    journal = out / writers.JOURNAL
     if journal.exists():
         try:
             corpus.pending = json.loads(journal.read_text())["run_id"] or "(repair)"
@@ -166,7 +166,7 @@ def _records(corpus: _Corpus) -> list[Problem]:
     if corpus.pending:
         found.append(
             Problem(
-                f"the commit of run {corpus.pending} was interrupted ({writers._JOURNAL} is left)",
+                f"the commit of run {corpus.pending} was interrupted ({writers.JOURNAL} is left)",
                 "finished from its journal, as the next run would",
             )
         )
@@ -602,7 +602,7 @@ def repair(out: str | Path) -> list[str]:
         raise OutputError(f"{out} holds no cleaner corpus")
     done: list[str] = []
     with writers.locked(out):
-        if (out / writers._JOURNAL).exists():
+        if (out / writers.JOURNAL).exists():
             writers.recover(out)
             done.append("finished the interrupted commit from its journal")
         else:

@@ -23,8 +23,8 @@ from itertools import chain
 import numpy as np
 
 from cleaner.config import DedupConfig
+from cleaner.dedup.signatures import Signer
 from cleaner.document import Document, DuplicateKind, Reject, Status
-from cleaner.signatures import Signer
 from cleaner.text import fingerprints, word_spans
 
 STATUSES = tuple(Status)  # status code -> Status

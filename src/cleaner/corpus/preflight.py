@@ -13,8 +13,8 @@ import fcntl
 import os
 from pathlib import Path
 
-from cleaner import check, index, writers
 from cleaner.config import Config
+from cleaner.corpus import check, index, writers
 from cleaner.errors import OutputError
 
 

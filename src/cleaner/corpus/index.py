@@ -35,12 +35,13 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from cleaner.config import DedupConfig
-from cleaner.dedup import band_keys
+from cleaner.corpus.writers import PASSAGES_SCHEMA, RUNS, write_table
+from cleaner.dedup.lsh import band_keys
+from cleaner.dedup.sketch import BOILERPLATE, KEPT, Prior, Sketch
 from cleaner.document import Document, Passage, Reject, Status
 from cleaner.errors import OutputError
-from cleaner.readers import InputFile, Resume, Seen, kind_of
-from cleaner.sketch import BOILERPLATE, KEPT, Prior, Sketch
-from cleaner.writers import PASSAGES_SCHEMA, RUNS, write_table
+from cleaner.io.readers import kind_of
+from cleaner.io.records import InputFile, Resume, Seen
 
 INDEX = "index"
 PARAMS_FILE = "params.json"

@@ -4,7 +4,7 @@
     OUT/passages/run=<id>/     one row per paragraph of every readable input
     OUT/duplicates/run=<id>/   one row per dropped duplicate document, with its text
     OUT/rejects/run=<id>/      one row per input that could not be read or used
-    OUT/index/                 what later runs deduplicate against (`cleaner.index`)
+    OUT/index/                 what later runs deduplicate against (`cleaner.corpus.index`)
     OUT/manifest.json          the latest run's manifest; OUT/runs/<id>.json every run's
 
 The corpus grows: each run adds a partition to each dataset and never rewrites one, so
@@ -39,13 +39,11 @@ import pyarrow.parquet as pq
 from cleaner.document import Document, Reject, Status
 from cleaner.errors import OutputError
 
-# 2: a partition per run (dataset/run=<id>/), and the dedup index; 3: documents.fetched;
-# 4: documents.language and documents.extraction, passages.source and rejects.doc_id
 SCHEMA_VERSION = 4
 DATASETS = ("documents", "passages", "duplicates", "rejects")
 MANIFEST = "manifest.json"  # the latest run's
 RUNS = "runs"  # every run's manifest, as runs/<run id>.json
-_JOURNAL = ".commit.json"
+JOURNAL = ".commit.json"
 LOCK = ".lock"  # held by the run writing to the folder
 _FULL = 1 << 20  # a failed write with less free space than this on the device: the disk is full
 _ROWS_PER_GROUP = 50_000
@@ -263,7 +261,7 @@ def open_run(out: str | Path, run_id: str) -> Iterator[Path]:
             yield staging
         except BaseException as exc:
             error = _disk_error(out, exc, staging)
-            if not (out / _JOURNAL).exists():  # a journaled commit is finished by `recover`
+            if not (out / JOURNAL).exists():  # a journaled commit is finished by `recover`
                 shutil.rmtree(staging, ignore_errors=True)
             if error is not None:
                 raise error from None
@@ -418,7 +416,7 @@ def committed_runs(out: str | Path) -> set[str]:
 
 def commit_pending(out: str | Path) -> bool:
     """Whether a commit journal waits to be applied (`recover`, at the next run)."""
-    return (Path(out) / _JOURNAL).exists()
+    return (Path(out) / JOURNAL).exists()
 
 
 def settle(out: str | Path) -> None:
@@ -443,7 +441,7 @@ def commit_staged(staging: Path, moves: Sequence[str], retire: Sequence[str] = (
     out = staging.parent
     _fsync_tree(staging)
     journal = {"run_id": run_id, "staging": staging.name, "moves": list(moves), "retire": list(retire)}
-    _write_json(out / _JOURNAL, journal)
+    _write_json(out / JOURNAL, journal)
     _apply_journal(out)
 
 
@@ -464,7 +462,7 @@ def read_manifest(path: Path) -> dict:
 
 def recover(out: Path) -> None:
     """Finish a commit a killed run left half-done, and remove a failed run's staging."""
-    if (out / _JOURNAL).exists():
+    if (out / JOURNAL).exists():
         _apply_journal(out)
     for leftover in out.glob(".staging-*"):
         shutil.rmtree(leftover, ignore_errors=True)
@@ -476,7 +474,7 @@ def _apply_journal(out: Path) -> None:
     """Move the run's new partitions, then its manifest, into place. Nothing existing is
     replaced but the manifest, and every step checks what is already done, so running it
     again after a crash completes the same commit."""
-    journal = json.loads((out / _JOURNAL).read_text())
+    journal = json.loads((out / JOURNAL).read_text())
     staging = out / journal["staging"]
     trash = out / f".trash-{journal['staging'].removeprefix('.staging-')}"
     # Retired first, and only while nothing is moved yet: once a move is done, so are they.
@@ -499,7 +497,7 @@ def _apply_journal(out: Path) -> None:
         _copy_durably(staging / MANIFEST, runs / f"{journal['run_id']}.json")
         os.replace(staging / MANIFEST, out / MANIFEST)
     _fsync_dir(out)
-    (out / _JOURNAL).unlink()
+    (out / JOURNAL).unlink()
     shutil.rmtree(staging, ignore_errors=True)
     shutil.rmtree(trash, ignore_errors=True)
 

@@ -20,8 +20,8 @@ import trafilatura.metadata
 
 from cleaner.config import ExtractConfig
 from cleaner.document import Document, Reject
+from cleaner.io.records import site_of
 from cleaner.limits import TimeLimitExceeded, time_limit
-from cleaner.readers import site_of
 from cleaner.timestamps import parse_iso8601
 
 log = logging.getLogger(__name__)

@@ -3,7 +3,7 @@
 A line rule looks at one line on its own and says whether it is chrome; its name is what the
 passage records as `rule`, so every removal can be traced to the rule that made it. Rules that
 need the rest of the page (the headline, the masthead above it, a "Related Articles" block and
-its teasers) or the rest of the run (learned boilerplate) are applied in `cleaner.clean`; their
+its teasers) or the rest of the run (learned boilerplate) are applied in `cleaner.clean.lines`; their
 names are listed here too so configuration can refer to every rule by name.
 
 Patterns are anchored at the start of the line and bounded in length: content that merely
@@ -326,7 +326,7 @@ LINE_RULES: tuple[LineRule, ...] = (
     LineRule("tags", "tag and topic lists", _TAGS),
 )
 
-# Rules applied by cleaner.clean with the whole page or run in view.
+# Rules applied by cleaner.clean.lines with the whole page or run in view.
 CONTEXT_RULES: dict[str, str] = {
     "headline": "the headline repeated in the body (it goes to the `title` column)",
     "breadcrumb": "breadcrumb trails (Home › World › Europe)",
@@ -395,7 +395,7 @@ def is_fragment(line: str, max_letters: int) -> bool:
     """A lone lower-case fragment of fewer than `max_letters` letters and nothing else but
     symbols ("ss", "f", "in": what icon fonts leave of share buttons). Such a line is also
     a word of code, a quotation or a list ("by", "i++", "vs."), so it is debris only among
-    chrome (`cleaner.clean` checks its neighbours)."""
+    chrome (`cleaner.clean.lines` checks its neighbours)."""
     found = _WORD_CHAR.findall(line)
     return 0 < len(found) < max_letters and all(c.islower() for c in found)
 

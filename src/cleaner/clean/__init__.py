@@ -1,0 +1,1 @@
+"""Cleaning one page: extraction, the line rules, learned boilerplate, language."""

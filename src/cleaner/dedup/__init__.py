@@ -1,0 +1,1 @@
+"""Deduplication: shingles and signatures, the `Sketch` columns, LSH, the visit."""

@@ -1,0 +1,1 @@
+"""Reading inputs: finding files, their formats and compression, records into `Document`s."""

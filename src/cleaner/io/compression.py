@@ -1,0 +1,132 @@
+"""Compressed input: gzip and zstd streams decompressed as they are read, and the rejects
+of a file whose compressed data is cut off, damaged, or would decompress past the limit of a
+record. Every reader (`readers`, `warc`, `parquet`) shares them.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zlib
+from typing import BinaryIO
+
+import zstandard
+
+from cleaner.document import Reject
+
+# "page.html.gz", "feed.jsonl.zst": compressed, read as it is decompressed ("crawl.warc.gz" too;
+# a Parquet file compresses its own pages)
+COMPRESSED = {".gz": "gzip", ".zst": "zstd"}
+GZIP_MAGIC = b"\x1f\x8b"
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+COMPRESSION_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error, zstandard.ZstdError)
+
+
+def too_large(source: str, what: str, limit: int) -> Reject:
+    return Reject(
+        source,
+        "too_large",
+        f"{what}, over the limit of {mb(limit)} per record (read.max_record_bytes); "
+        "not read, so that one record cannot exhaust memory or time",
+    )
+
+
+def bad_compression(source: str, exc: Exception, kept: str) -> Reject:
+    if isinstance(exc, EOFError):
+        return Reject(source, "truncated", f"the compressed file ends early (cut off while copying?){kept}")
+    return Reject(source, "corrupt_compressed", f"the compressed data is damaged: {exc}{kept}")
+
+
+def mb(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB"
+
+
+_CHUNK = 1 << 16  # bytes read from a stream at a time
+
+
+def open_zstd(stream: BinaryIO) -> BinaryIO:
+    """A zstd stream, decompressed as it is read, a buffer at a time whatever its ratio.
+
+    Like `gzip.GzipFile`, it raises EOFError at the end of data cut off inside a frame, and
+    `zstandard.ZstdError` on damaged data, so both become the rejects a gzip file's do.
+    Concatenated frames are read as one stream."""
+    return io.BufferedReader(_ZstdReader(stream), buffer_size=_CHUNK)
+
+
+class _ZstdReader(io.RawIOBase):
+    def __init__(self, stream: BinaryIO) -> None:
+        self._frames = _ZstdFrames(stream)
+        self._reader = zstandard.ZstdDecompressor().stream_reader(
+            self._frames, read_size=_CHUNK, read_across_frames=True, closefd=False
+        )
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = self._reader.readinto(buffer)
+        if n == 0 and len(buffer) and not self._frames.complete:
+            raise EOFError("the zstd data ends inside a frame")
+        return n
+
+
+class _ZstdFrames:
+    """The compressed bytes on their way to the decompressor, with their frame structure
+    followed (RFC 8878: frame header, blocks, checksum) to tell a stream that ends after a
+    frame from one cut off inside it: zstandard's stream reader ends quietly on both."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self._state = "magic"  # what is expected next: magic, frame (descriptor), block, skip-size
+        self._head = b""  # the part of that header read so far
+        self._skip = 0  # bytes of block content (or a skippable frame) still to pass
+        self._checksum = False
+        self._known = True  # False once the bytes are not zstd: the decompressor says so
+
+    @property
+    def complete(self) -> bool:
+        return not self._known or (self._state == "magic" and not self._head and not self._skip)
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        view = memoryview(data)
+        while self._known and len(view):
+            if self._skip:
+                step = min(self._skip, len(view))
+                self._skip -= step
+                view = view[step:]
+                continue
+            need = self._NEED[self._state] - len(self._head)
+            self._head += bytes(view[:need])
+            view = view[need:]
+            if len(self._head) == self._NEED[self._state]:
+                self._advance()
+        return data
+
+    _NEED = {"magic": 4, "frame": 1, "block": 3, "skip-size": 4}
+
+    def _advance(self) -> None:
+        head, self._head = self._head, b""
+        if self._state == "magic":
+            if head == ZSTD_MAGIC:
+                self._state = "frame"
+            elif head[0] & 0xF0 == 0x50 and head[1:] == b"\x2a\x4d\x18":  # a skippable frame
+                self._state = "skip-size"
+            else:
+                self._known = False
+        elif self._state == "skip-size":
+            self._skip = int.from_bytes(head, "little")
+            self._state = "magic"
+        elif self._state == "frame":  # the descriptor: what the rest of the header holds
+            descriptor = head[0]
+            single_segment = descriptor >> 5 & 1
+            window, dictionary = 1 - single_segment, (0, 1, 2, 4)[descriptor & 3]
+            self._skip = window + dictionary + (single_segment, 2, 4, 8)[descriptor >> 6]
+            self._checksum = bool(descriptor >> 2 & 1)
+            self._state = "block"
+        else:  # a block header: last-block flag, type, size
+            value = int.from_bytes(head, "little")
+            self._skip = 1 if (value >> 1) & 3 == 1 else value >> 3  # an RLE block holds a byte
+            if value & 1:
+                self._skip += 4 * self._checksum
+                self._state = "magic"
