@@ -142,3 +142,11 @@ def test_the_largest_allowed_settings_are_accepted():
         }
     )
     assert Config.from_dict(config.to_dict()) == config
+
+
+def test_a_retired_setting_is_accepted_with_its_only_value_and_refused_with_another():
+    assert Config.from_dict({"dedup": {"hash_scheme": "affine32", "seed": 3}}) == Config(
+        dedup=DedupConfig(seed=3)
+    )
+    with pytest.raises(ConfigError, match=r"\[dedup\] hash_scheme can only be 'affine32'"):
+        Config.from_dict({"dedup": {"hash_scheme": "affine64"}})

@@ -11,7 +11,7 @@ import pyarrow.dataset as ds
 import pytest
 
 from cleaner.config import DedupConfig
-from cleaner.corpus import writers
+from cleaner.corpus import check, writers
 from cleaner.corpus.index import Index
 from cleaner.errors import OutputError
 from tests.runs import clean_corpus
@@ -114,6 +114,30 @@ def test_a_corpus_refuses_a_run_with_other_minhash_settings(tmp_path):
     with pytest.raises(OutputError, match="other MinHash settings"):
         clean_corpus(paths=[str(inbox)], out=str(out), config={"dedup": {"seed": 2}})
     assert _parts(out) == before and not list(out.glob(".staging-*"))
+
+
+def test_a_corpus_made_when_hash_scheme_was_a_setting_still_grows_and_checks_healthy(tmp_path):
+    """`dedup.hash_scheme` could only ever be "affine32": corpora and files that name it keep
+    working; any other value was never ours."""
+    inbox, out = tmp_path / "inbox", tmp_path / "corpus"
+    inbox.mkdir()
+    _page(inbox / "a.txt", "Ferry deal keeps the night crossing", FERRY)
+    clean_corpus(paths=[str(inbox)], out=str(out))
+    params = out / "index" / "params.json"
+    older = json.loads(params.read_text())
+    assert "hash_scheme" not in older
+    params.write_text(json.dumps({**older, "hash_scheme": "affine32"}))
+    for record in [out / "manifest.json", *(out / "runs").glob("*.json")]:
+        manifest = json.loads(record.read_text())
+        manifest["config"]["dedup"]["hash_scheme"] = "affine32"
+        record.write_text(json.dumps(manifest))
+    assert check.problems(out, deep=True) == []
+    _page(inbox / "b.txt", "School roof repairs begin", SCHOOL)
+    second = clean_corpus(paths=[str(inbox)], out=str(out), config={"dedup": {"hash_scheme": "affine32"}})
+    assert second["counts"]["documents"] == 1
+    params.write_text(json.dumps({**older, "hash_scheme": "affine64"}))
+    with pytest.raises(OutputError, match="hash_scheme can only be 'affine32'"):
+        Index(out, DedupConfig())
 
 
 def test_pairs_too_close_to_call_are_checked_on_their_texts_in_a_run_and_across_runs(tmp_path):

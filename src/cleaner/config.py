@@ -146,8 +146,6 @@ class DedupConfig:
     num_perm: int = 128
     # Fixed seed: signatures, and so every decision, are reproducible run to run.
     seed: int = 1
-    # datasketch's permutation scheme; stored so signatures are never mixed across schemes.
-    hash_scheme: Literal["affine32"] = "affine32"
     # How a shingle becomes the 32-bit value MinHash permutes (cleaner.dedup.signatures.shingle_hashfunc):
     # each word hashed, a word shingle's word hashes folded FNV-style, then MurmurHash3's
     # fmix32. "fmix64-fold-fmix32" mixes a word's bytes 8 at a time with MurmurHash3's fmix64,
@@ -254,6 +252,21 @@ class RunConfig:
         _check_range("run.lsh_spread_min_rows", self.lsh_spread_min_rows, low=0, high=COUNT_MAX)
 
 
+# Settings earlier versions had that could take one value only: a configuration file or a
+# corpus that still names them with that value means what it always meant.
+RETIRED = {"hash_scheme": "affine32"}  # datasketch's permutation scheme, the only one
+
+
+def without_retired(settings: dict, where: str) -> dict:
+    """`settings` without the retired ones, which must have their only value."""
+    for key, only in RETIRED.items():
+        if key in settings and settings[key] != only:
+            raise ConfigError(
+                f"{where} {key} can only be {only!r} (it is no longer a setting), got {_shown(settings[key])}"
+            )
+    return {k: v for k, v in settings.items() if k not in RETIRED}
+
+
 @dataclass(frozen=True)
 class Config:
     read: ReadConfig = field(default_factory=ReadConfig)
@@ -274,6 +287,8 @@ class Config:
             if not isinstance(value, dict):
                 raise ConfigError(f"[{name}] must be a table of settings, got {_shown(value)}")
             section_cls = typing.get_type_hints(cls)[name]
+            if name == "dedup":
+                value = without_retired(value, f"[{name}]")
             _refuse_unknown(value, {f.name for f in dataclasses.fields(section_cls)}, f"[{name}]", "key")
             if isinstance(value.get("disabled_rules"), list):
                 value = {**value, "disabled_rules": tuple(value["disabled_rules"])}

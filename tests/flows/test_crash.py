@@ -94,7 +94,9 @@ POINTS = {
     # the journal written, nothing moved
     "journaled": CrashPoint(_JOURNALING, "commit", when="before", moved=0),
     # the first partition renamed into place (and its folder synced), the others not
-    "after_first_rename": CrashPoint("cleaner.corpus.writers:_fsync_dir", "commit", within=_JOURNALING, moved=1),
+    "after_first_rename": CrashPoint(
+        "cleaner.corpus.writers:_fsync_dir", "commit", within=_JOURNALING, moved=1
+    ),
     # every partition in place, the run's manifest being copied to runs/
     "copying_manifest": CrashPoint(
         "shutil:_fastcopy_sendfile", "commit", when="before", within=_JOURNALING, moved=-1

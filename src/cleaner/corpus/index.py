@@ -34,12 +34,12 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from cleaner.config import DedupConfig
+from cleaner.config import DedupConfig, without_retired
 from cleaner.corpus.writers import PASSAGES_SCHEMA, RUNS, write_table
 from cleaner.dedup.lsh import band_keys
 from cleaner.dedup.sketch import BOILERPLATE, KEPT, Prior, Sketch
 from cleaner.document import Document, Passage, Reject, Status
-from cleaner.errors import OutputError
+from cleaner.errors import ConfigError, OutputError
 from cleaner.io.readers import kind_of
 from cleaner.io.records import InputFile, Resume, Seen
 
@@ -52,7 +52,6 @@ PARAMS = (
     "shingle_size",
     "num_perm",
     "seed",
-    "hash_scheme",
     "shingle_hash",
     "bands",
     "rows",
@@ -346,7 +345,10 @@ def read_params(out: Path) -> dict:
         raise OutputError(f"{path} cannot be read ({reason}): run `cleaner check {out} --repair`") from None
     if not isinstance(params, dict):
         raise OutputError(f"{path} holds no settings: run `cleaner check {out} --repair`")
-    return params
+    try:
+        return without_retired(params, str(path))
+    except ConfigError as exc:
+        raise OutputError(f"{exc}: this corpus was made by another program") from None
 
 
 class PassageRows:
