@@ -13,6 +13,14 @@ from cleaner.document import Document, DuplicateKind, Passage, Reject, Status
 from cleaner.errors import OutputError
 
 
+def write_corpus(out, docs, rejects, manifest) -> dict[str, int]:
+    """A corpus held in memory written as a run writes one (staged, committed); rows per dataset."""
+    with writers.open_run(out, manifest["run_id"]) as staging:
+        writer = writers.CorpusWriter(staging)
+        writer.add(sorted(docs, key=lambda d: d.order))
+        return writer.commit(rejects, manifest)["rows"]
+
+
 def _corpus(tag="v1"):
     kept = Document(
         doc_id="k1",
@@ -81,7 +89,7 @@ def _manifest(docs, rejects, run_id):
 
 def _write(out, tag="v1", run_id="run-1"):
     docs, rejects = _corpus(tag)
-    return writers.write_corpus(out, docs, rejects, _manifest(docs, rejects, run_id))
+    return write_corpus(out, docs, rejects, _manifest(docs, rejects, run_id))
 
 
 def test_datasets_read_back_with_their_schemas(tmp_path):
@@ -170,7 +178,7 @@ def test_manifest_counts(tmp_path):
 
 
 def test_empty_run_still_writes_readable_datasets(tmp_path):
-    writers.write_corpus(tmp_path, [], [], _manifest([], [], "empty"))
+    write_corpus(tmp_path, [], [], _manifest([], [], "empty"))
     for name in writers.DATASETS:
         assert ds.dataset(tmp_path / name).to_table().num_rows == 0
 
@@ -259,7 +267,7 @@ def test_runs_append_partitions_and_never_rewrite_one(tmp_path):
 
 def test_an_empty_run_adds_no_partition_where_the_dataset_has_one(tmp_path):
     _write(tmp_path, "v1", "run-1")
-    writers.write_corpus(tmp_path, [], [], _manifest([], [], "run-2"))
+    write_corpus(tmp_path, [], [], _manifest([], [], "run-2"))
     assert not list(tmp_path.rglob("run=run-2"))
     assert json.loads((tmp_path / "manifest.json").read_text())["run_id"] == "run-2"
 
@@ -277,7 +285,7 @@ def test_rows_with_long_texts_are_flushed_before_the_row_count_says(tmp_path, mo
     docs = [
         Document(f"k{i}", f"in/{i}.txt", (i, 0), "text", passages=[Passage(0, "x" * 400)]) for i in range(7)
     ]
-    writers.write_corpus(tmp_path, docs, [], _manifest(docs, [], "run-1"))
+    write_corpus(tmp_path, docs, [], _manifest(docs, [], "run-1"))
     (part,) = (tmp_path / "documents").rglob("*.parquet")
     meta = pq.ParquetFile(part).metadata
     assert [meta.row_group(g).num_rows for g in range(meta.num_row_groups)] == [3, 3, 1]
@@ -339,7 +347,7 @@ def _documents(draw) -> list[Document]:
 @given(docs=_documents(), rejects=st.lists(st.builds(Reject, _TEXT, _TEXT, _TEXT), max_size=4))
 def test_a_parquet_round_trip_of_the_record_type_loses_nothing(tmp_path_factory, docs, rejects):
     out = tmp_path_factory.mktemp("roundtrip")
-    writers.write_corpus(out, docs, rejects, _manifest(docs, rejects, "r1"))
+    write_corpus(out, docs, rejects, _manifest(docs, rejects, "r1"))
 
     def read(name):
         rows = ds.dataset(out / name, format="parquet", partitioning="hive").to_table().to_pylist()

@@ -73,7 +73,7 @@ class _Corpus:
 
     @property
     def indexed(self) -> bool:
-        """Whether runs recorded an index (corpora written by `writers.write_corpus` alone
+        """Whether runs recorded an index (corpora written by a `writers.CorpusWriter` alone
         have none)."""
         return any("index" in m for m in self.runs.values()) or (self.out / index.INDEX).exists()
 
@@ -559,7 +559,7 @@ def earlier_inputs(out: str | Path) -> list[dict]:
     """Every input file the corpus's runs read (rows of `index/inputs`, or of their copies
     in `runs/`), for `cleaner run --reprocess`, which must read them all again. An
     `OutputError` if a run's are lost from both places (a corpus written without an index,
-    by `writers.write_corpus` alone, records none)."""
+    by a `writers.CorpusWriter` alone, records none)."""
     corpus = read_corpus(out)
     rows: list[dict] = []
     for run_id in earlier_runs(out):

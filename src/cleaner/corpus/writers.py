@@ -371,16 +371,6 @@ class CorpusWriter:
         return manifest
 
 
-def write_corpus(
-    out: str | Path, docs: Sequence[Document], rejects: Sequence[Reject], manifest: dict
-) -> dict[str, int]:
-    """Write a corpus held in memory to `out` atomically; returns rows written per dataset."""
-    with open_run(out, manifest["run_id"]) as staging:
-        writer = CorpusWriter(staging)
-        writer.add(sorted(docs, key=lambda d: d.order))
-        return writer.commit(rejects, manifest)["rows"]
-
-
 @contextmanager
 def locked(out: Path) -> Iterator[None]:
     if out.exists() and not out.is_dir():
