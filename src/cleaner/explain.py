@@ -27,14 +27,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
+from cleaner.corpus import read
 from cleaner.errors import CleanerError
-from cleaner.report import committed_runs
 
-_PARTITIONING = ds.partitioning(pa.schema([("run", pa.string())]), flavor="hive")
 _HOW_TO_FIND = (
     'ids are the doc_id column of documents/ and duplicates/, e.g. python -c "import pyarrow.parquet as pq; '
     "print(pq.read_table('{out}/documents', columns=['doc_id', 'source']).to_pylist())\""
@@ -76,17 +74,14 @@ class Corpus:
 
     def __init__(self, out: str | Path) -> None:
         self.out = Path(out)
-        manifests = committed_runs(self.out)
+        manifests = read.manifests(self.out)
         self.runs = [m["run_id"] for m in manifests]
         self.inputs = {
             m["run_id"]: [str(i).rstrip("/") + "/" for i in m.get("inputs", [])] for m in manifests
         }
 
     def rows(self, name: str, columns: list[str], where: ds.Expression) -> list[dict]:
-        if not (self.out / name).is_dir():
-            return []
-        dataset = ds.dataset(self.out / name, format="parquet", partitioning=_PARTITIONING)
-        return dataset.to_table(columns=columns, filter=where & ds.field("run").isin(self.runs)).to_pylist()
+        return read.rows(self.out, name, columns, where, self.runs)
 
     def member(self, doc_id: str) -> Member | None:
         where = ds.field("doc_id") == doc_id

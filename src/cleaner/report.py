@@ -22,11 +22,10 @@ The largest clusters are listed by id with their documents' sources, the way int
 from __future__ import annotations
 
 import html
-import json
 import math
 import os
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -36,6 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
+from cleaner.corpus import read
 from cleaner.errors import CleanerError
 from cleaner.io.records import site_of
 
@@ -44,7 +44,6 @@ NO_SITE = "(no site)"
 SIMILARITY_BINS = 20  # 0.05 wide, over [0, 1]
 LARGEST_CLUSTERS = 10  # listed by id in the report
 SOURCES_SHOWN = 3  # duplicates named per listed cluster
-_PARTITIONING = ds.partitioning(pa.schema([("run", pa.string())]), flavor="hive")
 PLOTS = {  # element id: title
     "plot-status": "Passages by status",
     "plot-rules": "Boilerplate removed per rule",
@@ -99,31 +98,10 @@ class CorpusStats:
         return total
 
 
-def committed_runs(corpus: Path) -> list[dict]:
-    """The manifests in `runs/`, oldest first."""
-    paths = sorted((corpus / "runs").glob("*.json"))
-    if not paths:
-        raise ReportError(
-            f"{corpus} holds no cleaner corpus (no runs/*.json): give the --out folder of a run"
-        )
-    manifests = []
-    for path in paths:
-        try:
-            manifest = json.loads(path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            manifest = None
-        if not isinstance(manifest, dict) or "run_id" not in manifest:
-            raise ReportError(
-                f"{path} is damaged: `cleaner check {corpus}` says what is wrong and what to do"
-            )
-        manifests.append(manifest)
-    return sorted(manifests, key=lambda m: m["run_id"])
-
-
 def read_stats(corpus: str | Path, run: str | None = None) -> CorpusStats:
     """Count what the plots show over every committed run, or only `run`."""
     corpus = Path(corpus)
-    runs = committed_runs(corpus)
+    runs = read.manifests(corpus)
     if run is not None:
         runs = [m for m in runs if m["run_id"] == run]
         if not runs:
@@ -133,14 +111,14 @@ def read_stats(corpus: str | Path, run: str | None = None) -> CorpusStats:
     stats = CorpusStats(runs=runs)
     ids = [m["run_id"] for m in runs]
 
-    for batch in _batches(corpus, "passages", ["status", "rule", "similarity"], ids):
+    for batch in read.batches(corpus, "passages", ["status", "rule", "similarity"], ids):
         _count(stats.statuses, batch.column("status"))
         boilerplate = pc.equal(batch.column("status"), "boilerplate")
         _count(stats.rules, batch.column("rule").filter(boilerplate))
         near = batch.column("similarity").filter(pc.equal(batch.column("status"), "near_duplicate"))
         stats.passage_similarity += _histogram(near)
 
-    for batch in _batches(corpus, "duplicates", ["url", "duplicate_of", "kind", "similarity"], ids):
+    for batch in read.batches(corpus, "duplicates", ["url", "duplicate_of", "kind", "similarity"], ids):
         _count(stats.kinds, batch.column("kind"))
         _count(stats.cluster_members, batch.column("duplicate_of"))
         near = batch.column("similarity").filter(pc.equal(batch.column("kind"), "near"))
@@ -148,7 +126,7 @@ def read_stats(corpus: str | Path, run: str | None = None) -> CorpusStats:
         for url in batch.column("url").to_pylist():
             stats.site_duplicates[site_of(url) or NO_SITE] += 1
 
-    for batch in _batches(corpus, "documents", ["site", "published"], ids):
+    for batch in read.batches(corpus, "documents", ["site", "published"], ids):
         stats.documents += batch.num_rows
         _count(stats.site_documents, pc.fill_null(batch.column("site"), NO_SITE))
         published = batch.column("published")
@@ -156,7 +134,7 @@ def read_stats(corpus: str | Path, run: str | None = None) -> CorpusStats:
         days = pc.cast(pc.cast(published.drop_null(), pa.timestamp("us")), pa.date32())
         _count(stats.published, days)
 
-    for batch in _batches(corpus, "rejects", ["reason"], ids):
+    for batch in read.batches(corpus, "rejects", ["reason"], ids):
         _count(stats.rejects, batch.column("reason"))
     stats.largest = largest_clusters(corpus, stats.cluster_members, ids)
     return stats
@@ -173,10 +151,12 @@ def largest_clusters(
     ids = [doc_id for doc_id, _ in top]
     kept = {
         r["doc_id"]: r
-        for r in _rows(corpus, "documents", ["doc_id", "source", "title"], ds.field("doc_id").isin(ids), runs)
+        for r in read.rows(
+            corpus, "documents", ["doc_id", "source", "title"], ds.field("doc_id").isin(ids), runs
+        )
     }
     copies: dict[str, list[str]] = {}
-    for r in _rows(
+    for r in read.rows(
         corpus, "duplicates", ["duplicate_of", "source"], ds.field("duplicate_of").isin(ids), runs
     ):
         copies.setdefault(r["duplicate_of"], []).append(r["source"])
@@ -190,20 +170,6 @@ def largest_clusters(
         }
         for doc_id, count in top
     ]
-
-
-def _rows(corpus: Path, name: str, columns: list[str], where: ds.Expression, runs: list[str]) -> list[dict]:
-    if not (corpus / name).is_dir():
-        return []
-    dataset = ds.dataset(corpus / name, format="parquet", partitioning=_PARTITIONING)
-    return dataset.to_table(columns=columns, filter=where & ds.field("run").isin(runs)).to_pylist()
-
-
-def _batches(corpus: Path, name: str, columns: list[str], runs: list[str]) -> Iterator[pa.RecordBatch]:
-    if not (corpus / name).is_dir() or not runs:
-        return
-    dataset = ds.dataset(corpus / name, format="parquet", partitioning=_PARTITIONING)
-    yield from dataset.to_batches(columns=columns, filter=ds.field("run").isin(runs))
 
 
 def _count(counter: Counter, values: pa.Array) -> None:
