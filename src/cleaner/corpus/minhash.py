@@ -129,7 +129,8 @@ def signature_of(out: str | Path, doc_id: str, position: int) -> LeanMinHash:
         if found.position == position:
             return found.minhash
     where = (pc.field("doc_id") == doc_id) & (pc.field("position") == position)
-    for run in sorted(_runs(out), reverse=True):  # a doc id may come back after its duplicate was dropped
+    # Latest first: an id whose document was dropped as a duplicate may come back later.
+    for run in sorted(committed_runs(out), reverse=True):
         files = _files(out / "passages" / f"run={run}")
         if files:
             table = ds.dataset(files, format="parquet", schema=PASSAGES_SCHEMA).to_table(
@@ -149,9 +150,24 @@ def _files(folder: Path) -> list[str]:
 
 
 def _runs(out: Path) -> list[str]:
-    """The committed runs that indexed documents, in the order they ran."""
-    indexed = {p.name.removeprefix("run=") for p in (out / INDEX / "documents").glob("run=*")}
-    return sorted(indexed & committed_runs(out))
+    """The committed runs that indexed documents, in the order they ran: by the number of
+    their first document (run ids sort by the second they started in, then at random)."""
+    committed = committed_runs(out)
+    first = {}
+    for folder in (out / INDEX / "documents").glob("run=*"):
+        run = folder.name.removeprefix("run=")
+        number = _first_document(folder) if run in committed else None
+        if number is not None:
+            first[run] = number
+    return sorted(first, key=first.__getitem__)
+
+
+def _first_document(folder: Path) -> int | None:
+    for path in _files(folder):
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=1, columns=["doc"]):
+            if batch.num_rows:
+                return batch.column("doc")[0].as_py()
+    return None
 
 
 def _kept_documents(out: Path, run: str, wanted: pa.Array | None) -> Iterator[tuple[int, str]]:
