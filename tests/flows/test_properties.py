@@ -33,6 +33,7 @@ from hypothesis import strategies as st
 from cleaner.corpus import writers
 from cleaner.document import Status
 from cleaner.io import readers
+from cleaner.io.records import path_of_source, source_of
 from cleaner.text import split_paragraphs
 
 pytestmark = pytest.mark.prefect
@@ -288,7 +289,7 @@ def _write_inputs(root: bytes, inputs) -> set[str]:
             data = content
         with open(path, "wb") as fh:
             fh.write(data.encode("utf-8", "surrogatepass"))
-        source = records.source_of(path)
+        source = source_of(path)
         if extension == b".jsonl":
             records.update(f"{source}#{n}" for n in range(1, len(content) + 1))
         else:
@@ -316,7 +317,7 @@ def test_any_names_fields_and_dates_are_read_or_rejected_and_recorded_losslessly
         os.makedirs(root)
         records = _write_inputs(root, inputs)
         out = Path(tmp) / "out"
-        clean_corpus(paths=[records.source_of(root)], out=str(out))  # JSON text: given as a source
+        clean_corpus(paths=[source_of(root)], out=str(out))  # JSON text: given as a source
         tables = _read(out)
         placed = [row["source"] for name in ("documents", "duplicates", "rejects") for row in tables[name]]
         # Every record in exactly one of documents, duplicates and rejects, and no other.
@@ -324,6 +325,6 @@ def test_any_names_fields_and_dates_are_read_or_rejected_and_recorded_losslessly
         # Every source names its file: the bytes of its path, given back by path_of_source.
         for source in placed:
             file = source.rpartition("#")[0] if source.rpartition("#")[2].isdigit() else source
-            assert os.path.isfile(records.path_of_source(file)), source
+            assert os.path.isfile(path_of_source(file)), source
         # Every reject says why.
         assert all(row["reason"] and len(row["detail"]) > 20 for row in tables["rejects"])
