@@ -232,3 +232,19 @@ def test_word_diff_marks_deleted_and_inserted_words():
         "[-the-] mat",
         "{+today+}",
     ]
+
+
+def test_columns_are_measured_in_terminal_cells_so_wide_characters_keep_them_aligned():
+    from rich.cells import cell_len
+
+    kept = [(w, None) for w in "東京の魚市場 reopened on Saturday 🐟🐟 after a rebuild".split()]
+    copy = explain.word_diff(
+        [w for w, _ in kept], "東京の魚市場 reopened on Sunday 🐟🐟 after a rebuild".split()
+    )
+    cells = [explain._wrap(kept, 10), explain._wrap(copy, 10)]
+    # a CJK character and an emoji take two cells: the 12-cell word is cut after 10 cells
+    assert [" ".join(w for w, _ in line) for line in cells[0]][:2] == ["東京の魚市", "場"]
+    assert all(sum(cell_len(w) for w, _ in line) + len(line) - 1 <= 10 for cell in cells for line in cell)
+    lines: list[str] = []
+    explain._print_row(cells, 10, explain._painter(False), lines.append)
+    assert len(lines) > 3 and all(cell_len(line.split(" | ")[0]) == 10 for line in lines)
