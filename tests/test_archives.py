@@ -267,6 +267,39 @@ def test_content_encodings_are_decoded_or_rejected_and_the_next_record_still_rea
     assert all(d.html == html.decode() for d in docs)
 
 
+def test_a_page_damaged_or_cut_past_its_first_block_is_corrupt_and_a_zstd_bomb_too_large(tmp_path):
+    # what warcio's content_stream() would not do (benchmarks/bench_io_swaps.py): past the first
+    # block it logs a zlib error to stderr and ends the page early, it takes a gzip member cut
+    # short for a whole one, and it inflates a whole 16 KiB block at once, whatever its ratio
+    html = _page(
+        "Lange Seite",
+        [ZURICH[0] + f" Absatz {i}: {hashlib.sha256(bytes(i)).hexdigest()}" for i in range(3000)],
+    )
+    packed = gzip.compress(html.encode())
+    assert len(packed) > 100_000  # several of warcio's 16 KiB blocks before the damage
+    half = len(packed) // 2
+    bomb = zstandard.ZstdCompressor().compress(b"<html><body>" + b" " * 60_000_000 + b"</body></html>")
+    w = Warc(tmp_path / "damaged.warc")
+    for name, payload, encoding in [
+        ("damaged", packed[:half] + bytes(200) + packed[half + 200 :], "gzip"),
+        ("cut", packed[:half], "gzip"),
+        ("bomb", bomb, "zstd"),
+        ("whole", packed, "gzip"),
+    ]:
+        w.response(
+            f"https://a.example/{name}", payload, _http("200 OK", "text/html", ("Content-Encoding", encoding))
+        )
+    path = w.close()
+    (docs, rejects, _, _), peak = peak_bytes(lambda: _read(path, max_record_bytes=1_000_000))
+    assert [(_name(r.source), r.reason) for r in rejects] == [
+        ("damaged.warc#1", "corrupt_compressed"),
+        ("damaged.warc#2", "corrupt_compressed"),
+        ("damaged.warc#3", "too_large"),
+    ]
+    assert [d.url for d in docs] == ["https://a.example/whole"] and docs[0].html == html
+    assert peak < 8_000_000, f"reading damaged.warc peaked at {peak:,} bytes"
+
+
 def _three_pages(path, gzip_records=False):
     w = Warc(path, gzip_records)
     for n in (1, 2, 3):

@@ -73,7 +73,9 @@ class _ZstdReader(io.RawIOBase):
 class _ZstdFrames:
     """The compressed bytes on their way to the decompressor, with their frame structure
     followed (RFC 8878: frame header, blocks, checksum) to tell a stream that ends after a
-    frame from one cut off inside it: zstandard's stream reader ends quietly on both."""
+    frame from one cut off inside it: zstandard's stream reader ends quietly on both. Its
+    `decompressobj().eof` tells them apart, but has no output bound: a bomb's frame comes out
+    whole (docs/benchmarks.md, 2026-12-06)."""
 
     def __init__(self, stream: BinaryIO) -> None:
         self._stream = stream
