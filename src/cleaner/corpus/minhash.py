@@ -38,7 +38,7 @@ from datasketch import LeanMinHash
 from cleaner.config import DedupConfig
 from cleaner.corpus.index import INDEX, PARAMS, read_params
 from cleaner.corpus.writers import PASSAGES_SCHEMA, committed_runs
-from cleaner.dedup.signatures import Signer
+from cleaner.dedup.signatures import SCHEME, Signer
 from cleaner.document import Status
 from cleaner.errors import OutputError
 
@@ -142,7 +142,7 @@ def signature_of(out: str | Path, doc_id: str, position: int) -> LeanMinHash:
 
 
 def _lean(values: np.ndarray, config: DedupConfig) -> LeanMinHash:
-    return LeanMinHash(seed=config.seed, hashvalues=values, scheme=config.hash_scheme)
+    return LeanMinHash(seed=config.seed, hashvalues=values, scheme=SCHEME)
 
 
 def _files(folder: Path) -> list[str]:

@@ -24,6 +24,8 @@ import numpy as np
 from cleaner.config import DedupConfig
 from cleaner.text import normalize, word_spans, words
 
+# datasketch's permutation scheme our signatures follow (its MinHash(scheme=...)).
+SCHEME = "affine32"
 _FNV = np.uint32(0x01000193)
 _U32 = 0xFFFFFFFF
 _U64 = 0xFFFFFFFFFFFFFFFF
