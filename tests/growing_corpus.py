@@ -60,7 +60,7 @@ def commit_run(out: Path, run_id: str, docs: list[Document], config: DedupConfig
         rejects = sketch.exclude_repeated_ids(corpus.known_ids(sketch.doc_ids))
         deduplicate_sketch(sketch, config, corpus.prior(sketch))
         writer = writers.CorpusWriter(staging)
-        writer.add(sketch.apply(docs))
+        writer.add(sketch.apply(docs), sketch.kept_of(0, len(docs)))
         manifest = writers.build_manifest(
             run_id=run_id,
             inputs=["in"],

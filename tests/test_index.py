@@ -45,7 +45,7 @@ def _commit(out, run_id, sketch, docs, config, first_number=0):
     """What a run's write does: the corpus and the run's index partition, in one commit."""
     with writers.open_run(out, run_id) as staging:
         writer = writers.CorpusWriter(staging)
-        writer.add(sketch.apply(docs))
+        writer.add(sketch.apply(docs), sketch.kept_of(0, len(docs)))
         manifest = writers.build_manifest(
             run_id=run_id, inputs=[], config={}, stages={}, timings={}, versions={}
         )

@@ -17,8 +17,15 @@ def write_corpus(out, docs, rejects, manifest) -> dict[str, int]:
     """A corpus held in memory written as a run writes one (staged, committed); rows per dataset."""
     with writers.open_run(out, manifest["run_id"]) as staging:
         writer = writers.CorpusWriter(staging)
-        writer.add(sorted(docs, key=lambda d: d.order))
+        ordered = sorted(docs, key=lambda d: d.order)
+        writer.add(ordered, [_kept(d) for d in ordered])
         return writer.commit(rejects, manifest)["rows"]
+
+
+def _kept(doc) -> bool:
+    """What `Sketch.kept_documents` decides in a run, for documents made by hand here: in the
+    corpus unless a duplicate or left with no kept line."""
+    return not doc.is_duplicate and any(p.status is Status.KEPT for p in doc.passages)
 
 
 def _corpus(tag="v1"):
@@ -354,12 +361,12 @@ def test_a_parquet_round_trip_of_the_record_type_loses_nothing(tmp_path_factory,
         return [{k: v for k, v in row.items() if k != "run"} for row in rows]
 
     ordered = sorted(docs, key=lambda d: d.order)
-    assert read("documents") == list(writers.document_rows(ordered))
+    assert read("documents") == list(writers.document_rows(ordered, map(_kept, ordered)))
     assert read("passages") == list(writers.passage_rows(ordered))
     assert read("duplicates") == list(writers.duplicate_rows(ordered))
     assert read("rejects") == list(writers.reject_rows(sorted(rejects, key=lambda r: (r.source, r.reason))))
     # and the rows say what the records hold: text, empty strings and nulls as they were
-    for row, doc in zip(read("documents"), [d for d in ordered if writers.is_kept(d)], strict=True):
+    for row, doc in zip(read("documents"), [d for d in ordered if _kept(d)], strict=True):
         assert (row["title"], row["url"], row["author"], row["published"], row["fetched"]) == (
             doc.title,
             doc.url,

@@ -217,12 +217,14 @@ def write_run(
     writer = writers.CorpusWriter(staging)
     rejects = list(rejects)
     first = 0
+    verdicts = sketch.kept_documents()
     for part in parts:
         docs = read_spool(spool, part.name)
         placed = sketch.apply(docs, first)
+        kept = sketch.kept_of(first, len(docs), verdicts)
         first += len(docs)
         rejects += lines.no_content_rejects(placed)
-        writer.add(placed)
+        writer.add(placed, kept)
     if first != sketch.n_docs:
         raise RuntimeError(f"the spool holds {first} documents, the sketch {sketch.n_docs}")
     shutil.rmtree(spool, ignore_errors=True)  # not part of the corpus: no need to sync it

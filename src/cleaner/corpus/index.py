@@ -423,19 +423,13 @@ class PassageRows:
         return pa.RecordBatch.from_arrays(columns, schema=self.schema)
 
 
-def kept_documents(sketch: Sketch) -> np.ndarray:
-    """The run's documents that go into the corpus (and so into the index)."""
-    kept_lines = np.bincount(sketch.doc_of[sketch.status == KEPT], minlength=sketch.n_docs)
-    return ~sketch.excluded & (sketch.doc_dup_of < 0) & (kept_lines > 0)
-
-
 def run_tables(
     sketch: Sketch, first_number: int, inputs: pa.Table, config: DedupConfig, run_id: str = ""
 ) -> dict[str, pa.Table | PassageRows]:
     """A run's partition of each index dataset, keyed by its path under OUT: tables, and the
     passages' rows (`PassageRows`), made as `writers.write_table` writes them; and with a
     `run_id`, the inputs' second copy, `runs/<run id>.inputs.parquet`."""
-    kept = kept_documents(sketch)
+    kept = sketch.kept_documents()
     ids = [doc_id for doc_id, k in zip(sketch.doc_ids, kept.tolist(), strict=True) if k]
     tables = {
         f"{INDEX}/documents": _numbered(ids, first_number),

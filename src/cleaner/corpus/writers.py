@@ -116,14 +116,11 @@ def new_run_id(now: datetime | None = None) -> str:
 # -- rows ----------------------------------------------------------------------------------
 
 
-def is_kept(doc: Document) -> bool:
-    """A document is in the corpus unless it is a duplicate or nothing of it survived cleaning."""
-    return not doc.is_duplicate and any(p.status is Status.KEPT for p in doc.passages)
-
-
-def document_rows(docs: Iterable[Document]) -> Iterator[dict]:
-    for doc in docs:
-        if is_kept(doc):
+def document_rows(docs: Iterable[Document], kept: Iterable[bool]) -> Iterator[dict]:
+    """The rows of documents/: the documents `kept` says go into the corpus
+    (`Sketch.kept_documents` decides)."""
+    for doc, keep in zip(docs, kept, strict=True):
+        if keep:
             yield {
                 "doc_id": doc.doc_id,
                 "source": doc.source,
@@ -307,11 +304,13 @@ class CorpusWriter:
         }
         self.tally = Tally()
 
-    def add(self, docs: Sequence[Document]) -> None:
-        self.datasets["documents"].extend(document_rows(docs))
+    def add(self, docs: Sequence[Document], kept: Sequence[bool]) -> None:
+        """Write `docs` with their verdicts; `kept[i]` says whether docs[i] goes into
+        documents/ (`Sketch.kept_of`); every passage goes into passages/."""
+        self.datasets["documents"].extend(document_rows(docs, kept))
         self.datasets["passages"].extend(passage_rows(docs))
         self.datasets["duplicates"].extend(duplicate_rows(docs))
-        self.tally.add(docs)
+        self.tally.add(docs, kept)
 
     def commit(
         self,
@@ -546,15 +545,15 @@ class Tally:
         self.kinds: Counter = Counter()
         self.documents = 0
 
-    def add(self, docs: Iterable[Document]) -> None:
-        for doc in docs:
+    def add(self, docs: Iterable[Document], kept: Iterable[bool]) -> None:
+        for doc, keep in zip(docs, kept, strict=True):
             for p in doc.passages:
                 self.statuses[p.status.value] += 1
                 if p.rule:
                     self.rules[p.rule] += 1
             if doc.is_duplicate:
                 self.kinds[doc.duplicate_kind.value] += 1
-            self.documents += is_kept(doc)
+            self.documents += keep
 
     def counts(self, rejects: Sequence[Reject]) -> dict:
         return {

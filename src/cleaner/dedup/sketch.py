@@ -234,6 +234,21 @@ class Sketch:
     def _target(self, d: int) -> str:
         return self.doc_ids[d] if d < self.n_docs else self.prior_ids[d - self.n_docs]
 
+    def kept_documents(self) -> np.ndarray:
+        """The rule of what goes into the corpus, in one place: a document is kept (written to
+        documents/, and indexed) unless it is excluded, a duplicate document, or left with no
+        kept line."""
+        kept_lines = np.bincount(self.doc_of[self.status == KEPT], minlength=self.n_docs)
+        return ~self.excluded & (self.doc_dup_of < 0) & (kept_lines > 0)
+
+    def kept_of(self, first: int, n: int, kept: np.ndarray | None = None) -> list[bool]:
+        """`kept_documents` (or `kept`, computed from it once for many calls) for documents
+        first .. first + n - 1, as `apply` returns them (without the excluded ones): which of
+        them the writer writes to documents/."""
+        rows = slice(first, first + n)
+        kept = self.kept_documents() if kept is None else kept
+        return kept[rows][~self.excluded[rows]].tolist()
+
     def no_content(self) -> np.ndarray:
         """Documents (not excluded) all of whose passages are boilerplate."""
         content = np.bincount(self.doc_of[self.status != BOILERPLATE], minlength=self.n_docs)
