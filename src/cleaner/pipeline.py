@@ -111,8 +111,8 @@ def prepare_batch(
         docs, rejected = extract.extract_batch(docs, config.extract)
         extract_rejects.extend(rejected)
         step("extract")
-        for doc in docs:
-            doc.language = language.identify(doc.body or "")
+        for doc, code in zip(docs, language.identify_all([d.body or "" for d in docs]), strict=True):
+            doc.language = code
         step("language")
         docs = lines.clean_batch(docs, config.clean)
         step("clean")
