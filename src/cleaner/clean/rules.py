@@ -368,6 +368,11 @@ def match_line(line: str | Line, disabled: frozenset[str] = frozenset()) -> str 
     """Name of the first line rule that marks this line as boilerplate, or None."""
     if isinstance(line, str):
         line = Line.of(line)
+    return match_every_rule(line, disabled)
+
+
+def match_every_rule(line: Line, disabled: frozenset[str] = frozenset()) -> str | None:
+    """`match_line` by trying every rule in turn."""
     for rule in LINE_RULES:
         if rule.name not in disabled and rule.matches(line):
             return rule.name
