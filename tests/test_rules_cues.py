@@ -151,6 +151,18 @@ def _edge_lines() -> list[str]:
     lines += [f"{label}{sep}{date}" for label in _LABELS for sep in ("", " ", ": ", " - ") for date in _DATES]
     lines += ["Posted" + " " * n + "3 hours ago" for n in (1, 80)] + ["Updated " + "1" * 90 + " days ago"]
     lines += [date + "²" for date in _DATES] + ["March ４, ２０２６", "March 4, " + "٢٠٢٦"]
+    pictures = ("photo", "image", "picture", "photograph", "video", "graphic", "illustration")
+    lines += [  # photo_caption: a picture's word and its credit after punctuation or in brackets
+        line
+        for word in pictures
+        for plural in ("", "s")
+        for line in (
+            f"Crews at the dam, {word}{plural}: Jo Park",
+            f"The dam. {word.title()}{plural} courtesy of Reuters",
+            f"The dam; ({word}{plural} credit: AFP)",
+            f"The dam ({word}{plural} by Jo Park)",
+        )
+    ]
     chrome = [t for ts in CHROME.values() for t in ts] + [
         f"{label}: {date}" for label in _LABELS for date in _DATES
     ]
