@@ -15,7 +15,7 @@ import pytest
 from benchmarks.bench_lines import REAL_PAGES, example_lines, real_page_lines, synthetic_lines
 from cleaner.clean import rules
 from cleaner.clean.rules import LINE_RULES, Cue, Line, LineRule, match_every_rule, match_line
-from cleaner.text import words
+from cleaner.text import normalize, words
 from cleaner.timestamps import _DATE_WORDS
 from tests.test_rules import CHROME, CONTENT
 
@@ -30,10 +30,13 @@ def cue_violations(texts: list[str], line_rules: tuple[LineRule, ...] = LINE_RUL
 
 
 def fast_path_differences(texts: list[str]) -> list[tuple[str, str | None, str | None]]:
-    """(line, fast path's answer, full loop's answer) wherever they differ."""
+    """(line, fast path's answer, full loop's answer) wherever they differ, and lines whose
+    `Line.of` (an ASCII shortcut) is not the normal form and words of `cleaner.text`."""
     out = []
     for text in texts:
         line = Line.of(text)
+        if line != (text, normalize(text), words(normalize(text))):
+            out.append((text, line.norm, normalize(text)))
         for disabled in (frozenset(), rules.ENGLISH_RULES):
             fast, full = match_line(line, disabled), match_every_rule(line, disabled)
             if fast != full:

@@ -36,7 +36,9 @@ class Line(NamedTuple):
 
     @classmethod
     def of(cls, text: str) -> Line:
-        norm = normalize(text)
+        # An ASCII line, most of them, skips NFC and the punctuation fold, which change no
+        # ASCII character: `normalize` less its 1.3 µs of `str.translate`.
+        norm = " ".join(text.casefold().split()) if text.isascii() else normalize(text)
         return cls(text, norm, words(norm))
 
 
