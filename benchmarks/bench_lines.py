@@ -1,0 +1,177 @@
+"""The line cleaner's per-line step (issue 19): lines per second of `rules.match_line`, with
+its fast path and with the full rule loop it stands in for, and of the whole per-line step
+(`Line.of` + `match_line`) as `clean_document` takes it, before (`normalize` and the full rule
+loop) and after (`Line.of`'s ASCII shortcut and the fast path).
+
+Measured, in one run and one process, on:
+
+- the real pages of ../shared/realpages/wcxb-dev (skipped, saying so, when the set is not
+  there): each page extracted once by the library (`cleaner.clean.extract`, as
+  `benchmarks/realpages` does) and split into passages as `clean_document` splits it; its
+  lines split into those no rule matches and those some rule matches;
+- the synthetic corpus of `benchmarks/quality` (2,000 articles, seed 7), split the same way;
+- the bundled examples/pages.
+
+Each figure is the best of `--repeat` passes over the lines.
+
+    python -m benchmarks.bench_lines
+    python -m benchmarks.bench_lines --repeat 7 --workers 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import time
+import unicodedata
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from cleaner.clean import extract
+from cleaner.clean.rules import Line, match_every_rule, match_line
+from cleaner.config import ExtractConfig
+from cleaner.io import readers
+from cleaner.text import normalize, split_paragraphs, words
+
+REPO = Path(__file__).resolve().parents[1]
+REAL_PAGES = REPO.parent / "shared" / "realpages" / "wcxb-dev"
+EXAMPLES = REPO / "examples" / "pages"
+
+
+# -- the lines --------------------------------------------------------------------------------
+
+
+def passages(body: str | None) -> list[str]:
+    """A document's lines as `clean_document` splits them."""
+    return split_paragraphs(unicodedata.normalize("NFC", body or ""))
+
+
+def _page_lines(paths: Sequence[str]) -> list[str]:
+    files, _ = readers.discover(paths)
+    docs, _, _ = readers.read_files(enumerate(files))
+    docs, _ = extract.extract_batch(docs, ExtractConfig())
+    return [line for doc in docs for line in passages(doc.body)]
+
+
+def page_lines(paths: Sequence[Path], workers: int = 2) -> list[str]:
+    """Every line of the pages (HTML or text files) as the library reads, extracts and splits
+    them, in file order."""
+    paths = sorted(str(p) for p in paths)
+    chunks = [paths[i : i + 16] for i in range(0, len(paths), 16)]
+    if workers > 1:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            found = pool.map(_page_lines, chunks, chunksize=1)
+    else:
+        found = [_page_lines(chunk) for chunk in chunks]
+    return [line for part in found for line in part]
+
+
+def real_page_lines(workers: int = 2, every: int = 1) -> list[str] | None:
+    """The lines of ../shared/realpages/wcxb-dev (of every `every`-th page), or None when the
+    set is not there."""
+    if not (REAL_PAGES / "html").is_dir():
+        return None
+    return page_lines(sorted((REAL_PAGES / "html").glob("*.html.gz"))[::every], workers)
+
+
+def synthetic_lines(articles: int = 2000, seed: int = 7) -> list[str]:
+    """The lines of `benchmarks/quality`'s generated corpus, as its records' bodies split."""
+    from benchmarks.quality.generate import build_corpus
+
+    records, _ = build_corpus(articles, seed)
+    return [line for record in records for line in passages(record.as_input()["text"])]
+
+
+def example_lines() -> list[str]:
+    return page_lines([p for p in EXAMPLES.rglob("*") if p.is_file()], workers=1)
+
+
+# -- timing -----------------------------------------------------------------------------------
+
+
+def _rate(step: Callable[[], object], n: int, repeat: int) -> float:
+    """Lines per second of the best of `repeat` runs of `step` over `n` lines."""
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        step()
+        best = min(best, time.perf_counter() - start)
+    return n / best if best > 0 else float("inf")
+
+
+def _line_before(text: str) -> Line:
+    """`Line.of` as it was, before its ASCII shortcut."""
+    norm = normalize(text)
+    return Line(text, norm, words(norm))
+
+
+def measure(texts: list[str], repeat: int) -> dict[str, float]:
+    """Lines per second of the rule loop and of the whole step, before and after."""
+    lines = [Line.of(t) for t in texts]
+    return {
+        "rules before": _rate(lambda: [match_every_rule(line) for line in lines], len(lines), repeat),
+        "rules after": _rate(lambda: [match_line(line) for line in lines], len(lines), repeat),
+        "step before": _rate(lambda: [match_every_rule(_line_before(t)) for t in texts], len(texts), repeat),
+        "step after": _rate(lambda: [match_line(Line.of(t)) for t in texts], len(texts), repeat),
+    }
+
+
+def _row(name: str, texts: list[str], repeat: int) -> str:
+    if not texts:
+        return f"| {name} | 0 | - | - | - | - | - | - |"
+    r = measure(texts, repeat)
+    return (
+        f"| {name} | {len(texts):,} | {r['rules before']:,.0f} | {r['rules after']:,.0f} "
+        f"| {r['rules after'] / r['rules before']:.1f}x | {r['step before']:,.0f} | {r['step after']:,.0f} "
+        f"| {r['step after'] / r['step before']:.1f}x |"
+    )
+
+
+def table(corpora: dict[str, list[str]], repeat: int) -> list[str]:
+    out = [
+        "| lines | n | match_line before | after | speed-up | Line.of + match_line before | after | speed-up |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, texts in corpora.items():
+        matched = [t for t in texts if match_every_rule(Line.of(t)) is not None]
+        unmatched = [t for t in texts if match_every_rule(Line.of(t)) is None]
+        differ = sum(match_line(t) != match_every_rule(Line.of(t)) for t in texts)
+        if differ:
+            raise SystemExit(f"{name}: the fast path and the rule loop differ on {differ} lines")
+        out += [
+            _row(f"{name}: no rule matches", unmatched, repeat),
+            _row(f"{name}: some rule matches", matched, repeat),
+            _row(f"{name}: all", texts, repeat),
+        ]
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=5, help="passes per figure; the best is kept")
+    parser.add_argument("--workers", type=int, default=2, help="processes extracting the real pages")
+    args = parser.parse_args(argv)
+
+    corpora: dict[str, list[str]] = {}
+    start = time.perf_counter()
+    real = real_page_lines(args.workers)
+    if real is None:
+        print(
+            f"real pages: skipped, the set is not at {REAL_PAGES} (../shared/realpages beside the checkout)"
+        )
+    else:
+        corpora["real pages"] = real
+        print(f"real pages: {len(real):,} lines extracted in {time.perf_counter() - start:.0f} s")
+    corpora["synthetic"] = synthetic_lines()
+    corpora["examples"] = example_lines()
+    print(f"load average before timing: {os.getloadavg()}")
+    print(f"lines per second, best of {args.repeat} (before: the full rule loop; after: the fast path)\n")
+    for row in table(corpora, args.repeat):
+        print(row)
+    print(f"\nload average after timing: {os.getloadavg()}")
+    print("the fast path and the rule loop agree on every line above")
+
+
+if __name__ == "__main__":
+    main()

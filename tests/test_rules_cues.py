@@ -1,0 +1,217 @@
+"""The line rules' fast path (`rules.match_line` tries the rules only on a line passing some
+rule's cue) gives the same answer as the full rule loop (`rules.match_every_rule`), and every
+cue is a necessary condition of its rule: on every line of the synthetic corpus, the bundled
+examples, the real pages of ../shared/realpages when they are there, and lines built from the
+rules' own pieces."""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+
+import pytest
+
+from benchmarks.bench_lines import REAL_PAGES, example_lines, real_page_lines, synthetic_lines
+from cleaner.clean import rules
+from cleaner.clean.rules import LINE_RULES, Cue, Line, LineRule, match_every_rule, match_line
+from cleaner.text import normalize, words
+from cleaner.timestamps import _DATE_WORDS
+from tests.test_rules import CHROME, CONTENT
+
+
+def cue_violations(texts: list[str], line_rules: tuple[LineRule, ...] = LINE_RULES) -> list[tuple[str, str]]:
+    """(rule, line) for every line a rule matches and its cue turns away."""
+    found = []
+    for text in texts:
+        line = Line.of(text)
+        found += [(r.name, text) for r in line_rules if r.matches(line) and not r.cue.admits(line)]
+    return found
+
+
+def fast_path_differences(texts: list[str]) -> list[tuple[str, str | None, str | None]]:
+    """(line, fast path's answer, full loop's answer) wherever they differ, and lines whose
+    `Line.of` (an ASCII shortcut) is not the normal form and words of `cleaner.text`."""
+    out = []
+    for text in texts:
+        line = Line.of(text)
+        if line != (text, normalize(text), words(normalize(text))):
+            out.append((text, line.norm, normalize(text)))
+        for disabled in (frozenset(), rules.ENGLISH_RULES):
+            fast, full = match_line(line, disabled), match_every_rule(line, disabled)
+            if fast != full:
+                out.append((text, fast, full))
+    return out
+
+
+def _check(texts: list[str]) -> None:
+    assert cue_violations(texts)[:5] == []
+    assert fast_path_differences(texts)[:5] == []
+
+
+# -- the corpora ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def synthetic() -> list[str]:
+    return synthetic_lines()
+
+
+def test_the_fast_path_equals_the_rule_loop_on_the_synthetic_corpus(synthetic):
+    assert len(synthetic) > 50_000
+    assert sum(match_every_rule(Line.of(t)) is not None for t in synthetic) > 10_000  # rules do fire
+    _check(synthetic)
+
+
+def test_the_fast_path_equals_the_rule_loop_on_the_examples():
+    lines = example_lines()
+    assert len(lines) > 400
+    _check(lines)
+
+
+@pytest.mark.skipif(
+    not REAL_PAGES.is_dir(), reason=f"the real-page set is not at {REAL_PAGES} (../shared/realpages)"
+)
+def test_the_fast_path_equals_the_rule_loop_on_the_real_pages():
+    """Every line the library extracts from every other page of the 711 (all of them take 20 s
+    more; `python -m benchmarks.bench_lines` checks them all), and the lines of every page's
+    ground truth (the article's text and its snippets); read where they lie, never copied."""
+    lines = real_page_lines(workers=2, every=2)
+    assert len(lines) > 25_000
+    for path in sorted((REAL_PAGES / "ground-truth").glob("*.json")):
+        truth = json.loads(path.read_text(encoding="utf-8")).get("ground_truth") or {}
+        lines += (truth.get("main_content") or "").splitlines()
+        lines += [s for key in ("with", "without") for s in truth.get(key) or [] if isinstance(s, str)]
+        lines += [v for key in ("title", "author") if isinstance(v := truth.get(key), str)]
+    _check(lines)
+
+
+# -- lines built from the rules' pieces -------------------------------------------------------
+
+# The words and signs the rules and their cues are made of, and what sits next to them.
+PIECES = """
+read more see also next the full story article continue reading keep on click here to
+related coverage you may might like topic leave a reply comment post your add submit 12
+comments (3) view show all load join conversation be first must logged in log login required
+fields are marked * name email e-mail website what do think? have say closed responses thoughts
+share this facebook twitter x linkedin whatsapp print reddit copy link tweet via friends window
+subscribe now sign up for free newsletter opt get our delivered straight directly inbox follow
+us channel community download app enter address already subscriber support independent
+journalism become member unlock unlimited access reached limit would want receive updates
+notifications alerts latest news © (c) copyright 2026 by of all rights reserved originally
+published appeared ran republished courtesy source: afp reuters ap associated press getty images
+epa pa wire photo photos image picture pictured photograph video graphic illustration file
+handout credit credits sources / | ( ) : , . ; - advertisement advert ad sponsored skip content
+menu search close back top scroll toggle navigation open register my account home homepage
+previous prev page 2 of 5 min minute loading listen table contents on blog accept cookies we use
+book demo schedule quote started amazon check price buy shop pricing pin later contact learn try
+start trial 14-day call today written words reporting mara quint jo park staff writer and &
+tags topics filed under categories keywords updated posted march 4 monday 09:30 cet gmt am a.m.
+pm 12:35pm 2024-11-02t12:35:00z +05:30 utc+1 hours ago 3rd yesterday • » › → … ! " ' ’ ı İ ſ K
+² ３ 1946 ferry harbour council budget the strike
+""".split()
+
+
+def _built_lines(n: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        shape = rng.random()
+        parts = [rng.choice(PIECES) for _ in range(rng.randint(1, 10))]
+        if shape < 0.3:  # a chrome line of the tests with pieces around it, or glued to them
+            chrome = rng.choice([line for lines in CHROME.values() for line in lines])
+            parts = parts[: rng.randint(0, 2)] + [chrome] + parts[rng.randint(0, 10) :]
+        sep = rng.choice([" ", " ", " ", "", "\u00a0", " | ", ", ", "\t"])
+        line = sep.join(parts)
+        if rng.random() < 0.2:  # beyond a word bound: 8, 12, 20, 25, 30, 35, 40, 80 words
+            line += " harbour" * rng.choice([1, 4, 8, 13, 18, 23, 28, 33, 38, 78])
+        if rng.random() < 0.2:
+            line = line.upper() if rng.random() < 0.5 else line.title()
+        out.append(line)
+    return out
+
+
+# What case-insensitive matching takes for an ASCII letter and case-folding does not fold to it.
+_CASE_TWINS = {"i": ("ı", "İ"), "s": ("ſ",), "k": ("\u212a",)}
+_LABELS = ["Published", "published on", "First posted", "Updated at", "Pub date", "Date", "Time", "Modified"]
+_DATES = [
+    "2026",
+    "March 4, 2026",
+    "4 March 2026 10:12 GMT",
+    "Mon, 02/11/2024",
+    "12:35pm",
+    "2024-11-02T12:35:00Z",
+]
+
+
+def _edge_lines() -> list[str]:
+    """Lines at the edges of the cues: at each manual word bound, timestamps with their label
+    glued to the date, long relative timestamps, and chrome lines with a letter swapped for
+    one that only case-insensitive matching takes for it."""
+    lines = [" ".join(["Share"] + ["Facebook"] * (n - 1)) for n in (19, 20, 21)]  # share_prompt: 20 words
+    lines += ["By Mara " + " ".join(["Quint"] * (n - 2)) for n in (11, 12, 13)]  # byline: 12
+    lines += ["Photo: " + " ".join(["harbour"] * (n - 1)) for n in (79, 80, 81)]  # photo_caption: 80
+    lines += [f"{label}{sep}{date}" for label in _LABELS for sep in ("", " ", ": ", " - ") for date in _DATES]
+    lines += ["Posted" + " " * n + "3 hours ago" for n in (1, 80)] + ["Updated " + "1" * 90 + " days ago"]
+    lines += [date + "²" for date in _DATES] + ["March ４, ２０２６", "March 4, " + "٢٠٢٦"]
+    pictures = ("photo", "image", "picture", "photograph", "video", "graphic", "illustration")
+    lines += [  # photo_caption: a picture's word and its credit after punctuation or in brackets
+        line
+        for word in pictures
+        for plural in ("", "s")
+        for line in (
+            f"Crews at the dam, {word}{plural}: Jo Park",
+            f"The dam. {word.title()}{plural} courtesy of Reuters",
+            f"The dam; ({word}{plural} credit: AFP)",
+            f"The dam ({word}{plural} by Jo Park)",
+        )
+    ]
+    chrome = [t for ts in CHROME.values() for t in ts] + [
+        f"{label}: {date}" for label in _LABELS for date in _DATES
+    ]
+    for text in chrome:
+        for letter, twins in _CASE_TWINS.items():
+            for twin in twins:
+                for cased in (text, text.upper()):
+                    lines.append(cased.replace(letter, twin).replace(letter.upper(), twin))
+    return lines
+
+
+def test_the_fast_path_equals_the_rule_loop_on_lines_built_from_the_rules_pieces():
+    lines = (
+        _built_lines(40_000, seed=19) + [t for ts in CHROME.values() for t in ts] + CONTENT + _edge_lines()
+    )
+    matched = {match_every_rule(Line.of(t)) for t in lines}
+    assert matched >= {r.name for r in LINE_RULES}  # every rule fires on some built line
+    _check(lines)
+
+
+# -- the cues' parts --------------------------------------------------------------------------
+
+
+def test_a_wrong_cue_is_caught():
+    """A cue that turns away a line its rule matches is reported: the byline's without "by "."""
+    broken = tuple(
+        LineRule(r.name, r.description, r.matches, Cue(12, r"wr|words by|report"))
+        if r.name == "byline"
+        else r
+        for r in LINE_RULES
+    )
+    lines = _built_lines(5_000, seed=19) + _edge_lines()
+    assert any(name == "byline" for name, _ in cue_violations(lines, broken))
+
+
+def test_every_rule_with_a_word_bound_has_it_in_its_cue():
+    for rule in LINE_RULES:
+        bound = getattr(rule.matches, "max_words", None)
+        if bound is not None:
+            assert rule.cue.max_words is not None and rule.cue.max_words >= bound, rule.name
+
+
+def test_the_digit_class_holds_every_digit_of_unicode():
+    missing = [c for c in map(chr, range(sys.maxunicode + 1)) if c.isdigit() and not rules._DIGIT.match(c)]
+    assert missing == []
+
+
+def test_the_date_pieces_are_the_words_of_every_date_word():
+    assert {w for date_word in _DATE_WORDS for w in words(date_word)} <= rules._DATE_PIECES
