@@ -3,8 +3,9 @@
 A worker's memory must not grow with the file (it works a part at a time); the flow's grows
 with the run's documents and passages (the sketch dedup needs whole), never with their text.
 
-Generates one JSONL file of N tiny records (six words each: the worst case per byte, since
-per-record costs dominate), runs `cleaner run FILE --out TMP` as a user does (its own
+Generates one JSONL file of N records (six words each by default: the worst case per byte,
+since per-record costs dominate; `--words 75` makes one-paragraph records, ~550 MB for a
+million, the file a large feed is), runs `cleaner run FILE --out TMP` as a user does (its own
 temporary Prefect server, the process pool), and samples the resident memory of every process
 of its tree every 50 ms. Prints, per size, the wall time, the peak of the flow's process, of
 the largest other process (a worker or the server), and of the whole tree (the sum at its
@@ -16,6 +17,7 @@ text; see bench_pipeline for HTML pages) and page cache.
 
     python benchmarks/bench_memory.py                     # 250,000 and 1,000,000 records
     python benchmarks/bench_memory.py --records 100000
+    python benchmarks/bench_memory.py --records 1000000 --words 75
 """
 
 from __future__ import annotations
@@ -38,12 +40,12 @@ WORDS = (
 SAMPLE_SECONDS = 0.05
 
 
-def generate(path: Path, records: int, seed: int = 1) -> int:
-    """Write `records` one-line JSONL records of six random words; returns the file's bytes."""
+def generate(path: Path, records: int, seed: int = 1, words: int = 6) -> int:
+    """Write `records` one-line JSONL records of `words` random words; returns the file's bytes."""
     rng = random.Random(seed)
     with open(path, "w", encoding="utf-8") as fh:
         for _ in range(records):
-            fh.write(json.dumps({"text": " ".join(rng.choices(WORDS, k=6))}) + "\n")
+            fh.write(json.dumps({"text": " ".join(rng.choices(WORDS, k=words))}) + "\n")
     return path.stat().st_size
 
 
@@ -95,6 +97,7 @@ def measure(command: list[str], env: dict[str, str]) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, nargs="+", default=[250_000, 1_000_000])
+    parser.add_argument("--words", type=int, default=6, help="words per record (default 6)")
     args = parser.parse_args()
     cleaner = shutil.which("cleaner") or str(Path(sys.executable).with_name("cleaner"))
     env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
@@ -107,7 +110,7 @@ def main() -> None:
         env["PREFECT_HOME"] = str(Path(tmp) / "prefect")
         for records in args.records:
             path = Path(tmp) / f"records-{records}.jsonl"
-            size = generate(path, records)
+            size = generate(path, records, words=args.words)
             out = Path(tmp) / f"out-{records}"
             m = measure([cleaner, "run", str(path), "--out", str(out)], env)
             print(
