@@ -104,3 +104,24 @@ def _masked(tables, run_id):
         ]
         for name, rows in tables.items()
     }
+
+
+def test_a_file_whose_ranges_cannot_be_read_is_not_remembered_as_read(tmp_path, monkeypatch):
+    """Its Seen is made before its ranges are read: kept, the next run would skip the file."""
+    from cleaner.io import readers
+
+    feed = awkward_feed(tmp_path / "inbox" / "feed.jsonl", 2000)
+    split = readers.split_jsonl
+
+    def split_then_lose(f, rank, size):
+        made = split(f, rank, size)
+        feed.unlink()
+        return made
+
+    monkeypatch.setattr(readers, "split_jsonl", split_then_lose)
+    config = {"run": {"split_bytes": 5000}}
+    summary = cleaner.run([tmp_path / "inbox"], tmp_path / "out", config, executor=cleaner.InlineExecutor())
+    assert summary.manifest["stages"]["prepare"]["batches"] > 1
+    assert (summary.counts["documents"], summary.counts["rejects"]) == (0, 1)  # once, as read whole
+    inputs = tables_of(tmp_path / "out")["index/inputs"]
+    assert [row["size"] for row in inputs] == [-1]  # rejected unread: looked at again next run

@@ -397,7 +397,7 @@ class _Run:
             if results
             else {}
         )
-        read_rejects = [x for r in results for x in r.read_rejects] + id_rejects
+        read_rejects = _once([x for r in results for x in r.read_rejects]) + id_rejects
         extract_rejects = [x for r in results for x in r.extract_rejects]
         self.report(
             "prepare",
@@ -476,6 +476,20 @@ def _inputs(results: Sequence[pipeline.BatchResult], cut: Sequence[records.Seen]
     failed = {x.key for r in results for x in r.read_rejects if x.reason == "unreadable"}
     seen = [x for r in results for x in r.inputs] + [s for s in cut if s.path not in failed]
     return sorted(seen, key=lambda s: s.rank)
+
+
+def _once(rejects: list[Reject]) -> list[Reject]:
+    """The rejects, a whole file's once: a file read in ranges that the disk fails to read
+    fails in each range, and is one reject, as when read whole."""
+    said: set[tuple[str, str]] = set()
+    once = []
+    for r in rejects:
+        if r.key is not None:
+            if (r.key, r.reason) in said:
+                continue
+            said.add((r.key, r.reason))
+        once.append(r)
+    return once
 
 
 def dedup_stage(
