@@ -9,7 +9,9 @@ million, the file a large feed is), runs `cleaner run FILE --out TMP` as a user 
 temporary Prefect server, the process pool), and samples the resident memory of every process
 of its tree every 50 ms. Prints, per size, the wall time, the peak of the flow's process, of
 the largest other process (a worker or the server), and of the whole tree (the sum at its
-highest moment: server, workers and flow together), beside the machine's load.
+highest moment: server, workers and flow together), and the CPU seconds of each process (the
+flow's, then the workers' and the server's), beside the machine's load: on a shared machine
+the CPU seconds say which workers did the work when the wall time cannot.
 
 What it includes: everything the command does, from start to the last line (server start,
 reading, cleaning, dedup, writing). What it leaves out: extraction (the records are plain
@@ -57,6 +59,16 @@ def _rss(pid: int) -> int:
         return 0
 
 
+def _cpu(pid: int) -> float:
+    """CPU seconds (user and system) the process has used so far."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _tree(pid: int) -> list[int]:
     pids, i = [pid], 0
     while i < len(pids):
@@ -75,19 +87,27 @@ def measure(command: list[str], env: dict[str, str]) -> dict[str, float]:
     started = time.perf_counter()
     proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peaks: dict[int, int] = {}
+    cpu: dict[int, float] = {}
     tree = 0
     while proc.poll() is None:
-        sizes = {pid: _rss(pid) for pid in _tree(proc.pid)}
+        pids = _tree(proc.pid)
+        sizes = {pid: _rss(pid) for pid in pids}
         tree = max(tree, sum(sizes.values()))
         for pid, size in sizes.items():
             peaks[pid] = max(peaks.get(pid, 0), size)
+            cpu[pid] = max(cpu.get(pid, 0.0), _cpu(pid))
         time.sleep(SAMPLE_SECONDS)
     error = proc.stderr.read().decode(errors="replace").strip()
     if proc.returncode:
         sys.exit(f"bench_memory: {' '.join(command)} failed ({proc.returncode}): {error[-500:]}")
     flow = peaks.pop(proc.pid, 0)
+    flow_cpu = cpu.pop(proc.pid, 0.0)
     return {
         "seconds": time.perf_counter() - started,
+        # CPU seconds of the flow's process, then of the others that worked (>1 s), busiest
+        # first: what each worker did, whatever else the machine was doing
+        "cpu": f"{flow_cpu:.0f}; "
+        + ", ".join(f"{c:.0f}" for c in sorted(cpu.values(), reverse=True) if c > 1),
         "flow": flow / 2**20,
         "other": max(peaks.values(), default=0) / 2**20,
         "tree": tree / 2**20,
@@ -103,9 +123,10 @@ def main() -> None:
     env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
     print(f"machine: {os.cpu_count()} cores, load {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(
-        "| records | file MB | wall s | flow process peak MiB | largest other process peak MiB | tree peak MiB |"
+        "| records | file MB | wall s | flow process peak MiB | largest other process peak MiB | tree peak MiB "
+        "| CPU s: flow; others | prepare s (batches) |"
     )
-    print("|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp:
         env["PREFECT_HOME"] = str(Path(tmp) / "prefect")
         for records in args.records:
@@ -113,9 +134,13 @@ def main() -> None:
             size = generate(path, records, words=args.words)
             out = Path(tmp) / f"out-{records}"
             m = measure([cleaner, "run", str(path), "--out", str(out)], env)
+            manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+            prepare = (
+                f"{manifest['timings_seconds']['prepare']:.1f} ({manifest['stages']['prepare']['batches']})"
+            )
             print(
                 f"| {records:,} | {size / 1e6:.0f} | {m['seconds']:.1f} | {m['flow']:.0f} "
-                f"| {m['other']:.0f} | {m['tree']:.0f} |",
+                f"| {m['other']:.0f} | {m['tree']:.0f} | {m['cpu']} | {prepare} |",
                 flush=True,
             )
             shutil.rmtree(out)

@@ -370,9 +370,8 @@ class _Run:
             for i, b in enumerate(batches)
         ]
         progress = Progress("prepare", n_files, len(batches), self.log.info)
-        done = [
-            sum(f.span is None or f.span.last for _, f in b) for b in batches
-        ]  # a file's last range counts it
+        # Files done by each batch: a file read in ranges is done with its last.
+        done = [sum(f.span is None or f.span.last for _, f in b) for b in batches]
         results: list = [None] * len(batches)
         for future in self.executor.as_completed(futures):
             result = future.result()
@@ -471,9 +470,9 @@ class _Run:
 
 def _inputs(results: Sequence[pipeline.BatchResult], cut: Sequence[records.Seen]) -> list[records.Seen]:
     """The files the batches read (`Seen`), in input order, with the files read in ranges;
-    less such a file a range of which the disk failed to read: it is read again next run, as
-    a file read whole would be."""
-    failed = {x.key for r in results for x in r.read_rejects if x.reason == "unreadable"}
+    less such a file a range of which could not be read (the disk failed, the file was
+    replaced by a pipe): it is read again next run, as a file read whole would be."""
+    failed = {x.key for r in results for x in r.read_rejects if x.key is not None}
     seen = [x for r in results for x in r.inputs] + [s for s in cut if s.path not in failed]
     return sorted(seen, key=lambda s: s.rank)
 
