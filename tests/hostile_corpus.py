@@ -11,6 +11,7 @@ here rather than kept in the repository. The texts are our own, written for thes
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import io
 import json
@@ -541,3 +542,61 @@ def build(root: Path, large: bool = True) -> dict[str, Expected]:
     pq.write_table(pa.Table.from_arrays([pa.array(["a"]), pa.array(["b"])], ["text", "text"]), buffer)
     put("tables/twice.parquet", buffer.getvalue(), reject("invalid_schema"))
     return expected
+
+
+_FEED_WORDS = (
+    "harbour council ferry school bridge island storm engine contract teacher parent road lorry "
+    "village crossing winter market fisher nurse doctor hospital library budget vote river"
+).split()
+
+
+def awkward_feed(path: Path, limit: int, records: int = 62) -> Path:
+    """A JSONL feed with every awkward line a crawl writes, for reading it whole and in
+    ranges: a byte order mark on line 1, CRLF endings, bad JSON, records that are not
+    documents, blank lines, a line over `limit` bytes (`read.max_record_bytes`), exact and
+    near copies, a site's repeated line (learned boilerplate), an HTML record, and a last
+    line without its line break."""
+    rng = random.Random(19)
+
+    def paragraph() -> str:
+        return " ".join(rng.choices(_FEED_WORDS, k=18)).capitalize() + "."
+
+    lines: list[bytes] = []
+    texts: list[str] = []
+    for i in range(records):
+        end = b"\r\n" if i % 3 == 0 else b"\n"
+        if i == records // 2:
+            lines.append(json.dumps({"text": "x " * limit}).encode() + end)  # over the limit
+        elif i == records // 3:
+            page = "<html><body><h1>Storm closes the bridge</h1>" + "".join(
+                f"<p>{paragraph()}</p>" for _ in range(3)
+            )
+            lines.append(json.dumps({"html": page + "</body></html>"}).encode() + end)
+        elif i % 9 == 4:
+            lines.append(b"{not json" + end)
+        elif i % 13 == 6:
+            lines.append(b"   " + end if i % 2 else end)
+        elif i % 17 == 8:
+            lines.append(json.dumps(["a", "list"]).encode() + end)
+        else:
+            if i % 5 == 2 and texts:
+                text = rng.choice(texts)  # an exact copy
+            elif i % 7 == 3 and texts:
+                text = rng.choice(texts).replace("harbour", "ferry", 1)  # a near copy
+            else:
+                text = "\n\n".join(paragraph() for _ in range(3))
+            texts.append(text)
+            record = {"text": text, "title": f"Story {i}"}
+            if i % 2:
+                record["url"] = f"https://www.harbour-herald.example/news/{i}"
+                record["text"] += (
+                    "\n\nThe Harbour Herald is printed in Kessel and read along the whole northern coast."
+                )
+            if i % 4 == 1:
+                record["id"] = f"story-{i}"
+            lines.append(json.dumps(record).encode() + end)
+    lines[0] = codecs.BOM_UTF8 + lines[0]
+    lines[-1] = lines[-1].rstrip(b"\r\n")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"".join(lines))
+    return path

@@ -46,6 +46,7 @@ def test_load_toml_file_overrides_only_named_keys(tmp_path):
         ("[read]\nmax_record_bytes = 0\n", "read.max_record_bytes must be >= 1"),
         ("[read]\ntext_column = ''\n", "read.text_column must name a column"),
         ("[run]\nlsh_tasks = 0\n", "run.lsh_tasks must be >= 1"),
+        ("[run]\nsplit_bytes = 0\n", "run.split_bytes must be >= 1"),
         ("[extract]\ntimeout_seconds = 0\n", "extract.timeout_seconds must be > 0"),
         ("[extract]\ntimeout_seconds = 'soon'\n", "extract.timeout_seconds must be a number"),
         ("dedup = 3\n", "[dedup] must be a table"),

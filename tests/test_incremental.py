@@ -197,10 +197,12 @@ def test_two_inputs_of_one_name_in_two_folders_are_both_read(tmp_path):
     assert sorted(_documents(out)) == [str(tmp_path / day / "feed.jsonl#1") for day in ("day1", "day2")]
 
 
-def test_a_feed_that_grows_adds_its_new_lines_only(tmp_path):
+@pytest.mark.parametrize("split_bytes", [None, 1, 300])
+def test_a_feed_that_grows_adds_its_new_lines_only(tmp_path, split_bytes):
     """A JSONL file appended to daily: every old line was read again, each a duplicate_id
-    reject, every day."""
+    reject, every day. The same when the file is read in ranges (`run.split_bytes`)."""
 
+    config = {"run": {"split_bytes": split_bytes}} if split_bytes else None
     inbox, out = tmp_path / "inbox", tmp_path / "corpus"
     inbox.mkdir()
     feed = inbox / "feed.jsonl"
@@ -208,14 +210,16 @@ def test_a_feed_that_grows_adds_its_new_lines_only(tmp_path):
         json.dumps({"id": f"n{i}", "text": text}) + "\n" for i, text in enumerate(FERRY + SCHOOL + BRIDGE)
     ]
     feed.write_text("".join(lines[:3]), encoding="utf-8")
-    first = clean_corpus(paths=[str(inbox)], out=str(out))
+    first = clean_corpus(paths=[str(inbox)], out=str(out), config=config)
     assert first["counts"]["documents"] == 3
     with feed.open("a", encoding="utf-8") as fh:
         fh.write("".join(lines[3:]))
-    second = clean_corpus(paths=[str(inbox)], out=str(out))
+    second = clean_corpus(paths=[str(inbox)], out=str(out), config=config)
     assert second["counts"]["documents"] == 4 and second["counts"]["rejects"] == 0
     assert sorted(s.rsplit("#", 1)[1] for s in _documents(out)) == [str(i) for i in range(1, 8)]
-    third = clean_corpus(paths=[str(inbox)], out=str(out))
+    batches = json.loads((out / "manifest.json").read_text())["stages"]["prepare"]["batches"]
+    assert batches == (4 if split_bytes == 1 else 2 if split_bytes else 1)  # the new lines only
+    third = clean_corpus(paths=[str(inbox)], out=str(out), config=config)
     assert third["counts"]["passages"] == 0 and third["counts"]["rejects"] == 0
 
 

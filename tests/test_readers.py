@@ -1,3 +1,5 @@
+import dataclasses
+import itertools
 import json
 import os
 from datetime import UTC, datetime
@@ -5,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from cleaner.config import ReadConfig
 from cleaner.errors import InputError
-from cleaner.io.readers import discover, read_file, read_files
+from cleaner.io.readers import discover, read_file, read_files, split_jsonl
 from cleaner.io.records import path_of_source, site_of, source_of
+from tests.hostile_corpus import awkward_feed
 from tests.tracing import peak_bytes
 
 
@@ -436,3 +440,91 @@ def _write_bytes(path: bytes, content: bytes) -> None:
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "wb") as fh:
         fh.write(content)
+
+
+# -- a large JSONL file read in ranges, a batch each (`split_jsonl`) ------------------------
+
+
+def _in_ranges(f, size, config):
+    """Every range of `f` read on its own, in order: documents, rejects; and the file's Seen."""
+    ranges, seen = split_jsonl(f, 3, size)
+    docs, rejects = [], []
+    for r in ranges:
+        d, rj, s = read_file(r, 3, config)
+        assert s is None  # the file's Seen is made with the ranges, once
+        docs += d
+        rejects += rj
+    return ranges, docs, rejects, seen
+
+
+@pytest.mark.parametrize("size", [1, 200, 1500, 9000])
+def test_a_jsonl_file_read_in_ranges_reads_what_it_reads_whole(tmp_path, size):
+    config = ReadConfig(max_record_bytes=2000)
+    feed = awkward_feed(tmp_path / "feed.jsonl", 2000)
+    (f,), _ = discover([feed])
+    whole = read_file(f, 3, config)
+    ranges, docs, rejects, seen = _in_ranges(f, size, config)
+    assert len(ranges) > 1 and ranges[0].span.start == 0 and ranges[-1].span.end == feed.stat().st_size
+    assert all(a.span.end == b.span.start for a, b in itertools.pairwise(ranges))
+    assert [r.span.last for r in ranges] == [False] * (len(ranges) - 1) + [True]
+    data = feed.read_bytes()
+    assert all(data[r.span.end - 1 : r.span.end] == b"\n" for r in ranges[:-1])  # never inside a line
+    assert docs == whole[0] and rejects == whole[1] and seen == whole[2]
+    assert "too_large" in [r.reason for r in rejects] and whole[2].tail > 0
+
+
+@pytest.mark.parametrize(
+    ("ended", "added", "docs", "lines"),
+    [
+        (True, b"", 2, 2),  # the file ended with a line break
+        (False, b"\n", 2, 2),  # its last line was finished since
+        (False, b"", 1, 1),  # written on since: read again (now bad JSON)
+    ],
+)
+def test_a_grown_jsonl_file_read_in_ranges_reads_its_new_lines_only(tmp_path, ended, added, docs, lines):
+    """As read whole: from where the earlier read ended."""
+    from cleaner.io.records import Resume
+
+    feed = awkward_feed(tmp_path / "feed.jsonl", 2000)
+    if ended:
+        feed.write_bytes(feed.read_bytes() + b"\n")
+    (f,), _ = discover([feed])
+    before = read_file(f, 0)[2]
+    with feed.open("ab") as fh:
+        fh.write(added + b'{"text": "The night ferry ran late."}\n{"text": "Snow closes the pass."}')
+    grown = dataclasses.replace(f, resume=Resume(before.size, before.digest, before.lines, before.tail))
+    whole = read_file(grown, 3)
+    assert (len(whole[0]), whole[2].lines) == (docs, before.lines + lines)
+    ranges, *read = _in_ranges(grown, 10, ReadConfig())
+    assert read == list(whole) and ranges[0].span.start >= before.size - before.tail
+
+
+def test_a_range_reads_its_bytes_only(tmp_path):
+    feed = _write(
+        tmp_path / "feed.jsonl", "".join(json.dumps({"text": f"Story {i}."}) + "\n" for i in range(9))
+    )
+    (f,), _ = discover([feed])
+    ranges, seen = split_jsonl(f, 0, 60)
+    with feed.open("ab") as fh:  # written after the ranges were made: not theirs
+        fh.write(b'{"text": "Late."}\n')
+    read = [[d.source.rsplit("#", 1)[1] for d in read_file(r, 0)[0]] for r in ranges]
+    assert sum(read, []) == [str(n) for n in range(1, 10)] and all(len(r) < 9 for r in read)
+    assert seen.lines == 9 and seen.size == feed.stat().st_size - len(b'{"text": "Late."}\n')
+
+
+def test_compressed_small_and_other_files_are_read_whole(tmp_path):
+    import gzip
+
+    records = "".join(json.dumps({"text": f"Story {i}."}) + "\n" for i in range(50)).encode()
+    paths = [
+        _write(tmp_path / "feed.jsonl.gz", gzip.compress(records)),
+        _write(tmp_path / "gzipped.jsonl", gzip.compress(records)),  # by its bytes
+        _write(tmp_path / "small.jsonl", records),
+        _write(tmp_path / "page.txt", records),
+        _write(tmp_path / "one-line.jsonl", json.dumps({"text": "x " * 5000}) + "\n"),
+    ]
+    files, _ = discover(paths)
+    assert {
+        f.path.name: split_jsonl(f, 0, len(records) // 2 if "small" not in f.path.name else len(records))
+        for f in files
+    } == dict.fromkeys((p.name for p in paths), None)

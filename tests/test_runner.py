@@ -10,6 +10,8 @@ import cleaner
 from cleaner.corpus import writers
 from cleaner.errors import InputError
 from tests.conftest import EXAMPLES
+from tests.growing_corpus import tables as tables_of
+from tests.hostile_corpus import awkward_feed
 
 
 def _rows(out, run_id):
@@ -60,3 +62,66 @@ def test_no_input_is_an_error_unless_allowed_and_then_nothing_is_committed(tmp_p
     summary = cleaner.run([inbox], tmp_path / "out", executor=cleaner.InlineExecutor(), allow_empty=True)
     assert summary.run_id is None and summary.counts is None
     assert writers.committed_runs(tmp_path / "out") == set()
+
+
+@pytest.mark.parametrize("split_bytes", [1, 700])
+def test_a_jsonl_file_read_in_ranges_makes_the_corpus_it_makes_read_whole(tmp_path, split_bytes):
+    """Same documents, ids, sources and order, same rejects, index and counts: only the
+    number of batches differs."""
+    inbox = tmp_path / "inbox"
+    (inbox / "a.txt").parent.mkdir()
+    (inbox / "a.txt").write_text(
+        "Storm warning\n\nThe ferry will not sail on Friday, the harbour master said.\n"
+    )
+    awkward_feed(inbox / "b-feed.jsonl", 2000)
+    (inbox / "c.txt").write_text(
+        "Ferry news\n\nThe night crossing runs again from Monday, the operator said.\n"
+    )
+    made = {}
+    for name, run in (("whole", {}), ("ranges", {"split_bytes": split_bytes})):
+        config = {"read": {"max_record_bytes": 2000}, "run": {"batch_size": 2, **run}}
+        made[name] = cleaner.run([inbox], tmp_path / name, config, executor=cleaner.InlineExecutor())
+    whole, ranges = made["whole"], made["ranges"]
+    assert whole.manifest["stages"]["prepare"]["batches"] == 2
+    assert ranges.manifest["stages"]["prepare"]["batches"] > 10
+    assert whole.counts == ranges.counts and whole.counts["duplicate_documents"] > 0
+    assert whole.counts["rejects"] >= 10 and whole.manifest["stages"]["learned_boilerplate"]["lines"] > 0
+    stages = [
+        {k: {n: v for n, v in stage.items() if n != "seconds"} for k, stage in m.manifest["stages"].items()}
+        for m in (whole, ranges)
+    ]
+    del stages[0]["prepare"]["batches"], stages[1]["prepare"]["batches"]
+    assert stages[0] == stages[1]
+    tables = [_masked(tables_of(tmp_path / name), made[name].run_id) for name in made]
+    assert tables[0] == tables[1] and all(tables[0].values())
+
+
+def _masked(tables, run_id):
+    return {
+        name: [
+            {k: (v.replace(run_id, "RUN") if isinstance(v, str) else v) for k, v in row.items()}
+            for row in rows
+        ]
+        for name, rows in tables.items()
+    }
+
+
+def test_a_file_whose_ranges_cannot_be_read_is_not_remembered_as_read(tmp_path, monkeypatch):
+    """Its Seen is made before its ranges are read: kept, the next run would skip the file."""
+    from cleaner.io import readers
+
+    feed = awkward_feed(tmp_path / "inbox" / "feed.jsonl", 2000)
+    split = readers.split_jsonl
+
+    def split_then_lose(f, rank, size):
+        made = split(f, rank, size)
+        feed.unlink()
+        return made
+
+    monkeypatch.setattr(readers, "split_jsonl", split_then_lose)
+    config = {"run": {"split_bytes": 5000}}
+    summary = cleaner.run([tmp_path / "inbox"], tmp_path / "out", config, executor=cleaner.InlineExecutor())
+    assert summary.manifest["stages"]["prepare"]["batches"] > 1
+    assert (summary.counts["documents"], summary.counts["rejects"]) == (0, 1)  # once, as read whole
+    inputs = tables_of(tmp_path / "out")["index/inputs"]
+    assert [row["size"] for row in inputs] == [-1]  # rejected unread: looked at again next run

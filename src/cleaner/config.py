@@ -234,6 +234,11 @@ class RunConfig:
     # million records was held whole: 2.6 GB for 56 MB of input).
     batch_records: int = 5_000
     batch_bytes: int = 32_000_000
+    # A plain JSONL file larger than this is cut at line breaks into ranges of about this
+    # many bytes, each a batch of its own: one file of 550 MB was one batch, read by one
+    # worker while the others idled; in 17 ranges every worker reads a part, and the last
+    # to finish holds up the run by one range at most. A range costs a task (~85 ms).
+    split_bytes: int = 32_000_000
     # LSH tasks: the bands are cut into this many groups, each found by a task on a worker
     # from the signature columns of its bands alone. Four keep two local workers busy and
     # let a cluster spread the work; the candidates are the same for any number.
@@ -248,6 +253,7 @@ class RunConfig:
         _check_range("run.batch_size", self.batch_size, low=1, high=COUNT_MAX)
         _check_range("run.batch_records", self.batch_records, low=1, high=COUNT_MAX)
         _check_range("run.batch_bytes", self.batch_bytes, low=1, high=COUNT_MAX * 1000)
+        _check_range("run.split_bytes", self.split_bytes, low=1, high=COUNT_MAX * 1000)
         _check_range("run.lsh_tasks", self.lsh_tasks, low=1, high=4096)  # no more than bands
         _check_range("run.lsh_spread_min_rows", self.lsh_spread_min_rows, low=0, high=COUNT_MAX)
 

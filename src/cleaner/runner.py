@@ -274,9 +274,10 @@ class _Run:
             self.stages["config"] = {"changed": changed, "reprocess": reprocess}
             spool = str(staging / pipeline.SPOOL)
             with self.stage("prepare"):
-                results = self._prepare(ranked, spool)
+                batches, cut = self._batches(ranked)
+                results = self._prepare(batches, len(ranked), spool)
                 sketch, parts = pipeline.join(results, spool)
-                inputs = [x for r in results for x in r.inputs]
+                inputs = _inputs(results, cut)
                 unchanged += corpus.skip_unchanged(sketch, inputs)
                 id_rejects = sketch.exclude_repeated_ids(corpus.known_ids(sketch.doc_ids))
             rejects += self._prepared(results, len(files), unchanged, id_rejects, sketch)
@@ -342,20 +343,40 @@ class _Run:
                 )
             )
 
-    def _prepare(self, ranked: list, spool: str) -> list[pipeline.BatchResult]:
-        """Each batch of files on a worker, in batch order, said as they finish."""
-        size = self.config.run.batch_size
-        batches = [ranked[i : i + size] for i in range(0, len(ranked), size)]
+    def _batches(self, ranked: list) -> tuple[list[list], list[records.Seen]]:
+        """The (rank, file) pairs in batches, in input order: files `run.batch_size` at a
+        time, and a plain JSONL file of over `run.split_bytes` cut into ranges, a batch each
+        (`readers.split_jsonl`), so that one large file keeps every worker busy. Also the
+        `Seen` of each file cut, which its ranges do not make."""
+        run = self.config.run
+        batches: list[list] = [[]]
+        cut: list[records.Seen] = []
+        for rank, f in ranked:
+            split = readers.split_jsonl(f, rank, run.split_bytes)
+            if split is None:
+                if len(batches[-1]) == run.batch_size:
+                    batches.append([])
+                batches[-1].append((rank, f))
+                continue
+            ranges, seen = split
+            batches += [[(rank, r)] for r in ranges] + [[]]
+            cut.append(seen)
+        return [b for b in batches if b], cut
+
+    def _prepare(self, batches: list[list], n_files: int, spool: str) -> list[pipeline.BatchResult]:
+        """Each batch on a worker, in batch order, said as they finish."""
         futures = [
             self.executor.submit(pipeline.prepare_batch, number=i, files=b, config=self.config, spool=spool)
             for i, b in enumerate(batches)
         ]
-        progress = Progress("prepare", len(ranked), len(batches), self.log.info)
+        progress = Progress("prepare", n_files, len(batches), self.log.info)
+        # Files done by each batch: a file read in ranges is done with its last.
+        done = [sum(f.span is None or f.span.last for _, f in b) for b in batches]
         results: list = [None] * len(batches)
         for future in self.executor.as_completed(futures):
             result = future.result()
             results[result.index] = result
-            progress.advance(result.counts["files"], result.counts["records"])
+            progress.advance(done[result.index], result.counts["records"])
         progress.close()
         return results
 
@@ -375,7 +396,7 @@ class _Run:
             if results
             else {}
         )
-        read_rejects = [x for r in results for x in r.read_rejects] + id_rejects
+        read_rejects = _once([x for r in results for x in r.read_rejects]) + id_rejects
         extract_rejects = [x for r in results for x in r.extract_rejects]
         self.report(
             "prepare",
@@ -445,6 +466,29 @@ class _Run:
             stats,
             kinds=stats["duplicate_documents"] or "none",
         )
+
+
+def _inputs(results: Sequence[pipeline.BatchResult], cut: Sequence[records.Seen]) -> list[records.Seen]:
+    """The files the batches read (`Seen`), in input order, with the files read in ranges;
+    less such a file a range of which could not be read (the disk failed, the file was
+    replaced by a pipe): it is read again next run, as a file read whole would be."""
+    failed = {x.key for r in results for x in r.read_rejects if x.key is not None}
+    seen = [x for r in results for x in r.inputs] + [s for s in cut if s.path not in failed]
+    return sorted(seen, key=lambda s: s.rank)
+
+
+def _once(rejects: list[Reject]) -> list[Reject]:
+    """The rejects, a whole file's once: a file read in ranges that the disk fails to read
+    fails in each range, and is one reject, as when read whole."""
+    said: set[tuple[str, str]] = set()
+    once = []
+    for r in rejects:
+        if r.key is not None:
+            if (r.key, r.reason) in said:
+                continue
+            said.add((r.key, r.reason))
+        once.append(r)
+    return once
 
 
 def dedup_stage(

@@ -136,13 +136,19 @@ def _read(out: Path) -> dict[str, list[dict]]:
     return tables
 
 
-def _run(paths: list[str], out: Path, batch_size: int, workers: int, spread: bool) -> dict[str, list[dict]]:
+def _run(
+    paths: list[str], out: Path, batch_size: int, workers: int, spread: bool, split_bytes: int = 32_000_000
+) -> dict[str, list[dict]]:
     from prefect.task_runners import ProcessPoolTaskRunner
 
     from cleaner_flows.clean_corpus import clean_corpus
 
     flow = clean_corpus.with_options(task_runner=ProcessPoolTaskRunner(max_workers=workers))
-    run = {"batch_size": batch_size, "lsh_spread_min_rows": 0 if spread else 10**9}
+    run = {
+        "batch_size": batch_size,
+        "lsh_spread_min_rows": 0 if spread else 10**9,
+        "split_bytes": split_bytes,
+    }
     flow(paths=paths, out=str(out), config={"run": run})
     return _read(out)
 
@@ -152,19 +158,29 @@ def _run(paths: list[str], out: Path, batch_size: int, workers: int, spread: boo
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
-@given(files=CORPUS, small_batch=st.integers(1, 3))
-def test_run_invariants_hold_for_any_corpus_batch_size_and_workers(prefect_server, files, small_batch):
+@given(files=CORPUS, small_batch=st.integers(1, 3), split_bytes=st.integers(1, 400))
+def test_run_invariants_hold_for_any_corpus_batch_size_and_workers(
+    prefect_server, files, small_batch, split_bytes
+):
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "corpus"
         root.mkdir()
         paragraphs = _write(root, files)
         one = _run([str(root)], Path(tmp) / "one", batch_size=256, workers=1, spread=False)
-        many = _run([str(root)], Path(tmp) / "many", batch_size=small_batch, workers=2, spread=True)
+        many = _run(
+            [str(root)],
+            Path(tmp) / "many",
+            batch_size=small_batch,
+            workers=2,
+            spread=True,
+            split_bytes=split_bytes,
+        )
         records = _records(files, root)
         inputs, _ = readers.discover([str(root)])
         ids = {d.source: d.doc_id for d in readers.read_files(enumerate(inputs))[0]}
 
-    # Same corpus whatever the batch size and the number of workers.
+    # Same corpus whatever the batch size, the number of workers and the ranges JSONL files
+    # are read in.
     assert one == many
 
     # Every input record is in exactly one of documents, duplicates, rejects.

@@ -24,6 +24,7 @@ import json
 import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from stat import S_ISREG
 from typing import BinaryIO
@@ -43,7 +44,7 @@ from cleaner.io.compression import (
     too_large,
 )
 from cleaner.io.decode import decode_page, decode_text, sniff_binary
-from cleaner.io.records import InputFile, Resume, Seen, make_doc_id, record_to_document, source_of
+from cleaner.io.records import InputFile, Resume, Seen, Span, make_doc_id, record_to_document, source_of
 
 FORMATS = {
     ".html": "html",
@@ -203,7 +204,8 @@ def read_file(
     A file the disk fails to read part-way is an `unreadable` reject after the documents read
     before.
     A plain JSONL file with `f.resume` that still starts with the bytes read then is read
-    from where that read ended (`_resume`).
+    from where that read ended (`_resume`). A range of a file (`f.span`, `split_jsonl`) is
+    read alone, its bytes only, and gives no `Seen`: its file's was made with the ranges.
     """
     config = config or ReadConfig()
     docs = [] if docs is None else docs
@@ -217,12 +219,19 @@ def read_file(
         if not S_ISREG(stat.st_mode):  # replaced by a pipe or device since `discover`
             return [], [Reject(f.source, "not_a_file", _NOT_A_FILE, key=f.identity)], None
         plain_jsonl = kind == "jsonl" and compression is None
+        span = f.span if plain_jsonl else None
         try:
-            raw, first_line = _resume(fh, f.resume) if plain_jsonl and f.resume else (_HashingReader(fh), 0)
+            if span is not None:
+                fh.seek(span.start)
+                raw, first_line = _Range(fh, span.end - span.start), span.lines
+            elif plain_jsonl and f.resume:
+                raw, first_line = _resume(fh, f.resume)
+            else:
+                raw, first_line = _HashingReader(fh), 0
         except OSError as exc:
             return [], [Reject(f.source, "unreadable", exc.strerror or str(exc), key=f.identity)], None
         stream: BinaryIO = io.BufferedReader(raw, buffer_size=1 << 16)
-        if kind != "parquet" and not first_line:  # Parquet needs random access: pyarrow opens it
+        if kind != "parquet" and not first_line and span is None:  # pyarrow opens Parquet (random access)
             magic = stream.peek(4)[:4]
             if compression == "gzip" or (not compression and magic[:2] == GZIP_MAGIC):
                 stream = gzip.GzipFile(fileobj=stream, mode="rb")
@@ -237,14 +246,75 @@ def read_file(
                 rejects, lines = _read_jsonl(f, stream, rank, config, first_line, docs)
             else:
                 rejects = _read_page(f, kind, stream, stat.st_size, rank, config, docs)
+            if span is not None:
+                return docs, rejects, None
             raw.drain()
         except OSError as exc:  # the disk, not the data: the rest of the file cannot be read
             detail = exc.strerror or str(exc)
             return docs, [Reject(f.source, "unreadable", detail, key=f.identity)], None
-    lines = lines if kind == "jsonl" else 0
-    tail = raw.tail if plain_jsonl else 0
-    seen = Seen(rank, f.key, raw.count, stat.st_mtime_ns, raw.hexdigest(), f.identity, lines, tail)
-    return docs, rejects, seen
+    return docs, rejects, _seen(f, rank, stat, raw, lines if kind == "jsonl" else 0, plain_jsonl)
+
+
+def _seen(
+    f: InputFile, rank: int, stat: os.stat_result, raw: _HashingReader, lines: int, plain: bool
+) -> Seen:
+    """The file as `raw` read it, all of it: how a later run recognises it (`Seen`)."""
+    tail = raw.tail if plain else 0
+    return Seen(rank, f.key, raw.count, stat.st_mtime_ns, raw.hexdigest(), f.identity, lines, tail)
+
+
+def split_jsonl(f: InputFile, rank: int, size: int) -> tuple[list[InputFile], Seen] | None:
+    """A plain JSONL file of more than `size` bytes to read (after `f.resume`, if it has
+    grown) as ranges of about `size` bytes (`f.span`), each cut just after a line break so
+    that no line is split: a batch each, so that every worker reads a part of one large file.
+    With them, the file's `Seen`, made here as `read_file` makes it (it hashes every byte,
+    where a range reads only its own) and what the ranges read together: their lines are
+    counted here too, so each knows the number of its first. None for a file to read whole:
+    compressed, not JSONL, small, one long line, or not readable (reading it says why)."""
+    try:
+        if kind_of(f.path) != ("jsonl", None):
+            return None
+        if f.path.stat().st_size - (f.resume.size if f.resume else 0) <= size:
+            return None
+        with open(f.path, "rb") as fh:
+            stat = os.fstat(fh.fileno())
+            if not S_ISREG(stat.st_mode):
+                return None
+            raw, lines = _resume(fh, f.resume) if f.resume else (_HashingReader(fh), 0)
+            if not lines:  # read whole, as `read_file` would decompress it
+                magic = fh.read(4)
+                fh.seek(0)
+                if magic[:2] == GZIP_MAGIC or magic == ZSTD_MAGIC:
+                    return None
+            spans, lines = _cut(raw, size, lines)
+    except OSError:
+        return None
+    if len(spans) < 2:
+        return None
+    ranges = [replace(f, span=span) for span in spans]
+    return ranges, _seen(f, rank, stat, raw, lines, plain=True)
+
+
+def _cut(raw: _HashingReader, size: int, lines: int) -> tuple[list[Span], int]:
+    """Read `raw` to its end (`lines` lines before it), cut into spans of at least `size`
+    bytes that end just after a line break, or at the end; also the number of the last line.
+    Counting line breaks a megabyte at a time runs at GB/s."""
+    spans: list[Span] = []
+    start, before = raw.count, lines
+    cut = start + size - 1  # the first place a span's last line break may be
+    while chunk := raw.read(1 << 20):
+        at = raw.count - len(chunk)  # where the chunk starts in the file
+        while cut < raw.count and (i := chunk.find(b"\n", max(cut - at, 0))) >= 0:
+            end = at + i + 1
+            counted = lines + chunk.count(b"\n", 0, i + 1)
+            spans.append(Span(start, end, before))
+            start, before, cut = end, counted, end + size - 1
+        lines += chunk.count(b"\n")
+    if raw.count > start:
+        spans.append(Span(start, raw.count, before))
+    if spans:
+        spans[-1] = spans[-1]._replace(last=True)
+    return spans, lines + (raw.tail > 0)
 
 
 def _resume(fh: BinaryIO, resume: Resume) -> tuple[_HashingReader, int]:
@@ -381,6 +451,23 @@ def _skip_line(stream: BinaryIO, start: bytes) -> int:
         if chunk.endswith(b"\n"):
             break
     return skipped
+
+
+class _Range(io.RawIOBase):
+    """The next `size` bytes of a file, and no more (a `Span`)."""
+
+    def __init__(self, fh: BinaryIO, size: int) -> None:
+        self._fh = fh
+        self._left = size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        view = memoryview(buffer)[: self._left]
+        n = self._fh.readinto(view) or 0
+        self._left -= n
+        return n
 
 
 class _HashingReader(io.RawIOBase):

@@ -35,6 +35,16 @@ class Resume(NamedTuple):
     tail: int  # bytes of its last line when that had no line break yet (being written)
 
 
+class Span(NamedTuple):
+    """A range of a large plain JSONL file, read as a batch of its own so that every worker
+    reads a part of the file (`readers.split_jsonl`). It starts and ends at a line break."""
+
+    start: int  # its first byte
+    end: int  # just after its last line break (or the file's last byte)
+    lines: int  # lines before it: its first line is number lines + 1
+    last: bool = False  # the file's last range
+
+
 @dataclass(frozen=True, order=True)
 class InputFile:
     source: str  # the path as the user gave it, with "/" separators (`source_of`); sorts the inputs
@@ -44,6 +54,7 @@ class InputFile:
     # reads are remembered by.
     real: str = field(default="", compare=False)
     resume: Resume | None = field(default=None, compare=False)
+    span: Span | None = field(default=None, compare=False)  # only these bytes are read
 
     @property
     def identity(self) -> str:
