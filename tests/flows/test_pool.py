@@ -43,7 +43,7 @@ def where():
 
     from cleaner.clean import language
 
-    warm = trafilatura.external.JT_STOPLIST is not None and language._identifier.cache_info().currsize == 1
+    warm = trafilatura.external.JT_STOPLIST is not None and language._model.cache_info().currsize == 1
     return {"pid": os.getpid(), "warm": warm}
 
 @flow(task_runner=pool)
