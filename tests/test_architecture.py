@@ -143,3 +143,28 @@ def test_the_library_has_no_import_circle():
 def test_the_flow_is_a_thin_adapter():
     lines = (FLOWS / "clean_corpus.py").read_text(encoding="utf-8").count("\n")
     assert lines < 120
+
+
+def test_the_readmes_layout_names_every_module_and_only_those():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme[readme.index("## Layout") :]
+    block = block[block.index("```") + 3 :]
+    block = block[: block.index("```")]
+    named = set()
+    folder = None
+    for line in block.splitlines():
+        entry = line.split()[0] if line.strip() else ""
+        if line.startswith("src/cleaner/") or line.startswith("flows/"):
+            folder = entry
+        elif entry.endswith("/") and line.startswith("  "):
+            folder = "src/cleaner/" + entry if not folder.startswith("flows") else folder
+        elif entry.endswith(".py") and folder:
+            base = "flows" if folder.startswith("flows") else "src/cleaner"
+            sub = line[: len(line) - len(line.lstrip())]
+            named.add(f"{base}/{entry}" if len(sub) <= 2 else f"{folder.rstrip('/')}/{entry}")
+    modules = {
+        p.relative_to(ROOT).as_posix()
+        for p in [*LIBRARY.rglob("*.py"), *FLOWS.glob("*.py")]
+        if p.name != "__main__.py" and not (p.name == "__init__.py" and p.parent != LIBRARY)
+    }
+    assert named == modules
