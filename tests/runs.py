@@ -17,12 +17,8 @@ def clean_corpus(
     """`cleaner.run`, its summary as the flow returns it. Batches run in this process, or on
     a pool of `workers` processes."""
     executor = cleaner.InlineExecutor() if workers is None else cleaner.LocalExecutor(workers)
-    if isinstance(executor, cleaner.LocalExecutor):
-        with executor:
-            return _run(paths, out, config, allow_empty, reprocess, executor)
-    return _run(paths, out, config, allow_empty, reprocess, executor)
-
-
-def _run(paths, out, config, allow_empty, reprocess, executor) -> dict:
-    summary = cleaner.run(paths, out, config, executor=executor, allow_empty=allow_empty, reprocess=reprocess)
+    with executor:
+        summary = cleaner.run(
+            paths, out, config, executor=executor, allow_empty=allow_empty, reprocess=reprocess
+        )
     return summary.as_dict()

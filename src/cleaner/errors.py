@@ -18,7 +18,8 @@ class OutputError(CleanerError):
     """The output folder cannot be written (locked by another run, not a folder, ...)."""
 
 
-def first_line(exc: BaseException) -> str:
-    """An exception's message as one short line: what a reject's detail shows."""
+def first_line(exc: BaseException, limit: int = 200) -> str:
+    """An exception's message as one line of at most `limit` characters: what a reject's
+    detail or a damage report shows."""
     text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:200]
+    return text.splitlines()[0][:limit]

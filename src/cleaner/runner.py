@@ -69,7 +69,14 @@ class Executor(Protocol):
 
 
 class InlineExecutor:
-    """Every call at once, in this process: for tests, debugging and small runs."""
+    """Every call at once, in this process: for tests, debugging and small runs. Like every
+    executor here, a context manager (for this one, entering and leaving do nothing)."""
+
+    def __enter__(self) -> InlineExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
 
     def submit(self, fn: Callable[..., Any], /, **kwargs: Any) -> Future:
         future: Future = Future()

@@ -36,7 +36,7 @@ import pyarrow.parquet as pq
 
 from cleaner.config import DedupConfig
 from cleaner.corpus import index, writers
-from cleaner.errors import ConfigError, OutputError
+from cleaner.errors import ConfigError, OutputError, first_line
 
 INDEX_DATASETS = ("index/documents", "index/passages", "index/inputs")
 _REBUILD = "rebuilt from documents/ and passages/"
@@ -324,7 +324,7 @@ def _footers(where: Path, columns: list[str] | None) -> tuple[int, str | None]:
         try:
             meta = pq.read_metadata(path)
         except Exception as exc:  # pyarrow's errors for a cut or foreign file vary
-            return rows, f"{_rel(path)} cannot be read ({_short(exc)}): truncated or damaged"
+            return rows, f"{_rel(path)} cannot be read ({first_line(exc, 160)}): truncated or damaged"
         names = meta.schema.to_arrow_schema().names
         if columns is not None and names != columns:
             return rows, f"{_rel(path)} has the columns {names}, not the corpus's {columns}"
@@ -339,10 +339,6 @@ def _rel(path: Path) -> str:
         if part in (*writers.DATASETS, index.INDEX, writers.RUNS) and i >= len(parts) - 4:
             return "/".join(parts[i:])
     return str(path)
-
-
-def _short(exc: Exception) -> str:
-    return str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
 
 
 def _runs_params(corpus: _Corpus) -> dict | None:
@@ -405,7 +401,7 @@ def _data(corpus: _Corpus) -> list[Problem]:
                     except Exception as exc:
                         found.append(
                             Problem(
-                                f"{_rel(path)} cannot be read ({_short(exc)}): damaged data",
+                                f"{_rel(path)} cannot be read ({first_line(exc, 160)}): damaged data",
                                 _fix_of(name, corpus, run_id),
                             )
                         )
@@ -695,7 +691,7 @@ def _plan(corpus: _Corpus, staging: Path, done: list[str]) -> tuple[list[str], l
             except (OSError, pa.ArrowException) as exc:
                 raise OutputError(
                     f"the index cannot be rebuilt: documents/run={run_id}/ or passages/run={run_id}/ cannot "
-                    f"be read ({_short(exc)}); restore them, or rebuild the corpus from its inputs"
+                    f"be read ({first_line(exc, 160)}); restore them, or rebuild the corpus from its inputs"
                 ) from None
             for name in ("documents", "passages"):
                 moves.append(f"index/{name}/run={run_id}")
