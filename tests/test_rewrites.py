@@ -1,0 +1,219 @@
+"""Rewritten copies told apart from independent coverage, on real texts of the labelled set
+(benchmarks/rewrites/stories) and on the seeds when they are beside this checkout."""
+
+import random
+
+import numpy as np
+import pytest
+
+from benchmarks.rewrites import corpus, evaluate
+from cleaner.config import Config, RewriteConfig
+from cleaner.dedup import embed, rewrites
+from cleaner.errors import ConfigError
+
+CONFIG = RewriteConfig()
+
+
+@pytest.fixture(scope="module")
+def stories() -> dict[str, list[corpus.Doc]]:
+    return {s["id"]: corpus.story_documents(s, seed=corpus.DEFAULT_SEED) for s in corpus.load_stories()}
+
+
+def _columns(docs: list[list[str]], config: RewriteConfig = CONFIG):
+    """Passage columns of documents given as lists of paragraphs, positions from 0."""
+    doc, positions, texts = [], [], []
+    for d, paragraphs in enumerate(docs):
+        for p, text in enumerate(paragraphs):
+            doc.append(d)
+            positions.append(p)
+            texts.append(text)
+    has, codes = embed.passage_codes(texts, config.min_words)
+    return np.array(doc)[has], np.array(positions)[has], codes[has]
+
+
+def _find(docs: list[list[str]], rank=None, config: RewriteConfig = CONFIG):
+    doc, positions, codes = _columns(docs, config)
+    rank = np.arange(len(docs)) if rank is None else np.asarray(rank)
+    return rewrites.find_rewrites(doc, positions, codes, rank, config)
+
+
+# -- the alignment ---------------------------------------------------------------------------
+
+
+def test_align_follows_the_diagonal_and_skips_cells_out_of_order():
+    sim = np.array(
+        [
+            [0.9, 0.1, 0.1, 0.1],
+            [0.1, 0.1, 0.8, 0.1],  # its best match comes after the next row's
+            [0.1, 0.85, 0.1, 0.1],
+            [0.1, 0.1, 0.1, 0.7],
+        ]
+    )
+    assert rewrites.align(sim, 0.6) == [(0, 0), (2, 1), (3, 3)]
+
+
+def test_align_keeps_only_cells_above_the_threshold():
+    sim = np.full((3, 3), 0.5)
+    assert rewrites.align(sim, 0.6) == []
+    sim[1, 2] = 0.7
+    assert rewrites.align(sim, 0.6) == [(1, 2)]
+
+
+def test_align_breaks_ties_the_same_way_every_time():
+    sim = np.full((4, 4), 0.8)
+    chains = {tuple(rewrites.align(sim, 0.6)) for _ in range(3)}
+    assert chains == {((0, 0), (1, 1), (2, 2), (3, 3))}
+
+
+# -- documents -------------------------------------------------------------------------------
+
+
+def test_a_paragraph_by_paragraph_rewrite_is_found_with_its_passages(stories):
+    original, rewrite_a = stories["tram"][0], stories["tram"][1]
+    found, _ = _find([original.paragraphs, rewrite_a.paragraphs])
+    (r,) = found
+    assert (r.doc, r.source) == (1, 0)
+    assert r.is_rewrite and r.score >= CONFIG.min_score
+    right = [m for m in r.matches if m.source_position in rewrite_a.sources[m.position]]
+    assert len(right) == len(r.matches) >= 7  # of 9 paragraphs, two mostly quotes
+    assert all(0.6 <= m.similarity <= 1 for m in r.matches)
+
+
+def test_every_story_rewrite_is_found_and_no_independent_report_is(stories):
+    for story, docs in stories.items():
+        original = docs[0]
+        for other in docs[1:]:
+            found, _ = _find([original.paragraphs, other.paragraphs])
+            assert bool(found) == (other.kind == "rewrite"), (story, other.id)
+
+
+def test_independent_reports_sharing_quotes_and_facts_are_compared_but_kept(stories):
+    docs = stories["rates"]
+    independents = [d for d in docs if d.kind == "independent"]
+    found, comparisons = _find([docs[0].paragraphs] + [d.paragraphs for d in independents])
+    assert found == []
+    assert comparisons  # they were close enough to be compared
+    assert all(not c.is_rewrite and c.score < CONFIG.min_score for c in comparisons)
+
+
+def test_the_earlier_document_is_the_source(stories):
+    original, rewrite_b = stories["flood"][0], stories["flood"][2]
+    (r,) = _find([rewrite_b.paragraphs, original.paragraphs], rank=[1, 0])[0]
+    assert (r.doc, r.source) == (0, 1)  # the original was visited first
+
+
+def test_a_rewrite_of_several_points_at_its_best_source(stories):
+    original, rewrite_a, rewrite_b = stories["painting"][:3]
+    found, comparisons = _find([original.paragraphs, rewrite_a.paragraphs, rewrite_b.paragraphs])
+    by_doc = {r.doc: r for r in found}
+    assert by_doc[1].source == 0
+    candidates = [c for c in comparisons if c.doc == 2 and c.is_rewrite]
+    assert by_doc[2].score == max(c.score for c in candidates)
+
+
+def test_same_verdicts_whatever_order_the_passages_come_in(stories):
+    """Shuffle documents (their indices) and passages (their rows): the same rewrites, the
+    same aligned positions and the same similarities, bit for bit."""
+    docs = [d for story in ("algae", "court", "beetle") for d in stories[story]]
+    texts = [d.paragraphs for d in docs]
+    found, comparisons = _find(texts)
+    expected = {
+        (
+            docs[r.doc].id,
+            docs[r.source].id,
+            r.score,
+            tuple((m.position, m.source_position, m.similarity) for m in r.matches),
+        )
+        for r in found
+    }
+    assert len(expected) == sum(d.kind == "rewrite" for d in docs)
+    rng = random.Random(3)
+    for _ in range(3):
+        perm = list(range(len(docs)))
+        rng.shuffle(perm)  # perm[k]: the document at index k now
+        doc, positions, codes = _columns([texts[k] for k in perm])
+        rows = np.arange(len(doc))
+        rng.shuffle(rows)
+        rank = [perm[k] for k in range(len(perm))]  # each document keeps its place in visiting order
+        found2, comparisons2 = rewrites.find_rewrites(
+            doc[rows], positions[rows], codes[rows], np.array(rank), CONFIG
+        )
+        got = {
+            (
+                docs[perm[r.doc]].id,
+                docs[perm[r.source]].id,
+                r.score,
+                tuple((m.position, m.source_position, m.similarity) for m in r.matches),
+            )
+            for r in found2
+        }
+        assert got == expected
+        assert len(comparisons2) == len(comparisons)
+
+
+def test_ranks_must_be_distinct():
+    doc, positions, codes = _columns(
+        [["A long enough paragraph about the council vote on the tram line."]] * 2
+    )
+    with pytest.raises(ValueError, match="distinct"):
+        rewrites.find_rewrites(doc, positions, codes, np.array([0, 0]), CONFIG)
+
+
+def test_nothing_in_nothing_out():
+    assert rewrites.find_rewrites(
+        np.zeros(0, int), np.zeros(0, int), np.zeros((0, 256), np.int8), np.zeros(0, int), CONFIG
+    ) == ([], [])
+
+
+# -- candidates ------------------------------------------------------------------------------
+
+
+def test_candidates_pair_passages_of_different_documents_earlier_first(stories):
+    docs = stories["club"]
+    doc, positions, codes = _columns([d.paragraphs for d in docs])
+    order = np.lexsort((positions, doc))
+    rank = np.empty(len(doc), dtype=np.int64)
+    rank[order] = np.arange(len(doc))
+    pairs = rewrites.candidate_pairs(codes, doc, rank, CONFIG)
+    assert len(pairs)
+    assert (doc[pairs[:, 0]] != doc[pairs[:, 1]]).all()
+    assert (rank[pairs[:, 0]] < rank[pairs[:, 1]]).all()
+    assert len(np.unique(pairs, axis=0)) == len(pairs)
+
+
+def test_band_keys_do_not_depend_on_the_batch(stories):
+    doc, positions, codes = _columns([d.paragraphs for d in stories["breach"]])
+    keys = rewrites.band_keys(codes, CONFIG)
+    assert keys.shape == (len(codes), CONFIG.bands)
+    assert np.array_equal(rewrites.band_keys(codes[::-1], CONFIG), keys[::-1])
+    assert (keys < (1 << CONFIG.rows)).all()
+
+
+# -- configuration ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"pair_threshold": 0}, "rewrites.pair_threshold must be > 0.0 and <= 1.0"),
+        ({"rows": 65}, "rewrites.rows must be >= 1 and <= 64"),
+        ({"min_score": 1.5}, "rewrites.min_score must be >= 0.0 and <= 1.0"),
+        ({"min_aligned": "3"}, "rewrites.min_aligned must be an integer"),
+    ],
+)
+def test_bad_settings_fail_with_a_message_naming_the_key(settings, message):
+    with pytest.raises(ConfigError, match=message):
+        RewriteConfig(**settings)
+
+
+# -- the seeds -------------------------------------------------------------------------------
+
+
+def test_seeds_000_is_a_rewrite_of_002_and_the_independent_reports_keep_every_passage(seeds_dir):
+    seeds, _ = corpus.seed_documents(seeds_dir)
+    pipeline = evaluate.clean_and_dedup([], seeds, seeds_dir, Config())
+    ids, found, _ = evaluate.detect(pipeline, CONFIG)
+    doc_marks, passage_marks = evaluate.rewrite_marks(ids, found)
+    assert doc_marks == {"seed/000": "seed/002"}
+    assert {doc for doc, _ in passage_marks} == {"seed/000"}
+    assert len(passage_marks) >= 8
