@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from cleaner.clean.extract import extract_batch, extract_document
+from cleaner.clean.extract import extract_batch, extract_document, paragraph_words
 from cleaner.config import ExtractConfig
 from cleaner.document import Document, Reject
 
@@ -124,22 +124,39 @@ def test_a_short_text_is_extracted_again_and_the_longer_kept(monkeypatch):
         return _Found(text, title="From the first" if with_metadata else None)
 
     monkeypatch.setattr("cleaner.clean.extract.trafilatura.bare_extraction", extraction)
-    doc = extract_document(_doc("<p>x</p>"), ExtractConfig(fallback_below_words=3))
+    page = "<p>" + "word " * 10 + "</p>"  # ten words in paragraphs: two is under 0.6 of them
+    doc = extract_document(_doc(page), ExtractConfig(fallback_below_words=3))
     assert (doc.body, doc.extraction, doc.title) == ("four words in all", "balanced", "From the first")
     assert calls == [("recall", True), ("balanced", False)]  # metadata is read once
     calls.clear()
-    doc = extract_document(_doc("<p>x</p>"), ExtractConfig(fallback_below_words=2))
+    doc = extract_document(_doc(page), ExtractConfig(fallback_below_words=2))
     assert (doc.body, doc.extraction, calls) == ("two words", "recall", [("recall", True)])
     # A fallback that finds less leaves the first text; one that finds nothing, too.
     doc = extract_document(
-        _doc("<p>x</p>"), ExtractConfig(focus="balanced", fallback_focus="recall", fallback_below_words=9)
+        _doc(page), ExtractConfig(focus="balanced", fallback_focus="recall", fallback_below_words=9)
     )
     assert (doc.body, doc.extraction) == ("four words in all", "balanced")
     assert isinstance(
-        extract_document(_doc("<p>x</p>"), ExtractConfig(focus="precision", fallback_focus="none")), Reject
+        extract_document(_doc(page), ExtractConfig(focus="precision", fallback_focus="none")), Reject
     )
-    doc = extract_document(_doc("<p>x</p>"), ExtractConfig(focus="precision", fallback_focus="recall"))
+    doc = extract_document(_doc(page), ExtractConfig(focus="precision", fallback_focus="recall"))
     assert (doc.body, doc.extraction) == ("two words", "recall")  # a reject without the fallback
+    # A text holding most of the page's paragraph words is not extracted again; a page with
+    # no <p> element is judged on its word count alone.
+    calls.clear()
+    doc = extract_document(_doc("<p>one two three</p>"), ExtractConfig(fallback_below_words=3))
+    assert (doc.body, doc.extraction, calls) == ("two words", "recall", [("recall", True)])
+    doc = extract_document(_doc("<div>a b c d e f g h</div>"), ExtractConfig(fallback_below_words=3))
+    assert (doc.body, doc.extraction) == ("four words in all", "balanced")
+
+
+def test_paragraph_words_scan_the_tags_without_a_parse():
+    assert paragraph_words("<P class='x'>One <b>two</b> three</P><div>not these</div>") == 3
+    # An unclosed <p> runs to the next <p>; <pre> and <param> are not paragraphs.
+    assert paragraph_words("<p>one two<p>three</p><pre>no no</pre><param name=x>") == 3
+    assert paragraph_words("no tags at all") == 0
+    # Linear on a page of a million unclosed paragraphs (a quadratic scan would not finish).
+    assert paragraph_words("<p>w " * 1_000_000) == 999_999
 
 
 def test_the_site_name_is_taken_off_the_title():

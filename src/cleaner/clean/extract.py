@@ -96,7 +96,7 @@ def extract_document(doc: Document, config: ExtractConfig) -> Document | Reject:
         with time_limit(config.timeout_seconds):
             result = _bare_extraction(doc.html, doc.url, config)
             focus = config.focus
-            if config.fallback_focus != "none" and _words(result) < config.fallback_below_words:
+            if config.fallback_focus != "none" and _missed_text(doc.html, _words(result), config):
                 other = _bare_extraction(doc.html, doc.url, config, config.fallback_focus, metadata=False)
                 if _words(other) > _words(result):
                     result = _with_text(result, other)
@@ -139,6 +139,30 @@ def extract_document(doc: Document, config: ExtractConfig) -> Document | Reject:
 def _clean(value: str | None) -> str | None:
     value = (value or "").strip()
     return value or None
+
+
+def _missed_text(html: str, words: int, config: ExtractConfig) -> bool:
+    """Whether an extraction likely took the wrong block of the page: its text is short
+    and holds under `fallback_below_share` of the words of the page's paragraphs."""
+    if words >= config.fallback_below_words:
+        return False
+    in_paragraphs = paragraph_words(html)
+    return in_paragraphs == 0 or words < config.fallback_below_share * in_paragraphs
+
+
+_P_TAG = re.compile(r"<(/?)p\b[^>]*>", re.IGNORECASE)
+_ANY_TAG = re.compile(r"<[^>]*>")
+
+
+def paragraph_words(html: str) -> int:
+    """Words inside the page's <p> elements, by one linear scan of its tags (no parse; an
+    unclosed <p> runs to the next <p> or </p>, as a browser closes it)."""
+    words, start = 0, None
+    for tag in _P_TAG.finditer(html):
+        if start is not None:
+            words += len(_ANY_TAG.sub(" ", html[start : tag.start()]).split())
+        start = None if tag.group(1) else tag.end()
+    return words
 
 
 def _words(result) -> int:
