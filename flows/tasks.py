@@ -50,6 +50,7 @@ TASKS = {
         (pipeline.prepare_batch, "prepare"),
         (runner.learn_boilerplate, "learn-boilerplate"),
         (lsh.band_group_pairs, "lsh-bands"),
+        (runner.rewrite_stage, "rewrites"),
         (pipeline.write_run, "write"),
     )
 }

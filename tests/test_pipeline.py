@@ -65,7 +65,7 @@ def test_a_batch_spools_its_documents_and_sketch_and_returns_only_their_names(tm
     assert result.counts["files"] == 3 and result.counts["html_pages"] == 1
     assert result.counts["records"] == 5  # a txt, a page, three JSONL lines
     assert [r.reason for r in result.read_rejects] == ["invalid_record"]
-    assert set(result.seconds) == {"read", "extract", "language", "clean", "sketch", "spool"}
+    assert set(result.seconds) == {"read", "extract", "language", "clean", "sketch", "embed", "spool"}
     blob = pickle.dumps(result)
     assert not any(p.text.encode() in blob for d in docs for p in d.passages if len(p.text) > 20)
     # nor their signatures: those are spooled too, and read straight into the joined sketch

@@ -195,10 +195,11 @@ def test_band_keys_do_not_depend_on_the_batch(stories):
 @pytest.mark.parametrize(
     ("settings", "message"),
     [
-        ({"pair_threshold": 0}, "rewrites.pair_threshold must be > 0.0 and <= 1.0"),
-        ({"rows": 65}, "rewrites.rows must be >= 1 and <= 64"),
-        ({"min_score": 1.5}, "rewrites.min_score must be >= 0.0 and <= 1.0"),
-        ({"min_aligned": "3"}, "rewrites.min_aligned must be an integer"),
+        ({"pair_threshold": 0}, "rewrite.pair_threshold must be > 0.0 and <= 1.0"),
+        ({"rows": 33}, "rewrite.rows must be >= 1 and <= 32"),
+        ({"min_score": 1.5}, "rewrite.min_score must be >= 0.0 and <= 1.0"),
+        ({"min_aligned": "3"}, "rewrite.min_aligned must be an integer"),
+        ({"enabled": "yes"}, "rewrite.enabled must be true or false"),
     ],
 )
 def test_bad_settings_fail_with_a_message_naming_the_key(settings, message):
@@ -217,3 +218,125 @@ def test_seeds_000_is_a_rewrite_of_002_and_the_independent_reports_keep_every_pa
     assert doc_marks == {"seed/000": "seed/002"}
     assert {doc for doc, _ in passage_marks} == {"seed/000"}
     assert len(passage_marks) >= 8
+
+
+# -- in a run (`cleaner.run`) ---------------------------------------------------------------
+
+
+def _write_jsonl(path, docs: list[corpus.Doc]) -> None:
+    import json
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as fh:
+        for d in docs:
+            record = {"id": d.id.replace("/", "-"), "title": d.title, "text": "\n\n".join(d.paragraphs)}
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def _tables(out):
+    import pyarrow.parquet as pq
+
+    return (
+        pq.read_table(out / "documents").to_pylist(),
+        pq.read_table(out / "duplicates").to_pylist(),
+        pq.read_table(out / "passages").to_pylist(),
+    )
+
+
+def _story(stories, kind_suffix):
+    story = stories["harbour-strike"] if "harbour-strike" in stories else next(iter(stories.values()))
+    return next(d for d in story if d.id.endswith(kind_suffix))
+
+
+def test_a_rewrite_in_tomorrows_run_points_at_todays_story(stories, tmp_path):
+    from tests.runs import clean_corpus
+
+    original, rewrite = _story(stories, "/original"), _story(stories, "/rewrite-a")
+    independent = [d for d in next(s for s in stories.values() if original in s) if d.kind == "independent"]
+    _write_jsonl(tmp_path / "day1" / "a.jsonl", [original])
+    _write_jsonl(tmp_path / "day2" / "b.jsonl", [rewrite, *independent])
+    out = tmp_path / "out"
+    clean_corpus([str(tmp_path / "day1")], str(out))
+    summary = clean_corpus([str(tmp_path / "day2")], str(out))
+    assert summary["counts"]["duplicates_by_kind"] == {"rewrite": 1}
+    documents, duplicates, passages = _tables(out)
+    title = {d["doc_id"]: d["title"] for d in documents + duplicates}
+    (dup,) = duplicates
+    assert (dup["title"], dup["kind"], title[dup["duplicate_of"]]) == (
+        rewrite.title,
+        "rewrite",
+        original.title,
+    )
+    assert 0.6 < dup["similarity"] <= 1.0
+    marked = [p for p in passages if p["status"] == "rewrite"]
+    assert len(marked) >= 3 and {p["doc_id"] for p in marked} == {dup["doc_id"]}
+    assert {p["duplicate_of_doc"] for p in marked} == {dup["duplicate_of"]}
+    # the hard negatives (independent reports sharing its quotes and facts) stay, unmarked
+    assert sorted(d["title"] for d in documents) == sorted([original.title] + [d.title for d in independent])
+
+
+def test_the_stage_off_embeds_nothing_and_keeps_rewrites(stories, tmp_path):
+    from tests.runs import clean_corpus
+
+    _write_jsonl(tmp_path / "in" / "a.jsonl", [_story(stories, "/original"), _story(stories, "/rewrite-a")])
+    out = tmp_path / "out"
+    summary = clean_corpus([str(tmp_path / "in")], str(out), config={"rewrite": {"enabled": False}})
+    assert summary["rows"]["duplicates"] == 0
+    assert not (out / "index" / "rewrites").exists() and not (out / "index" / "rewrite.json").exists()
+
+
+def test_a_corpus_refuses_other_rewrite_settings(stories, tmp_path):
+    from cleaner.errors import OutputError
+    from tests.runs import clean_corpus
+
+    _write_jsonl(tmp_path / "in" / "a.jsonl", [_story(stories, "/original")])
+    out = tmp_path / "out"
+    clean_corpus([str(tmp_path / "in")], str(out))
+    _write_jsonl(tmp_path / "in2" / "b.jsonl", [_story(stories, "/rewrite-a")])
+    with pytest.raises(OutputError, match=r"rewrite settings \(bands 64 -> 32\).*--reprocess"):
+        clean_corpus([str(tmp_path / "in2")], str(out), config={"rewrite": {"bands": 32}})
+    # what only judges (not what is stored) may change: reported like any other setting
+    clean_corpus([str(tmp_path / "in2")], str(out), config={"rewrite": {"min_score": 0.2}})
+
+
+def test_seeds_through_a_run_000_leaves_as_a_rewrite_of_002_and_the_others_stay_whole(seeds_dir, tmp_path):
+    from tests.runs import clean_corpus
+
+    out = tmp_path / "out"
+    clean_corpus([str(seeds_dir)], str(out))
+    documents, duplicates, passages = _tables(out)
+    name = {d["doc_id"]: d["source"].rsplit("/", 1)[-1][:3] for d in documents + duplicates}
+    assert [(name[d["doc_id"]], d["kind"], name[d["duplicate_of"]]) for d in duplicates] == [
+        ("000", "rewrite", "002")
+    ]
+    assert sorted(name[d["doc_id"]] for d in documents) == ["001", "002", "003", "004"]
+    for p in passages:
+        if name[p["doc_id"]] in ("001", "002", "003", "004"):
+            assert p["status"] in ("kept", "boilerplate"), p  # no passage repeats another seed's
+            assert p["duplicate_of_doc"] is None
+    assert sum(p["status"] == "rewrite" for p in passages if name[p["doc_id"]] == "000") >= 8
+
+
+def test_inspect_and_the_report_show_a_rewrite(stories, tmp_path):
+    import io
+
+    from cleaner import explain, report
+    from tests.runs import clean_corpus
+
+    _write_jsonl(tmp_path / "in" / "a.jsonl", [_story(stories, "/original"), _story(stories, "/rewrite-a")])
+    out = tmp_path / "out"
+    clean_corpus([str(tmp_path / "in")], str(out))
+    _, (dup,), _ = _tables(out)
+    doc = io.StringIO()
+    explain.show_document(out, dup["doc_id"], stream=doc)
+    assert f"(rewrite, similarity {dup['similarity']:.2f}) of {dup['duplicate_of']}" in doc.getvalue()
+    assert " % rewrite 0." in doc.getvalue()  # each restating passage, its cosine ...
+    assert f"repeats {dup['duplicate_of']} #" in doc.getvalue()  # ... and the source passage under it
+    cluster = io.StringIO()
+    explain.show_cluster(out, dup["duplicate_of"], stream=cluster, width=160)
+    text = cluster.getvalue()
+    assert f"rewrite, similarity {dup['similarity']:.2f}" in text
+    assert text.count("| [0.") >= 3  # aligned paragraphs side by side, with their cosines
+    stats = report.read_stats(out)
+    assert stats.kinds["rewrite"] == 1 and stats.statuses["rewrite"] >= 3
+    assert ("duplicate documents", "1 (rewrite 1)") in report.summary_rows(stats)

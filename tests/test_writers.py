@@ -176,6 +176,7 @@ def test_manifest_counts(tmp_path):
         "boilerplate": 3,
         "exact_duplicate": 1,
         "near_duplicate": 0,
+        "rewrite": 0,
     }
     assert counts["boilerplate_by_rule"] == {"debris": 1, "read_more": 1, "site_name": 1}
     assert counts["duplicates_by_kind"] == {"contained": 1}

@@ -230,11 +230,15 @@ class DedupConfig:
 class RewriteConfig:
     """Rewritten copies found on passage embeddings (`cleaner.dedup.rewrites`).
 
-    Not yet a section of `Config`: no run uses it until the stage is wired in (issue 18).
-    The figures below are measured on benchmarks/rewrites (9 fictional stories, 27 rewrites,
+    The stage runs after MinHash dedup on the documents it kept (`enabled`), on the int8
+    codes of passages embedded as they are cleaned. The model, `min_words` and the LSH
+    settings decide the codes and band keys the corpus's index keeps, so a corpus refuses
+    other values of them (`cleaner run --reprocess` rebuilds it). The figures below are measured on benchmarks/rewrites (9 fictional stories, 27 rewrites,
     27 independent reports, and the seeds) and on the 711 real pages of benchmarks/realpages.
     """
 
+    # Off: no passage is embedded, no document is compared (and nothing is added to the index).
+    enabled: bool = True
     # A passage needs this many words outside quotation marks to be embedded: a shorter one
     # ("He said.", "Mr Borrell said." once its quote is taken out) shows nothing either way.
     min_words: int = 8
@@ -268,17 +272,17 @@ class RewriteConfig:
     restate_threshold: float = 0.75
 
     def __post_init__(self) -> None:
-        _check_types(self, "rewrites")
-        _check_range("rewrites.min_words", self.min_words, low=1, high=COUNT_MAX)
-        _check_range("rewrites.seed", self.seed, low=0, high=2**32 - 1)
-        _check_range("rewrites.bands", self.bands, low=1, high=256)
-        _check_range("rewrites.rows", self.rows, low=1, high=64)  # a band's bits fit 64-bit keys
-        _check_range("rewrites.max_bucket", self.max_bucket, low=1, high=1000)
-        _check_range("rewrites.pair_threshold", self.pair_threshold, 0.0, 1.0, open_low=True)
-        _check_range("rewrites.min_candidates", self.min_candidates, low=1, high=COUNT_MAX)
-        _check_range("rewrites.min_aligned", self.min_aligned, low=1, high=COUNT_MAX)
-        _check_range("rewrites.min_score", self.min_score, 0.0, 1.0)
-        _check_range("rewrites.restate_threshold", self.restate_threshold, 0.0, 1.0, open_low=True)
+        _check_types(self, "rewrite")
+        _check_range("rewrite.min_words", self.min_words, low=1, high=COUNT_MAX)
+        _check_range("rewrite.seed", self.seed, low=0, high=2**32 - 1)
+        _check_range("rewrite.bands", self.bands, low=1, high=256)
+        _check_range("rewrite.rows", self.rows, low=1, high=32)  # a band's bits fit the index's 32-bit keys
+        _check_range("rewrite.max_bucket", self.max_bucket, low=1, high=1000)
+        _check_range("rewrite.pair_threshold", self.pair_threshold, 0.0, 1.0, open_low=True)
+        _check_range("rewrite.min_candidates", self.min_candidates, low=1, high=COUNT_MAX)
+        _check_range("rewrite.min_aligned", self.min_aligned, low=1, high=COUNT_MAX)
+        _check_range("rewrite.min_score", self.min_score, 0.0, 1.0)
+        _check_range("rewrite.restate_threshold", self.restate_threshold, 0.0, 1.0, open_low=True)
 
 
 @dataclass(frozen=True)
@@ -340,6 +344,7 @@ class Config:
     extract: ExtractConfig = field(default_factory=ExtractConfig)
     clean: CleanConfig = field(default_factory=CleanConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
+    rewrite: RewriteConfig = field(default_factory=RewriteConfig)
     run: RunConfig = field(default_factory=RunConfig)
 
     @classmethod

@@ -21,6 +21,7 @@ class Status(StrEnum):
     BOILERPLATE = "boilerplate"
     EXACT_DUPLICATE = "exact_duplicate"
     NEAR_DUPLICATE = "near_duplicate"
+    REWRITE = "rewrite"  # restates a passage of an earlier document it rewrites
 
 
 class DuplicateKind(StrEnum):
@@ -29,6 +30,7 @@ class DuplicateKind(StrEnum):
     EXACT = "exact"  # the same content passages, all exact copies
     NEAR = "near"  # edited copy: passages that are near-duplicates, some dropped or added
     CONTAINED = "contained"  # a fragment (teaser, truncated copy) of a larger document
+    REWRITE = "rewrite"  # restates an earlier document paragraph after paragraph, in other words
 
 
 @dataclass(slots=True)

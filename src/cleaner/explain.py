@@ -39,12 +39,13 @@ _HOW_TO_FIND = (
     'ids are the doc_id column of documents/ and duplicates/, e.g. python -c "import pyarrow.parquet as pq; '
     "print(pq.read_table('{out}/documents', columns=['doc_id', 'source']).to_pylist())\""
 )
-_MARK = {"kept": " ", "boilerplate": "-", "exact_duplicate": "=", "near_duplicate": "~"}
+_MARK = {"kept": " ", "boilerplate": "-", "exact_duplicate": "=", "near_duplicate": "~", "rewrite": "%"}
 _COLOUR = {
     "kept": "",
     "boilerplate": "\x1b[31m",  # red
     "exact_duplicate": "\x1b[33m",  # yellow
     "near_duplicate": "\x1b[33m",
+    "rewrite": "\x1b[35m",  # magenta
     "repeats": "\x1b[36m",  # cyan
     "del": "\x1b[9;31m",  # struck-through red
     "ins": "\x1b[1;32m",  # bold green
@@ -225,8 +226,8 @@ def show_document(
 def _label(p: dict) -> str:
     if p["status"] == "boilerplate":
         return f"boilerplate: {p['rule']}" if p["rule"] else "boilerplate"
-    if p["status"] == "near_duplicate" and p["similarity"] is not None:
-        return f"near_duplicate {p['similarity']:.2f}"
+    if p["status"] in ("near_duplicate", "rewrite") and p["similarity"] is not None:
+        return f"{p['status']} {p['similarity']:.2f}"
     return p["status"]
 
 
@@ -293,8 +294,9 @@ Token = tuple[str, str | None]  # a word and its style: None, "del", "ins" or "h
 
 def _aligned_rows(kept_id: str, members: list[Member], passages: list[dict]) -> list[list[list[Token]]]:
     """Rows of cells, one cell per member: a row per kept paragraph with the duplicates'
-    paragraphs that repeat it (words diffed against it), and rows for the other paragraphs
-    of the duplicates after the row of the last aligned paragraph before them."""
+    paragraphs that repeat it (words diffed against it; a rewrite's paragraph, which shares
+    few words by nature, is shown whole after its cosine, "[0.87]"), and rows for the other
+    paragraphs of the duplicates after the row of the last aligned paragraph before them."""
     by_doc: dict[str, list[dict]] = defaultdict(list)
     for p in passages:
         by_doc[p["doc_id"]].append(p)
@@ -302,6 +304,7 @@ def _aligned_rows(kept_id: str, members: list[Member], passages: list[dict]) -> 
     anchor_text = {p["position"]: p["text"] for p in by_doc[kept_id]}
     index = {pos: i for i, pos in enumerate(anchors)}
     cells: dict[tuple[int, int], dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
+    restated: set[tuple[int, int, int]] = set()  # cells of a rewrite's paragraphs
     for pos in anchors:
         cells[(index[pos], 0)][0].append(anchor_text[pos])
     for col, m in enumerate(members[1:], start=1):
@@ -309,7 +312,11 @@ def _aligned_rows(kept_id: str, members: list[Member], passages: list[dict]) -> 
         for p in by_doc[m.doc_id]:
             if p["duplicate_of_doc"] == kept_id and p["duplicate_of_position"] in index:
                 last, extra = index[p["duplicate_of_position"]], 0
-                cells[(last, 0)][col].append(p["text"])
+                if p["status"] == "rewrite":
+                    restated.add((last, 0, col))
+                    cells[(last, 0)][col].append(f"[{p['similarity']:.2f}] {p['text']}")
+                else:
+                    cells[(last, 0)][col].append(p["text"])
             else:
                 extra += 1
                 cells[(last, extra)][col].append(p["text"])
@@ -319,7 +326,7 @@ def _aligned_rows(kept_id: str, members: list[Member], passages: list[dict]) -> 
         out: list[list[Token]] = []
         for col in range(len(members)):
             words = " ".join(row.get(col, [])).split()
-            if col == 0 or not words:
+            if col == 0 or not words or (anchor, extra, col) in restated:
                 out.append([(w, None) for w in words])
             else:
                 out.append(word_diff(base, words))

@@ -118,6 +118,9 @@ def prepare_batch(
         step("clean")
         sketch = Sketch.of(docs, config.dedup, signer)
         step("sketch")
+        if config.rewrite.enabled:
+            sketch.embed_passages(docs, config.rewrite)
+            step("embed")
         name = f"{number:07d}-{len(parts):04d}"
         write_spool(spool, name, docs)
         # The sketch goes to the spool too, its signatures apart, and the flow reads them
@@ -158,7 +161,9 @@ def prepare_batch(
         inputs=inputs,
         counts=counts,
         rules=rules,
-        seconds={k: steps.get(k, 0.0) for k in ("read", "extract", "language", "clean", "sketch", "spool")},
+        seconds={
+            k: steps.get(k, 0.0) for k in ("read", "extract", "language", "clean", "sketch", "embed", "spool")
+        },
     )
 
 

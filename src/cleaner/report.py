@@ -39,7 +39,7 @@ from cleaner.corpus import read
 from cleaner.errors import CleanerError
 from cleaner.io.records import site_of
 
-STATUSES = ("kept", "boilerplate", "exact_duplicate", "near_duplicate")
+STATUSES = ("kept", "boilerplate", "exact_duplicate", "near_duplicate", "rewrite")
 NO_SITE = "(no site)"
 SIMILARITY_BINS = 20  # 0.05 wide, over [0, 1]
 LARGEST_CLUSTERS = 10  # listed by id in the report

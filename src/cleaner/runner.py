@@ -43,9 +43,9 @@ import numpy as np
 
 from cleaner import pipeline
 from cleaner.clean import extract, language, learned
-from cleaner.config import CleanConfig, Config
+from cleaner.config import CleanConfig, Config, RewriteConfig
 from cleaner.corpus import check, index, writers
-from cleaner.dedup import lsh, visit
+from cleaner.dedup import lsh, rewrites, visit
 from cleaner.dedup.sketch import Prior, Sketch
 from cleaner.document import Reject
 from cleaner.errors import InputError, OutputError
@@ -253,7 +253,9 @@ class _Run:
                 earlier = check.earlier_runs(out) if check.is_corpus(out) else []
             else:  # a damaged corpus is never built on
                 check.refuse_damaged(out)
-            corpus = index.Index(out, cfg.dedup, fresh=reprocess)  # refuses other MinHash settings
+            corpus = index.Index(
+                out, cfg.dedup, fresh=reprocess, rewrite=cfg.rewrite
+            )  # refuses other MinHash settings
             changed = [] if reprocess else check.settings_changed(out, cfg.to_dict())
             with self.stage("discover"):
                 files, rejects = call(readers.discover, paths=paths, exclude=out)
@@ -304,7 +306,9 @@ class _Run:
                 manifest["supersedes"] = earlier  # runs whose partitions this one replaces
             rejects = corpus.unreported(rejects)
             first_doc = corpus.n_docs()
-            tables = index.run_tables(sketch, first_doc, index.input_rows(inputs, rejects), cfg.dedup, run_id)
+            tables = index.run_tables(
+                sketch, first_doc, index.input_rows(inputs, rejects), cfg.dedup, run_id, cfg.rewrite
+            )
             manifest["index"] = index.record(tables, first_doc)
             manifest = call(
                 pipeline.write_run,
@@ -314,7 +318,7 @@ class _Run:
                 rejects=rejects,
                 manifest=manifest,
                 extra=tables,
-                files=index.params_file(cfg.dedup),
+                files=index.params_file(cfg.dedup, cfg.rewrite),
                 replace=reprocess,
             )
         rows = manifest["rows"]
@@ -473,6 +477,17 @@ class _Run:
             stats,
             kinds=stats["duplicate_documents"] or "none",
         )
+        if self.config.rewrite.enabled:
+            found = self.executor.call(
+                rewrite_stage, sketch=sketch, config=self.config.rewrite, prior=corpus.rewrite_prior(sketch)
+            ).as_dict()
+            self.report(
+                "rewrite",
+                "{passages_compared} passages compared with each other and {earlier_passages} of the corpus, "
+                "{documents_compared} pairs of documents aligned: {rewrite_documents} rewrites "
+                "({rewrite_passages} passages restating their source's)",
+                found,
+            )
 
 
 def _inputs(results: Sequence[pipeline.BatchResult], cut: Sequence[records.Seen]) -> list[records.Seen]:
@@ -520,6 +535,11 @@ def dedup_stage(
 
         spread = partial(lsh.spread_lsh, submit, config.run.lsh_tasks, folder)
     return visit.deduplicate_sketch(sketch, config.dedup, prior, spread, texts)
+
+
+def rewrite_stage(sketch: Sketch, config: RewriteConfig, prior: rewrites.Prior) -> rewrites.RewriteStats:
+    """Find the rewritten copies among the documents dedup kept (`rewrites.mark_rewrites`)."""
+    return rewrites.mark_rewrites(sketch, config, prior)
 
 
 def learn_boilerplate(sketch: Sketch, config: CleanConfig) -> dict:

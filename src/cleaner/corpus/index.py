@@ -3,6 +3,9 @@
     OUT/index/params.json                 what signatures and band keys depend on
     OUT/index/documents/run=<id>/         kept documents: number, doc_id
     OUT/index/passages/run=<id>/          comparable passages of kept documents
+    OUT/index/rewrite.json                what the rewrite stage's codes and band keys depend on
+    OUT/index/rewrites/run=<id>/          embedded passages of kept documents: number,
+                                          position, int8 codes, SimHash band keys
     OUT/index/inputs/run=<id>/            input files read: real path, key, size, mtime,
                                           digest, lines and tail of a JSONL file (or, for a
                                           file rejected unread, -1 and "rejected:<reason>");
@@ -34,8 +37,9 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from cleaner.config import DedupConfig, without_retired
+from cleaner.config import DedupConfig, RewriteConfig, without_retired
 from cleaner.corpus.writers import PASSAGES_SCHEMA, RUNS, write_table
+from cleaner.dedup import embed, rewrites
 from cleaner.dedup.lsh import band_keys
 from cleaner.dedup.sketch import BOILERPLATE, KEPT, Prior, Sketch
 from cleaner.document import Document, Passage, Reject, Status
@@ -45,6 +49,9 @@ from cleaner.io.records import InputFile, Resume, Seen
 
 INDEX = "index"
 PARAMS_FILE = "params.json"
+REWRITE_FILE = "rewrite.json"
+# The settings the rewrite stage's stored codes and band keys depend on (with the model).
+REWRITE_PARAMS = ("min_words", "seed", "bands", "rows")
 _REJECTED = "rejected:"  # in place of the digest of an input file rejected unread
 # The settings a signature, a band key or the choice of indexed passages depends on.
 PARAMS = (
@@ -87,6 +94,24 @@ def schemas(config: DedupConfig) -> dict[str, pa.Schema]:
     }
 
 
+def rewrite_params_of(config: RewriteConfig) -> dict:
+    return {"model": embed.MODEL, **{name: asdict(config)[name] for name in REWRITE_PARAMS}}
+
+
+def rewrites_schema(config: RewriteConfig) -> pa.Schema:
+    """`index/rewrites`: per embedded passage of a kept document, its codes (embed.DIM
+    bytes) and its band keys (4 bytes a band, little-endian uint32: `rows` is at most 32):
+    12 + 256 + 4 * bands bytes a passage, 524 with the defaults."""
+    return pa.schema(
+        [
+            ("doc", pa.int64()),
+            ("position", pa.int32()),
+            ("code", pa.binary(embed.DIM)),
+            ("keys", pa.binary(4 * config.bands)),
+        ]
+    )
+
+
 INPUTS_SCHEMA = pa.schema(
     [
         ("path", pa.string()),  # its real path: what a file is known by
@@ -114,9 +139,29 @@ class Index:
     """One corpus's index, opened for a run with that run's dedup configuration. A `fresh`
     one ignores what the corpus holds: the run replaces it (`cleaner run --reprocess`)."""
 
-    def __init__(self, out: str | Path, config: DedupConfig, fresh: bool = False) -> None:
+    def __init__(
+        self, out: str | Path, config: DedupConfig, fresh: bool = False, rewrite: RewriteConfig | None = None
+    ) -> None:
         self.root = Path(out) / INDEX
         self.config = config
+        self.rewrite = rewrite or RewriteConfig()
+        stored_rewrite = self.root / REWRITE_FILE
+        if rewrite is not None and rewrite.enabled and stored_rewrite.exists() and not fresh:
+            try:
+                before = json.loads(stored_rewrite.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, ValueError):
+                before = None
+            now = rewrite_params_of(rewrite)
+            if before != now:
+                changed = (
+                    ", ".join(f"{k} {before.get(k)!r} -> {v!r}" for k, v in now.items() if before.get(k) != v)
+                    if isinstance(before, dict)
+                    else f"{stored_rewrite} cannot be read"
+                )
+                raise OutputError(
+                    f"{out} keeps passage codes of other rewrite settings ({changed}): use the corpus's "
+                    "settings, `cleaner run --reprocess` to rebuild it with these, or a new --out"
+                )
         self.schemas = schemas(config)
         self.fresh = fresh
         stored = self.root / PARAMS_FILE
@@ -265,6 +310,52 @@ class Index:
             sizes=facts["size"].to_numpy(zero_copy_only=False)[take][signed_rows].astype(np.int32),
         )
 
+    def rewrite_prior(self, sketch: Sketch) -> rewrites.Prior:
+        """The indexed documents the sketch's documents may rewrite: every embedded passage
+        of each indexed document one of whose passages shares a band key with an embedded
+        passage of the run. The index is read a row group at a time: its keys first, then
+        the codes of just the documents found."""
+        folder = self.root / "rewrites"
+        files = [] if self.fresh else sorted(folder.glob("run=*/*.parquet"))
+        own = sketch.codes[sketch.code_rows[(sketch.code_rows >= 0) & (sketch.status == KEPT)]]
+        if not files or not len(own):
+            return rewrites.Prior()
+        config = self.rewrite
+        run_keys = rewrites.band_keys(own, config).astype(np.uint32)
+        sorted_keys = [np.sort(run_keys[:, band]) for band in range(config.bands)]
+        wanted: set[int] = set()
+        for path in files:
+            parquet = pq.ParquetFile(path)
+            for group in range(parquet.num_row_groups):
+                table = parquet.read_row_group(group, columns=["doc", "keys"], use_threads=False)
+                keys = _fixed(table["keys"], "<u4", config.bands)
+                hit = np.zeros(len(keys), dtype=bool)
+                for band, mine in enumerate(sorted_keys):
+                    at = np.minimum(np.searchsorted(mine, keys[:, band]), len(mine) - 1)
+                    hit |= mine[at] == keys[:, band]
+                wanted.update(table["doc"].to_numpy()[hit].tolist())
+        if not wanted:
+            return rewrites.Prior()
+        numbers = np.array(sorted(wanted), dtype=np.int64)
+        docs, positions, codes = [], [], []
+        for path in files:
+            parquet = pq.ParquetFile(path)
+            for group in range(parquet.num_row_groups):
+                table = parquet.read_row_group(group, columns=["doc", "position", "code"], use_threads=False)
+                take = np.isin(table["doc"].to_numpy(), numbers)
+                if take.any():
+                    docs.append(table["doc"].to_numpy()[take])
+                    positions.append(table["position"].to_numpy()[take])
+                    codes.append(_fixed(table["code"], "i1", embed.DIM)[take])
+        doc = np.concatenate(docs)
+        found, index_of = np.unique(doc, return_inverse=True)
+        return rewrites.Prior(
+            doc_ids=self._doc_ids(found),
+            doc=index_of.astype(np.int64),
+            position=np.concatenate(positions).astype(np.int32),
+            codes=np.concatenate(codes),
+        )
+
     def texts(self, prior: Prior, rows: np.ndarray) -> list[str | None]:
         """The texts of these signature rows of `prior`, for dedup's exact check: read from
         the corpus's `passages` dataset, only the documents they belong to. None for one the
@@ -321,6 +412,38 @@ def _runs_dataset(folder: Path, schema: pa.Schema) -> ds.Dataset | None:
     """The partitions of the runs committed under `folder`, rows in file order."""
     files = sorted(str(p) for p in folder.glob("run=*/*.parquet"))
     return ds.dataset(files, format="parquet", schema=schema) if files else None
+
+
+def _fixed(column: pa.ChunkedArray, dtype: str, width: int) -> np.ndarray:
+    """A fixed-size binary column as a (rows x width) array of `dtype`."""
+    array = column.combine_chunks()
+    data = np.frombuffer(array.buffers()[1], dtype=dtype)
+    start = array.offset * width
+    return data[start : start + len(array) * width].reshape(len(array), width)
+
+
+def rewrite_rows(sketch: Sketch, kept_docs: np.ndarray, first_number: int, config: RewriteConfig) -> pa.Table:
+    """The run's rows of `index/rewrites` (`rewrites_schema`): the embedded passages the
+    corpus keeps, numbered as `index/documents`."""
+    doc_of = sketch.doc_of
+    k = np.flatnonzero((sketch.status == KEPT) & (sketch.code_rows >= 0) & kept_docs[doc_of])
+    number = np.cumsum(kept_docs) - 1 + first_number
+    codes = sketch.codes[sketch.code_rows[k]]
+    keys = rewrites.band_keys(codes, config).astype("<u4") if len(k) else np.zeros((0, config.bands), "<u4")
+    schema = rewrites_schema(config)
+    return pa.table(
+        [
+            pa.array(number[doc_of[k]].astype(np.int64)),
+            pa.array((k - sketch.starts[doc_of[k]]).astype(np.int32)),
+            pa.FixedSizeBinaryArray.from_buffers(
+                schema.field("code").type, len(k), [None, pa.py_buffer(codes.tobytes())]
+            ),
+            pa.FixedSizeBinaryArray.from_buffers(
+                schema.field("keys").type, len(k), [None, pa.py_buffer(keys.tobytes())]
+            ),
+        ],
+        schema=schema,
+    )
 
 
 def input_rows(inputs: Sequence[Seen], rejects: Sequence[Reject]) -> pa.Table:
@@ -424,7 +547,12 @@ class PassageRows:
 
 
 def run_tables(
-    sketch: Sketch, first_number: int, inputs: pa.Table, config: DedupConfig, run_id: str = ""
+    sketch: Sketch,
+    first_number: int,
+    inputs: pa.Table,
+    config: DedupConfig,
+    run_id: str = "",
+    rewrite: RewriteConfig | None = None,
 ) -> dict[str, pa.Table | PassageRows]:
     """A run's partition of each index dataset, keyed by its path under OUT: tables, and the
     passages' rows (`PassageRows`), made as `writers.write_table` writes them; and with a
@@ -436,6 +564,8 @@ def run_tables(
         f"{INDEX}/passages": PassageRows(sketch, kept, first_number, config),
         f"{INDEX}/inputs": inputs,
     }
+    if rewrite is not None and rewrite.enabled:
+        tables[f"{INDEX}/rewrites"] = rewrite_rows(sketch, kept, first_number, rewrite)
     if run_id:
         tables[inputs_file(run_id)] = inputs
     return tables
@@ -514,6 +644,10 @@ def _documents_of(folder: Path, kept: list[str], chunk: int = 2000) -> Iterator[
         yield docs
 
 
-def params_file(config: DedupConfig) -> dict[str, str]:
-    """The parameters file, keyed by its path under OUT (written by the first run only)."""
-    return {f"{INDEX}/{PARAMS_FILE}": json.dumps(params_of(config), indent=2) + "\n"}
+def params_file(config: DedupConfig, rewrite: RewriteConfig | None = None) -> dict[str, str]:
+    """The parameters files, keyed by their paths under OUT (each written by the first run
+    that has it only): MinHash's, and the rewrite stage's when it is on."""
+    files = {f"{INDEX}/{PARAMS_FILE}": json.dumps(params_of(config), indent=2) + "\n"}
+    if rewrite is not None and rewrite.enabled:
+        files[f"{INDEX}/{REWRITE_FILE}"] = json.dumps(rewrite_params_of(rewrite), indent=2) + "\n"
+    return files

@@ -39,15 +39,18 @@ verdicts in any order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from cleaner.config import RewriteConfig
 from cleaner.dedup.embed import DIM, cosines, norms
+from cleaner.dedup.sketch import KEPT, KINDS, REWRITE, Sketch
+from cleaner.document import DuplicateKind
 
 # Passages projected at once (each takes bands * rows * 4 bytes of projections, then bands *
-# 64 bytes of bits while they are packed), and pairs whose cosines are computed at once (2 KB
+# 32 bytes of bits while they are packed), and pairs whose cosines are computed at once (2 KB
 # each): a few MB of working memory whatever the number of passages.
 _KEY_BATCH = 2048
 _PAIR_BATCH = 8192
@@ -92,15 +95,15 @@ def hyperplanes(config: RewriteConfig) -> np.ndarray:
 
 
 def band_keys(codes: np.ndarray, config: RewriteConfig) -> np.ndarray:
-    """A (passages x bands) uint64 key per band: the band's `rows` sign bits, packed."""
-    out = np.zeros((len(codes), config.bands), dtype=np.uint64)
+    """A (passages x bands) uint32 key per band: the band's `rows` (at most 32) sign bits, packed."""
+    out = np.zeros((len(codes), config.bands), dtype=np.uint32)
     planes = hyperplanes(config)
     for start in range(0, len(codes), _KEY_BATCH):
         bits = (codes[start : start + _KEY_BATCH].astype(np.float32) @ planes) > 0
         bits = bits.reshape(len(bits), config.bands, config.rows)
-        padded = np.zeros((len(bits), config.bands, 64), dtype=bool)
+        padded = np.zeros((len(bits), config.bands, 32), dtype=bool)
         padded[:, :, : config.rows] = bits
-        out[start : start + len(bits)] = np.packbits(padded, axis=2, bitorder="little").view("<u8")[:, :, 0]
+        out[start : start + len(bits)] = np.packbits(padded, axis=2, bitorder="little").view("<u4")[:, :, 0]
     return out
 
 
@@ -256,6 +259,7 @@ def find_rewrites(
     codes: np.ndarray,
     rank: np.ndarray,
     config: RewriteConfig,
+    sources_only: np.ndarray | None = None,
 ) -> tuple[list[Comparison], list[Comparison]]:
     """The rewrites among documents, from their passages' columns: `doc[i]` is passage i's
     document (an index into `rank`), `positions[i]` its position there, `codes[i]` its int8
@@ -264,7 +268,8 @@ def find_rewrites(
 
     Returns the rewrites, one per rewritten document (the comparison with its best source:
     highest score, then most pairs, then the earliest), by document; and every comparison
-    made, by document and source."""
+    made, by document and source. Documents flagged in `sources_only` (earlier runs') are
+    compared only as sources."""
     doc, positions, rank = np.asarray(doc), np.asarray(positions), np.asarray(rank)
     if len(np.unique(rank)) != len(rank):
         raise ValueError("rank must give every document a distinct place in visiting order")
@@ -286,7 +291,7 @@ def find_rewrites(
     rows_of = {d: by_visit[start:stop] for d, start, stop in _runs(doc[by_visit])}
     comparisons, best = [], {}
     for (source, later), count in zip(doc_pairs.tolist(), counts.tolist(), strict=True):
-        if count < config.min_candidates:
+        if count < config.min_candidates or (sources_only is not None and sources_only[later]):
             continue
         found = compare(later, source, codes, rows_of[later], rows_of[source], positions, config)
         comparisons.append(found)
@@ -305,3 +310,116 @@ def _runs(values: np.ndarray):
     stops = np.r_[starts[1:], len(values)]
     for s, e in zip(starts.tolist(), stops.tolist(), strict=True):
         yield int(values[s]), s, e
+
+
+@dataclass
+class Prior:
+    """The embedded passages of the corpus's kept documents (`cleaner.corpus.index`), which
+    a run's documents may rewrite: `doc` indexes `doc_ids`, `codes` are their int8 codes."""
+
+    doc_ids: list[str] = field(default_factory=list)
+    doc: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    position: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    codes: np.ndarray = field(default_factory=lambda: np.zeros((0, DIM), np.int8))
+
+
+@dataclass
+class RewriteStats:
+    passages_compared: int = 0  # the run's embedded passages of kept documents
+    earlier_passages: int = 0  # the corpus's, compared with them
+    documents_compared: int = 0  # pairs of documents aligned whole
+    rewrite_documents: int = 0
+    rewrite_passages: int = 0
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {
+            "passages_compared": self.passages_compared,
+            "earlier_passages": self.earlier_passages,
+            "documents_compared": self.documents_compared,
+            "rewrite_documents": self.rewrite_documents,
+            "rewrite_passages": self.rewrite_passages,
+            "seconds": round(self.seconds, 4),
+        }
+
+
+def mark_rewrites(sketch: Sketch, config: RewriteConfig, prior: Prior | None = None) -> RewriteStats:
+    """The rewrite stage, after MinHash dedup (`visit.deduplicate_sketch`): among the
+    documents it kept, those that rewrite an earlier one (in dedup's visiting order; the
+    corpus's documents, `prior`, come first) leave the corpus as duplicates of kind
+    `rewrite` pointing at it, and their passages that restate one of its passages get the
+    status `rewrite`. Only kept passages with codes (`Sketch.embed_passages`) take part.
+
+    A document is the rewrite of the best source among those still in the corpus: a
+    rewrite of a rewrite points at the original if it aligns with it, else it stays, so
+    that nothing points at text the corpus does not hold."""
+    clock = time.perf_counter()
+    prior = prior or Prior()
+    stats = RewriteStats()
+    n = sketch.n_docs
+    kept_docs = sketch.kept_documents()
+    doc_of = sketch.doc_of
+    k = np.flatnonzero((sketch.status == KEPT) & (sketch.code_rows >= 0) & kept_docs[doc_of])
+    stats.passages_compared, stats.earlier_passages = len(k), len(prior.doc)
+    if not len(k):
+        stats.seconds = time.perf_counter() - clock
+        return stats
+    # Documents numbered as dedup does: the run's, then the earlier runs' after them.
+    rank = np.full(n + len(prior.doc_ids), -1, dtype=np.int64)
+    order = sketch.visiting_order()
+    rank[order] = np.arange(len(order))
+    rank[n:] = np.arange(len(prior.doc_ids)) - len(prior.doc_ids)  # before all, in index order
+    doc = np.concatenate([doc_of[k].astype(np.int64), n + prior.doc])
+    involved, local = np.unique(doc, return_inverse=True)
+    positions = np.concatenate([(k - sketch.starts[doc_of[k]]).astype(np.int32), prior.position])
+    codes = np.concatenate([sketch.codes[sketch.code_rows[k]], prior.codes])
+    _, comparisons = find_rewrites(local, positions, codes, rank[involved], config, involved >= n)
+    stats.documents_compared = len(comparisons)
+    # Decide in visiting order of the later document, so that a source's own verdict is
+    # known before anyone points at it.
+    gone: set[int] = set()
+    chosen: dict[int, Comparison] = {}
+    for c in sorted(comparisons, key=lambda c: (int(rank[involved[c.doc]]), c.source)):
+        later, source = int(involved[c.doc]), int(involved[c.source])
+        if not c.is_rewrite or source in gone or later >= n:
+            continue
+        best = chosen.get(later)
+        if best is None or (c.score, c.aligned, -rank[source]) > (
+            best.score,
+            best.aligned,
+            -rank[int(involved[best.source])],
+        ):
+            chosen[later] = c
+            gone.add(later)
+    prior_at = _prior_numbers(sketch, prior)
+    kind = KINDS.index(DuplicateKind.REWRITE)
+    for later, c in chosen.items():
+        source = int(involved[c.source])
+        target = source if source < n else prior_at[source - n]
+        sketch.doc_dup_of[later] = target
+        sketch.doc_kind[later] = kind
+        sketch.doc_similarity[later] = c.similarity
+        start = int(sketch.starts[later])
+        for m in c.matches:
+            p = start + m.position
+            sketch.status[p] = REWRITE
+            sketch.dup_doc[p] = target
+            sketch.dup_position[p] = m.source_position
+            sketch.similarity[p] = m.similarity
+        stats.rewrite_passages += len(c.matches)
+    stats.rewrite_documents = len(chosen)
+    stats.seconds = time.perf_counter() - clock
+    return stats
+
+
+def _prior_numbers(sketch: Sketch, prior: Prior) -> list[int]:
+    """The sketch's number (n_docs + index into `sketch.prior_ids`) of each of `prior`'s
+    documents, adding those MinHash dedup did not already know."""
+    known = {doc_id: i for i, doc_id in enumerate(sketch.prior_ids)}
+    out = []
+    for doc_id in prior.doc_ids:
+        if doc_id not in known:
+            known[doc_id] = len(sketch.prior_ids)
+            sketch.prior_ids.append(doc_id)
+        out.append(sketch.n_docs + known[doc_id])
+    return out

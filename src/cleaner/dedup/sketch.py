@@ -22,13 +22,14 @@ from itertools import chain
 
 import numpy as np
 
-from cleaner.config import DedupConfig
+from cleaner.config import DedupConfig, RewriteConfig
+from cleaner.dedup.embed import DIM, passage_codes
 from cleaner.dedup.signatures import Signer
 from cleaner.document import Document, DuplicateKind, Reject, Status
 from cleaner.text import fingerprints, word_spans
 
 STATUSES = tuple(Status)  # status code -> Status
-KEPT, BOILERPLATE, EXACT, NEAR = (STATUSES.index(s) for s in STATUSES)
+KEPT, BOILERPLATE, EXACT, NEAR, REWRITE = (STATUSES.index(s) for s in STATUSES)
 KINDS = tuple(DuplicateKind)  # document duplicate kind code -> DuplicateKind
 LEARNED_RULE = "learned"
 _CHUNK = 4096  # passages normalised and counted per call: keeps the buffers in cache
@@ -52,6 +53,9 @@ class Sketch:
     # -- one row per signed passage ------------------------------------------------------
     values: np.ndarray  # (signed, num_perm) uint32
     sizes: np.ndarray  # (signed,) int32 distinct shingles
+    # -- one row per embedded passage (`embed_passages`; none when the rewrite stage is off) --
+    code_rows: np.ndarray  # int32 per passage: row of its codes, -1 if it has none
+    codes: np.ndarray  # (embedded, embed.DIM) int8 codes of the passage's embedding
     # -- verdicts (filled by the whole-corpus stages) ---------------------------------------
     learned: np.ndarray  # bool per passage: dropped by learned boilerplate
     dup_doc: np.ndarray  # int32 per passage: document index it repeats, -1
@@ -116,6 +120,8 @@ class Sketch:
             rows=rows,
             values=sigs.values,
             sizes=sigs.sizes,
+            code_rows=np.full(n, -1, dtype=np.int32),
+            codes=np.zeros((0, DIM), dtype=np.int8),
             **_blank_verdicts(len(docs), n),
         )
 
@@ -159,9 +165,21 @@ class Sketch:
             [[0]] + [p.starts[1:] + o for p, o in zip(parts, passage_offsets, strict=True)]
         ).astype(np.int64)
         merged["rows"] = shifted("rows", row_offsets)
+        merged["code_rows"] = shifted("code_rows", np.cumsum([0] + [len(p.codes) for p in parts[:-1]]))
         merged["dup_doc"] = shifted("dup_doc", doc_offsets)
         merged["doc_dup_of"] = shifted("doc_dup_of", doc_offsets)
         return cls(**merged)
+
+    def embed_passages(self, docs: Sequence[Document], config: RewriteConfig) -> None:
+        """Embed the passages the line rules kept (`embed.passage_codes`: those with at least
+        `config.min_words` words outside quotation marks), for the rewrite stage; `docs` are
+        the documents sketched. 256 bytes and a row number per embedded passage."""
+        k = np.flatnonzero(self.status == KEPT)
+        passages = [p for doc in docs for p in doc.passages]
+        has, codes = passage_codes([passages[i].text for i in k.tolist()], config.min_words)
+        self.code_rows = np.full(self.n_passages, -1, dtype=np.int32)
+        self.code_rows[k[has]] = np.arange(int(has.sum()), dtype=np.int32)
+        self.codes = codes[has]
 
     def visiting_order(self) -> np.ndarray:
         """Document indices in the order dedup visits them, which decides who counts as the
@@ -220,7 +238,7 @@ class Sketch:
                 code = self.status[k]
                 if self.learned[k] and p.status is Status.KEPT:
                     p.drop(LEARNED_RULE)
-                elif code in (EXACT, NEAR):
+                elif code in (EXACT, NEAR, REWRITE):
                     p.status = STATUSES[code]
                     p.duplicate_of_doc = self._target(self.dup_doc[k])
                     p.duplicate_of_position = int(self.dup_position[k])
