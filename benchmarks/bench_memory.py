@@ -118,6 +118,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, nargs="+", default=[250_000, 1_000_000])
     parser.add_argument("--words", type=int, default=6, help="words per record (default 6)")
+    parser.add_argument("--config", metavar="FILE", help="a configuration file for `cleaner run`")
     args = parser.parse_args()
     cleaner = shutil.which("cleaner") or str(Path(sys.executable).with_name("cleaner"))
     env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
@@ -133,7 +134,17 @@ def main() -> None:
             path = Path(tmp) / f"records-{records}.jsonl"
             size = generate(path, records, words=args.words)
             out = Path(tmp) / f"out-{records}"
-            m = measure([cleaner, "run", str(path), "--out", str(out)], env)
+            m = measure(
+                [
+                    cleaner,
+                    "run",
+                    str(path),
+                    "--out",
+                    str(out),
+                    *(["--config", args.config] if args.config else []),
+                ],
+                env,
+            )
             manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
             prepare = (
                 f"{manifest['timings_seconds']['prepare']:.1f} ({manifest['stages']['prepare']['batches']})"

@@ -115,11 +115,20 @@ def _cores(n: int | None):
 
 
 def run(
-    pages: int, fmt: str, workers: int, inputs: Path, workdir: Path, dask: bool = False, pin: bool = False
+    pages: int,
+    fmt: str,
+    workers: int,
+    inputs: Path,
+    workdir: Path,
+    dask: bool = False,
+    pin: bool = False,
+    config: str | None = None,
 ) -> dict:
     out = workdir / f"out-{fmt}-{pages}-{workers}-{'dask' if dask else 'pool'}"
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     command = [sys.executable, "-m", "cleaner_flows", "run", str(inputs), "--out", str(out)]
+    if config:
+        command += ["--config", config]
     with contextlib.ExitStack() as stack:
         if dask:
             from distributed import LocalCluster
@@ -172,6 +181,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[2])
     parser.add_argument("--dask", action="store_true", help="run on a local Dask cluster of W workers")
     parser.add_argument("--pin", action="store_true", help="run each command on W cores only")
+    parser.add_argument("--config", metavar="FILE", help="a configuration file for `cleaner run`")
     args = parser.parse_args()
     if args.pin and args.dask:
         parser.error("--pin applies to `cleaner run --workers W`, not to a Dask cluster")
@@ -186,7 +196,7 @@ def main() -> None:
             lines = generate(inputs, pages, args.format)
             walls = {}
             for workers in args.workers:
-                r = run(pages, args.format, workers, inputs, Path(tmp), args.dask, args.pin)
+                r = run(pages, args.format, workers, inputs, Path(tmp), args.dask, args.pin, args.config)
                 walls[workers] = r["wall"]
                 cells = [pages, lines, workers, f"{r['wall']:.1f}", *(f"{r[s]:.2f}" for s in STAGES)]
                 cells += [
