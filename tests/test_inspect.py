@@ -34,7 +34,7 @@ document 8149db5ba24b05df: dropped as a duplicate (contained, similarity 1.00) o
 source: {EXAMPLES}/pages/newsdrift/teasers/hallvik-fish-market.html
 title:  Hallvik fish market reopens after two-year rebuild
 run:    {run}
-8 passages: 0 kept, 6 boilerplate, 2 exact_duplicate, 0 near_duplicate
+8 passages: 0 kept, 6 boilerplate, 2 exact_duplicate, 0 near_duplicate, 0 rewrite
 (a dropped duplicate's passages are not in documents/, whatever their status)
 
    0 - boilerplate: breadcrumb      Home » Local

@@ -239,6 +239,10 @@ class RewriteConfig:
 
     # Off: no passage is embedded, no document is compared (and nothing is added to the index).
     enabled: bool = True
+    # Only documents identified (`clean.language`) as one of these are embedded; none: every
+    # document, unidentified ones too. The model's vocabulary is English-centred: on Japanese
+    # text its tokens are bytes, and any two Japanese articles came out as rewrites.
+    languages: tuple[str, ...] = ("en",)
     # A passage needs this many words outside quotation marks to be embedded: a shorter one
     # ("He said.", "Mr Borrell said." once its quote is taken out) shows nothing either way.
     min_words: int = 8
@@ -362,8 +366,7 @@ class Config:
             if name == "dedup":
                 value = without_retired(value, f"[{name}]")
             _refuse_unknown(value, {f.name for f in dataclasses.fields(section_cls)}, f"[{name}]", "key")
-            if isinstance(value.get("disabled_rules"), list):
-                value = {**value, "disabled_rules": tuple(value["disabled_rules"])}
+            value = {k: tuple(v) if isinstance(v, list) else v for k, v in value.items()}
             built[name] = section_cls(**value)
         return cls(**built)
 

@@ -43,7 +43,10 @@ def test_summary_matches_what_was_written(examples_run):
     assert out["manifest"]["prefect_flow_run_id"]
     assert set(out["manifest"]["timings_seconds"]) == {"discover", "prepare", "learn", "dedup", "write"}
     steps = out["manifest"]["stages"]["prepare"]["seconds"]
-    assert set(steps) == {"read", "extract", "language", "clean", "sketch", "spool"} and steps["extract"] > 0
+    assert (
+        set(steps) == {"read", "extract", "language", "clean", "sketch", "embed", "spool"}
+        and steps["extract"] > 0
+    )
 
 
 def test_every_input_record_lands_in_exactly_one_place(examples_run, example_labels):
@@ -139,8 +142,14 @@ def test_seeds_acceptance(prefect_server, seeds_dir, tmp_path):
     expected = json.loads((seeds_dir / "expected.json").read_text())
     clean_corpus(paths=[str(seeds_dir)], out=str(tmp_path))
     out = _read(tmp_path)
-    docs = {d["source"].rsplit("/", 1)[1]: d for d in out["documents"]}
+    docs = {d["source"].rsplit("/", 1)[1]: d for d in out["documents"] + out["duplicates"]}
     assert set(docs) == set(expected)
+    # 000 is a machine rewrite of 002 (issue 18): it leaves as a duplicate of kind rewrite,
+    # with all its content; the independent reports stay
+    name_of = {d["doc_id"]: name for name, d in docs.items()}
+    rewrites = {name: name_of[d["duplicate_of"]][:3] for name, d in docs.items() if d.get("kind")}
+    assert {name[:3]: source for name, source in rewrites.items()} == {"000": "002"}
+    assert docs[next(iter(rewrites))]["kind"] == "rewrite"
     for name, exp in expected.items():
         paragraphs = set(docs[name]["text"].split("\n\n"))
         assert not [line for line in exp["must_drop"] if line in paragraphs], name

@@ -129,7 +129,7 @@ def test_ids_and_urls_never_become_file_paths(hostile_run):
     run = result["run_id"]
     layout = re.compile(
         rf"out/(?:(?:documents|passages|duplicates|rejects|index/[a-z_]+)/run={run}/part-00000\.parquet"
-        rf"|index/params\.json|manifest\.json|runs/{run}\.json|runs/{run}\.inputs\.parquet|\.lock)"
+        rf"|index/params\.json|index/rewrite\.json|manifest\.json|runs/{run}\.json|runs/{run}\.inputs\.parquet|\.lock)"
     )
     written = [p for p in result["written"] if not p.startswith("corpus/")]
     assert written and [p for p in written if not layout.fullmatch(p)] == []

@@ -173,8 +173,12 @@ class Sketch:
     def embed_passages(self, docs: Sequence[Document], config: RewriteConfig) -> None:
         """Embed the passages the line rules kept (`embed.passage_codes`: those with at least
         `config.min_words` words outside quotation marks), for the rewrite stage; `docs` are
-        the documents sketched. 256 bytes and a row number per embedded passage."""
-        k = np.flatnonzero(self.status == KEPT)
+        the documents sketched, of which only those in `config.languages` are embedded. 256
+        bytes and a row number per embedded passage."""
+        wanted = np.array(
+            [not config.languages or doc.language in config.languages for doc in docs], dtype=bool
+        )
+        k = np.flatnonzero((self.status == KEPT) & wanted[self.doc_of])
         passages = [p for doc in docs for p in doc.passages]
         has, codes = passage_codes([passages[i].text for i in k.tolist()], config.min_words)
         self.code_rows = np.full(self.n_passages, -1, dtype=np.int32)
