@@ -67,7 +67,9 @@ class CorpusStats:
     """What the report plots, computed from a corpus's datasets and run manifests."""
 
     runs: list[dict]  # the manifests of the runs reported on, oldest first
-    statuses: Counter = field(default_factory=lambda: Counter(dict.fromkeys(STATUSES, 0)))  # every status, 0 too
+    statuses: Counter = field(
+        default_factory=lambda: Counter(dict.fromkeys(STATUSES, 0))
+    )  # every status, 0 too
     rules: Counter = field(default_factory=Counter)
     kinds: Counter = field(default_factory=Counter)
     cluster_members: Counter = field(default_factory=Counter)  # kept doc_id -> duplicates of it
