@@ -460,7 +460,7 @@ class _Run:
         prior = corpus.prior(sketch)
         held = 0 if prior.values is None else len(prior.values)
         texts = visit.joined_texts(  # for the exact check of undecided pairs
-            held, partial(corpus.texts, prior), pipeline.spool_texts(spool, sketch, parts)
+            held, prior.signed_texts, pipeline.spool_texts(spool, sketch, parts)
         )
         stats = dedup_stage(sketch, self.config, prior, texts, self.executor, staging / "lsh").as_dict()
         stats["earlier_documents_compared"] = len(prior.doc_ids)
