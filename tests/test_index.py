@@ -152,14 +152,18 @@ def test_a_run_killed_while_committing_is_completed_with_its_index(tmp_path, mon
     assert documents["doc_id"].to_pylist() == ["old0", "old1", "new0"]
 
 
-def test_an_indexed_passage_takes_at_most_300_bytes_on_disk(tmp_path):
-    """The worst case: every passage a first occurrence long enough to be signed (42 band
-    keys). An earlier layout, with a signature per passage, took ~830 bytes."""
-    rng = random.Random(3)
+def _random_texts(n: int, seed: int = 3) -> tuple[list[str], list[str]]:
+    rng = random.Random(seed)
     vocab = [
         "".join(rng.choice("abcdefghiklmnoprstuvwy") for _ in range(rng.randint(3, 9))) for _ in range(5000)
     ]
-    texts = [" ".join(rng.choices(vocab, k=rng.randint(50, 70))) for _ in range(4000)]
+    return [" ".join(rng.choices(vocab, k=rng.randint(50, 70))) for _ in range(n)], vocab
+
+
+def test_an_indexed_passage_takes_at_most_300_bytes_on_disk(tmp_path):
+    """The worst case: every passage a first occurrence long enough to be signed (42 band
+    keys). An earlier layout, with a signature per passage, took ~830 bytes."""
+    texts, _ = _random_texts(4000)
     config = DedupConfig()
     docs = _docs([[t] for t in texts], "p")
     sketch = Sketch.of(docs, config)
@@ -195,3 +199,35 @@ def test_a_passage_whose_text_is_not_the_one_indexed_is_not_signed_and_the_check
     assert problem.fix == "rebuilt from documents/ and passages/"
     check.repair(tmp_path)
     assert check.problems(tmp_path, deep=True) == []
+
+
+def test_the_lookup_signs_every_indexed_passage_sharing_a_band_with_the_run(tmp_path):
+    """What the visit's LSH pairs (equal 64-bit band keys) is what the index's 32-bit keys
+    find, and signed again from the text as the run that indexed it signed it."""
+    from cleaner.dedup.lsh import band_keys
+
+    config = DedupConfig()
+    texts, vocab = _random_texts(3000)
+    docs = _docs([[t] for t in texts], "p")
+    old = Sketch.of(docs, config)
+    deduplicate_sketch(old, config)
+    _commit(tmp_path, "run-1", old, docs, config)
+    rng = random.Random(5)
+    edits = []
+    for i in rng.sample(range(3000), 100):
+        words = texts[i].split()
+        for j in rng.sample(range(len(words)), 8):
+            words[j] = rng.choice(vocab)
+        edits.append(" ".join(words))
+    new = Sketch.of(_docs([[t] for t in edits + _random_texts(200, seed=4)[0]], "n"), config)
+    shared = np.zeros(3000, dtype=bool)
+    for band in range(config.bands):
+        keys = band_keys(new.values, config, band)[:, 0]
+        shared |= np.isin(band_keys(old.values, config, band)[:, 0], keys)
+    assert 50 < shared.sum() < 100  # edits heavy enough that some share no band
+    prior = index.Index(tmp_path, config).prior(new)
+    signed = np.flatnonzero(prior.rows >= 0)
+    found = sorted(int(prior.doc_ids[d][1:]) for d in prior.doc[signed].tolist())
+    assert found == np.flatnonzero(shared).tolist()
+    np.testing.assert_array_equal(prior.values[prior.rows[signed]], old.values[found])
+    assert prior.texts == [texts[i] for i in found]

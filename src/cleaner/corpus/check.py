@@ -10,13 +10,15 @@ its params would take any settings, one missing a partition would go on as if it
 `problems(out)` is the cheap part, which every `cleaner run` does before any work: folder
 listings, manifests and Parquet footers (row counts, columns), no data. With `deep=True`
 (`cleaner check`) it also reads every file through, and checks the index against
-`documents/`, doc ids for repeats and every `duplicate_of` for a document it points at.
+`documents/` and `passages/` (the texts a later run signs its passages from), doc ids for
+repeats and every `duplicate_of` for a document it points at.
 
 `repair(out)` rebuilds what the corpus holds enough to rebuild: `manifest.json` from
 `runs/`, a run's record from `manifest.json` or, when lost, from its partitions (row counts;
 its configuration is gone), `index/params.json` from the runs' recorded configuration, the
-index's documents and passages from `documents/` and `passages/` (the signatures computed
-again from the text with the corpus's settings: the very rows the runs wrote), and each
+index's documents and passages from `documents/` and `passages/` (the band keys computed
+again from the text with the corpus's settings: the very rows the runs wrote; so also an
+index in an earlier cleaner's layout, which a run does not read), and each
 copy of the inputs read (`index/inputs`, `runs/<id>.inputs.parquet`) from the other. Lost
 rows of the datasets themselves cannot be made up: restore them, or rebuild the corpus from
 its inputs (`cleaner run INPUTS --out DIR --reprocess`, or into a new --out).
