@@ -21,9 +21,10 @@ text; see bench_pipeline for HTML pages) and page cache.
 a made-up vocabulary of 20,000 words, ids `r<i>`) is made with `cleaner run` first, not
 measured; then `--batch` new records (ids `b<i>`: a fifth light edits of corpus records,
 one in twenty exact copies, the rest new) go into it through `cleaner run BATCH --out
-CORPUS`, measured as above. Also printed: the run's stages from its manifest, how many of
-the planted copies it found pointing at their source, and the index's bytes per indexed
-passage.
+CORPUS`, measured as above. Also printed: the tree's peak PSS (each page counted once: the
+RSS sum counts the pages a forked worker shares with the flow's process in both; sampled
+every 0.5 s), the run's stages from its manifest, how many of the planted copies it found
+pointing at their source, and the index's bytes per indexed passage.
 
     python benchmarks/bench_memory.py                     # 250,000 and 1,000,000 records
     python benchmarks/bench_memory.py --records 100000
@@ -50,6 +51,7 @@ WORDS = (
     "lorry village crossing winter summer market fisher plant worker nurse doctor hospital library"
 ).split()
 SAMPLE_SECONDS = 0.05
+PSS_EVERY = 10  # samples: every 0.5 s
 
 
 def generate(path: Path, records: int, seed: int = 1, words: int = 6) -> int:
@@ -113,6 +115,20 @@ def _rss(pid: int) -> int:
         return 0
 
 
+def _pss(pid: int) -> int:
+    """The process's proportional set size: its private pages, and its share of those it
+    shares (a forked worker shares most of its parent's), so that a tree's sum counts each
+    page once. Costlier to read than RSS, so sampled every `PSS_EVERY` samples."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
 def _cpu(pid: int) -> float:
     """CPU seconds (user and system) the process has used so far."""
     try:
@@ -142,11 +158,14 @@ def measure(command: list[str], env: dict[str, str]) -> dict[str, float]:
     proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peaks: dict[int, int] = {}
     cpu: dict[int, float] = {}
-    tree = 0
+    tree = tree_pss = samples = 0
     while proc.poll() is None:
         pids = _tree(proc.pid)
         sizes = {pid: _rss(pid) for pid in pids}
         tree = max(tree, sum(sizes.values()))
+        if samples % PSS_EVERY == 0:
+            tree_pss = max(tree_pss, sum(_pss(pid) for pid in pids))
+        samples += 1
         for pid, size in sizes.items():
             peaks[pid] = max(peaks.get(pid, 0), size)
             cpu[pid] = max(cpu.get(pid, 0.0), _cpu(pid))
@@ -165,6 +184,7 @@ def measure(command: list[str], env: dict[str, str]) -> dict[str, float]:
         "flow": flow / 2**20,
         "other": max(peaks.values(), default=0) / 2**20,
         "tree": tree / 2**20,
+        "tree_pss": tree_pss / 2**20,
     }
 
 
@@ -207,14 +227,14 @@ def into(cleaner: str, env: dict[str, str], corpus: int, records: int) -> None:
     times = manifest["timings_seconds"]
     print(
         "| corpus records | batch records | wall s | flow process peak MiB | largest other process peak MiB "
-        "| tree peak MiB | CPU s: flow; others | prepare s | dedup s | write s | copies found | "
-        "index/passages bytes per passage |"
+        "| tree peak MiB | tree peak PSS MiB | CPU s: flow; others | prepare s | dedup s | write s "
+        "| copies found | index/passages bytes per passage |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     print(
         f"| {corpus:,} | {records:,} | {m['seconds']:.1f} | {m['flow']:.0f} | {m['other']:.0f} | {m['tree']:.0f} "
-        f"| {m['cpu']} | {times['prepare']:.2f} | {times['dedup']:.2f} | {times['write']:.2f} "
-        f"| {found:,} of {len(plan):,} | {per_passage:.0f} |"
+        f"| {m['tree_pss']:.0f} | {m['cpu']} | {times['prepare']:.2f} | {times['dedup']:.2f} "
+        f"| {times['write']:.2f} | {found:,} of {len(plan):,} | {per_passage:.0f} |"
     )
     print(f"load after: {load}; the corpus was built in {built:.0f} s (not measured)")
 
