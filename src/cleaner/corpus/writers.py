@@ -213,18 +213,33 @@ class _DatasetWriter:
 
 def write_table(table: pa.Table, folder: Path, name: str = "part-00000.parquet") -> None:
     """A table as one partition file, written a row group at a time: `table` may also be
-    rows made as they are asked for (`index.PassageRows`), which never exist all at once.
-    Its hashes and ids do not repeat, so no dictionary encoding: it would only cost time,
-    and memory when read back; row groups are small so that reading back a few rows'
-    signatures decodes little else."""
+    rows made as they are asked for (`index.PassageRows`), which never exist all at once."""
+    write_batches(table.schema, table.to_batches(max_chunksize=_INDEX_ROWS_PER_GROUP), folder, name)
+
+
+def write_batches(
+    schema: pa.Schema, batches: Iterable[pa.RecordBatch], folder: Path, name: str = "part-00000.parquet"
+) -> None:
+    """Batches of any sizes as one partition file of row groups of 16,384 rows, so that
+    writing holds little. The index's hashes and ids do not repeat, so no dictionary
+    encoding: it would only cost time, and memory when read back. Columns are zstd-compressed
+    but for those whose field says `{"compression": "none"}` (random hashes, which zstd
+    cannot shrink and only slows down to read)."""
     folder.mkdir(parents=True, exist_ok=True)
-    with pq.ParquetWriter(folder / name, table.schema, compression="zstd", use_dictionary=False) as writer:
-        empty = True
-        for batch in table.to_batches(max_chunksize=_INDEX_ROWS_PER_GROUP):
-            writer.write_batch(batch, row_group_size=_INDEX_ROWS_PER_GROUP)
-            empty = False
-        if empty:  # one empty row group, as pq.write_table writes for no rows
-            writer.write_table(table.schema.empty_table())
+    compression = {
+        f.name: "none" if (f.metadata or {}).get(b"compression") == b"none" else "zstd" for f in schema
+    }
+    size = _INDEX_ROWS_PER_GROUP
+    with pq.ParquetWriter(folder / name, schema, compression=compression, use_dictionary=False) as writer:
+        pending = schema.empty_table()
+        written = False
+        for batch in batches:
+            pending = pa.concat_tables([pending, pa.Table.from_batches([batch], schema)])
+            while pending.num_rows >= size:
+                writer.write_table(pending.slice(0, size))
+                pending, written = pending.slice(size), True
+        if pending.num_rows or not written:  # the rest; for no rows, one empty row group
+            writer.write_table(pending)
 
 
 @contextmanager
