@@ -38,7 +38,13 @@ def test_a_part_reads_back_as_the_documents_spooled(tmp_path):
             language="en",
         ),
         _doc(1, []),  # no passage at all
-        Document("d2", "in/feed.jsonl#3", (2, 3), "html", published=datetime(2024, 1, 1, 9, tzinfo=timezone(timedelta(hours=2)))),
+        Document(
+            "d2",
+            "in/feed.jsonl#3",
+            (2, 3),
+            "html",
+            published=datetime(2024, 1, 1, 9, tzinfo=timezone(timedelta(hours=2))),
+        ),
     ]
     docs[0].passages[0].drop("navigation")
     pipeline.write_spool(tmp_path, "0000000-0000", docs)
@@ -136,11 +142,31 @@ def test_the_write_stops_on_a_damaged_part_and_commits_nothing(tmp_path):
     (out / ".staging-run-1").mkdir(parents=True)
     staging = out / ".staging-run-1"
     folder = staging / pipeline.SPOOL
-    docs = [_doc(i, [Passage(0, f"Line {i} of a page, long enough to be a paragraph of news.")]) for i in range(2)]
+    docs = [
+        _doc(i, [Passage(0, f"Line {i} of a page, long enough to be a paragraph of news.")]) for i in range(2)
+    ]
     pipeline.write_spool(folder, "0000000-0000", docs)
     sketch = Sketch.of(docs, Config().dedup)
     pipeline.spool_file(folder, "0000000-0000").write_bytes(b"ARROW1")
-    manifest = writers.build_manifest(run_id="run-1", inputs=[], config={}, stages={}, timings={}, versions={})
+    manifest = writers.build_manifest(
+        run_id="run-1", inputs=[], config={}, stages={}, timings={}, versions={}
+    )
     with pytest.raises(spool.SpoolError, match="part 0000000-0000 of the run's spool cannot be read"):
         pipeline.write_run(staging, sketch, [pipeline.Part("0000000-0000", 2)], [], manifest)
     assert not (out / writers.MANIFEST).exists() and not (out / "documents").exists()
+
+
+def test_a_part_of_no_documents_places_no_rows(tmp_path):
+    """Every page of a part may fail extraction: its part holds no document."""
+    pipeline.write_spool(tmp_path, "0000000-0000", [])
+    docs = [_doc(0, [Passage(0, "A line of news text that is long enough to count as a paragraph.")])]
+    sketch = Sketch.concat([Sketch.of([], Config().dedup), Sketch.of(docs, Config().dedup)])
+    placed = spool.place(
+        pipeline.read_part(tmp_path, pipeline.Part("0000000-0000", 0)),
+        "0000000-0000",
+        sketch,
+        0,
+        sketch.kept_documents(),
+    )
+    assert (placed.documents.num_rows, placed.passages.num_rows, placed.duplicates.num_rows) == (0, 0, 0)
+    assert placed.rejects == [] and placed.kept == 0 and sum(placed.statuses.values()) == 0

@@ -82,10 +82,14 @@ def table_of(docs: Sequence[Document]) -> pa.Table:
         ],
         fields=list(PASSAGE),
     )
-    columns = {name: pa.array([getattr(doc, name) for doc in docs], SCHEMA.field(name).type) for name in _FIELDS}
+    columns = {
+        name: pa.array([getattr(doc, name) for doc in docs], SCHEMA.field(name).type) for name in _FIELDS
+    }
     columns["order_file"] = pa.array([doc.order[0] for doc in docs], pa.int64())
     columns["order_line"] = pa.array([doc.order[1] for doc in docs], pa.int64())
-    columns["passages"] = pa.ListArray.from_arrays(pa.array(offsets), values, type=SCHEMA.field("passages").type)
+    columns["passages"] = pa.ListArray.from_arrays(
+        pa.array(offsets), values, type=SCHEMA.field("passages").type
+    )
     return pa.Table.from_arrays([columns[f.name] for f in SCHEMA], schema=SCHEMA)
 
 
@@ -223,7 +227,9 @@ def place(table: pa.Table, name: str, sketch: Sketch, first: int, kept: np.ndarr
     duplicates = pa.Table.from_arrays(
         [
             *(table.column(c).take(where) for c in ("doc_id", "source", "url", "title")),
-            pa.array([_target(sketch, int(d)) for d in sketch.doc_dup_of[first + dup_docs].tolist()], pa.string()),
+            pa.array(
+                [_target(sketch, int(d)) for d in sketch.doc_dup_of[first + dup_docs].tolist()], pa.string()
+            ),
             _KIND_NAMES.take(pa.array(kind_codes.astype(np.int64))),
             pa.array(sketch.doc_similarity[first + dup_docs], pa.float64()),
             content,
@@ -244,9 +250,14 @@ def place(table: pa.Table, name: str, sketch: Sketch, first: int, kept: np.ndarr
         duplicates=duplicates,
         rejects=rejects,
         statuses=Counter(
-            {STATUSES[i].value: int(c) for i, c in enumerate(np.bincount(shown_status, minlength=len(STATUSES)))}
+            {
+                STATUSES[i].value: int(c)
+                for i, c in enumerate(np.bincount(shown_status, minlength=len(STATUSES)))
+            }
         ),
-        rules=Counter(dict(zip(rules.field("values").to_pylist(), rules.field("counts").to_pylist(), strict=True))),
+        rules=Counter(
+            dict(zip(rules.field("values").to_pylist(), rules.field("counts").to_pylist(), strict=True))
+        ),
         kinds=Counter(KINDS[c].value for c in kind_codes.tolist()),
         kept=int(keep.sum()),
     )
@@ -272,7 +283,12 @@ def _joined(text: pa.Array, doc_of: np.ndarray, chosen: np.ndarray, n: int) -> p
 
 
 def _documents(
-    table: pa.Table, values: pa.StructArray, starts: np.ndarray, status: np.ndarray, rule: pa.Array, which: np.ndarray
+    table: pa.Table,
+    values: pa.StructArray,
+    starts: np.ndarray,
+    status: np.ndarray,
+    rule: pa.Array,
+    which: np.ndarray,
 ) -> list[Document]:
     """Documents `which` of the part, with their passages' statuses and rules as placed."""
     docs = []

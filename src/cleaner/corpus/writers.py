@@ -235,7 +235,9 @@ class _DatasetWriter:
     def _flush(self) -> None:
         table = pa.concat_tables(self.buffer) if self.buffer else self.schema.empty_table()
         self._written()  # one group in the making at a time: memory holds at most two
-        self.pending = self.thread.submit(self.writer.write_table, table, row_group_size=max(table.num_rows, 1))
+        self.pending = self.thread.submit(
+            self.writer.write_table, table, row_group_size=max(table.num_rows, 1)
+        )
         self.count += table.num_rows
         self.buffer = []
         self.rows = 0
