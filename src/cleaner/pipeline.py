@@ -218,8 +218,6 @@ def write_run(
     manifest. With `replace`, the run replaces the corpus (`writers.CorpusWriter.commit`)."""
     folder = staging / SPOOL
     writer = writers.CorpusWriter(staging)
-    if extra:
-        writer.stage(extra)  # the index's tables, written while the parts are
     rejects = list(rejects)
     first = 0
     verdicts = sketch.kept_documents()
@@ -232,7 +230,7 @@ def write_run(
     if first != sketch.n_docs:
         raise RuntimeError(f"the spool holds {first} documents, the sketch {sketch.n_docs}")
     shutil.rmtree(folder, ignore_errors=True)  # not part of the corpus: no need to sync it
-    return writer.commit(rejects, manifest, None, files, replace)
+    return writer.commit(rejects, manifest, extra, files, replace)
 
 
 # -- the spool ------------------------------------------------------------------------------

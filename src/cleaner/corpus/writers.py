@@ -29,7 +29,6 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -183,9 +182,7 @@ def reject_rows(rejects: Iterable[Reject]) -> Iterator[dict]:
 class _DatasetWriter:
     """Rows appended in tables to one zstd Parquet file, flushed a row group at a time: at
     50,000 rows, or sooner once the rows hold 32 million characters of text, so documents
-    with their full text never pile up in memory until the end of a run. A row group is
-    encoded and compressed on a thread of its own while the next is made (Parquet's writer
-    leaves the GIL): the datasets' files are written side by side, one group at a time each."""
+    with their full text never pile up in memory until the end of a run."""
 
     def __init__(self, folder: Path, schema: pa.Schema) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -196,8 +193,6 @@ class _DatasetWriter:
         self.rows = 0
         self.chars = 0
         self.count = 0
-        self.thread = ThreadPoolExecutor(1, thread_name_prefix=f"write-{folder.parent.name}")
-        self.pending: Future | None = None
 
     def extend(self, rows: Iterable[dict]) -> None:
         self.append(pa.Table.from_pylist(list(rows), schema=self.schema))
@@ -223,31 +218,18 @@ class _DatasetWriter:
             start = end
 
     def close(self) -> int:
-        try:
-            if self.buffer or self.count == 0:
-                self._flush()
-            self._written()
-            self.writer.close()
-        finally:
-            self.thread.shutdown(wait=True, cancel_futures=True)
+        if self.buffer or self.count == 0:
+            self._flush()
+        self.writer.close()
         return self.count
 
     def _flush(self) -> None:
         table = pa.concat_tables(self.buffer) if self.buffer else self.schema.empty_table()
-        self._written()  # one group in the making at a time: memory holds at most two
-        self.pending = self.thread.submit(
-            self.writer.write_table, table, row_group_size=max(table.num_rows, 1)
-        )
+        self.writer.write_table(table, row_group_size=max(table.num_rows, 1))
         self.count += table.num_rows
         self.buffer = []
         self.rows = 0
         self.chars = 0
-
-    def _written(self) -> None:
-        """Wait for the group being written; its error (a full disk) is raised here."""
-        if self.pending is not None:
-            pending, self.pending = self.pending, None
-            pending.result()
 
 
 def write_table(table: pa.Table, folder: Path, name: str = "part-00000.parquet") -> None:
@@ -342,25 +324,6 @@ class CorpusWriter:
             for name in ("documents", "passages", "duplicates")
         }
         self.tally = Tally()
-        self.extra: Future | None = None  # the extra tables being written (`stage`)
-
-    def stage(self, extra: dict[str, pa.Table]) -> None:
-        """Start writing `extra` tables (see `commit`) now, on a thread, beside the datasets."""
-        thread = ThreadPoolExecutor(1, thread_name_prefix="write-extra")
-        self.extra = thread.submit(self._write_extra, dict(extra))
-        thread.shutdown(wait=False)
-
-    def _write_extra(self, extra: dict[str, pa.Table]) -> list[tuple[str, str, int]]:
-        """Each table as the partition (or file) its name says: (name, path, rows)."""
-        written = []
-        for name, table in extra.items():
-            if name.endswith(".parquet"):
-                write_table(table, (self.staging / name).parent, Path(name).name)
-                written.append((name, name, table.num_rows))
-            else:
-                write_table(table, self.staging / name / self.partition)
-                written.append((name, f"{name}/{self.partition}", table.num_rows))
-        return written
 
     def add(self, docs: Sequence[Document], kept: Sequence[bool]) -> None:
         """Write `docs` with their verdicts; `kept[i]` says whether docs[i] goes into
@@ -390,12 +353,10 @@ class CorpusWriter:
         everything into place. `extra` tables (the dedup index's) are written as partitions
         of the datasets their keys name (or as the file a key ending in .parquet names), and
         `files` where their keys say unless one is there already, all committed with the
-        corpus (or those given to `stage` before). With `replace`, the run replaces the whole
-        corpus (`cleaner run --reprocess`): every earlier run's files are retired in the same
-        commit. Returns the manifest as written."""
+        corpus. With `replace`, the run replaces the whole corpus (`cleaner run --reprocess`):
+        every earlier run's files are retired in the same commit. Returns the manifest as
+        written."""
         out = self.staging.parent
-        if extra:
-            self.stage(extra)
 
         def exists(rel: str) -> bool:
             return not replace and (out / rel).exists()
@@ -411,11 +372,14 @@ class CorpusWriter:
                 moves.append(f"{name}/{self.partition}")
             else:
                 shutil.rmtree(writer.folder)
-        for name, rel, n in self.extra.result() if self.extra is not None else []:
-            if name.endswith(".parquet") or n or not exists(name):
-                moves.append(rel)
-            else:
-                shutil.rmtree(self.staging / rel)
+        for name, table in (extra or {}).items():
+            if name.endswith(".parquet"):
+                write_table(table, (self.staging / name).parent, Path(name).name)
+                moves.append(name)
+            elif table.num_rows or not exists(name):
+                folder = self.staging / name / self.partition
+                write_table(table, folder)
+                moves.append(f"{name}/{self.partition}")
         for rel, text in (files or {}).items():  # written once: an existing one is kept
             if not exists(rel):
                 (self.staging / rel).parent.mkdir(parents=True, exist_ok=True)
