@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 
 from cleaner.clean import lines
 from cleaner.corpus import writers
-from cleaner.dedup.sketch import BOILERPLATE, EXACT, KEPT, KINDS, LEARNED_RULE, NEAR, STATUSES, Sketch
+from cleaner.dedup.sketch import BOILERPLATE, KEPT, KINDS, LEARNED_RULE, STATUSES, Sketch
 from cleaner.document import Document, Passage, Reject
 from cleaner.errors import OutputError, first_line
 
@@ -176,11 +176,12 @@ def place(table: pa.Table, name: str, sketch: Sketch, first: int, kept: np.ndarr
     doc_of = np.repeat(np.arange(n, dtype=np.int64), lengths)
 
     # the verdicts, as Sketch.apply puts them: learned boilerplate on a kept line, else a
-    # duplicate's status and pointer; the rest as the line rules left it
+    # duplicate's status and pointer; the rest as the line rules left it. (A verdict added
+    # to the Sketch must be placed here too: tests/test_spool.py holds the two equal.)
     spooled = values.field("status").to_numpy(zero_copy_only=False)
     code = sketch.status[lo:hi]
     learned = sketch.learned[lo:hi] & (spooled == KEPT)
-    dup = ~learned & ((code == EXACT) | (code == NEAR))
+    dup = ~learned & (code != KEPT) & (code != BOILERPLATE)  # EXACT or NEAR: a duplicate's status
     status = np.where(learned, BOILERPLATE, np.where(dup, code, spooled)).astype(np.uint8)
     rule = pc.if_else(pa.array(learned), pa.scalar(LEARNED_RULE), values.field("rule"))
     targets = sketch.dup_doc[lo:hi][dup]
