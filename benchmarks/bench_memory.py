@@ -246,7 +246,9 @@ def main() -> None:
     parser.add_argument("--into", type=int, metavar="N", help="measure a batch into a corpus of N records")
     parser.add_argument("--batch", type=int, default=10_000, help="records of that batch (default 10,000)")
     args = parser.parse_args()
-    cleaner = shutil.which("cleaner") or str(Path(sys.executable).with_name("cleaner"))
+    # `python -m cleaner_flows` with this interpreter and its PYTHONPATH: the checkout (or
+    # worktree) it is given runs, not whichever `cleaner` the PATH finds first
+    cleaner = [sys.executable, "-m", "cleaner_flows"]
     env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
     print(f"machine: {os.cpu_count()} cores, load {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     if args.into:
@@ -254,23 +256,24 @@ def main() -> None:
         return
     print(
         "| records | file MB | wall s | flow process peak MiB | largest other process peak MiB | tree peak MiB "
-        "| CPU s: flow; others | prepare s (batches) |"
+        "| CPU s: flow; others | prepare s (batches) | dedup s | write s | load before |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp:
         env["PREFECT_HOME"] = str(Path(tmp) / "prefect")
         for records in args.records:
             path = Path(tmp) / f"records-{records}.jsonl"
             size = generate(path, records, words=args.words)
             out = Path(tmp) / f"out-{records}"
-            m = measure([cleaner, "run", str(path), "--out", str(out)], env)
+            load = os.getloadavg()[0]
+            m = measure([*cleaner, "run", str(path), "--out", str(out)], env)
             manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-            prepare = (
-                f"{manifest['timings_seconds']['prepare']:.1f} ({manifest['stages']['prepare']['batches']})"
-            )
+            timings = manifest["timings_seconds"]
+            prepare = f"{timings['prepare']:.1f} ({manifest['stages']['prepare']['batches']})"
             print(
                 f"| {records:,} | {size / 1e6:.0f} | {m['seconds']:.1f} | {m['flow']:.0f} "
-                f"| {m['other']:.0f} | {m['tree']:.0f} | {m['cpu']} | {prepare} |",
+                f"| {m['other']:.0f} | {m['tree']:.0f} | {m['cpu']} | {prepare} "
+                f"| {timings['dedup']:.1f} | {timings['write']:.1f} | {load:.2f} |",
                 flush=True,
             )
             shutil.rmtree(out)
