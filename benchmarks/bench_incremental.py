@@ -1,12 +1,13 @@
 """A day's batch deduplicated against a large corpus: cost must follow the batch.
 
-Builds the dedup index of a corpus of N passages (generated as in `bench_dedup.py`, 10 to a
-document, written as one run's index partition exactly as a run writes it), then, in a
+Builds a corpus of N passages (generated as in `bench_dedup.py`, 10 to a document, committed
+as one run exactly as a run writes it: its `passages/` and its index partition), then, in a
 fresh process, deduplicates a batch of B new passages against it: opening the index, finding
-the indexed passages that share an exact fingerprint or a band with the batch
-(`Index.prior`), and the dedup visit. A fifth of the batch are light edits of indexed
-passages; they must be found. Prints wall time per step, peak RSS of that process, and the
-recall of the planted copies.
+the indexed passages that share an exact fingerprint or a band with the batch and signing
+those again from their texts (`Index.prior`), and the dedup visit. A fifth of the batch are
+light edits of indexed passages; they must be found. Prints the index's size (MiB, and bytes
+per indexed passage of `index/passages`), wall time per step, peak RSS of that process, and
+the recall of the planted copies.
 
     python benchmarks/bench_incremental.py --corpus 1000000 --batch 10000
 """
@@ -22,13 +23,15 @@ import tempfile
 import time
 from pathlib import Path
 
+import pyarrow.parquet as pq
+
 from benchmarks.bench_dedup import PER_DOC, corpus, documents, light_edit
 
 HERE = Path(__file__).resolve().parent
 
 
 def build(out: Path, n: int, size: int) -> None:
-    """The index of a corpus of n passages, as one run would leave it, and beside it
+    """A corpus of n passages with its index, as one run would leave it, and beside it
     (batch.json) a batch of `size` new passages for the measuring process."""
     from cleaner.config import DedupConfig
     from cleaner.corpus import index, writers
@@ -41,17 +44,19 @@ def build(out: Path, n: int, size: int) -> None:
     texts, copies = batch(passages, planted, size)
     (out / "batch.json").write_text(json.dumps({"texts": texts, "copies": copies}))
     signer = Signer(config)
-    parts = [
-        Sketch.of(documents(passages[s : s + 50_000], s // PER_DOC, "old"), config, signer)
-        for s in range(0, n, 50_000)
-    ]
-    sketch = Sketch.concat(parts)
-    del parts, passages
+    docs = documents(passages, 0, "old")
+    del passages
+    step = 50_000 // PER_DOC
+    sketch = Sketch.concat([Sketch.of(docs[s : s + step], config, signer) for s in range(0, len(docs), step)])
     deduplicate_sketch(sketch, config)
-    for rel, table in index.run_tables(sketch, 0, index.input_rows([], []), config).items():
-        writers.write_table(table, out / rel / "run=base")
-    for rel, text in index.params_file(config).items():
-        (out / rel).write_text(text)
+    with writers.open_run(out, "base") as staging:
+        writer = writers.CorpusWriter(staging)
+        writer.add(sketch.apply(docs), sketch.kept_of(0, len(docs)))
+        manifest = writers.build_manifest(
+            run_id="base", inputs=[], config={}, stages={}, timings={}, versions={}
+        )
+        tables = index.run_tables(sketch, 0, index.input_rows([], []), config, "base")
+        writer.commit([], manifest, tables, index.params_file(config))
 
 
 def batch(passages: list[str], planted: dict[int, int], size: int, seed: int = 5):
@@ -133,6 +138,8 @@ def main() -> None:
         build(Path(tmp), args.corpus, args.batch)
         built = time.perf_counter() - clock
         size = sum(f.stat().st_size for f in (Path(tmp) / "index").rglob("*") if f.is_file()) / 2**20
+        rows = [f for f in (Path(tmp) / "index" / "passages").rglob("*.parquet")]
+        per_row = sum(f.stat().st_size for f in rows) / sum(pq.read_metadata(f).num_rows for f in rows)
         done = subprocess.run(
             [sys.executable, "-m", "benchmarks.bench_incremental", "--child", tmp],
             check=True,
@@ -143,12 +150,13 @@ def main() -> None:
     r = json.loads(done.stdout)
     steps = ", ".join(f"{k} {v:.2f}" for k, v in r["seconds"].items())
     print(
-        "| corpus passages | index MiB | batch passages | wall s | per step s | peak RSS MiB | recall | indexed docs read |"
+        "| corpus passages | index MiB | index/passages bytes per indexed passage | batch passages | wall s "
+        "| per step s | peak RSS MiB | recall | indexed docs read |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     print(
-        f"| {args.corpus:,} | {size:.0f} | {args.batch:,} | {r['wall']:.2f} | {steps} | {r['peak']:.0f} "
-        f"| {r['recall']:.4f} | {r['prior_documents']:,} |"
+        f"| {args.corpus:,} | {size:.0f} | {per_row:.0f} | {args.batch:,} | {r['wall']:.2f} | {steps} "
+        f"| {r['peak']:.0f} | {r['recall']:.4f} | {r['prior_documents']:,} |"
     )
     print(f"\n(index built in {built:.0f} s, not part of the measurement)")
 

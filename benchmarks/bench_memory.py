@@ -17,9 +17,19 @@ What it includes: everything the command does, from start to the last line (serv
 reading, cleaning, dedup, writing). What it leaves out: extraction (the records are plain
 text; see bench_pipeline for HTML pages) and page cache.
 
+`--into N` measures a day's batch instead: a corpus of N one-paragraph records (75 words of
+a made-up vocabulary of 20,000 words, ids `r<i>`) is made with `cleaner run` first, not
+measured; then `--batch` new records (ids `b<i>`: a fifth light edits of corpus records,
+one in twenty exact copies, the rest new) go into it through `cleaner run BATCH --out
+CORPUS`, measured as above. Also printed: the tree's peak PSS (each page counted once: the
+RSS sum counts the pages a forked worker shares with the flow's process in both; sampled
+every 0.5 s), the run's stages from its manifest, how many of the planted copies it found
+pointing at their source, and the index's bytes per indexed passage.
+
     python benchmarks/bench_memory.py                     # 250,000 and 1,000,000 records
     python benchmarks/bench_memory.py --records 100000
     python benchmarks/bench_memory.py --records 1000000 --words 75
+    python benchmarks/bench_memory.py --into 1000000 --batch 10000
 """
 
 from __future__ import annotations
@@ -29,6 +39,7 @@ import json
 import os
 import random
 import shutil
+import string
 import subprocess
 import sys
 import tempfile
@@ -40,6 +51,7 @@ WORDS = (
     "lorry village crossing winter summer market fisher plant worker nurse doctor hospital library"
 ).split()
 SAMPLE_SECONDS = 0.05
+PSS_EVERY = 10  # samples: every 0.5 s
 
 
 def generate(path: Path, records: int, seed: int = 1, words: int = 6) -> int:
@@ -51,12 +63,70 @@ def generate(path: Path, records: int, seed: int = 1, words: int = 6) -> int:
     return path.stat().st_size
 
 
+def paragraphs(path: Path, records: int, keep: set[int] = frozenset()) -> tuple[list[str], dict[int, str]]:
+    """Write `records` one-paragraph JSONL records (ids r0, r1, ...) of 75 words of a made-up
+    vocabulary; returns the vocabulary and the texts of the records numbered in `keep`."""
+    rng = random.Random(7)
+    vocab = [
+        "".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(3, 9))) for _ in range(20_000)
+    ]
+    kept = {}
+    with open(path, "w", encoding="utf-8") as fh:
+        for i in range(records):
+            text = " ".join(rng.choices(vocab, k=75)).capitalize() + "."
+            if i in keep:
+                kept[i] = text
+            fh.write(json.dumps({"id": f"r{i}", "text": text}) + "\n")
+    return vocab, kept
+
+
+def batch_plan(records: int, corpus: int, seed: int = 11) -> dict[int, tuple[str, int]]:
+    """Batch record -> ("near" or "exact", the corpus record it copies): a fifth light edits
+    (1 to 3 words replaced), one in twenty exact copies; the others are new."""
+    rng = random.Random(seed)
+    plan = {}
+    for i in range(records):
+        draw, source = rng.random(), rng.randrange(corpus)
+        if draw < 0.25:
+            plan[i] = ("near" if draw < 0.2 else "exact", source)
+    return plan
+
+
+def write_batch(path: Path, records: int, plan: dict, vocab: list[str], sources: dict[int, str]) -> None:
+    rng = random.Random(13)
+    with open(path, "w", encoding="utf-8") as fh:
+        for i in range(records):
+            kind, source = plan.get(i, ("new", -1))
+            if kind == "new":
+                text = " ".join(rng.choices(vocab, k=75)).capitalize() + "."
+            else:
+                words = sources[source].split()
+                for j in rng.sample(range(len(words)), rng.randint(1, 3)) if kind == "near" else ():
+                    words[j] = rng.choice(vocab)
+                text = " ".join(words)
+            fh.write(json.dumps({"id": f"b{i}", "text": text}) + "\n")
+
+
 def _rss(pid: int) -> int:
     try:
         with open(f"/proc/{pid}/statm") as fh:
             return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except OSError:  # gone between listing and reading
         return 0
+
+
+def _pss(pid: int) -> int:
+    """The process's proportional set size: its private pages, and its share of those it
+    shares (a forked worker shares most of its parent's), so that a tree's sum counts each
+    page once. Costlier to read than RSS, so sampled every `PSS_EVERY` samples."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
 
 
 def _cpu(pid: int) -> float:
@@ -88,11 +158,14 @@ def measure(command: list[str], env: dict[str, str]) -> dict[str, float]:
     proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peaks: dict[int, int] = {}
     cpu: dict[int, float] = {}
-    tree = 0
+    tree = tree_pss = samples = 0
     while proc.poll() is None:
         pids = _tree(proc.pid)
         sizes = {pid: _rss(pid) for pid in pids}
         tree = max(tree, sum(sizes.values()))
+        if samples % PSS_EVERY == 0:
+            tree_pss = max(tree_pss, sum(_pss(pid) for pid in pids))
+        samples += 1
         for pid, size in sizes.items():
             peaks[pid] = max(peaks.get(pid, 0), size)
             cpu[pid] = max(cpu.get(pid, 0.0), _cpu(pid))
@@ -111,7 +184,59 @@ def measure(command: list[str], env: dict[str, str]) -> dict[str, float]:
         "flow": flow / 2**20,
         "other": max(peaks.values(), default=0) / 2**20,
         "tree": tree / 2**20,
+        "tree_pss": tree_pss / 2**20,
     }
+
+
+def into(cleaner: str, env: dict[str, str], corpus: int, records: int) -> None:
+    """A batch of `records` into a corpus of `corpus` one-paragraph records (see the module)."""
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+    with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp:
+        env["PREFECT_HOME"] = str(Path(tmp) / "prefect")
+        out = Path(tmp) / "corpus"
+        plan = batch_plan(records, corpus)
+        vocab, sources = paragraphs(Path(tmp) / "corpus.jsonl", corpus, {s for _, s in plan.values()})
+        write_batch(Path(tmp) / "batch.jsonl", records, plan, vocab, sources)
+        started = time.perf_counter()
+        subprocess.run([cleaner, "run", str(Path(tmp) / "corpus.jsonl"), "--out", str(out)], env=env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        built = time.perf_counter() - started
+        index = list((out / "index" / "passages").rglob("*.parquet"))
+        per_passage = sum(f.stat().st_size for f in index) / sum(pq.read_metadata(f).num_rows for f in index)
+        print(f"load before the batch: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        m = measure([cleaner, "run", str(Path(tmp) / "batch.jsonl"), "--out", str(out)], env)
+        load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        run = ds.field("run") == manifest["run_id"]
+        rows = ds.dataset(out / "passages", partitioning="hive").to_table(
+            columns=["source", "status", "duplicate_of_doc"], filter=run
+        )
+        named = {f"{Path(tmp) / 'corpus.jsonl'}#{s + 1}" for _, s in plan.values()}
+        docs = ds.dataset(out / "documents", partitioning="hive").to_table(
+            columns=["source", "doc_id"], filter=ds.field("source").isin(sorted(named))
+        )
+        doc_of = dict(zip(docs["source"].to_pylist(), docs["doc_id"].to_pylist(), strict=True))
+        found = 0
+        for source, status, target in zip(*(rows[c].to_pylist() for c in rows.column_names), strict=True):
+            kind, copied = plan.get(int(source.rsplit("#", 1)[1]) - 1, ("new", -1))
+            wanted = {"near": "near_duplicate", "exact": "exact_duplicate"}.get(kind)
+            if wanted == status and target == doc_of.get(f"{Path(tmp) / 'corpus.jsonl'}#{copied + 1}"):
+                found += 1
+    times = manifest["timings_seconds"]
+    print(
+        "| corpus records | batch records | wall s | flow process peak MiB | largest other process peak MiB "
+        "| tree peak MiB | tree peak PSS MiB | CPU s: flow; others | prepare s | dedup s | write s "
+        "| copies found | index/passages bytes per passage |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print(
+        f"| {corpus:,} | {records:,} | {m['seconds']:.1f} | {m['flow']:.0f} | {m['other']:.0f} | {m['tree']:.0f} "
+        f"| {m['tree_pss']:.0f} | {m['cpu']} | {times['prepare']:.2f} | {times['dedup']:.2f} "
+        f"| {times['write']:.2f} | {found:,} of {len(plan):,} | {per_passage:.0f} |"
+    )
+    print(f"load after: {load}; the corpus was built in {built:.0f} s (not measured)")
 
 
 def main() -> None:
@@ -119,39 +244,38 @@ def main() -> None:
     parser.add_argument("--records", type=int, nargs="+", default=[250_000, 1_000_000])
     parser.add_argument("--words", type=int, default=6, help="words per record (default 6)")
     parser.add_argument("--config", metavar="FILE", help="a configuration file for `cleaner run`")
+    parser.add_argument("--into", type=int, metavar="N", help="measure a batch into a corpus of N records")
+    parser.add_argument("--batch", type=int, default=10_000, help="records of that batch (default 10,000)")
     args = parser.parse_args()
-    cleaner = shutil.which("cleaner") or str(Path(sys.executable).with_name("cleaner"))
+    # `python -m cleaner_flows` with this interpreter and its PYTHONPATH: the checkout (or
+    # worktree) it is given runs, not whichever `cleaner` the PATH finds first
+    cleaner = [sys.executable, "-m", "cleaner_flows"]
     env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
     print(f"machine: {os.cpu_count()} cores, load {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    if args.into:
+        into(cleaner, env, args.into, args.batch)
+        return
     print(
         "| records | file MB | wall s | flow process peak MiB | largest other process peak MiB | tree peak MiB "
-        "| CPU s: flow; others | prepare s (batches) |"
+        "| CPU s: flow; others | prepare s (batches) | dedup s | write s | load before |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp:
         env["PREFECT_HOME"] = str(Path(tmp) / "prefect")
         for records in args.records:
             path = Path(tmp) / f"records-{records}.jsonl"
             size = generate(path, records, words=args.words)
             out = Path(tmp) / f"out-{records}"
-            m = measure(
-                [
-                    cleaner,
-                    "run",
-                    str(path),
-                    "--out",
-                    str(out),
-                    *(["--config", args.config] if args.config else []),
-                ],
-                env,
-            )
+            load = os.getloadavg()[0]
+            config = ["--config", args.config] if args.config else []
+            m = measure([*cleaner, "run", str(path), "--out", str(out), *config], env)
             manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-            prepare = (
-                f"{manifest['timings_seconds']['prepare']:.1f} ({manifest['stages']['prepare']['batches']})"
-            )
+            timings = manifest["timings_seconds"]
+            prepare = f"{timings['prepare']:.1f} ({manifest['stages']['prepare']['batches']})"
             print(
                 f"| {records:,} | {size / 1e6:.0f} | {m['seconds']:.1f} | {m['flow']:.0f} "
-                f"| {m['other']:.0f} | {m['tree']:.0f} | {m['cpu']} | {prepare} |",
+                f"| {m['other']:.0f} | {m['tree']:.0f} | {m['cpu']} | {prepare} "
+                f"| {timings['dedup']:.1f} | {timings['write']:.1f} | {load:.2f} |",
                 flush=True,
             )
             shutil.rmtree(out)

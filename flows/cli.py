@@ -193,9 +193,12 @@ def _run(args: argparse.Namespace) -> int:
     # cluster's workers run the tasks instead).
     pool = None
     if not args.dask:
+        from cleaner.runner import bundled_examples, workers_for
         from cleaner_flows.pool import EagerProcessPool
 
-        pool = EagerProcessPool(args.workers, warm=(FLOW_MODULE,)).start()
+        # As many workers as cores, or as batches if fewer: a day's single file needs one.
+        workers = args.workers or workers_for(args.paths or [bundled_examples()], args.out, config)
+        pool = EagerProcessPool(workers, warm=(FLOW_MODULE,)).start()
     from cleaner.corpus import writers
 
     committed_before = writers.committed_runs(args.out)

@@ -1,16 +1,21 @@
 """Corpora grown run by run without Prefect: what the flow does after its batches (the index
 opened, repeated ids left out, dedup against the corpus, the write and the commit with the
 index's partitions and records), on documents made here. Shared by the tests that damage a
-corpus on disk (test_check, test_inputs)."""
+corpus on disk (test_check, test_inputs), or write its index as an earlier cleaner did."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from cleaner.config import Config, DedupConfig
 from cleaner.corpus import index, writers
+from cleaner.dedup.lsh import band_keys
+from cleaner.dedup.signatures import Signer
 from cleaner.dedup.sketch import Sketch
 from cleaner.dedup.visit import deduplicate_sketch
 from cleaner.document import Document, Passage, Status
@@ -94,3 +99,45 @@ def tables(out: Path, names=(*writers.DATASETS, "index/documents", "index/passag
         files = sorted(str(p) for p in (out / name).glob("run=*/*.parquet"))
         found[name] = ds.dataset(files, format="parquet").to_table().to_pylist() if files else []
     return found
+
+
+def in_earlier_layout(out: Path, config: DedupConfig | None = None) -> None:
+    """Rewrite the corpus's index/passages as cleaners before the compact index wrote it: per
+    signed first occurrence its distinct shingles (`size`), its signature (`binary`, uint32
+    values) and a 64-bit key per band; 0, null and nulls for the others."""
+    config = config or DedupConfig()
+    passages = ds.dataset(out / "passages", format="parquet").to_table(columns=["doc_id", "position", "text"])
+    text_of = dict(
+        zip(
+            zip(passages["doc_id"].to_pylist(), passages["position"].to_pylist(), strict=True),
+            passages["text"].to_pylist(),
+            strict=True,
+        )
+    )
+    numbered = ds.dataset(out / "index" / "documents", format="parquet").to_table()
+    id_of = dict(zip(numbered["doc"].to_pylist(), numbered["doc_id"].to_pylist(), strict=True))
+    keys = index.band_columns(config)
+    for path in (out / "index" / "passages").glob("run=*/*.parquet"):
+        table = pq.read_table(path)
+        signed = table[keys[0]].is_valid().to_numpy(zero_copy_only=False)
+        texts = [
+            text_of[id_of[d], p]
+            for d, p in zip(table["doc"].to_pylist(), table["position"].to_pylist(), strict=True)
+        ]
+        made = Signer(config)([t for t, s in zip(texts, signed.tolist(), strict=True) if s])
+        values = np.zeros((table.num_rows, config.num_perm), dtype="<u4")
+        values[signed] = made.values
+        sizes = np.zeros(table.num_rows, dtype=np.int32)
+        sizes[signed] = made.sizes
+        wide = band_keys(values, config)
+        columns = {
+            name: table[name] for name in ("doc", "position", "fingerprint", "n_words", "chars", "first")
+        }
+        columns["size"] = pa.array(sizes)
+        columns["signature"] = pa.array(
+            [v.tobytes() if s else None for v, s in zip(values, signed.tolist(), strict=True)],
+            pa.binary(4 * config.num_perm),
+        )
+        for band, name in enumerate(keys):
+            columns[name] = pa.array(wide[:, band], mask=~signed)
+        pq.write_table(pa.table(columns), path, compression="zstd", use_dictionary=False)

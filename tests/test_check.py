@@ -11,9 +11,10 @@ import pytest
 
 from cleaner.config import DedupConfig
 from cleaner.corpus import check, index, writers
+from cleaner.dedup.sketch import Sketch
 from cleaner.errors import OutputError
 from cleaner_flows.cli import main
-from tests.growing_corpus import STORIES, commit_run, documents, grown, tables
+from tests.growing_corpus import STORIES, commit_run, documents, grown, in_earlier_layout, tables
 
 RUNS = ["20260301T000000Z-aaaaaaaa", "20260302T000000Z-bbbbbbbb", "20260303T000000Z-cccccccc"]
 
@@ -65,7 +66,7 @@ def test_a_deleted_index_is_refused_and_rebuilt_row_for_row(corpus):
         in done
     )
     assert check.problems(corpus, deep=True) == []
-    assert tables(corpus) == before  # signatures, band keys, numbers and inputs: the rows the runs wrote
+    assert tables(corpus) == before  # band keys, numbers and inputs: the rows the runs wrote
     assert (corpus / "index" / "params.json").read_text() == params
 
 
@@ -289,3 +290,39 @@ def test_report_and_inspect_name_the_check_for_a_damaged_record(corpus, capsys):
     assert _whats(corpus) == [f"runs/{RUNS[1]}.json cannot be read: it is not text"]
     check.repair(corpus)
     assert check.problems(corpus, deep=True) == [] and main(["report", str(corpus)]) == 0
+
+
+def test_an_index_in_an_earlier_layout_is_refused_with_the_way_out_and_rebuilt(
+    corpus, tmp_path, capsys, monkeypatch
+):
+    import cleaner_flows.server
+
+    before = tables(corpus)
+    in_earlier_layout(corpus)  # a signature and 64-bit band keys per passage
+    assert tables(corpus) != before
+    assert _whats(corpus) == [
+        "index/passages/ is in the layout of an earlier cleaner (a signature stored per passage), which this "
+        "one does not read"
+    ]
+    assert (
+        _refused(corpus)
+        == f"the index of {corpus} is in the layout of an earlier cleaner (a signature stored per passage), "
+        f"which this one does not read: rebuild it from the corpus with `cleaner check {corpus} --repair` (no "
+        f"input is read again), or the whole corpus with `cleaner run INPUTS --out {corpus} --reprocess`"
+    )
+    with pytest.raises(OutputError, match="earlier cleaner"):  # the library, asked without the check
+        index.Index(corpus, DedupConfig()).prior(Sketch.of(documents(STORIES[:1], "z"), DedupConfig()))
+
+    def started(*args, **kwargs):
+        raise AssertionError("Prefect started on an index it cannot read")
+
+    monkeypatch.setattr(cleaner_flows.server, "start_prefect_api", started)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "a.txt").write_text("A page.\n")
+    assert main(["run", str(inbox), "--out", str(corpus)]) == 2
+    assert capsys.readouterr().err == f"cleaner: error: {_refused(corpus)}\n"
+    assert check.repair(corpus) == [
+        "index/documents and index/passages rebuilt from documents/ and passages/ (4 documents, 8 passages)"
+    ]
+    assert check.problems(corpus, deep=True) == [] and tables(corpus) == before

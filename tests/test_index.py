@@ -1,11 +1,15 @@
 """The corpus's dedup index: written with a run, read back by the next one."""
 
+import random
+
 import numpy as np
+import pyarrow as pa
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 import pytest
 
 from cleaner.config import DedupConfig
-from cleaner.corpus import index, writers
+from cleaner.corpus import check, index, writers
 from cleaner.dedup.sketch import Sketch
 from cleaner.dedup.visit import deduplicate_sketch
 from cleaner.document import Document, Passage, Status
@@ -91,20 +95,23 @@ def test_a_run_is_deduplicated_against_the_indexed_corpus(tmp_path):
     ]
 
 
-def test_index_rows_hold_signatures_and_band_keys_of_first_occurrences_only(tmp_path):
-    config = DedupConfig()
-    docs = _docs([OLD[0], NEW_COPY], "d")
-    sketch = Sketch.of(docs, config)
-    deduplicate_sketch(sketch, config)  # d1 repeats d0: it is not kept, and not indexed
-    table = index.run_tables(sketch, 5, index.input_rows([], []), config)["index/passages"].to_pylist()
-    assert [(r["doc"], r["position"], r["first"]) for r in table] == [(5, 0, True), (5, 1, True)]
-    row = table[0]
-    values = np.frombuffer(row["signature"], dtype="<u4")
-    np.testing.assert_array_equal(values, sketch.values[sketch.rows[0]])
-    keys = [row[name] for name in index.band_columns(config)]
+def test_index_rows_hold_band_keys_of_first_occurrences_only(tmp_path):
     from cleaner.dedup.lsh import band_keys
 
-    assert keys == band_keys(values[None, :], config)[0].tolist()
+    config = DedupConfig()
+    docs = _docs([OLD[0], NEW_COPY, ["Too short to sign."]], "d")
+    sketch = Sketch.of(docs, config)
+    deduplicate_sketch(sketch, config)  # d1 repeats d0: it is not kept, and not indexed
+    table = index.run_tables(sketch, 5, index.input_rows([], []), config)["index/passages"].to_table()
+    assert table.schema == index.schemas(config)["passages"]
+    assert "signature" not in table.column_names  # computed again from the text when needed
+    rows = table.to_pylist()
+    assert [(r["doc"], r["position"], r["first"]) for r in rows] == [(5, 0, True), (5, 1, True), (6, 0, True)]
+    for row, k in zip(rows[:2], (0, 1), strict=True):
+        wide = band_keys(sketch.values[sketch.rows[k]][None, :], config)[0]
+        folded = (wide ^ (wide >> np.uint64(32))).astype(np.uint32)  # equal 64-bit keys fold equal
+        assert [row[name] for name in index.band_columns(config)] == folded.tolist()
+    assert all(rows[2][name] is None for name in index.band_columns(config))  # unsigned: no keys
 
 
 def test_other_minhash_settings_are_refused(tmp_path):
@@ -143,3 +150,84 @@ def test_a_run_killed_while_committing_is_completed_with_its_index(tmp_path, mon
     assert corpus.n_docs() == 3 and corpus.known_ids(["new0"]).tolist() == [True]
     documents = ds.dataset(tmp_path / "documents", partitioning="hive").to_table()
     assert documents["doc_id"].to_pylist() == ["old0", "old1", "new0"]
+
+
+def _random_texts(n: int, seed: int = 3) -> tuple[list[str], list[str]]:
+    rng = random.Random(seed)
+    vocab = [
+        "".join(rng.choice("abcdefghiklmnoprstuvwy") for _ in range(rng.randint(3, 9))) for _ in range(5000)
+    ]
+    return [" ".join(rng.choices(vocab, k=rng.randint(50, 70))) for _ in range(n)], vocab
+
+
+def test_an_indexed_passage_takes_at_most_300_bytes_on_disk(tmp_path):
+    """The worst case: every passage a first occurrence long enough to be signed (42 band
+    keys). An earlier layout, with a signature per passage, took ~830 bytes."""
+    texts, _ = _random_texts(4000)
+    config = DedupConfig()
+    docs = _docs([[t] for t in texts], "p")
+    sketch = Sketch.of(docs, config)
+    deduplicate_sketch(sketch, config)
+    _commit(tmp_path, "run-1", sketch, docs, config)
+    (path,) = (tmp_path / "index" / "passages").rglob("*.parquet")
+    table = pq.read_table(path)
+    assert table.num_rows == 4000 and all(table[name].null_count == 0 for name in index.band_columns(config))
+    assert path.stat().st_size / table.num_rows <= 300
+
+
+def test_a_passage_whose_text_is_not_the_one_indexed_is_not_signed_and_the_check_finds_it(tmp_path):
+    config = DedupConfig()
+    _first_run(tmp_path, config)
+    (path,) = (tmp_path / "passages").rglob("*.parquet")
+    table = pq.read_table(path)
+    texts = table["text"].to_pylist()
+    texts[0] = texts[0].replace("northern", "southern")  # old0's first passage, changed on disk
+    pq.write_table(table.set_column(table.schema.get_field_index("text"), "text", pa.array(texts)), path)
+    docs = _docs([NEW_COPY], "new")
+    sketch = Sketch.of(docs, config)
+    prior = index.Index(tmp_path, config).prior(sketch)
+    assert prior.doc_ids == ["old0"] and prior.rows.tolist() == [-1, 0]  # its first passage: no signature
+    assert prior.signed_texts(np.array([0])) == [OLD[0][1]]
+    deduplicate_sketch(sketch, config, prior)
+    sketch.apply(docs)
+    assert [p.status for p in docs[0].passages] == [Status.KEPT, Status.EXACT_DUPLICATE]
+    (problem,) = check.problems(tmp_path, deep=True)
+    assert problem.what == (
+        "1 passages of index/passages/run=run-1/ are not in passages/run=run-1/ with the text they were "
+        "indexed with"
+    )
+    assert problem.fix == "rebuilt from documents/ and passages/"
+    check.repair(tmp_path)
+    assert check.problems(tmp_path, deep=True) == []
+
+
+def test_the_lookup_signs_every_indexed_passage_sharing_a_band_with_the_run(tmp_path):
+    """What the visit's LSH pairs (equal 64-bit band keys) is what the index's 32-bit keys
+    find, and signed again from the text as the run that indexed it signed it."""
+    from cleaner.dedup.lsh import band_keys
+
+    config = DedupConfig()
+    texts, vocab = _random_texts(3000)
+    docs = _docs([[t] for t in texts], "p")
+    old = Sketch.of(docs, config)
+    deduplicate_sketch(old, config)
+    _commit(tmp_path, "run-1", old, docs, config)
+    rng = random.Random(5)
+    edits = []
+    for i in rng.sample(range(3000), 100):
+        words = texts[i].split()
+        for j in rng.sample(range(len(words)), 8):
+            words[j] = rng.choice(vocab)
+        edits.append(" ".join(words))
+    new = Sketch.of(_docs([[t] for t in edits + _random_texts(200, seed=4)[0]], "n"), config)
+    shared = np.zeros(3000, dtype=bool)
+    for band in range(config.bands):
+        keys = band_keys(new.values, config, band)[:, 0]
+        shared |= np.isin(band_keys(old.values, config, band)[:, 0], keys)
+    assert 50 < shared.sum() < 100  # edits heavy enough that some share no band
+    prior = index.Index(tmp_path, config).prior(new)
+    signed = np.flatnonzero(prior.rows >= 0)
+    found = sorted(int(prior.doc_ids[d][1:]) for d in prior.doc[signed].tolist())
+    assert found == np.flatnonzero(shared).tolist()
+    np.testing.assert_array_equal(prior.values[prior.rows[signed]], old.values[found])
+    assert prior.texts == [texts[i] for i in found]

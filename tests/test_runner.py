@@ -125,3 +125,24 @@ def test_a_file_whose_ranges_cannot_be_read_is_not_remembered_as_read(tmp_path, 
     assert (summary.counts["documents"], summary.counts["rejects"]) == (0, 1)  # once, as read whole
     inputs = tables_of(tmp_path / "out")["index/inputs"]
     assert [row["size"] for row in inputs] == [-1]  # rejected unread: looked at again next run
+
+
+def test_workers_are_no_more_than_the_batches_the_inputs_make(tmp_path, monkeypatch):
+    from cleaner.runner import workers_for
+
+    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    config = cleaner.Config.from_dict({"run": {"batch_size": 4, "split_bytes": 1000}})
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "day.jsonl").write_text('{"text": "A line."}\n' * 10)  # 200 bytes: one batch
+    assert workers_for([inbox], tmp_path / "out", config) == 1
+    assert workers_for([inbox / "day.jsonl"], tmp_path / "out", config) == 1
+    for i in range(8):  # 9 files, 4 a batch: 3 batches
+        (inbox / f"page-{i}.txt").write_text("A page.\n")
+    assert workers_for([inbox], tmp_path / "out", config) == 3
+    (inbox / "day.jsonl").write_text('{"text": "A line."}\n' * 200)  # 4,000 bytes: 4 ranges
+    assert workers_for([inbox], tmp_path / "out", config) == 7  # at most 4 ranges, 2 + 1 batches of pages
+    made = cleaner.run([inbox], tmp_path / "out", config, executor=cleaner.InlineExecutor())
+    assert made.manifest["stages"]["prepare"]["batches"] == 6  # the ranges, then 2 batches of pages
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert workers_for([inbox], tmp_path / "out", config) == 2  # never more than the cores

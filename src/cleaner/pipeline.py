@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
 import numpy as np
+import pyarrow as pa
 
+from cleaner import spool as spooled  # the module; `spool` names the folder
 from cleaner.clean import extract, language, lines
 from cleaner.config import Config, DedupConfig
 from cleaner.corpus import writers
@@ -185,8 +187,8 @@ def spool_texts(
     spool: str | Path, sketch: Sketch, parts: Sequence[Part]
 ) -> Callable[[np.ndarray], list[str]]:
     """Reads the texts of signature rows of the sketch back from the spool, for dedup's
-    exact check; `parts` are the spooled parts the sketch's documents are in, in order. One
-    part's documents are in memory at a time."""
+    exact check; `parts` are the spooled parts the sketch's documents are in, in order. Only
+    the passages asked for are taken from each part's text column (memory-mapped)."""
 
     def texts(rows: np.ndarray) -> list[str]:
         passages = sketch.signed_passages(rows)
@@ -195,10 +197,11 @@ def spool_texts(
         where = np.searchsorted(firsts, docs, side="right") - 1
         out: list[str] = [""] * len(rows)
         for b in np.unique(where).tolist():
-            part = read_spool(spool, parts[b].name)
-            for i in np.flatnonzero(where == b).tolist():
-                d = int(docs[i])
-                out[i] = part[d - firsts[b]].passages[int(passages[i] - sketch.starts[d])].text
+            chosen = np.flatnonzero(where == b)
+            table = read_part(spool, parts[b])
+            found = spooled.texts(table, passages[chosen] - sketch.starts[firsts[b]])
+            for i, text in zip(chosen.tolist(), found, strict=True):
+                out[i] = text
         return out
 
     return texts
@@ -214,25 +217,24 @@ def write_run(
     files: dict[str, str] | None = None,
     replace: bool = False,
 ) -> dict:
-    """Read the spool back part by part, put the sketch's verdicts on the documents and
-    write them; documents left with no kept line become `no_content` rejects. Commits the
-    corpus, with `extra` tables and `files` (the index's), and returns the manifest. With
-    `replace`, the run replaces the corpus (`writers.CorpusWriter.commit`)."""
-    spool = staging / SPOOL
+    """Read the spool back part by part, put the sketch's verdicts on its columns and write
+    them (`spooled.place`); documents left with no kept line become `no_content` rejects.
+    Commits the corpus, with `extra` tables and `files` (the index's), and returns the
+    manifest. With `replace`, the run replaces the corpus (`writers.CorpusWriter.commit`)."""
+    folder = staging / SPOOL
     writer = writers.CorpusWriter(staging)
     rejects = list(rejects)
     first = 0
     verdicts = sketch.kept_documents()
     for part in parts:
-        docs = read_spool(spool, part.name)
-        placed = sketch.apply(docs, first)
-        kept = sketch.kept_of(first, len(docs), verdicts)
-        first += len(docs)
-        rejects += lines.no_content_rejects(placed)
-        writer.add(placed, kept)
+        placed = spooled.place(read_part(folder, part), part.name, sketch, first, verdicts)
+        first += part.docs
+        rejects += placed.rejects
+        writer.add_tables(placed.documents, placed.passages, placed.duplicates)
+        writer.tally.add_counts(placed.statuses, placed.rules, placed.kinds, placed.kept)
     if first != sketch.n_docs:
         raise RuntimeError(f"the spool holds {first} documents, the sketch {sketch.n_docs}")
-    shutil.rmtree(spool, ignore_errors=True)  # not part of the corpus: no need to sync it
+    shutil.rmtree(folder, ignore_errors=True)  # not part of the corpus: no need to sync it
     return writer.commit(rejects, manifest, extra, files, replace)
 
 
@@ -240,15 +242,19 @@ def write_run(
 
 
 def spool_file(spool: str | Path, name: str) -> Path:
-    return Path(spool) / f"part-{name}.docs.pickle"
+    return Path(spool) / f"part-{name}.docs.arrow"
 
 
 def write_spool(spool: str | Path, name: str, docs: list[Document]) -> None:
-    """Store a part's cleaned documents (a private, short-lived file of this run: pickle
-    is the fastest faithful round trip for them). Written whole or not at all."""
-    _write_atomically(
-        spool_file(spool, name), lambda fh: pickle.dump(docs, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    )
+    """Store a part's cleaned documents as Arrow columns (`cleaner.spool`), which the exact
+    check and the writer read by column. Written whole or not at all."""
+    _write_atomically(spool_file(spool, name), lambda fh: spooled.write(fh, docs))
+
+
+def read_part(folder: str | Path, part: Part) -> pa.Table:
+    """A spooled part's documents as columns (memory-mapped); `spooled.SpoolError` if it is
+    missing, damaged or not the part the run made."""
+    return spooled.read(spool_file(folder, part.name), part.name, part.docs)
 
 
 def values_file(spool: str | Path, name: str) -> Path:
@@ -276,6 +282,6 @@ def _write_atomically(path: Path, dump: Callable[[BinaryIO], object]) -> None:
     os.replace(tmp, path)
 
 
-def read_spool(spool: str | Path, name: str) -> list[Document]:
-    with open(spool_file(spool, name), "rb") as fh:
-        return pickle.load(fh)
+def read_spool(folder: str | Path, name: str) -> list[Document]:
+    """A spooled part's documents as `Document`s (for tests and tools: the run reads columns)."""
+    return spooled.documents(spooled.read(spool_file(folder, name), name))

@@ -209,19 +209,42 @@ def run(
     result. `labels` go into the run's manifest as they are (an orchestrator's run id). The
     work goes to `executor` (default: a `LocalExecutor` for this run); every `CleanerError`
     is raised with a one-line message."""
+    cfg = config if isinstance(config, Config) else Config.from_dict(dict(config or {}))
+    paths = [Path(p) for p in paths] if paths else [bundled_examples()]
     if executor is None:
-        with LocalExecutor() as local:
+        with LocalExecutor(workers_for(paths, out, cfg)) as local:
             return run(
-                paths, out, config, executor=local, log=log, allow_empty=allow_empty,
+                paths, out, cfg, executor=local, log=log, allow_empty=allow_empty,
                 reprocess=reprocess, labels=labels,
             )  # fmt: skip
-    cfg = config if isinstance(config, Config) else Config.from_dict(dict(config or {}))
     return _Run(executor, log or logging.getLogger("cleaner.run"), cfg, str(out)).run(
-        [Path(p) for p in paths] if paths else [bundled_examples()],
+        paths,
         allow_empty,
         reprocess,
         dict(labels or {}),
     )
+
+
+def workers_for(paths: Sequence[str | os.PathLike], out: str | os.PathLike, config: Config) -> int:
+    """Workers worth starting for a run of `paths`: one per core, but no more than its batches
+    (`_Run._batches`), counted from the inputs as the run finds them, before the corpus says
+    which it read already: a worker with no batch to take sits idle holding a warm process
+    (~300 MB resident), as the second did for a day's single file."""
+    files, _ = readers.discover(paths=[Path(p) for p in paths], exclude=out)
+    run = config.run
+    whole, ranges, cuts = 0, 0, 0
+    for f in files:
+        try:
+            size = f.path.stat().st_size
+        except OSError:  # reading it will say what is wrong
+            size = 0
+        if size > run.split_bytes and readers.kind_of(f.path) == ("jsonl", None):
+            ranges += -(-size // run.split_bytes)  # `readers.split_jsonl` cuts no more ranges
+            cuts += 1
+        else:
+            whole += 1
+    batches = ranges + -(-whole // run.batch_size) + cuts  # a cut file ends the batch before it
+    return max(1, min(os.cpu_count() or 1, batches))
 
 
 class _Run:
@@ -253,9 +276,8 @@ class _Run:
                 earlier = check.earlier_runs(out) if check.is_corpus(out) else []
             else:  # a damaged corpus is never built on
                 check.refuse_damaged(out)
-            corpus = index.Index(
-                out, cfg.dedup, fresh=reprocess, rewrite=cfg.rewrite
-            )  # refuses other MinHash settings
+            # refuses other MinHash settings, and other rewrite settings than its codes'
+            corpus = index.Index(out, cfg.dedup, fresh=reprocess, rewrite=cfg.rewrite)
             changed = [] if reprocess else check.settings_changed(out, cfg.to_dict())
             with self.stage("discover"):
                 files, rejects = call(readers.discover, paths=paths, exclude=out)
@@ -464,7 +486,7 @@ class _Run:
         prior = corpus.prior(sketch)
         held = 0 if prior.values is None else len(prior.values)
         texts = visit.joined_texts(  # for the exact check of undecided pairs
-            held, partial(corpus.texts, prior), pipeline.spool_texts(spool, sketch, parts)
+            held, prior.signed_texts, pipeline.spool_texts(spool, sketch, parts)
         )
         stats = dedup_stage(sketch, self.config, prior, texts, self.executor, staging / "lsh").as_dict()
         stats["earlier_documents_compared"] = len(prior.doc_ids)

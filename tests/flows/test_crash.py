@@ -88,7 +88,7 @@ POINTS = {
     # the flow process, half-way through the dedup visit over the run's documents
     "dedup": CrashPoint("cleaner.dedup.visit:_Visit._is_duplicate_document", "dedup", call=6),
     # the write: two of the six spooled batches added to the staged datasets, the third read
-    "write": CrashPoint("cleaner.pipeline:read_spool", "write", call=3, when="before"),
+    "write": CrashPoint("cleaner.pipeline:read_part", "write", call=3, when="before"),
     # everything staged and synced, the commit journal not yet written
     "staged": CrashPoint("cleaner.corpus.writers:_fsync_tree", "staged"),
     # the journal written, nothing moved
@@ -341,7 +341,7 @@ def reference(prefect_server, tmp_path_factory) -> Reference:
 
 
 def _check_staging(staging: Path, crash: CrashPoint) -> None:
-    spooled = len(list((staging / "spool").glob("part-*.docs.pickle")))
+    spooled = len(list((staging / "spool").glob("part-*.docs.arrow")))
     partition = staging / "documents" / f"run={staging.name.removeprefix('.staging-')}"
     if crash.phase == "prepare":  # some batches' parts spooled, not all
         assert spooled < 6 and not partition.exists(), spooled

@@ -10,13 +10,15 @@ its params would take any settings, one missing a partition would go on as if it
 `problems(out)` is the cheap part, which every `cleaner run` does before any work: folder
 listings, manifests and Parquet footers (row counts, columns), no data. With `deep=True`
 (`cleaner check`) it also reads every file through, and checks the index against
-`documents/`, doc ids for repeats and every `duplicate_of` for a document it points at.
+`documents/` and `passages/` (the texts a later run signs its passages from), doc ids for
+repeats and every `duplicate_of` for a document it points at.
 
 `repair(out)` rebuilds what the corpus holds enough to rebuild: `manifest.json` from
 `runs/`, a run's record from `manifest.json` or, when lost, from its partitions (row counts;
 its configuration is gone), `index/params.json` from the runs' recorded configuration, the
-index's documents and passages from `documents/` and `passages/` (the signatures computed
-again from the text with the corpus's settings: the very rows the runs wrote), and each
+index's documents and passages from `documents/` and `passages/` (the band keys computed
+again from the text with the corpus's settings: the very rows the runs wrote; so also an
+index in an earlier cleaner's layout, which a run does not read), and each
 copy of the inputs read (`index/inputs`, `runs/<id>.inputs.parquet`) from the other. Lost
 rows of the datasets themselves cannot be made up: restore them, or rebuild the corpus from
 its inputs (`cleaner run INPUTS --out DIR --reprocess`, or into a new --out).
@@ -37,9 +39,14 @@ import pyarrow.parquet as pq
 from cleaner.config import DedupConfig
 from cleaner.corpus import index, writers
 from cleaner.errors import ConfigError, OutputError, first_line
+from cleaner.text import fingerprints
 
 INDEX_DATASETS = ("index/documents", "index/passages", "index/inputs")
 _REBUILD = "rebuilt from documents/ and passages/"
+_EARLIER = (
+    "index/passages/ is in the layout of an earlier cleaner (a signature stored per passage), which this "
+    "one does not read"
+)
 
 
 @dataclass(frozen=True)
@@ -255,7 +262,10 @@ def _partitions(corpus: _Corpus) -> list[Problem]:
                     )
                 continue
             count, damage = _footers(folder, _columns(name, params))
-            if damage:
+            if damage == _EARLIER:
+                if not any(p.what == _EARLIER for p in found):
+                    found.append(Problem(_EARLIER, fix))
+            elif damage:
                 found.append(Problem(f"{damage}", fix))
             elif count != rows:
                 found.append(
@@ -326,6 +336,8 @@ def _footers(where: Path, columns: list[str] | None) -> tuple[int, str | None]:
         except Exception as exc:  # pyarrow's errors for a cut or foreign file vary
             return rows, f"{_rel(path)} cannot be read ({first_line(exc, 160)}): truncated or damaged"
         names = meta.schema.to_arrow_schema().names
+        if columns is not None and names != columns and index.earlier_layout(names):
+            return rows, _EARLIER
         if columns is not None and names != columns:
             return rows, f"{_rel(path)} has the columns {names}, not the corpus's {columns}"
         rows += meta.num_rows
@@ -447,6 +459,16 @@ def _data(corpus: _Corpus) -> list[Problem]:
                     _REBUILD,
                 )
             )
+        for run_id in runs if not strays else []:
+            unmatched = _unmatched_texts(corpus, run_id)
+            if unmatched:
+                found.append(
+                    Problem(
+                        f"{unmatched} passages of index/passages/run={run_id}/ are not in passages/run={run_id}/ "
+                        "with the text they were indexed with",
+                        _REBUILD,
+                    )
+                )
     dangling = Counter()
     for run_id in runs:
         for target in _column(corpus, "duplicates", run_id, "duplicate_of"):
@@ -466,6 +488,45 @@ def _data(corpus: _Corpus) -> list[Problem]:
                 )
             )
     return found
+
+
+def _unmatched_texts(corpus: _Corpus, run_id: str) -> int:
+    """How many passages index/passages lists for a run are missing from its passages/, or
+    hold another text there (by its fingerprint): the index stores no signature, so a later
+    run signs them again from that text. Both list the run's documents in the order it wrote
+    them, so the two are read side by side, a batch at a time."""
+    folder = corpus.out / "index/passages" / f"run={run_id}"
+    texts = corpus.out / "passages" / f"run={run_id}"
+    if not folder.is_dir() or not texts.is_dir():  # a lost partition is a problem of its own
+        return 0
+    ids = dict(
+        zip(
+            _column(corpus, "index/documents", run_id, "doc"),
+            _column(corpus, "index/documents", run_id, "doc_id"),
+            strict=True,
+        )
+    )
+
+    def indexed():
+        for path in sorted(folder.glob("*.parquet")):
+            for batch in pq.ParquetFile(path).iter_batches(columns=["doc", "position", "fingerprint"]):
+                columns = (batch.column(i).to_pylist() for i in range(3))
+                for doc, position, fp in zip(*columns, strict=True):
+                    yield ids.get(doc), position, fp
+
+    rows = indexed()
+    wanted = next(rows, None)
+    unmatched = 0
+    for path in sorted(texts.glob("*.parquet")):
+        for batch in pq.ParquetFile(path).iter_batches(columns=["doc_id", "position", "text"]):
+            said, expected = [], []
+            for doc_id, position, text in zip(*(batch.column(i).to_pylist() for i in range(3)), strict=True):
+                if wanted is not None and (doc_id, position) == wanted[:2]:
+                    said.append(text or "")
+                    expected.append(wanted[2])
+                    wanted = next(rows, None)
+            unmatched += sum(a != b for a, b in zip(fingerprints(said), expected, strict=True))
+    return unmatched + (wanted is not None) + sum(1 for _ in rows)
 
 
 def _column(corpus: _Corpus, name: str, run_id: str, column: str) -> list:
@@ -496,6 +557,8 @@ def refuse_damaged(out: str | Path) -> None:
     found = problems(out)
     if not found:
         return
+    if all(p.what == _EARLIER for p in found):
+        raise index.earlier_layout_error(out)
     first = found[0]
     more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
     if all(p.fix for p in found):

@@ -14,12 +14,24 @@
 Like the corpus, the index only grows: a run adds one partition to each of its datasets,
 committed with the run's own partitions. A run reads only compact columns of it: per passage
 its document number, position, fingerprint and counts, then one band-key column at a time to
-find the passages that share a band with the run's, and the signatures of just those. So a
-run's cost and memory follow its batch, plus a few bytes per indexed passage.
+find the passages that share a band with the run's. So a run's cost and memory follow its
+batch, plus a few bytes per indexed passage (and the texts of the row groups of `passages/`
+that hold the few it signs again).
+
+The index stores what the lookup needs and no more: per first occurrence a 32-bit key per
+band, no signature (about 180 bytes a passage where a signature and 64-bit keys took 830).
+The signatures of the few indexed passages that share a band key with the run are computed
+again from their text in the corpus's `passages/` (reading only the row groups that hold
+them), with the corpus's settings: the very values the run that indexed them computed. A
+32-bit key is the 64-bit band key folded, so every passage sharing a band with the run is
+found; a fold collision only adds a passage whose signature the visit's own LSH then leaves
+out.
 
 Everything here but the inputs can be rebuilt from the corpus itself (`rebuild_run`): the
-signatures from the passages' text with the corpus's settings, the numbers from the order
-the runs wrote their documents in. The inputs are kept twice for that reason.
+band keys from the passages' text with the corpus's settings, the numbers from the order the
+runs wrote their documents in. The inputs are kept twice for that reason. An index in the
+layout of an earlier cleaner (a stored signature and 64-bit keys per passage) is not read:
+`cleaner check --repair` rebuilds it in this one.
 """
 
 from __future__ import annotations
@@ -38,16 +50,20 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from cleaner.config import DedupConfig, RewriteConfig, without_retired
-from cleaner.corpus.writers import PASSAGES_SCHEMA, RUNS, write_table
+from cleaner.corpus.writers import RUNS, write_batches, write_table
 from cleaner.dedup import embed, rewrites
 from cleaner.dedup.lsh import band_keys
+from cleaner.dedup.signatures import Signer
 from cleaner.dedup.sketch import BOILERPLATE, KEPT, Prior, Sketch
 from cleaner.document import Document, Passage, Reject, Status
 from cleaner.errors import ConfigError, OutputError
 from cleaner.io.readers import kind_of
 from cleaner.io.records import InputFile, Resume, Seen
+from cleaner.text import fingerprints
 
 INDEX = "index"
+_KEY_ROWS = 1 << 20  # band keys read at a time: 4 MB of one column
+_TEXT_ROWS = 4096  # rows of passages/ read at a time for their texts
 PARAMS_FILE = "params.json"
 REWRITE_FILE = "rewrite.json"
 # The settings the rewrite stage's stored codes and band keys depend on (with the model).
@@ -83,10 +99,11 @@ def schemas(config: DedupConfig) -> dict[str, pa.Schema]:
         ("n_words", pa.int32()),
         ("chars", pa.int32()),
         ("first", pa.bool_()),  # a first occurrence: later copies point at it
-        ("size", pa.int32()),  # distinct shingles, for containment
-        ("signature", pa.binary(4 * config.num_perm)),  # uint32 values, little-endian
     ]
-    passages += [(name, pa.uint64()) for name in band_columns(config)]
+    # Per band, `index_keys`: null but for first occurrences long enough to be signed. Random
+    # hashes do not compress: stored as they are, they read in a third of zstd's time.
+    raw = {"compression": "none"}  # `writers.write_batches`
+    passages += [pa.field(name, pa.uint32(), metadata=raw) for name in band_columns(config)]
     return {
         "documents": pa.schema([("doc", pa.int64()), ("doc_id", pa.string())]),
         "passages": pa.schema(passages),
@@ -109,6 +126,32 @@ def rewrites_schema(config: RewriteConfig) -> pa.Schema:
             ("code", pa.binary(embed.DIM)),
             ("keys", pa.binary(4 * config.bands)),
         ]
+    )
+
+
+def index_keys(values: np.ndarray, config: DedupConfig, band: int) -> np.ndarray:
+    """A band's keys as the index stores them: the 64-bit `band_keys` folded to 32 bits. Equal
+    64-bit keys fold equal, so the index finds every passage sharing a band with a run's; a
+    fold collision (one in four billion a pair) only adds a passage to compare."""
+    keys = band_keys(values, config, band)[:, 0]
+    return (keys ^ (keys >> np.uint64(32))).astype(np.uint32)
+
+
+# The columns only an earlier cleaner's index/passages had (a signature and distinct
+# shingles per first occurrence, with 64-bit band keys): about 830 bytes a passage.
+EARLIER_COLUMNS = ("size", "signature")
+
+
+def earlier_layout(names: Sequence[str]) -> bool:
+    """Whether an index/passages file with these columns is in an earlier cleaner's layout."""
+    return any(name in names for name in EARLIER_COLUMNS)
+
+
+def earlier_layout_error(out: str | Path) -> OutputError:
+    return OutputError(
+        f"the index of {out} is in the layout of an earlier cleaner (a signature stored per passage), "
+        f"which this one does not read: rebuild it from the corpus with `cleaner check {out} --repair` "
+        f"(no input is read again), or the whole corpus with `cleaner run INPUTS --out {out} --reprocess`"
     )
 
 
@@ -181,9 +224,13 @@ class Index:
     def _dataset(self, name: str) -> ds.Dataset | None:
         return None if self.fresh else _runs_dataset(self.root / name, self.schemas[name])
 
+    def _files(self, name: str) -> list[Path]:
+        """The files of an index dataset, in the order of its rows. Read with `pq` directly: a
+        dataset scan of a million doc ids held 60 MB where reading the files held 20."""
+        return [] if self.fresh else sorted((self.root / name).glob("run=*/*.parquet"))
+
     def n_docs(self) -> int:
-        data = self._dataset("documents")
-        return data.count_rows() if data is not None else 0
+        return sum(pq.read_metadata(path).num_rows for path in self._files("documents"))
 
     @cached_property
     def _inputs(self) -> list[dict]:
@@ -249,55 +296,47 @@ class Index:
 
     def known_ids(self, doc_ids: Sequence[str]) -> np.ndarray:
         """Which of these ids are documents of the corpus already."""
-        data = self._dataset("documents")
-        if data is None or not doc_ids:
+        # The corpus's ids are looked up in the run's, a batch at a time: a set of the corpus's
+        # million ids took 135 MB.
+        ids = pa.array(doc_ids, pa.string())
+        known = [
+            batch.column(0).filter(pc.is_in(batch.column(0), value_set=ids))
+            for path in self._files("documents")
+            for batch in pq.ParquetFile(path, pre_buffer=False).iter_batches(
+                columns=["doc_id"], use_threads=False
+            )
+        ]
+        if not known or not doc_ids:
             return np.zeros(len(doc_ids), dtype=bool)
-        found = pc.is_in(
-            pa.array(doc_ids, pa.string()), value_set=data.to_table(columns=["doc_id"])["doc_id"]
-        )
-        return found.to_numpy(zero_copy_only=False)
+        return pc.is_in(ids, value_set=pa.concat_arrays(known)).to_numpy(zero_copy_only=False)
 
     def prior(self, sketch: Sketch) -> Prior:
-        """The indexed documents the sketch's passages may repeat (`Prior`)."""
-        data = self._dataset("passages")
-        if data is None:
+        """The indexed documents the sketch's passages may repeat (`Prior`), with the
+        signatures of their first occurrences that share a band key with the sketch's,
+        computed again from their texts in `passages/`."""
+        files = self._files("passages")
+        if not files:
             return Prior()
         config = self.config
         comparable = (sketch.status != BOILERPLATE) & (sketch.n_words >= config.min_words)
         signed = comparable & (sketch.rows >= 0) & (sketch.n_words >= config.near_min_words)
-        files = data.files
-        facts = data.to_table(columns=["doc", "position", "fingerprint", "n_words", "chars", "first", "size"])
+        columns = ["doc", "position", "fingerprint", "n_words", "chars", "first"]
+        facts = pa.concat_tables(
+            [pq.ParquetFile(path, pre_buffer=False).read(columns, use_threads=False) for path in files]
+        )
         first = facts["first"].to_numpy(zero_copy_only=False)
-        hit = first & np.isin(facts["fingerprint"].to_numpy(), sketch.fingerprints[comparable])
-        # An indexed first occurrence sharing a band key with the run's passages. The index
-        # is read one column of one row group at a time: decoding a row group's 42 band
-        # columns at once takes ~10 times their size in buffers (measured: +200 MB for 65k rows).
-        new_values = sketch.values[sketch.rows[signed]]
-        new_keys = [np.sort(band_keys(new_values, config, band)[:, 0]) for band in range(config.bands)]
-        parts = []
-        for path in files:
-            parquet = pq.ParquetFile(path)
-            for group in range(parquet.num_row_groups):
-                part = np.zeros(parquet.metadata.row_group(group).num_rows, dtype=bool)
-                for keys, name in zip(new_keys, band_columns(config), strict=True):
-                    if not len(keys):
-                        continue
-                    column = parquet.read_row_group(group, columns=[name], use_threads=False)[name]
-                    old = pc.fill_null(column, 0).to_numpy()
-                    at = np.minimum(np.searchsorted(keys, old), len(keys) - 1)
-                    part |= (keys[at] == old) & column.is_valid().to_numpy(zero_copy_only=False)
-                parts.append(part)
-        shared = (np.concatenate(parts) if parts else np.zeros(0, dtype=bool)) & first
+        # pc.is_in hashes the few values looked for; np.isin sorted the million looked in.
+        new = pa.array(sketch.fingerprints[comparable])
+        hit = first & pc.is_in(facts["fingerprint"], value_set=new).to_numpy(zero_copy_only=False)
+        _release()
+        shared = first & self._sharing(files, sketch.values[sketch.rows[signed]])
+        _release()
         docs = facts["doc"].to_numpy()
-        wanted = np.unique(docs[hit | shared])
-        take = np.isin(docs, wanted)
+        take = pc.is_in(facts["doc"], value_set=pa.array(np.unique(docs[hit | shared])))
+        take = take.to_numpy(zero_copy_only=False)
         numbers, doc_index = np.unique(docs[take], return_inverse=True)
-        rows = np.full(int(take.sum()), -1, dtype=np.int32)
-        signed_rows = np.flatnonzero(shared[take])
-        rows[signed_rows] = np.arange(len(signed_rows), dtype=np.int32)
-        values = self._signatures(files, np.flatnonzero(shared))
-        ids = self._doc_ids(numbers)
-        return Prior(
+        ids, runs = self._documents(numbers)
+        prior = Prior(
             doc_ids=ids,
             doc=doc_index.astype(np.int64),
             position=facts["position"].to_numpy()[take],
@@ -305,10 +344,27 @@ class Index:
             n_words=facts["n_words"].to_numpy()[take],
             chars=facts["chars"].to_numpy()[take],
             first=first[take],
-            rows=rows,
-            values=values,
-            sizes=facts["size"].to_numpy(zero_copy_only=False)[take][signed_rows].astype(np.int32),
         )
+        del facts
+        # The first occurrences sharing a band are signed again from their texts. One whose
+        # text the corpus no longer holds as it was indexed (a damaged corpus: `cleaner
+        # check` says so) gets no signature; it can then only be repeated exactly.
+        wanted = np.flatnonzero(shared[take])
+        where = zip(doc_index[wanted].tolist(), prior.position[wanted].tolist(), strict=True)
+        keys = [(runs[d], ids[d], position) for d, position in where]
+        texts = _passage_texts(self.root.parent, keys)
+        have = [i for i, t in enumerate(texts) if t is not None]
+        same = (
+            np.array(fingerprints([texts[i] for i in have]), dtype=np.uint64)
+            == prior.fingerprints[wanted[have]]
+        )
+        good = [i for i, ok in zip(have, same.tolist(), strict=True) if ok]
+        prior.texts = [texts[i] for i in good]
+        signatures = Signer(config)(prior.texts)
+        prior.rows = np.full(len(prior.doc), -1, dtype=np.int32)
+        prior.rows[wanted[good]] = np.arange(len(good), dtype=np.int32)
+        prior.values, prior.sizes = signatures.values, signatures.sizes
+        return prior
 
     def rewrite_prior(self, sketch: Sketch) -> rewrites.Prior:
         """The indexed documents the sketch's documents may rewrite: every embedded passage
@@ -350,62 +406,108 @@ class Index:
         doc = np.concatenate(docs)
         found, index_of = np.unique(doc, return_inverse=True)
         return rewrites.Prior(
-            doc_ids=self._doc_ids(found),
+            doc_ids=self._documents(found)[0],
             doc=index_of.astype(np.int64),
             position=np.concatenate(positions).astype(np.int32),
             codes=np.concatenate(codes),
         )
 
-    def texts(self, prior: Prior, rows: np.ndarray) -> list[str | None]:
-        """The texts of these signature rows of `prior`, for dedup's exact check: read from
-        the corpus's `passages` dataset, only the documents they belong to. None for one the
-        corpus no longer holds."""
-        signed = prior.signed_passages(rows)
-        keys = [
-            (prior.doc_ids[d], p)
-            for d, p in zip(prior.doc[signed].tolist(), prior.position[signed].tolist(), strict=True)
-        ]
-        data = _runs_dataset(self.root.parent / "passages", PASSAGES_SCHEMA)
-        found: dict[tuple[str, int], str] = {}
-        if data is not None and keys:
-            table = data.to_table(
-                columns=["doc_id", "position", "text"],
-                filter=pc.field("doc_id").isin(pa.array(sorted({k[0] for k in keys}), pa.string())),
-            )
-            found = dict(
-                zip(
-                    zip(table["doc_id"].to_pylist(), table["position"].to_pylist(), strict=True),
-                    table["text"].to_pylist(),
-                    strict=True,
-                )
-            )
-        return [found.get(k) for k in keys]
-
-    def _signatures(self, files: list[str], rows: np.ndarray) -> np.ndarray:
-        """Signatures of these passage rows (row numbers over `files` in order), reading only
-        the row groups that hold them."""
-        out = np.empty((len(rows), self.config.num_perm), dtype=np.uint32)
-        offset, filled = 0, 0
+    def _sharing(self, files: Sequence[str], values: np.ndarray) -> np.ndarray:
+        """Which indexed passages (rows over `files` in order) share a band key with one of
+        these signatures. Read one band's column at a time, `_KEY_ROWS` rows at a time: the
+        columns of all bands decoded at once took ~10 times their size in buffers."""
+        config = self.config
+        keys = [np.unique(index_keys(values, config, band)) for band in range(config.bands)]
+        found = []
         for path in files:
-            meta = pq.ParquetFile(path)
-            for group in range(meta.num_row_groups):
-                n = meta.metadata.row_group(group).num_rows
-                inside = rows[(rows >= offset) & (rows < offset + n)] - offset
-                if len(inside):
-                    column = meta.read_row_group(group, columns=["signature"])["signature"]
-                    for r in inside.tolist():
-                        out[filled] = np.frombuffer(column[r].as_py(), dtype="<u4")
-                        filled += 1
-                offset += n
-        return out
+            parquet = pq.ParquetFile(path, pre_buffer=False)
+            if earlier_layout(parquet.schema_arrow.names):
+                raise earlier_layout_error(self.root.parent)
+            part = np.zeros(parquet.metadata.num_rows, dtype=bool)
+            for new, name in zip(keys, band_columns(config), strict=True):
+                if not len(new):
+                    continue
+                member = _Members(new)
+                start = 0
+                for batch in parquet.iter_batches(batch_size=_KEY_ROWS, columns=[name], use_threads=False):
+                    column = batch.column(0)
+                    rows = member.of(pc.fill_null(column, 0).to_numpy())
+                    if column.null_count:
+                        rows = rows[column.is_valid().to_numpy(zero_copy_only=False)[rows]]
+                    part[start + rows] = True
+                    start += len(column)
+            found.append(part)
+        return np.concatenate(found) if found else np.zeros(0, dtype=bool)
 
-    def _doc_ids(self, numbers: np.ndarray) -> list[str]:
-        data = self._dataset("documents")
-        if data is None or not len(numbers):
-            return []
-        table = data.to_table(filter=pc.field("doc").isin(pa.array(numbers, pa.int64())))
-        by_number = dict(zip(table["doc"].to_pylist(), table["doc_id"].to_pylist(), strict=True))
-        return [by_number[n] for n in numbers.tolist()]
+    def _documents(self, numbers: np.ndarray) -> tuple[list[str], list[str]]:
+        """The doc_ids of these document numbers (ascending), and the run that wrote each."""
+        ids: dict[int, str] = {}
+        run_of: dict[int, str] = {}
+        wanted = pa.array(numbers, pa.int64())
+        for path in self._files("documents") if len(numbers) else []:
+            run = path.parent.name.removeprefix("run=")
+            for batch in pq.ParquetFile(path).iter_batches(columns=["doc", "doc_id"], use_threads=False):
+                batch = batch.filter(pc.is_in(batch.column("doc"), value_set=wanted))
+                for number, doc_id in zip(*(batch.column(i).to_pylist() for i in range(2)), strict=True):
+                    ids[number], run_of[number] = doc_id, run
+        listed = numbers.tolist()
+        return [ids[n] for n in listed], [run_of[n] for n in listed]
+
+
+def _release() -> None:
+    """Hand the buffers Arrow's allocator keeps for reuse back to the system, after a step
+    that read a million rows: kept, they added ~100 MB to the flow's resident memory."""
+    pa.default_memory_pool().release_unused()
+
+
+class _Members:
+    """Membership in a sorted set of 32-bit keys, for millions of keys at a time: a table of
+    bits by each key's top bits lets through at most one key in 64 that is not in the set,
+    and only those are searched for (`np.searchsorted` on all of them took 2.8 s of a 5.4 s
+    lookup in a million indexed passages)."""
+
+    def __init__(self, keys: np.ndarray) -> None:
+        self.keys = keys
+        bits = min(24, max(16, int(len(keys)).bit_length() + 6))
+        self.shift = np.uint32(32 - bits)
+        self.table = np.zeros(1 << bits, dtype=bool)
+        self.table[keys >> self.shift] = True
+
+    def of(self, values: np.ndarray) -> np.ndarray:
+        """The indices of `values` that are in the set."""
+        maybe = np.flatnonzero(self.table[values >> self.shift])
+        at = np.minimum(np.searchsorted(self.keys, values[maybe]), len(self.keys) - 1)
+        return maybe[self.keys[at] == values[maybe]]
+
+
+def _passage_texts(out: Path, keys: Sequence[tuple[str, str, int]]) -> list[str | None]:
+    """The texts of these passages of the corpus in `out`, each (run, doc_id, position), from
+    `passages/`; None for one it does not hold. Reads the doc_id column of the runs' files,
+    then the texts of only the row groups that hold a wanted passage, a few thousand rows at
+    a time (a row group's texts whole are tens of MB)."""
+    by_run: dict[str, set[str]] = {}
+    for run, doc_id, _ in keys:
+        by_run.setdefault(run, set()).add(doc_id)
+    asked = set(keys)
+    found: dict[tuple[str, str, int], str] = {}
+    for run, doc_ids in sorted(by_run.items()):
+        wanted = pa.array(sorted(doc_ids), pa.string())
+        for path in sorted((out / "passages" / f"run={run}").glob("*.parquet")):
+            parquet = pq.ParquetFile(path, pre_buffer=False)
+            for group in range(parquet.num_row_groups):
+                ids = parquet.read_row_group(group, ["doc_id"], use_threads=False)[0]
+                if not pc.any(pc.is_in(ids, value_set=wanted)).as_py():
+                    continue
+                columns = ["doc_id", "position", "text"]
+                for batch in parquet.iter_batches(_TEXT_ROWS, [group], columns, use_threads=False):
+                    batch = batch.filter(pc.is_in(batch.column("doc_id"), value_set=wanted))
+                    for doc_id, position, text in zip(
+                        *(batch.column(i).to_pylist() for i in range(3)), strict=True
+                    ):
+                        if (run, doc_id, position) in asked:
+                            found[(run, doc_id, position)] = text
+                _release()  # a row group's texts: tens of MB
+    return [found.get(key) for key in keys]
 
 
 def _runs_dataset(folder: Path, schema: pa.Schema) -> ds.Dataset | None:
@@ -476,14 +578,14 @@ def read_params(out: Path) -> dict:
 
 class PassageRows:
     """The index rows of a run: the comparable passages of its kept documents (numbered
-    from `first_number` in input order), band keys and signatures for first occurrences.
+    from `first_number` in input order), band keys for first occurrences.
 
     Made a batch at a time as they are written (`writers.write_table`). Built whole as a
-    table, they took ~730 bytes a row (a signature per first occurrence, 42 band keys per
-    row: 183 MB for the 262,000 rows of a 570,000 passage run) from the flow's building them
-    to the end of the commit, and ~190 MB more while being built; here they cost 33 bytes a
-    row until written, plus one batch. The signatures are read from the sketch's own array,
-    which they keep alive."""
+    table, they took ~730 bytes a row (when a signature was stored per first occurrence:
+    183 MB for the 262,000 rows of a 570,000 passage run) from the flow's building them to
+    the end of the commit, and ~190 MB more while being built; here they cost 33 bytes a
+    row until written, plus one batch. The band keys are made from the sketch's own
+    signatures, which they keep alive."""
 
     def __init__(self, sketch: Sketch, kept_docs: np.ndarray, first_number: int, config: DedupConfig) -> None:
         self.config = config
@@ -500,7 +602,7 @@ class PassageRows:
         self.first = sketch.status[k] == KEPT
         signed = self.first & (sketch.rows[k] >= 0) & (sketch.n_words[k] >= config.near_min_words)
         self.rows = np.where(signed, sketch.rows[k], -1).astype(np.int32)  # signature row, or -1
-        self.values, self.sizes = sketch.values, sketch.sizes
+        self.values = sketch.values
 
     @property
     def num_rows(self) -> int:
@@ -517,15 +619,10 @@ class PassageRows:
         return self.to_table().to_pylist()
 
     def _batch(self, rows: slice) -> pa.RecordBatch:
-        config, width = self.config, self.config.num_perm
+        config = self.config
         row = self.rows[rows]
-        n, signed = len(row), row >= 0
-        values = self.values[row[signed]].astype("<u4", copy=False)
-        sizes = np.zeros(n, dtype=np.int32)
-        sizes[signed] = self.sizes[row[signed]]
-        data = np.zeros((n, width), dtype="<u4")  # null slots are zeros, as a builder leaves them
-        data[signed] = values
-        validity = pa.array(signed).buffers()[1]  # the bits of a boolean array: 1 = signed
+        signed = row >= 0
+        values = self.values[row[signed]]
         columns = [
             pa.array(self.doc[rows]),
             pa.array(self.position[rows]),
@@ -533,15 +630,11 @@ class PassageRows:
             pa.array(self.n_words[rows]),
             pa.array(self.chars[rows]),
             pa.array(self.first[rows]),
-            pa.array(sizes),
-            pa.FixedSizeBinaryArray.from_buffers(
-                pa.binary(4 * width), n, [validity, pa.py_buffer(data)], null_count=int(n - signed.sum())
-            ),
         ]
         for band in range(config.bands):
-            keys = np.zeros(n, dtype=np.uint64)
+            keys = np.zeros(len(row), dtype=np.uint32)
             if len(values):
-                keys[signed] = band_keys(values, config, band)[:, 0]
+                keys[signed] = index_keys(values, config, band)
             columns.append(pa.array(keys, mask=~signed))
         return pa.RecordBatch.from_arrays(columns, schema=self.schema)
 
@@ -598,27 +691,24 @@ def rebuild_run(out: Path, run_id: str, first_number: int, config: DedupConfig, 
     partition = f"run={run_id}"
     doc_ids = pq.read_table(out / "documents" / partition, columns=["doc_id"])["doc_id"].to_pylist()
     write_table(_numbered(doc_ids, first_number), dest / INDEX / "documents" / partition)
-    shape = schemas(config)["passages"]
-    folder = dest / INDEX / "passages" / partition
-    folder.mkdir(parents=True, exist_ok=True)
-    written, number = 0, first_number
-    with pq.ParquetWriter(
-        folder / "part-00000.parquet", shape, compression="zstd", use_dictionary=False
-    ) as writer:
+    written = 0
+
+    def rows() -> Iterator[pa.RecordBatch]:
+        nonlocal written
+        number = first_number
         for docs in _documents_of(out / "passages" / partition, doc_ids):
             if [d.doc_id for d in docs] != doc_ids[number - first_number : number - first_number + len(docs)]:
                 raise OutputError(
                     f"passages/{partition} does not hold the documents of documents/{partition}"
                 )
-            rows = PassageRows(Sketch.of(docs, config), np.ones(len(docs), dtype=bool), number, config)
-            for batch in rows.to_batches():
-                writer.write_batch(batch)
-            written += rows.num_rows
+            made = PassageRows(Sketch.of(docs, config), np.ones(len(docs), dtype=bool), number, config)
+            yield from made.to_batches()
+            written += made.num_rows
             number += len(docs)
         if number - first_number != len(doc_ids):
             raise OutputError(f"passages/{partition} lacks documents of documents/{partition}")
-        if not written:
-            writer.write_table(shape.empty_table())
+
+    write_batches(schemas(config)["passages"], rows(), dest / INDEX / "passages" / partition)
     return {"documents": len(doc_ids), "passages": written}
 
 

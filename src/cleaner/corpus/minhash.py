@@ -15,11 +15,10 @@ number of permutations and permutation scheme (`index/params.json`), comparable 
 of another text, and usable in `MinHashLSH`, `MinHashLSHForest` and `MinHashLSHEnsemble`.
 
 `signatures` covers every kept passage of the corpus's documents: the text of the corpus.
-The index stores the signatures of the longer first occurrences only (those at least
-`near_min_words` long, which later runs compare with); the others (shorter passages) are
-computed from their text with the corpus's settings, which gives the very values the index
-would hold. `signature_of` gives the signature of any passage of `passages/`, whatever its
-status. Only committed runs are read (their manifests in `runs/`), a batch of rows at a time.
+Each is computed from the passage's text with the corpus's settings, which gives the very
+values the run that wrote it computed (the index stores band keys, not signatures).
+`signature_of` gives the signature of any passage of `passages/`, whatever its status. Only
+committed runs are read (their manifests in `runs/`), a batch of rows at a time.
 """
 
 from __future__ import annotations
@@ -72,10 +71,9 @@ def signatures(
     """(doc_id, position, LeanMinHash) of every kept passage of the corpus's documents (of
     the documents `doc_ids` only, when given), run after run, in the order they were written.
 
-    The signature is read from the index where it holds one and computed from the passage's
-    text otherwise (see the module's docstring); either way it is the corpus's own. Reads
-    `batch_rows` rows of `passages/` at a time: memory follows the batch, not the corpus
-    (bar what the caller keeps of what is yielded)."""
+    Reads `batch_rows` rows of `passages/` at a time, and computes their signatures
+    together: memory follows the batch, not the corpus (bar what the caller keeps of what is
+    yielded)."""
     out = Path(out)
     config = corpus_settings(out)
     signer = Signer(config)
@@ -85,32 +83,26 @@ def signatures(
         expected = next(docs, None)
         if expected is None:
             continue  # none of the run's documents is wanted
-        stored = _stored_signatures(out, run, config.num_perm)
-        head = next(stored, None)
-        current: tuple[int, str] | None = None
+        current: str | None = None
         for batch in _kept_passages(out, run, wanted, batch_rows):
             ids = batch.column("doc_id").to_pylist()
-            positions = batch.column("position").to_pylist()
-            rows, values = [], []
-            for i, (doc_id, position) in enumerate(zip(ids, positions, strict=True)):
+            rows = []
+            for i, doc_id in enumerate(ids):
                 # passages/ holds the rows of the run's documents in index/documents order,
                 # between those of its duplicate documents and rejects, which are skipped.
-                if current is None or doc_id != current[1]:
+                if doc_id != current:
                     if expected is None or doc_id != expected[1]:
                         continue
-                    current, expected = expected, next(docs, None)
-                key = (current[0], position)
-                while head is not None and head[:2] < key:
-                    head = next(stored, None)
+                    current, expected = doc_id, next(docs, None)
                 rows.append(i)
-                values.append(head[2] if head is not None and head[:2] == key else None)
-            missing = [j for j, v in enumerate(values) if v is None]
-            if missing:
-                texts = batch.column("text").take(pa.array([rows[j] for j in missing])).to_pylist()
-                for j, computed in zip(missing, signer(texts).values, strict=True):
-                    values[j] = computed
-            for i, v in zip(rows, values, strict=True):
-                yield PassageSignature(ids[i], positions[i], _lean(v, config))
+            if not rows:
+                continue
+            taken = batch.take(pa.array(rows))
+            values = signer(taken.column("text").to_pylist()).values
+            for doc_id, position, v in zip(
+                taken.column("doc_id").to_pylist(), taken.column("position").to_pylist(), values, strict=True
+            ):
+                yield PassageSignature(doc_id, position, _lean(v, config))
         if expected is not None:
             raise OutputError(
                 f"passages/run={run} lacks kept passages of document {expected[1]!r} of "
@@ -177,23 +169,6 @@ def _kept_documents(out: Path, run: str, wanted: pa.Array | None) -> Iterator[tu
             if wanted is not None:
                 batch = batch.filter(pc.is_in(batch.column("doc_id"), value_set=wanted))
             yield from zip(batch.column("doc").to_pylist(), batch.column("doc_id").to_pylist(), strict=True)
-
-
-def _stored_signatures(out: Path, run: str, num_perm: int) -> Iterator[tuple[int, int, np.ndarray]]:
-    """(document number, position, values) of the run's passages the index holds a
-    signature of, in order."""
-    for path in _files(out / INDEX / "passages" / f"run={run}"):
-        for batch in pq.ParquetFile(path).iter_batches(columns=["doc", "position", "signature"]):
-            batch = batch.filter(batch.column("signature").is_valid())
-            column = batch.column("signature")
-            data = np.frombuffer(column.buffers()[1], dtype="<u4")
-            values = data[column.offset * num_perm : (column.offset + len(column)) * num_perm]
-            yield from zip(
-                batch.column("doc").to_pylist(),
-                batch.column("position").to_pylist(),
-                values.reshape(len(column), num_perm),
-                strict=True,
-            )
 
 
 def _kept_passages(out: Path, run: str, wanted: pa.Array | None, batch_rows: int) -> Iterator[pa.RecordBatch]:

@@ -33,7 +33,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cleaner.document import Document, Reject, Status
@@ -178,7 +180,7 @@ def reject_rows(rejects: Iterable[Reject]) -> Iterator[dict]:
 
 
 class _DatasetWriter:
-    """Rows appended in batches to one zstd Parquet file, flushed a row group at a time: at
+    """Rows appended in tables to one zstd Parquet file, flushed a row group at a time: at
     50,000 rows, or sooner once the rows hold 32 million characters of text, so documents
     with their full text never pile up in memory until the end of a run."""
 
@@ -187,16 +189,33 @@ class _DatasetWriter:
         self.folder = folder
         self.schema = schema
         self.writer = pq.ParquetWriter(folder / "part-00000.parquet", schema, compression="zstd")
-        self.buffer: list[dict] = []
+        self.buffer: list[pa.Table] = []
+        self.rows = 0
         self.chars = 0
         self.count = 0
 
     def extend(self, rows: Iterable[dict]) -> None:
-        for row in rows:
-            self.buffer.append(row)
-            self.chars += len(row.get("text") or "")
-            if len(self.buffer) >= _ROWS_PER_GROUP or self.chars >= _CHARS_PER_GROUP:
+        self.append(pa.Table.from_pylist(list(rows), schema=self.schema))
+
+    def append(self, table: pa.Table) -> None:
+        """Rows of this dataset's schema, as a table: cut into row groups where appending
+        them one at a time would cut them."""
+        if "text" in table.column_names:
+            chars = pc.fill_null(pc.utf8_length(table.column("text")), 0).to_numpy().astype(np.int64)
+        else:
+            chars = np.zeros(table.num_rows, np.int64)
+        start = 0
+        while start < table.num_rows:
+            # the row at which the group is full: by its rows, or by its characters
+            total = np.cumsum(chars[start:]) + self.chars
+            full = min(_ROWS_PER_GROUP - self.rows - 1, int(np.searchsorted(total, _CHARS_PER_GROUP)))
+            end = min(start + full + 1, table.num_rows)
+            self.buffer.append(table.slice(start, end - start))
+            self.rows += end - start
+            self.chars = int(total[end - start - 1])
+            if self.rows >= _ROWS_PER_GROUP or self.chars >= _CHARS_PER_GROUP:
                 self._flush()
+            start = end
 
     def close(self) -> int:
         if self.buffer or self.count == 0:
@@ -205,26 +224,43 @@ class _DatasetWriter:
         return self.count
 
     def _flush(self) -> None:
-        self.writer.write_table(pa.Table.from_pylist(self.buffer, schema=self.schema))
-        self.count += len(self.buffer)
+        table = pa.concat_tables(self.buffer) if self.buffer else self.schema.empty_table()
+        self.writer.write_table(table, row_group_size=max(table.num_rows, 1))
+        self.count += table.num_rows
         self.buffer = []
+        self.rows = 0
         self.chars = 0
 
 
 def write_table(table: pa.Table, folder: Path, name: str = "part-00000.parquet") -> None:
     """A table as one partition file, written a row group at a time: `table` may also be
-    rows made as they are asked for (`index.PassageRows`), which never exist all at once.
-    Its hashes and ids do not repeat, so no dictionary encoding: it would only cost time,
-    and memory when read back; row groups are small so that reading back a few rows'
-    signatures decodes little else."""
+    rows made as they are asked for (`index.PassageRows`), which never exist all at once."""
+    write_batches(table.schema, table.to_batches(max_chunksize=_INDEX_ROWS_PER_GROUP), folder, name)
+
+
+def write_batches(
+    schema: pa.Schema, batches: Iterable[pa.RecordBatch], folder: Path, name: str = "part-00000.parquet"
+) -> None:
+    """Batches of any sizes as one partition file of row groups of 16,384 rows, so that
+    writing holds little. The index's hashes and ids do not repeat, so no dictionary
+    encoding: it would only cost time, and memory when read back. Columns are zstd-compressed
+    but for those whose field says `{"compression": "none"}` (random hashes, which zstd
+    cannot shrink and only slows down to read)."""
     folder.mkdir(parents=True, exist_ok=True)
-    with pq.ParquetWriter(folder / name, table.schema, compression="zstd", use_dictionary=False) as writer:
-        empty = True
-        for batch in table.to_batches(max_chunksize=_INDEX_ROWS_PER_GROUP):
-            writer.write_batch(batch, row_group_size=_INDEX_ROWS_PER_GROUP)
-            empty = False
-        if empty:  # one empty row group, as pq.write_table writes for no rows
-            writer.write_table(table.schema.empty_table())
+    compression = {
+        f.name: "none" if (f.metadata or {}).get(b"compression") == b"none" else "zstd" for f in schema
+    }
+    size = _INDEX_ROWS_PER_GROUP
+    with pq.ParquetWriter(folder / name, schema, compression=compression, use_dictionary=False) as writer:
+        pending = schema.empty_table()
+        written = False
+        for batch in batches:
+            pending = pa.concat_tables([pending, pa.Table.from_batches([batch], schema)])
+            while pending.num_rows >= size:
+                writer.write_table(pending.slice(0, size))
+                pending, written = pending.slice(size), True
+        if pending.num_rows or not written:  # the rest; for no rows, one empty row group
+            writer.write_table(pending)
 
 
 @contextmanager
@@ -311,6 +347,13 @@ class CorpusWriter:
         self.datasets["passages"].extend(passage_rows(docs))
         self.datasets["duplicates"].extend(duplicate_rows(docs))
         self.tally.add(docs, kept)
+
+    def add_tables(self, documents: pa.Table, passages: pa.Table, duplicates: pa.Table) -> None:
+        """Write rows made as tables of the datasets' schemas (`cleaner.spool.place`); the
+        caller counts them (`Tally.add_counts`)."""
+        self.datasets["documents"].append(documents)
+        self.datasets["passages"].append(passages)
+        self.datasets["duplicates"].append(duplicates)
 
     def commit(
         self,
@@ -554,6 +597,13 @@ class Tally:
             if doc.is_duplicate:
                 self.kinds[doc.duplicate_kind.value] += 1
             self.documents += keep
+
+    def add_counts(self, statuses: Counter, rules: Counter, kinds: Counter, documents: int) -> None:
+        """Counts made elsewhere of the documents written (`cleaner.spool.place`)."""
+        self.statuses.update(statuses)
+        self.rules.update(rules)
+        self.kinds.update(kinds)
+        self.documents += documents
 
     def counts(self, rejects: Sequence[Reject]) -> dict:
         return {

@@ -280,8 +280,8 @@ class Sketch:
 @dataclass
 class Prior:
     """The indexed documents a run's passages may repeat, seen as dedup needs them: every
-    comparable passage of each, and signatures for the first occurrences that share a band
-    with a passage of the run."""
+    comparable passage of each, and signatures (with their texts) for the first occurrences
+    that share a band with a passage of the run."""
 
     doc_ids: list[str] = field(default_factory=list)
     doc: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # index into doc_ids
@@ -293,6 +293,11 @@ class Prior:
     rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))  # signature row or -1
     values: np.ndarray | None = None
     sizes: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    texts: list[str] = field(default_factory=list)  # per signature row: what it was computed from
+
+    def signed_texts(self, rows: np.ndarray) -> list[str]:
+        """The texts of these signature rows, for dedup's exact check."""
+        return [self.texts[r] for r in rows.tolist()]
 
     def signed_passages(self, rows: np.ndarray) -> np.ndarray:
         """The passages (indices into the arrays above) whose signatures are these rows."""
