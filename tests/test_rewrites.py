@@ -12,6 +12,7 @@ from cleaner.dedup import embed, rewrites
 from cleaner.errors import ConfigError
 
 CONFIG = RewriteConfig()
+ON = {"rewrite": {"enabled": True}}  # the stage in a run (off by default)
 
 
 @pytest.fixture(scope="module")
@@ -256,8 +257,8 @@ def test_a_rewrite_in_tomorrows_run_points_at_todays_story(stories, tmp_path):
     _write_jsonl(tmp_path / "day1" / "a.jsonl", [original])
     _write_jsonl(tmp_path / "day2" / "b.jsonl", [rewrite, *independent])
     out = tmp_path / "out"
-    clean_corpus([str(tmp_path / "day1")], str(out))
-    summary = clean_corpus([str(tmp_path / "day2")], str(out))
+    clean_corpus([str(tmp_path / "day1")], str(out), config=ON)
+    summary = clean_corpus([str(tmp_path / "day2")], str(out), config=ON)
     assert summary["counts"]["duplicates_by_kind"] == {"rewrite": 1}
     documents, duplicates, passages = _tables(out)
     title = {d["doc_id"]: d["title"] for d in documents + duplicates}
@@ -275,12 +276,13 @@ def test_a_rewrite_in_tomorrows_run_points_at_todays_story(stories, tmp_path):
     assert sorted(d["title"] for d in documents) == sorted([original.title] + [d.title for d in independent])
 
 
-def test_the_stage_off_embeds_nothing_and_keeps_rewrites(stories, tmp_path):
+def test_the_stage_is_off_by_default_and_off_embeds_nothing_and_keeps_rewrites(stories, tmp_path):
     from tests.runs import clean_corpus
 
+    assert Config().rewrite.enabled is False
     _write_jsonl(tmp_path / "in" / "a.jsonl", [_story(stories, "/original"), _story(stories, "/rewrite-a")])
     out = tmp_path / "out"
-    summary = clean_corpus([str(tmp_path / "in")], str(out), config={"rewrite": {"enabled": False}})
+    summary = clean_corpus([str(tmp_path / "in")], str(out))
     assert summary["rows"]["duplicates"] == 0
     assert not (out / "index" / "rewrites").exists() and not (out / "index" / "rewrite.json").exists()
 
@@ -291,19 +293,19 @@ def test_a_corpus_refuses_other_rewrite_settings(stories, tmp_path):
 
     _write_jsonl(tmp_path / "in" / "a.jsonl", [_story(stories, "/original")])
     out = tmp_path / "out"
-    clean_corpus([str(tmp_path / "in")], str(out))
+    clean_corpus([str(tmp_path / "in")], str(out), config=ON)
     _write_jsonl(tmp_path / "in2" / "b.jsonl", [_story(stories, "/rewrite-a")])
     with pytest.raises(OutputError, match=r"rewrite settings \(bands 64 -> 32\).*--reprocess"):
-        clean_corpus([str(tmp_path / "in2")], str(out), config={"rewrite": {"bands": 32}})
+        clean_corpus([str(tmp_path / "in2")], str(out), config={"rewrite": {"enabled": True, "bands": 32}})
     # what only judges (not what is stored) may change: reported like any other setting
-    clean_corpus([str(tmp_path / "in2")], str(out), config={"rewrite": {"min_score": 0.2}})
+    clean_corpus([str(tmp_path / "in2")], str(out), config={"rewrite": {"enabled": True, "min_score": 0.2}})
 
 
 def test_seeds_through_a_run_000_leaves_as_a_rewrite_of_002_and_the_others_stay_whole(seeds_dir, tmp_path):
     from tests.runs import clean_corpus
 
     out = tmp_path / "out"
-    clean_corpus([str(seeds_dir)], str(out))
+    clean_corpus([str(seeds_dir)], str(out), config=ON)
     documents, duplicates, passages = _tables(out)
     name = {d["doc_id"]: d["source"].rsplit("/", 1)[-1][:3] for d in documents + duplicates}
     assert [(name[d["doc_id"]], d["kind"], name[d["duplicate_of"]]) for d in duplicates] == [
@@ -325,7 +327,7 @@ def test_inspect_and_the_report_show_a_rewrite(stories, tmp_path):
 
     _write_jsonl(tmp_path / "in" / "a.jsonl", [_story(stories, "/original"), _story(stories, "/rewrite-a")])
     out = tmp_path / "out"
-    clean_corpus([str(tmp_path / "in")], str(out))
+    clean_corpus([str(tmp_path / "in")], str(out), config=ON)
     _, (dup,), _ = _tables(out)
     doc = io.StringIO()
     explain.show_document(out, dup["doc_id"], stream=doc)

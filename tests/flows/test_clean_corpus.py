@@ -140,7 +140,7 @@ def test_seeds_acceptance(prefect_server, seeds_dir, tmp_path):
     from cleaner_flows.clean_corpus import clean_corpus
 
     expected = json.loads((seeds_dir / "expected.json").read_text())
-    clean_corpus(paths=[str(seeds_dir)], out=str(tmp_path))
+    clean_corpus(paths=[str(seeds_dir)], out=str(tmp_path), config={"rewrite": {"enabled": True}})
     out = _read(tmp_path)
     docs = {d["source"].rsplit("/", 1)[1]: d for d in out["documents"] + out["duplicates"]}
     assert set(docs) == set(expected)
