@@ -6,12 +6,14 @@ with the run's documents and passages (the sketch dedup needs whole), never with
 Generates one JSONL file of N records (six words each by default: the worst case per byte,
 since per-record costs dominate; `--words 75` makes one-paragraph records, ~550 MB for a
 million, the file a large feed is), runs `cleaner run FILE --out TMP` as a user does (its own
-temporary Prefect server, the process pool), and samples the resident memory of every process
+temporary Prefect server, the process pool; as `python -m cleaner_flows` with this interpreter,
+so that the checkout on its PYTHONPATH runs), and samples the resident memory of every process
 of its tree every 50 ms. Prints, per size, the wall time, the peak of the flow's process, of
 the largest other process (a worker or the server), and of the whole tree (the sum at its
 highest moment: server, workers and flow together), and the CPU seconds of each process (the
 flow's, then the workers' and the server's), beside the machine's load: on a shared machine
-the CPU seconds say which workers did the work when the wall time cannot.
+the CPU seconds say which workers did the work when the wall time cannot. The prepare, dedup
+and write seconds are the run's own (its manifest).
 
 What it includes: everything the command does, from start to the last line (server start,
 reading, cleaning, dedup, writing). What it leaves out: extraction (the records are plain
