@@ -58,7 +58,7 @@ pytestmark = pytest.mark.prefect
 
 CRASHPOINTS = Path(__file__).parent / "crashpoints"
 CLEANER = Path(sys.executable).parent / "cleaner"
-INDEX_DATASETS = tuple(f"{INDEX}/{name}" for name in ("documents", "passages", "inputs", "rewrites"))
+INDEX_DATASETS = tuple(f"{INDEX}/{name}" for name in ("documents", "passages", "inputs"))
 RUN_SECONDS = 240  # a run takes 5-25 s here; far beyond that it hangs
 # Three files per batch: input B makes six batches, so the write reads the spool six times.
 CONFIG = "[run]\nbatch_size = 3\n"
