@@ -2,6 +2,7 @@
 (benchmarks/rewrites/stories) and on the seeds when they are beside this checkout."""
 
 import random
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -112,6 +113,21 @@ def test_a_rewrite_of_several_points_at_its_best_source(stories):
     assert by_doc[2].score == max(c.score for c in candidates)
 
 
+def test_a_document_is_compared_with_at_most_max_sources_earlier_ones(stories):
+    """The bound on comparisons keeps, for each document, the sources it shares the most
+    candidates with: on every story at once the rewrites found are those of an unbounded
+    run, and no document is compared with more than `max_sources` earlier ones."""
+    docs = [d.paragraphs for story in stories.values() for d in story]
+    unbounded = RewriteConfig(max_sources=10_000)
+    everything, all_comparisons = _find(docs, config=unbounded)
+    per_doc = Counter(c.doc for c in all_comparisons)
+    assert max(per_doc.values()) > 3  # the bound below has something to cut
+    bounded = RewriteConfig(max_sources=3)
+    found, comparisons = _find(docs, config=bounded)
+    assert max(Counter(c.doc for c in comparisons).values()) <= 3
+    assert [(r.doc, r.source, r.score) for r in found] == [(r.doc, r.source, r.score) for r in everything]
+
+
 def test_same_verdicts_whatever_order_the_passages_come_in(stories):
     """Shuffle documents (their indices) and passages (their rows): the same rewrites, the
     same aligned positions and the same similarities, bit for bit."""
@@ -201,6 +217,7 @@ def test_band_keys_do_not_depend_on_the_batch(stories):
         ({"min_score": 1.5}, "rewrite.min_score must be >= 0.0 and <= 1.0"),
         ({"min_aligned": "3"}, "rewrite.min_aligned must be an integer"),
         ({"enabled": "yes"}, "rewrite.enabled must be true or false"),
+        ({"max_sources": 0}, "rewrite.max_sources must be >= 1"),
     ],
 )
 def test_bad_settings_fail_with_a_message_naming_the_key(settings, message):

@@ -290,8 +290,8 @@ def find_rewrites(
         doc_pairs, counts = np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int64)
     rows_of = {d: by_visit[start:stop] for d, start, stop in _runs(doc[by_visit])}
     comparisons, best = [], {}
-    for (source, later), count in zip(doc_pairs.tolist(), counts.tolist(), strict=True):
-        if count < config.min_candidates or (sources_only is not None and sources_only[later]):
+    for source, later in _likeliest_sources(doc_pairs, counts, rank, config):
+        if sources_only is not None and sources_only[later]:
             continue
         found = compare(later, source, codes, rows_of[later], rows_of[source], positions, config)
         comparisons.append(found)
@@ -300,6 +300,25 @@ def find_rewrites(
             best[later] = (key, found)
     comparisons.sort(key=lambda c: (c.doc, c.source))
     return [found for _, (_, found) in sorted(best.items())], comparisons
+
+
+def _likeliest_sources(
+    doc_pairs: np.ndarray, counts: np.ndarray, rank: np.ndarray, config: RewriteConfig
+) -> list[tuple[int, int]]:
+    """The (source, later) document pairs to compare whole: those with `min_candidates`
+    checked pairs, and for each later document at most `max_sources` sources, those it
+    shares the most candidates with, then the earliest in visiting order."""
+    enough = counts >= config.min_candidates
+    doc_pairs, counts = doc_pairs[enough], counts[enough]
+    if not len(doc_pairs):
+        return []
+    source, later = doc_pairs[:, 0], doc_pairs[:, 1]
+    order = np.lexsort((rank[source], -counts, later))  # per later document, likeliest first
+    later_sorted = later[order]
+    first = np.searchsorted(later_sorted, later_sorted, side="left")
+    keep = order[np.arange(len(order)) - first < config.max_sources]
+    keep.sort()  # back to (source, later) order
+    return [(int(s), int(t)) for s, t in doc_pairs[keep].tolist()]
 
 
 def _runs(values: np.ndarray):
