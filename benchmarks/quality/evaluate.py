@@ -28,7 +28,7 @@ from cleaner.config import Config
 from cleaner.dedup import visit
 from cleaner.dedup.signatures import jaccard, shingles, signatures
 from cleaner.dedup.sketch import Sketch
-from cleaner.document import Status
+from cleaner.document import Document, Status
 from cleaner.io import readers
 
 from .generate import EDITS, Record
@@ -45,12 +45,19 @@ def run_pipeline(records: list[Record], config: Config):
         docs, rejects, _ = readers.read_files(enumerate(files))
     if rejects:
         raise RuntimeError(f"the generated corpus has unreadable records: {rejects[:3]}")
+    docs, _ = clean_and_deduplicate(docs, config)
+    return {records[doc.order[1] - 1].id: doc for doc in docs}
+
+
+def clean_and_deduplicate(docs: list[Document], config: Config) -> tuple[list[Document], Sketch]:
+    """The library's stages after reading, in memory: clean, learned boilerplate, MinHash
+    dedup, the verdicts put on the documents; the cleaned documents and their sketch."""
     docs = lines.clean_batch(docs, config.clean)
     sketch = Sketch.of(docs, config.dedup)
     learned.apply_learned(sketch, learned.learn_boilerplate(sketch, config.clean))
     visit.deduplicate_sketch(sketch, config.dedup, texts=visit.texts_of(docs, sketch))
     sketch.apply(docs)
-    return {records[doc.order[1] - 1].id: doc for doc in docs}
+    return docs, sketch
 
 
 def _ratio(num: int, den: int) -> float | None:

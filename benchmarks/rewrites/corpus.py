@@ -26,13 +26,16 @@ from __future__ import annotations
 import json
 import random
 import re
+import time
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 STORIES = Path(__file__).with_name("stories")
 SEEDS_LABELS = Path(__file__).with_name("seeds.json")
 SEEDS = Path(__file__).resolve().parents[2].parent / "shared" / "seeds"
+REALPAGES = SEEDS.parent / "realpages" / "wcxb-dev" / "ground-truth"
 DEFAULT_SEED = 7
 _SENTENCE_END = re.compile(r"(?<=[.!?”])\s+(?=[A-Z“])")
 
@@ -191,3 +194,32 @@ def seed_documents(folder: Path = SEEDS) -> tuple[list[Doc], dict] | None:
             )
         )
     return docs, labels
+
+
+def speed_paragraphs(n: int, min_words: int = 8) -> list[str]:
+    """`n` paragraphs to time an embedding on: the real pages' ground-truth paragraphs of at
+    least `min_words` words when they are there, else the labelled set's, repeated."""
+    texts = []
+    for path in sorted(REALPAGES.glob("*.json")):
+        content = json.loads(path.read_text(encoding="utf-8"))["ground_truth"].get("main_content") or ""
+        texts += [p for p in content.split("\n") if len(p.split()) >= min_words]
+    texts = texts or [p for d in labelled_set() for p in d.paragraphs]
+    return (texts * (n // len(texts) + 1))[:n]
+
+
+def embedding_speed(embed: Callable[[list[str]], object], n: int) -> dict:
+    """Wall and CPU time of `embed` over `speed_paragraphs(n)`, after a first call of eight
+    (a model's one-off costs), and passages a second of each."""
+    texts = speed_paragraphs(n)
+    embed(texts[:8])
+    start, cpu = time.perf_counter(), time.process_time()
+    embed(texts)
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return {
+        "passages": n,
+        "mean_words": round(sum(len(t.split()) for t in texts) / n, 1),
+        "wall_s": round(wall, 2),
+        "cpu_s": round(cpu, 2),
+        "per_second": round(n / wall, 1),
+        "per_cpu_second": round(n / cpu, 1),
+    }

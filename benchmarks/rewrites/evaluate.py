@@ -27,10 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-from cleaner.clean import learned, lines
+from benchmarks.quality.evaluate import clean_and_deduplicate
 from cleaner.config import Config, RewriteConfig
-from cleaner.dedup import embed, rewrites, visit
-from cleaner.dedup.sketch import Sketch
+from cleaner.dedup import embed, rewrites
 from cleaner.document import Document, Status
 from cleaner.io import readers
 
@@ -75,11 +74,7 @@ def clean_and_dedup(
         documents, rejects, _ = readers.read_files(enumerate(files))
     if rejects:
         raise RuntimeError(f"unreadable labelled records: {rejects[:3]}")
-    documents = lines.clean_batch(documents, config.clean)
-    sketch = Sketch.of(documents, config.dedup)
-    learned.apply_learned(sketch, learned.learn_boilerplate(sketch, config.clean))
-    visit.deduplicate_sketch(sketch, config.dedup, texts=visit.texts_of(documents, sketch))
-    sketch.apply(documents)
+    documents, sketch = clean_and_deduplicate(documents, config)
     out, rank = {}, {}
     for r, index in enumerate(sketch.visiting_order().tolist()):
         doc = documents[index]

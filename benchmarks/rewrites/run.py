@@ -31,7 +31,7 @@ from cleaner.config import Config, RewriteConfig
 from cleaner.dedup import embed, rewrites
 
 BASELINE = Path(__file__).with_name("baseline.json")
-REALPAGES = corpus.SEEDS.parent / "realpages" / "wcxb-dev" / "ground-truth"
+REALPAGES = corpus.REALPAGES
 # The issue's targets, on the labelled set and the seeds (those only when present).
 TARGETS = (
     ("sets.labelled.rewrites.documents.recall", ">=", 0.95),
@@ -103,29 +103,12 @@ def _seeds_outcome(marks: dict, seeds: list) -> dict:
 
 
 def _speed(n: int = 20_000) -> dict:
-    """Embedding passages a second in this process (real-page paragraphs when present,
-    else the labelled set's, repeated), with the machine's load beside it."""
-    texts = []
-    if REALPAGES.is_dir():
-        for path in sorted(REALPAGES.glob("*.json")):
-            content = json.loads(path.read_text(encoding="utf-8"))["ground_truth"].get("main_content") or ""
-            texts += [p for p in content.split("\n") if len(p.split()) >= 8]
-    if not texts:
-        texts = [p for d in corpus.labelled_set() for p in d.paragraphs]
-    texts = (texts * (n // len(texts) + 1))[:n]
+    """Embedding passages a second in this process (`corpus.embedding_speed`), with the
+    machine's load beside it."""
     embed.warm_up()
-    start, cpu = time.perf_counter(), time.process_time()
-    embed.passage_codes(texts, RewriteConfig().min_words)
-    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
-    return {
-        "passages": n,
-        "mean_words": round(sum(len(t.split()) for t in texts) / n, 1),
-        "seconds": round(wall, 2),
-        "cpu_seconds": round(cpu, 2),
-        "per_second": round(n / wall),
-        "per_cpu_second": round(n / cpu),
-        "load_average": [round(x, 2) for x in os.getloadavg()],
-    }
+    min_words = RewriteConfig().min_words
+    found = corpus.embedding_speed(lambda texts: embed.passage_codes(texts, min_words), n)
+    return {**found, "load_average": [round(x, 2) for x in os.getloadavg()]}
 
 
 def _realpages(config: RewriteConfig) -> dict:
@@ -205,7 +188,7 @@ def render(metrics: dict) -> str:
         out += [
             "## embedding speed (this process, one thread)",
             "",
-            f"{s['passages']} passages of {s['mean_words']} words on average: {s['seconds']} s wall, {s['cpu_seconds']} s CPU; "
+            f"{s['passages']} passages of {s['mean_words']} words on average: {s['wall_s']} s wall, {s['cpu_s']} s CPU; "
             f"{s['per_second']} passages/s wall, {s['per_cpu_second']} per CPU second; load average {s['load_average']}",
             "",
         ]
