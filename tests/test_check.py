@@ -248,18 +248,23 @@ def test_the_command_repairs_then_checks(corpus, capsys):
     assert printed.endswith(f"{corpus}: healthy: {check.summary(corpus)}\n")
 
 
-def test_a_run_refuses_a_damaged_corpus_before_prefect_starts(corpus, tmp_path, capsys, monkeypatch):
+def _run_before_prefect(corpus, tmp_path, monkeypatch) -> int:
+    """`cleaner run` of a one-page inbox into the corpus; the test fails if Prefect starts."""
     import cleaner_flows.server
 
     def started(*args, **kwargs):
-        raise AssertionError("Prefect started on a damaged corpus")
+        raise AssertionError("Prefect started on a corpus the run should refuse")
 
     monkeypatch.setattr(cleaner_flows.server, "start_prefect_api", started)
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     (inbox / "a.txt").write_text("A page.\n")
+    return main(["run", str(inbox), "--out", str(corpus)])
+
+
+def test_a_run_refuses_a_damaged_corpus_before_prefect_starts(corpus, tmp_path, capsys, monkeypatch):
     shutil.rmtree(corpus / "index")
-    assert main(["run", str(inbox), "--out", str(corpus)]) == 2
+    assert _run_before_prefect(corpus, tmp_path, monkeypatch) == 2
     err = capsys.readouterr().err
     assert (
         err.startswith(f"cleaner: error: the corpus in {corpus} is damaged: index/ is missing")
@@ -295,8 +300,6 @@ def test_report_and_inspect_name_the_check_for_a_damaged_record(corpus, capsys):
 def test_an_index_in_an_earlier_layout_is_refused_with_the_way_out_and_rebuilt(
     corpus, tmp_path, capsys, monkeypatch
 ):
-    import cleaner_flows.server
-
     before = tables(corpus)
     in_earlier_layout(corpus)  # a signature and 64-bit band keys per passage
     assert tables(corpus) != before
@@ -312,15 +315,7 @@ def test_an_index_in_an_earlier_layout_is_refused_with_the_way_out_and_rebuilt(
     )
     with pytest.raises(OutputError, match="earlier cleaner"):  # the library, asked without the check
         index.Index(corpus, DedupConfig()).prior(Sketch.of(documents(STORIES[:1], "z"), DedupConfig()))
-
-    def started(*args, **kwargs):
-        raise AssertionError("Prefect started on an index it cannot read")
-
-    monkeypatch.setattr(cleaner_flows.server, "start_prefect_api", started)
-    inbox = tmp_path / "inbox"
-    inbox.mkdir()
-    (inbox / "a.txt").write_text("A page.\n")
-    assert main(["run", str(inbox), "--out", str(corpus)]) == 2
+    assert _run_before_prefect(corpus, tmp_path, monkeypatch) == 2
     assert capsys.readouterr().err == f"cleaner: error: {_refused(corpus)}\n"
     assert check.repair(corpus) == [
         "index/documents and index/passages rebuilt from documents/ and passages/ (4 documents, 8 passages)"

@@ -40,7 +40,7 @@ verdicts in any order.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -352,14 +352,7 @@ class RewriteStats:
     seconds: float = 0.0
 
     def as_dict(self) -> dict:
-        return {
-            "passages_compared": self.passages_compared,
-            "earlier_passages": self.earlier_passages,
-            "documents_compared": self.documents_compared,
-            "rewrite_documents": self.rewrite_documents,
-            "rewrite_passages": self.rewrite_passages,
-            "seconds": round(self.seconds, 4),
-        }
+        return {**asdict(self), "seconds": round(self.seconds, 4)}
 
 
 def mark_rewrites(sketch: Sketch, config: RewriteConfig, prior: Prior | None = None) -> RewriteStats:
