@@ -20,7 +20,7 @@ from prefect.utilities.annotations import quote
 from prefect_dask import DaskTaskRunner
 
 from cleaner import pipeline, runner
-from cleaner.dedup import lsh
+from cleaner.dedup import lsh, rewrites
 from cleaner.errors import CleanerError
 from cleaner.io import readers
 
@@ -50,7 +50,7 @@ TASKS = {
         (pipeline.prepare_batch, "prepare"),
         (runner.learn_boilerplate, "learn-boilerplate"),
         (lsh.band_group_pairs, "lsh-bands"),
-        (runner.rewrite_stage, "rewrites"),
+        (rewrites.mark_rewrites, "rewrites"),
         (pipeline.write_run, "write"),
     )
 }

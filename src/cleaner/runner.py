@@ -43,7 +43,7 @@ import numpy as np
 
 from cleaner import pipeline
 from cleaner.clean import extract, language, learned
-from cleaner.config import CleanConfig, Config, RewriteConfig
+from cleaner.config import CleanConfig, Config
 from cleaner.corpus import check, index, writers
 from cleaner.dedup import lsh, rewrites, visit
 from cleaner.dedup.sketch import Prior, Sketch
@@ -501,7 +501,10 @@ class _Run:
         )
         if self.config.rewrite.enabled:
             found = self.executor.call(
-                rewrite_stage, sketch=sketch, config=self.config.rewrite, prior=corpus.rewrite_prior(sketch)
+                rewrites.mark_rewrites,
+                sketch=sketch,
+                config=self.config.rewrite,
+                prior=corpus.rewrite_prior(sketch),
             ).as_dict()
             self.report(
                 "rewrite",
@@ -557,11 +560,6 @@ def dedup_stage(
 
         spread = partial(lsh.spread_lsh, submit, config.run.lsh_tasks, folder)
     return visit.deduplicate_sketch(sketch, config.dedup, prior, spread, texts)
-
-
-def rewrite_stage(sketch: Sketch, config: RewriteConfig, prior: rewrites.Prior) -> rewrites.RewriteStats:
-    """Find the rewritten copies among the documents dedup kept (`rewrites.mark_rewrites`)."""
-    return rewrites.mark_rewrites(sketch, config, prior)
 
 
 def learn_boilerplate(sketch: Sketch, config: CleanConfig) -> dict:
