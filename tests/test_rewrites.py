@@ -185,17 +185,49 @@ def test_nothing_in_nothing_out():
 # -- candidates ------------------------------------------------------------------------------
 
 
-def test_candidates_pair_passages_of_different_documents_earlier_first(stories):
+def _brute_close_pairs(codes, doc, config):
+    """Every pair (earlier, later) of rows of different documents sharing a band key, each
+    taking at most `max_bucket` earlier rows of its bucket, at `pair_threshold` or more:
+    what `close_pairs` finds, by the definition, one bucket at a time."""
+    keys = rewrites.band_keys(codes, config)
+    cos = embed.cosines(codes, codes)
+    pairs = set()
+    for band in range(config.bands):
+        buckets = {}
+        for row in range(len(codes)):
+            buckets.setdefault(int(keys[row, band]), []).append(row)
+        for rows in buckets.values():
+            for i, b in enumerate(rows):
+                for a in rows[max(0, i - config.max_bucket) : i]:
+                    if doc[a] != doc[b] and cos[a, b] >= config.pair_threshold:
+                        pairs.add((a, b))
+    return sorted(pairs)
+
+
+def test_close_pairs_are_the_bucket_neighbours_of_other_documents_at_the_threshold(stories, monkeypatch):
     docs = stories["club"]
     doc, positions, codes = _columns([d.paragraphs for d in docs])
-    order = np.lexsort((positions, doc))
-    rank = np.empty(len(doc), dtype=np.int64)
-    rank[order] = np.arange(len(doc))
-    pairs = rewrites.candidate_pairs(codes, doc, rank, CONFIG)
+    order = np.lexsort((positions, doc))  # rows in visiting order, as find_rewrites gives them
+    doc, codes = doc[order], codes[order]
+    config = RewriteConfig(max_bucket=2)  # small buckets, so the bound matters
+    pairs = rewrites.close_pairs(codes, doc, config)
     assert len(pairs)
-    assert (doc[pairs[:, 0]] != doc[pairs[:, 1]]).all()
-    assert (rank[pairs[:, 0]] < rank[pairs[:, 1]]).all()
-    assert len(np.unique(pairs, axis=0)) == len(pairs)
+    assert [tuple(p) for p in pairs.tolist()] == _brute_close_pairs(codes, doc, config)
+    assert (pairs[:, 0] < pairs[:, 1]).all() and (doc[pairs[:, 0]] != doc[pairs[:, 1]]).all()
+    # the bands taken one at a time, or all at once, give the same pairs
+    for group in (1, config.bands):
+        monkeypatch.setattr(rewrites, "_BAND_GROUP", group)
+        assert np.array_equal(rewrites.close_pairs(codes, doc, config), pairs)
+
+
+def test_codes_gathered_from_two_tables_are_the_codes_of_one(stories):
+    _, _, codes = _columns([d.paragraphs for d in stories["club"]])
+    half = len(codes) // 2
+    rows = np.random.default_rng(0).permutation(len(codes))
+    which = (rows >= half).astype(np.int8)
+    split = rewrites.Codes((codes[:half], codes[half:]), which, np.where(which == 1, rows - half, rows))
+    assert np.array_equal(split.take(np.arange(len(codes))), codes[rows])
+    assert np.array_equal(rewrites.band_keys(split, CONFIG), rewrites.band_keys(codes[rows], CONFIG))
 
 
 def test_band_keys_do_not_depend_on_the_batch(stories):

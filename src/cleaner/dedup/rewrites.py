@@ -40,6 +40,7 @@ verdicts in any order.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -51,9 +52,11 @@ from cleaner.document import DuplicateKind
 
 # Passages projected at once (each takes bands * rows * 4 bytes of projections, then bands *
 # 32 bytes of bits while they are packed), and pairs whose cosines are computed at once (2 KB
-# each): a few MB of working memory whatever the number of passages.
+# each): a few MB of working memory whatever the number of passages. Bands keyed at once
+# for the candidates: 4 bytes a passage each.
 _KEY_BATCH = 2048
-_PAIR_BATCH = 8192
+_PAIR_BATCH = 2048
+_BAND_GROUP = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,64 +97,122 @@ def hyperplanes(config: RewriteConfig) -> np.ndarray:
     return rng.choice(np.array([-1.0, 1.0], dtype=np.float32), size=(DIM, config.bands * config.rows))
 
 
-def band_keys(codes: np.ndarray, config: RewriteConfig) -> np.ndarray:
-    """A (passages x bands) uint32 key per band: the band's `rows` (at most 32) sign bits, packed."""
-    out = np.zeros((len(codes), config.bands), dtype=np.uint32)
-    planes = hyperplanes(config)
+class Codes:
+    """The codes of the passages compared, row `i` being row `rows[i]` of table `which[i]`:
+    the run's codes and the index's are compared together without being copied into one
+    matrix (256 bytes a passage), and gathered a batch at a time."""
+
+    def __init__(self, tables: Sequence[np.ndarray], which: np.ndarray, rows: np.ndarray) -> None:
+        self.tables, self.which, self.rows = tuple(tables), which, rows
+
+    @classmethod
+    def of(cls, codes: np.ndarray) -> Codes:
+        return cls((codes,), np.zeros(len(codes), dtype=np.int8), np.arange(len(codes), dtype=np.int64))
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def take(self, idx: np.ndarray) -> np.ndarray:
+        if len(self.tables) == 1:
+            return self.tables[0][self.rows[idx]]
+        out = np.empty((len(idx), DIM), dtype=np.int8)
+        which, rows = self.which[idx], self.rows[idx]
+        for t, table in enumerate(self.tables):
+            at = which == t
+            out[at] = table[rows[at]]
+        return out
+
+
+def band_keys(codes: np.ndarray | Codes, config: RewriteConfig, bands: range | None = None) -> np.ndarray:
+    """A (passages x bands) uint32 key per band (all bands, or those in `bands`): the band's
+    `rows` (at most 32) sign bits, packed."""
+    codes = codes if isinstance(codes, Codes) else Codes.of(codes)
+    bands = bands if bands is not None else range(config.bands)
+    out = np.zeros((len(codes), len(bands)), dtype=np.uint32)
+    r = config.rows
+    planes = hyperplanes(config)[:, bands.start * r : bands.stop * r]
     for start in range(0, len(codes), _KEY_BATCH):
-        bits = (codes[start : start + _KEY_BATCH].astype(np.float32) @ planes) > 0
-        bits = bits.reshape(len(bits), config.bands, config.rows)
-        padded = np.zeros((len(bits), config.bands, 32), dtype=bool)
-        padded[:, :, : config.rows] = bits
+        batch = codes.take(np.arange(start, min(start + _KEY_BATCH, len(codes))))
+        bits = (batch.astype(np.float32) @ planes) > 0
+        bits = bits.reshape(len(bits), len(bands), r)
+        padded = np.zeros((len(bits), len(bands), 32), dtype=bool)
+        padded[:, :, :r] = bits
         out[start : start + len(bits)] = np.packbits(padded, axis=2, bitorder="little").view("<u4")[:, :, 0]
     return out
 
 
-def candidate_pairs(
-    codes: np.ndarray, doc: np.ndarray, order: np.ndarray, config: RewriteConfig
-) -> np.ndarray:
+def close_pairs(codes: np.ndarray | Codes, doc: np.ndarray, config: RewriteConfig) -> np.ndarray:
     """Distinct pairs (earlier, later) of passage rows of different documents that share a
-    band key, as a (k x 2) array sorted by row. `order` ranks the passages (visiting order);
-    in each band a passage is paired with at most `max_bucket` of the passages before it in
-    its bucket, the nearest in that order."""
+    band key and whose cosine reaches `pair_threshold`, as a (k x 2) array sorted by row.
+    Rows are in visiting order (`find_rewrites` gives them so). In each band a passage is
+    paired with at most `max_bucket` of the passages before it in its bucket, the nearest.
+
+    The bands are taken `_BAND_GROUP` at a time and only close pairs are kept, so what is
+    held beside the codes is a few bytes a passage plus the close pairs, whatever the number
+    of bands; a candidate pair found again in a later band is not checked again."""
+    codes = codes if isinstance(codes, Codes) else Codes.of(codes)
     n = len(codes)
+    close = np.zeros(0, dtype=np.int64)  # pairs as earlier * n + later, sorted
     if n < 2:
         return np.zeros((0, 2), dtype=np.int64)
-    keys = band_keys(codes, config)
-    found = []
-    for band in range(config.bands):
-        idx = np.lexsort((order, keys[:, band]))  # by key, then by rank within a bucket
-        k = keys[idx, band]
-        starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
-        group_start = np.repeat(starts, np.diff(np.r_[starts, n]))
-        for lag in range(1, config.max_bucket + 1):
-            later = np.arange(lag, n)
-            ok = later - lag >= group_start[later]
-            a, b = idx[later[ok] - lag], idx[later[ok]]
-            a, b = a[doc[a] != doc[b]], b[doc[a] != doc[b]]
-            if len(a):
-                found.append(np.stack([a, b], axis=1))
-            if not ok.any():
-                break
-    if not found:
-        return np.zeros((0, 2), dtype=np.int64)
-    pairs = np.concatenate(found)
-    swap = order[pairs[:, 0]] > order[pairs[:, 1]]
-    pairs[swap] = pairs[swap][:, ::-1]
-    return np.unique(pairs, axis=0)
+    doc = np.asarray(doc)
+    lengths = _norms(codes)
+    for first in range(0, config.bands, _BAND_GROUP):
+        keys = band_keys(codes, config, range(first, min(first + _BAND_GROUP, config.bands)))
+        for band in range(keys.shape[1]):
+            idx = np.argsort(keys[:, band], kind="stable")  # by key, then by visiting order
+            k = keys[idx, band]
+            starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+            group_start = np.repeat(starts, np.diff(np.r_[starts, n]))
+            del k, starts
+            found = []
+            for lag in range(1, config.max_bucket + 1):
+                later = np.arange(lag, n)
+                ok = later - lag >= group_start[later]
+                if not ok.any():
+                    break
+                a, b = idx[later[ok] - lag], idx[later[ok]]
+                differ = doc[a] != doc[b]
+                found.append(a[differ] * n + b[differ])
+            del idx, group_start
+            new = _distinct(np.concatenate(found)) if found else close[:0]
+            if len(close) and len(new):
+                at = np.minimum(np.searchsorted(close, new), len(close) - 1)
+                new = new[close[at] != new]
+            if len(new):
+                a, b = np.divmod(new, n)
+                # both sorted and disjoint: a stable sort merges the two runs in linear time
+                close = np.sort(
+                    np.r_[close, new[_cosines(codes, lengths, a, b) >= config.pair_threshold]], kind="stable"
+                )
+    a, b = np.divmod(close, n)
+    return np.stack([a, b], axis=1)
 
 
-def pair_cosines(codes: np.ndarray, pairs: np.ndarray) -> np.ndarray:
-    """Exact cosine of each pair of rows (see `embed.cosines`)."""
-    out = np.zeros(len(pairs))
-    if not len(pairs):
-        return out
-    lengths = norms(codes)
-    for start in range(0, len(pairs), _PAIR_BATCH):
-        a, b = pairs[start : start + _PAIR_BATCH, 0], pairs[start : start + _PAIR_BATCH, 1]
-        dots = np.einsum("ij,ij->i", codes[a].astype(np.float32), codes[b].astype(np.float32))
-        scale = lengths[a] * lengths[b]
-        out[start : start + len(a)] = np.divide(dots, scale, out=np.zeros(len(a)), where=scale > 0)
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct values, sorted (numpy's own `unique` hashes first: several times slower
+    on these integers)."""
+    values = np.sort(values)
+    return values[np.r_[True, values[1:] != values[:-1]]] if len(values) else values
+
+
+def _norms(codes: Codes) -> np.ndarray:
+    out = np.empty(len(codes))
+    for start in range(0, len(codes), _PAIR_BATCH):
+        out[start : start + _PAIR_BATCH] = norms(
+            codes.take(np.arange(start, min(start + _PAIR_BATCH, len(codes))))
+        )
+    return out
+
+
+def _cosines(codes: Codes, lengths: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Exact cosine of rows a[i] and b[i] (see `embed.cosines`)."""
+    out = np.zeros(len(a))
+    for start in range(0, len(a), _PAIR_BATCH):
+        x, y = a[start : start + _PAIR_BATCH], b[start : start + _PAIR_BATCH]
+        dots = np.einsum("ij,ij->i", codes.take(x).astype(np.float32), codes.take(y).astype(np.float32))
+        scale = lengths[x] * lengths[y]
+        out[start : start + len(x)] = np.divide(dots, scale, out=np.zeros(len(x)), where=scale > 0)
     return out
 
 
@@ -186,7 +247,7 @@ def align(similarity: np.ndarray, threshold: float) -> list[tuple[int, int]]:
 def compare(
     doc: int,
     source: int,
-    codes: np.ndarray,
+    codes: Codes,
     rows: np.ndarray,
     source_rows: np.ndarray,
     positions: np.ndarray,
@@ -204,7 +265,7 @@ def compare(
     sentence made a paragraph of its own), or the source passage it is closest to anywhere,
     at `restate_threshold` or more (a paragraph the rewrite moved). These count for no
     score."""
-    sim = cosines(codes[rows], codes[source_rows])
+    sim = cosines(codes.take(rows), codes.take(source_rows))
     chain = align(sim, config.pair_threshold)
     t = config.pair_threshold
     score = round(
@@ -256,7 +317,7 @@ def _fitted(sim: np.ndarray, chain: list[tuple[int, int]], config: RewriteConfig
 def find_rewrites(
     doc: np.ndarray,
     positions: np.ndarray,
-    codes: np.ndarray,
+    codes: np.ndarray | Codes,
     rank: np.ndarray,
     config: RewriteConfig,
     sources_only: np.ndarray | None = None,
@@ -278,17 +339,18 @@ def find_rewrites(
     # Rows in visiting order: by document rank, then position. Everything below works on
     # these ranks, so the order passages came in changes nothing.
     by_visit = np.lexsort((positions, rank[doc]))
-    order = np.empty(len(doc), dtype=np.int64)
-    order[by_visit] = np.arange(len(doc))
-    pairs = candidate_pairs(codes, doc, order, config)
-    close = pairs[pair_cosines(codes, pairs) >= config.pair_threshold]
+    codes = codes if isinstance(codes, Codes) else Codes.of(codes)
+    codes = Codes(codes.tables, codes.which[by_visit], codes.rows[by_visit])
+    doc, positions = doc[by_visit], positions[by_visit]
+    close = close_pairs(codes, doc, config)
     if len(close):
         doc_pairs, counts = np.unique(
             np.stack([doc[close[:, 0]], doc[close[:, 1]]], axis=1), axis=0, return_counts=True
         )
     else:
         doc_pairs, counts = np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int64)
-    rows_of = {d: by_visit[start:stop] for d, start, stop in _runs(doc[by_visit])}
+    del close
+    rows_of = {d: np.arange(start, stop) for d, start, stop in _runs(doc)}
     comparisons, best = [], {}
     for source, later in _likeliest_sources(doc_pairs, counts, rank, config):
         if sources_only is not None and sources_only[later]:
@@ -384,7 +446,11 @@ def mark_rewrites(sketch: Sketch, config: RewriteConfig, prior: Prior | None = N
     doc = np.concatenate([doc_of[k].astype(np.int64), n + prior.doc])
     involved, local = np.unique(doc, return_inverse=True)
     positions = np.concatenate([(k - sketch.starts[doc_of[k]]).astype(np.int32), prior.position])
-    codes = np.concatenate([sketch.codes[sketch.code_rows[k]], prior.codes])
+    codes = Codes(
+        (sketch.codes, prior.codes),
+        np.r_[np.zeros(len(k), dtype=np.int8), np.ones(len(prior.doc), dtype=np.int8)],
+        np.r_[sketch.code_rows[k].astype(np.int64), np.arange(len(prior.doc), dtype=np.int64)],
+    )
     _, comparisons = find_rewrites(local, positions, codes, rank[involved], config, involved >= n)
     stats.documents_compared = len(comparisons)
     # Decide in visiting order of the later document, so that a source's own verdict is
