@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 import shutil
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from cleaner.config import DedupConfig
+from cleaner.config import DedupConfig, RewriteConfig
 from cleaner.corpus import check, index, writers
 from cleaner.dedup.sketch import Sketch
 from cleaner.errors import OutputError
@@ -321,3 +322,230 @@ def test_an_index_in_an_earlier_layout_is_refused_with_the_way_out_and_rebuilt(
         "index/documents and index/passages rebuilt from documents/ and passages/ (4 documents, 8 passages)"
     ]
     assert check.problems(corpus, deep=True) == [] and tables(corpus) == before
+
+
+# -- the rewrite stage's index (index/rewrites, index/rewrite.json) ---------------------------
+#
+# Corpora the real run wrote (`cleaner.run`, no Prefect) of the labelled set's stories: a run
+# with the stage off, then two with it on, so that the embedded passages' numbers follow
+# documents the stage never saw.
+
+ON = {"rewrite": {"enabled": True}}
+REWRITES = "index/rewrites"
+
+
+def _write_jsonl(path, docs) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as fh:
+        for d in docs:
+            record = {"id": d.id.replace("/", "-"), "title": d.title, "text": "\n\n".join(d.paragraphs)}
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def _stories() -> dict:
+    from benchmarks.rewrites import corpus as labelled
+
+    return {s["id"]: labelled.story_documents(s, seed=labelled.DEFAULT_SEED) for s in labelled.load_stories()}
+
+
+@pytest.fixture(scope="module")
+def embedded(tmp_path_factory):
+    """A corpus whose last two runs had the rewrite stage on: the tram story's independent
+    reports (stage off), the originals of the flood and tram stories, the flood story's
+    independent reports; and, for a later run, the tram story's rewrite."""
+    from tests.runs import clean_corpus
+
+    stories = _stories()
+    tram, flood = stories["tram"], stories["flood"]
+    root = tmp_path_factory.mktemp("embedded")
+    days = [
+        [d for d in tram if d.kind == "independent"],
+        [flood[0], tram[0]],
+        [d for d in flood if d.kind == "independent"],
+    ]
+    out = root / "corpus"
+    for day, docs in enumerate(days):
+        _write_jsonl(root / f"day{day}" / "a.jsonl", docs)
+        clean_corpus([str(root / f"day{day}")], str(out), config=ON if day else None)
+    (rewrite,) = [d for d in tram if d.id.endswith("/rewrite-a")]
+    _write_jsonl(root / "day3" / "a.jsonl", [rewrite])
+    return out, root / "day3", rewrite, tram[0]
+
+
+@pytest.fixture
+def on(embedded, tmp_path):
+    out = tmp_path / "corpus"
+    shutil.copytree(embedded[0], out)
+    return out
+
+
+def _order(out) -> list[str]:
+    return check.read_corpus(out).order()
+
+
+def _rewrite_partitions(out) -> dict:
+    """Each run's index/rewrites rows, in the order the runs committed: number, position and
+    the raw bytes of its codes and keys."""
+    folders = [out / REWRITES / f"run={run}" for run in _order(out)]
+    return {folder.name: pq.read_table(folder).to_pydict() for folder in folders if folder.is_dir()}
+
+
+def test_the_corpus_with_the_stage_on_is_healthy_and_its_rewrites_follow_the_numbering(on):
+    assert check.problems(on, deep=True) == []
+    runs = _order(on)
+    partitions = _rewrite_partitions(on)
+    assert list(partitions) == [f"run={r}" for r in runs[1:]]  # none for the run with the stage off
+    numbers = {r["doc"] for r in tables(on, ("index/documents",))["index/documents"]}
+    first = json.loads((on / "runs" / f"{runs[1]}.json").read_text())["index"]["first_doc"]
+    assert first > 0 and min(partitions[f"run={runs[1]}"]["doc"]) >= first
+    assert all(set(p["doc"]) <= numbers and p["code"] for p in partitions.values())
+
+
+def test_a_deleted_rewrites_partition_is_refused_and_re_embedded_row_for_row(
+    on, tmp_path, capsys, monkeypatch
+):
+    before = _rewrite_partitions(on)
+    run = _order(on)[1]
+    rows = len(before[f"run={run}"]["doc"])
+    shutil.rmtree(on / REWRITES / f"run={run}")
+    (problem,) = check.problems(on)
+    assert problem.what == f"{REWRITES}/run={run}/ is missing: run {run} wrote {rows} rows there"
+    assert problem.fix == "re-embedded from documents/ and passages/ with the corpus's rewrite settings"
+    assert _run_before_prefect(on, tmp_path, monkeypatch) == 2
+    err = capsys.readouterr().err
+    assert f"damaged: {problem.what}; run `cleaner check {on} --repair` to repair it" in err
+    total = sum(len(p["doc"]) for p in before.values())
+    assert check.repair(on) == [
+        f"index/rewrites re-embedded from documents/ and passages/ with the corpus's rewrite settings ({total} passages)"
+    ]
+    assert check.problems(on, deep=True) == []
+    assert _rewrite_partitions(on) == before  # numbers, positions, and codes and keys byte for byte
+
+
+@pytest.mark.parametrize("damage", ["truncated", "short", "columns"])
+def test_a_damaged_rewrites_file_is_found_by_its_footer_and_re_embedded(on, damage):
+    before = _rewrite_partitions(on)
+    run = _order(on)[2]
+    path = on / REWRITES / f"run={run}" / "part-00000.parquet"
+    table = pq.read_table(path)
+    if damage == "truncated":
+        path.write_bytes(path.read_bytes()[:-100])
+    elif damage == "short":
+        pq.write_table(table.slice(1), path)
+    else:  # the codes and keys of other settings: 32 bands
+        narrow = index.rewrites_schema(RewriteConfig(bands=32))
+        keys = pa.array([k[:128] for k in table["keys"].to_pylist()], narrow.field("keys").type)
+        pq.write_table(table.set_column(3, "keys", keys), path)
+    (problem,) = check.problems(on)
+    where = f"{REWRITES}/run={run}/"
+    expected = {
+        "truncated": f"{where}part-00000.parquet cannot be read (",
+        "short": f"{where} holds {table.num_rows - 1} rows; run {run} wrote {table.num_rows}",
+        "columns": f"{where}part-00000.parquet has the columns [",
+    }[damage]
+    assert problem.what.startswith(expected) and problem.fix.startswith("re-embedded")
+    if damage == "columns":
+        assert "'keys: fixed_size_binary[128]'], not the corpus's [" in problem.what
+        assert problem.what.endswith("'keys: fixed_size_binary[256]']")
+    _refused(on)
+    check.repair(on)
+    assert check.problems(on, deep=True) == [] and _rewrite_partitions(on) == before
+
+
+@pytest.mark.parametrize("damage", ["strays", "positions"])
+def test_rewrites_rows_of_no_kept_passage_are_found_by_the_deep_check(on, damage):
+    before = _rewrite_partitions(on)
+    run = _order(on)[1]
+    path = on / REWRITES / f"run={run}" / "part-00000.parquet"
+    table = pq.read_table(path)
+    if damage == "strays":
+        column, values = 0, pa.array([d + 1000 for d in table["doc"].to_pylist()], pa.int64())
+    else:  # the boilerplate line a page starts with, or passages it does not have
+        column, values = 1, pa.array([p + 100 for p in table["position"].to_pylist()], pa.int32())
+    pq.write_table(table.set_column(column, table.field(column), values), path)
+    assert check.problems(on) == []  # the footers say nothing of it
+    (problem,) = check.problems(on, deep=True)
+    where = f"{REWRITES}/run={run}/"
+    assert (
+        problem.what
+        == {
+            "strays": f"{where} holds passages of 2 documents not in index/documents/run={run}/",
+            "positions": f"{table.num_rows} passages of {where} are not kept passages of passages/run={run}/",
+        }[damage]
+    )
+    assert problem.fix.startswith("re-embedded")
+    check.repair(on)
+    assert check.problems(on, deep=True) == [] and _rewrite_partitions(on) == before
+
+
+@pytest.mark.parametrize("damage", ["deleted", "garbage", "edited"])
+def test_a_damaged_rewrite_json_is_refused_and_written_from_the_runs_configuration(on, damage):
+    path = on / "index" / "rewrite.json"
+    stored = path.read_text()
+    if damage == "deleted":
+        path.unlink()
+    elif damage == "garbage":
+        path.write_text('{"model": "wordllama')
+    else:
+        path.write_text(json.dumps({**json.loads(stored), "bands": 32}))
+    (problem,) = check.problems(on)
+    assert (
+        problem.what
+        == {
+            "deleted": "index/rewrite.json is missing: a run with the rewrite stage on would take any rewrite "
+            "settings and compare its passages with codes made with others",
+            "garbage": "index/rewrite.json cannot be read: it is not JSON: Unterminated string starting at: line 1 "
+            "column 11 (char 10)",
+            "edited": "index/rewrite.json disagrees with the rewrite settings the runs recorded (bands 32, the runs 64)",
+        }[damage]
+    )
+    _refused(on)
+    assert check.repair(on) == ["index/rewrite.json written from the runs' recorded configuration"]
+    assert path.read_text() == stored
+    assert check.problems(on, deep=True) == []
+    with pytest.raises(OutputError, match=r"rewrite settings \(bands 64 -> 32\)"):
+        index.Index(on, DedupConfig(), rewrite=RewriteConfig(enabled=True, bands=32))
+
+
+def test_a_deleted_index_with_the_stage_on_comes_back_complete(on):
+    names = ("index/documents", "index/passages", "index/inputs")
+    before, rewritten = tables(on, names), _rewrite_partitions(on)
+    settings = {name: (on / "index" / name).read_text() for name in ("params.json", "rewrite.json")}
+    shutil.rmtree(on / "index")
+    (problem,) = check.problems(on, deep=True)
+    assert problem.fix.endswith(
+        "; index/rewrites re-embedded from documents/ and passages/ with the corpus's rewrite settings"
+    )
+    done = check.repair(on)
+    assert done[:2] == [
+        "index/params.json written from the runs' recorded configuration",
+        "index/rewrite.json written from the runs' recorded configuration",
+    ]
+    assert done[2].startswith("index/documents and index/passages rebuilt")
+    assert done[3].startswith("index/rewrites re-embedded")
+    assert all(d.startswith("index/inputs/run=") for d in done[4:])
+    assert check.problems(on, deep=True) == []
+    assert tables(on, names) == before and _rewrite_partitions(on) == rewritten
+    assert {name: (on / "index" / name).read_text() for name in settings} == settings
+
+
+def test_after_the_repair_tomorrows_rewrite_still_finds_todays_story(embedded, tmp_path):
+    """The repaired corpus is the intact one: the next run finds the rewrite of a story of
+    the corpus in both, and writes the very same rows."""
+    from tests.runs import clean_corpus
+
+    source, day3, rewrite, original = embedded
+    intact, damaged = tmp_path / "intact", tmp_path / "damaged"
+    shutil.copytree(source, intact)
+    shutil.copytree(source, damaged)
+    shutil.rmtree(damaged / "index")
+    check.repair(damaged)
+    for out in (intact, damaged):
+        summary = clean_corpus([str(day3)], str(out), config=ON)
+        assert summary["counts"]["duplicates_by_kind"] == {"rewrite": 1}
+    (dup,) = [d for d in tables(damaged, ("duplicates",))["duplicates"] if d["kind"] == "rewrite"]
+    title = {d["doc_id"]: d["title"] for d in tables(damaged, ("documents",))["documents"]}
+    assert (dup["title"], title[dup["duplicate_of"]]) == (rewrite.title, original.title)
+    names = ("duplicates", "passages", "index/documents", "index/passages")
+    assert tables(intact, names) == tables(damaged, names)
+    assert list(_rewrite_partitions(intact).values()) == list(_rewrite_partitions(damaged).values())

@@ -2,24 +2,30 @@
 
 A corpus says what it should hold: each committed run's manifest (`runs/<id>.json`) records
 the rows it wrote to each dataset and to the index, `index/params.json` the MinHash settings
-the index was made with, `manifest.json` the latest run. Damage (a deleted folder, a
-truncated file, a garbage manifest) must stop a run before it builds on it: a run on a corpus
-without its index would miss every duplicate of it and read old inputs again, one without
-its params would take any settings, one missing a partition would go on as if it were there.
+the index was made with, `index/rewrite.json` the rewrite stage's (when runs had it on),
+`manifest.json` the latest run. Damage (a deleted folder, a truncated file, a garbage
+manifest) must stop a run before it builds on it: a run on a corpus without its index would
+miss every duplicate of it and read old inputs again, one without its params would take any
+settings, one missing a partition would go on as if it were there (without a partition of
+`index/rewrites`, it would miss every rewrite of that run's documents).
 
 `problems(out)` is the cheap part, which every `cleaner run` does before any work: folder
-listings, manifests and Parquet footers (row counts, columns), no data. With `deep=True`
-(`cleaner check`) it also reads every file through, and checks the index against
-`documents/` and `passages/` (the texts a later run signs its passages from), doc ids for
+listings, manifests, the settings files and Parquet footers (row counts, columns), no data.
+With `deep=True` (`cleaner check`) it also reads every file through, and checks the index
+against `documents/` and `passages/` (the texts a later run signs its passages from; each
+embedded passage of `index/rewrites` a kept passage of a document of the run), doc ids for
 repeats and every `duplicate_of` for a document it points at.
 
 `repair(out)` rebuilds what the corpus holds enough to rebuild: `manifest.json` from
 `runs/`, a run's record from `manifest.json` or, when lost, from its partitions (row counts;
-its configuration is gone), `index/params.json` from the runs' recorded configuration, the
-index's documents and passages from `documents/` and `passages/` (the band keys computed
-again from the text with the corpus's settings: the very rows the runs wrote; so also an
-index in an earlier cleaner's layout, which a run does not read), and each
-copy of the inputs read (`index/inputs`, `runs/<id>.inputs.parquet`) from the other. Lost
+its configuration is gone), `index/params.json` and `index/rewrite.json` from the runs'
+recorded configuration, the index's documents and passages from `documents/` and
+`passages/` (the band keys computed again from the text with the corpus's settings: the very
+rows the runs wrote; so also an index in an earlier cleaner's layout, which a run does not
+read), the embedded passages of `index/rewrites` likewise, each run's kept passages embedded
+again (the codes are the exact output of a deterministic model: the very rows, byte for
+byte), whenever they or the documents' numbering are rebuilt, and each copy of the inputs
+read (`index/inputs`, `runs/<id>.inputs.parquet`) from the other. Lost
 rows of the datasets themselves cannot be made up: restore them, or rebuild the corpus from
 its inputs (`cleaner run INPUTS --out DIR --reprocess`, or into a new --out).
 """
@@ -34,15 +40,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from cleaner.config import DedupConfig
+from cleaner.config import DedupConfig, RewriteConfig
 from cleaner.corpus import index, writers
+from cleaner.dedup import embed
+from cleaner.document import Status
 from cleaner.errors import ConfigError, OutputError, first_line
 from cleaner.text import fingerprints
 
-INDEX_DATASETS = ("index/documents", "index/passages", "index/inputs")
+INDEX_DATASETS = ("index/documents", "index/passages", "index/inputs", "index/rewrites")
 _REBUILD = "rebuilt from documents/ and passages/"
+_REEMBED = "re-embedded from documents/ and passages/ with the corpus's rewrite settings"
+_REWRITE_JSON = f"{index.INDEX}/{index.REWRITE_FILE}"
 _EARLIER = (
     "index/passages/ is in the layout of an earlier cleaner (a signature stored per passage), which this "
     "one does not read"
@@ -163,6 +174,7 @@ def problems(out: str | Path, deep: bool = False) -> list[Problem]:
     found = _records(corpus)
     found += _partitions(corpus)
     found += _params(corpus)
+    found += _rewrite_file(corpus)
     if deep:
         found += _data(corpus)
     return found
@@ -236,14 +248,16 @@ def _partitions(corpus: _Corpus) -> list[Problem]:
     found = []
     index_missing = corpus.indexed and corpus.runs and not (corpus.out / index.INDEX).is_dir()
     if index_missing:
+        rewrites = f"; index/rewrites {_REEMBED}" if _rewrite_on(corpus) else ""
         found.append(
             Problem(
                 f"{index.INDEX}/ is missing: a run would read the inputs read before again and miss "
                 "every duplicate of the corpus's documents",
-                f"{_REBUILD}, the inputs read from {writers.RUNS}/*.inputs.parquet",
+                f"{_REBUILD}, the inputs read from {writers.RUNS}/*.inputs.parquet{rewrites}",
             )
         )
     params = _runs_params(corpus)
+    rewrite = _rewrite_params(corpus)
     for run_id in corpus.order():
         manifest = corpus.runs[run_id]
         expected = dict(manifest.get("rows", {}))
@@ -261,7 +275,7 @@ def _partitions(corpus: _Corpus) -> list[Problem]:
                         Problem(f"{name}/run={run_id}/ is missing: run {run_id} wrote {rows} rows there", fix)
                     )
                 continue
-            count, damage = _footers(folder, _columns(name, params))
+            count, damage = _footers(folder, _columns(name, params, rewrite))
             if damage == _EARLIER:
                 if not any(p.what == _EARLIER for p in found):
                     found.append(Problem(_EARLIER, fix))
@@ -293,6 +307,8 @@ def _partitions(corpus: _Corpus) -> list[Problem]:
 def _fix_of(name: str, corpus: _Corpus, run_id: str) -> str | None:
     if name in ("index/documents", "index/passages"):
         return _REBUILD
+    if name == "index/rewrites":
+        return _REEMBED if _rewrite_params(corpus) else None
     if name == "index/inputs":
         if (corpus.out / index.inputs_file(run_id)).exists():
             return f"copied from {index.inputs_file(run_id)}"
@@ -312,11 +328,13 @@ _FORGET = (
 )
 
 
-def _columns(name: str, params: dict | None) -> list[str] | None:
+def _columns(name: str, params: dict | None, rewrite: dict | None = None) -> list[str] | pa.Schema | None:
     if name in writers.SCHEMAS:
         return writers.SCHEMAS[name].names
     if name == "index/inputs":
         return index.INPUTS_SCHEMA.names
+    if name == "index/rewrites":  # the width of its codes and keys too
+        return index.rewrites_schema(index.rewrite_config(rewrite)) if rewrite else None
     if params is None:
         return None
     try:
@@ -325,23 +343,32 @@ def _columns(name: str, params: dict | None) -> list[str] | None:
         return None
 
 
-def _footers(where: Path, columns: list[str] | None) -> tuple[int, str | None]:
+def _footers(where: Path, columns: list[str] | pa.Schema | None) -> tuple[int, str | None]:
     """Rows in the Parquet files of a partition (or one file) by their footers, or what is
-    wrong with one of them."""
+    wrong with one of them. `columns` are the names it must have, or a schema: its names and
+    types."""
     files = sorted(where.glob("*.parquet")) if where.is_dir() else [where]
+    typed = isinstance(columns, pa.Schema)
+    if typed:
+        columns = _typed(columns)
     rows = 0
     for path in files:
         try:
             meta = pq.read_metadata(path)
         except Exception as exc:  # pyarrow's errors for a cut or foreign file vary
             return rows, f"{_rel(path)} cannot be read ({first_line(exc, 160)}): truncated or damaged"
-        names = meta.schema.to_arrow_schema().names
+        schema = meta.schema.to_arrow_schema()
+        names = _typed(schema) if typed else schema.names
         if columns is not None and names != columns and index.earlier_layout(names):
             return rows, _EARLIER
         if columns is not None and names != columns:
             return rows, f"{_rel(path)} has the columns {names}, not the corpus's {columns}"
         rows += meta.num_rows
     return rows, None
+
+
+def _typed(schema: pa.Schema) -> list[str]:
+    return [f"{f.name}: {f.type}" for f in schema]
 
 
 def _rel(path: Path) -> str:
@@ -392,6 +419,86 @@ def _params(corpus: _Corpus) -> list[Problem]:
         return [
             Problem(
                 f"{index.INDEX}/{index.PARAMS_FILE} disagrees with the settings the runs recorded ({changed})",
+                fix,
+            )
+        ]
+    return []
+
+
+def _rewrite_on(corpus: _Corpus) -> bool:
+    """Whether runs of the corpus had the rewrite stage on: they wrote `index/rewrites` and
+    `index/rewrite.json`."""
+    return any("rewrites" in (m.get("index") or {}) or _rewrite_enabled(m) for m in corpus.runs.values())
+
+
+def _rewrite_enabled(manifest: dict) -> bool:
+    return ((manifest.get("config") or {}).get("rewrite") or {}).get("enabled") is True
+
+
+def _runs_rewrite(corpus: _Corpus) -> dict | None:
+    """The rewrite stage's recorded configuration: the latest run's that had it on (they all
+    agree: a run refuses other settings than the corpus's codes')."""
+    for run_id in reversed(corpus.order()):
+        if _rewrite_enabled(corpus.runs[run_id]):
+            return corpus.runs[run_id]["config"]["rewrite"]
+    return None
+
+
+def _runs_rewrite_params(corpus: _Corpus) -> dict | None:
+    """The settings `index/rewrite.json` holds, from the runs' recorded configuration (the
+    model is this cleaner's: a run records none); None if none is recorded or usable."""
+    recorded = _runs_rewrite(corpus)
+    if recorded is None:
+        return None
+    params = {"model": embed.MODEL, **{k: recorded.get(k) for k in index.REWRITE_PARAMS}}
+    return None if index.rewrite_params_error(params) else params
+
+
+def _rewrite_params(corpus: _Corpus) -> dict | None:
+    """The corpus's rewrite settings, as repair leaves them: the runs' recorded ones, else
+    `index/rewrite.json`'s if it is sound; None if neither is there."""
+    recorded = _runs_rewrite_params(corpus)
+    if recorded is not None:
+        return recorded
+    try:
+        return index.read_rewrite_params(corpus.out)
+    except OutputError:
+        return None
+
+
+def _rewrite_file(corpus: _Corpus) -> list[Problem]:
+    """`index/rewrite.json` there and sound, when runs had the rewrite stage on."""
+    if not corpus.indexed or not corpus.runs or not _rewrite_on(corpus):
+        return []
+    path = corpus.out / _REWRITE_JSON
+    recorded = _runs_rewrite_params(corpus)
+    fix = "written from the runs' recorded configuration" if recorded else None
+    if not path.exists():
+        if not (corpus.out / index.INDEX).is_dir():
+            return []  # said already: the index is missing
+        return [
+            Problem(
+                f"{_REWRITE_JSON} is missing: a run with the rewrite stage on would take any rewrite settings "
+                "and compare its passages with codes made with others",
+                fix,
+            )
+        ]
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return [Problem(f"{_REWRITE_JSON} cannot be read: {_json_error(path)}", fix)]
+    wrong = index.rewrite_params_error(stored)
+    if wrong:
+        return [Problem(f"{_REWRITE_JSON} cannot be read: {wrong}", fix)]
+    changed = [
+        f"{k} {stored[k]!r}, the runs {v!r}"
+        for k, v in (recorded or {}).items()
+        if k != "model" and stored[k] != v
+    ]
+    if changed:
+        return [
+            Problem(
+                f"{_REWRITE_JSON} disagrees with the rewrite settings the runs recorded ({', '.join(changed)})",
                 fix,
             )
         ]
@@ -469,6 +576,8 @@ def _data(corpus: _Corpus) -> list[Problem]:
                         _REBUILD,
                     )
                 )
+        for run_id in runs:
+            found += _rewrites_data(corpus, run_id)
     dangling = Counter()
     for run_id in runs:
         for target in _column(corpus, "duplicates", run_id, "duplicate_of"):
@@ -527,6 +636,65 @@ def _unmatched_texts(corpus: _Corpus, run_id: str) -> int:
                     wanted = next(rows, None)
             unmatched += sum(a != b for a, b in zip(fingerprints(said), expected, strict=True))
     return unmatched + (wanted is not None) + sum(1 for _ in rows)
+
+
+def _rewrites_data(corpus: _Corpus, run_id: str) -> list[Problem]:
+    """The rows of a run's `index/rewrites` against its documents: each of a document of its
+    `index/documents`, at a passage its `passages/` holds as kept. Both list the run's
+    documents in the order it wrote them, so the two are read side by side, a batch at a
+    time, without the texts (a passage's codes would be checked only by embedding it again)."""
+    folder = corpus.out / "index/rewrites" / f"run={run_id}"
+    texts = corpus.out / "passages" / f"run={run_id}"
+    if not folder.is_dir() or not texts.is_dir():  # a lost partition is a problem of its own
+        return []
+    ids = dict(
+        zip(
+            _column(corpus, "index/documents", run_id, "doc"),
+            _column(corpus, "index/documents", run_id, "doc_id"),
+            strict=True,
+        )
+    )
+    files = sorted(folder.glob("*.parquet"))
+    numbers = set()
+    for path in files:
+        for batch in pq.ParquetFile(path).iter_batches(columns=["doc"]):
+            numbers.update(pc.unique(batch.column(0)).to_pylist())
+    strays = numbers - set(ids)
+    where = f"index/rewrites/run={run_id}/"
+    if strays:
+        return [
+            Problem(
+                f"{where} holds passages of {len(strays)} documents not in index/documents/run={run_id}/",
+                _fix_of("index/rewrites", corpus, run_id),
+            )
+        ]
+
+    def indexed():
+        for path in files:
+            for batch in pq.ParquetFile(path).iter_batches(columns=["doc", "position"]):
+                for doc, position in zip(*(batch.column(i).to_pylist() for i in range(2)), strict=True):
+                    yield ids[doc], position
+
+    rows = indexed()
+    wanted = next(rows, None)
+    unmatched = 0
+    for path in sorted(texts.glob("*.parquet")):
+        for batch in pq.ParquetFile(path).iter_batches(columns=["doc_id", "position", "status"]):
+            for doc_id, position, status in zip(
+                *(batch.column(i).to_pylist() for i in range(3)), strict=True
+            ):
+                if wanted is not None and (doc_id, position) == wanted:
+                    unmatched += status != Status.KEPT
+                    wanted = next(rows, None)
+    unmatched += (wanted is not None) + sum(1 for _ in rows)
+    if not unmatched:
+        return []
+    return [
+        Problem(
+            f"{unmatched} passages of {where} are not kept passages of passages/run={run_id}/",
+            _fix_of("index/rewrites", corpus, run_id),
+        )
+    ]
 
 
 def _column(corpus: _Corpus, name: str, run_id: str, column: str) -> list:
@@ -737,12 +905,22 @@ def _plan(corpus: _Corpus, staging: Path, done: list[str]) -> tuple[list[str], l
             f"the corpus's MinHash settings are not valid ({exc}): it cannot be repaired"
         ) from None
 
+    # 2b. The rewrite stage's settings, when runs had it on.
+    rewrite = None
+    if _rewrite_on(corpus):
+        recorded_rewrite = _runs_rewrite_params(corpus)
+        if not _rewrite_file(corpus) and (out / _REWRITE_JSON).exists():
+            rewrite = index.read_rewrite_params(out)
+        elif recorded_rewrite:
+            rewrite = recorded_rewrite
+            (staging / _REWRITE_JSON).parent.mkdir(parents=True, exist_ok=True)
+            (staging / _REWRITE_JSON).write_text(json.dumps(rewrite, indent=2) + "\n", encoding="utf-8")
+            moves.append(_REWRITE_JSON)
+            done.append(f"{_REWRITE_JSON} written from the runs' recorded configuration")
+
     # 3. The index's documents and passages, rebuilt whole if any of it is damaged.
-    found = [
-        p
-        for p in _partitions(corpus) + _data_index(corpus)
-        if p.fix == _REBUILD or index.INDEX + "/ is missing" in p.what
-    ]
+    damage = _partitions(corpus) + _data_index(corpus)
+    found = [p for p in damage if p.fix == _REBUILD or index.INDEX + "/ is missing" in p.what]
     if found:
         number = 0
         rows = {"documents": 0, "passages": 0}
@@ -765,6 +943,12 @@ def _plan(corpus: _Corpus, staging: Path, done: list[str]) -> tuple[list[str], l
             f"index/documents and index/passages {_REBUILD} ({rows['documents']:,} documents, "
             f"{rows['passages']:,} passages)"
         )
+
+    # 3b. The embedded passages, re-embedded whole if any of them, or the numbering they
+    # follow (index/documents), is damaged.
+    if rewrite is not None and (found or any(p.fix == _REEMBED for p in damage)):
+        moves += _rebuild_rewrites(corpus, rewrite, staging, done)
+        retire += ["index/rewrites"] if (out / "index/rewrites").exists() else []
 
     # 4. The inputs read, each copy from the other (or recorded as lost).
     for run_id in corpus.order():
@@ -798,12 +982,58 @@ def _plan(corpus: _Corpus, staging: Path, done: list[str]) -> tuple[list[str], l
     return moves, retire
 
 
+def _rebuild_rewrites(corpus: _Corpus, rewrite: dict, staging: Path, done: list[str]) -> list[str]:
+    """Write every run's partition of `index/rewrites` into `staging`, numbered as
+    `index/documents` (in the order the runs wrote their documents); returns the moves."""
+    out = corpus.out
+    if rewrite["model"] != embed.MODEL:
+        raise OutputError(
+            f"index/rewrites cannot be rebuilt: its codes are of the model {rewrite['model']}, this cleaner "
+            f"embeds with {embed.MODEL}; rebuild the corpus from its inputs (`cleaner run INPUTS --out {out} "
+            "--reprocess`)"
+        )
+    stage = _runs_rewrite(corpus) or {}
+    moves: list[str] = []
+    number = rows = 0
+    for run_id in corpus.order():
+        documents = out / "documents" / f"run={run_id}"
+        if not documents.is_dir():
+            continue
+        manifest = corpus.runs[run_id]
+        had = "rewrites" in (manifest.get("index") or {}) or _rewrite_enabled(manifest)
+        if had or run_id in corpus.partitions.get("index/rewrites", {}):
+            # the languages embedded are the run's own (the stored codes do not depend on them)
+            languages = ((manifest.get("config") or {}).get("rewrite") or stage).get(
+                "languages", RewriteConfig.languages
+            )
+            try:
+                config = index.rewrite_config(rewrite, languages)
+            except (ConfigError, TypeError) as exc:
+                raise OutputError(
+                    f"index/rewrites cannot be rebuilt: run {run_id}'s recorded rewrite.languages are not "
+                    f"valid ({first_line(exc, 160)})"
+                ) from None
+            try:
+                written = index.rebuild_rewrites_run(out, run_id, number, config, staging, empty=not moves)
+            except (OSError, pa.ArrowException) as exc:
+                raise OutputError(
+                    f"index/rewrites cannot be rebuilt: documents/run={run_id}/ or passages/run={run_id}/ cannot "
+                    f"be read ({first_line(exc, 160)}); restore them, or rebuild the corpus from its inputs"
+                ) from None
+            if (staging / "index/rewrites" / f"run={run_id}").is_dir():
+                moves.append(f"index/rewrites/run={run_id}")
+            rows += written
+        number += _footers(documents, None)[0]
+    done.append(f"index/rewrites {_REEMBED} ({rows:,} passages)")
+    return moves
+
+
 def _data_index(corpus: _Corpus) -> list[Problem]:
     """The deep checks of the index alone (repair decides on them)."""
     if not (corpus.out / index.INDEX).is_dir():
         return []
     try:
-        return [p for p in _data(corpus) if p.fix == _REBUILD]
+        return [p for p in _data(corpus) if p.fix in (_REBUILD, _REEMBED)]
     except Exception:  # unreadable data: the partitions' own checks name it
         return [Problem("index unreadable", _REBUILD)]
 

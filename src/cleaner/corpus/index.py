@@ -27,11 +27,13 @@ them), with the corpus's settings: the very values the run that indexed them com
 found; a fold collision only adds a passage whose signature the visit's own LSH then leaves
 out.
 
-Everything here but the inputs can be rebuilt from the corpus itself (`rebuild_run`): the
-band keys from the passages' text with the corpus's settings, the numbers from the order the
-runs wrote their documents in. The inputs are kept twice for that reason. An index in the
-layout of an earlier cleaner (a stored signature and 64-bit keys per passage) is not read:
-`cleaner check --repair` rebuilds it in this one.
+Everything here but the inputs can be rebuilt from the corpus itself (`rebuild_run`,
+`rebuild_rewrites_run`): the band keys from the passages' text with the corpus's settings,
+the numbers from the order the runs wrote their documents in, the rewrite stage's codes by
+embedding the kept passages of `passages/` again (`documents/` holds each document's
+language): the very bytes a run stored. The inputs are kept twice for that reason. An index
+in the layout of an earlier cleaner (a stored signature and 64-bit keys per passage) is not
+read: `cleaner check --repair` rebuilds it in this one.
 """
 
 from __future__ import annotations
@@ -113,6 +115,42 @@ def schemas(config: DedupConfig) -> dict[str, pa.Schema]:
 
 def rewrite_params_of(config: RewriteConfig) -> dict:
     return {"model": embed.MODEL, **{name: asdict(config)[name] for name in REWRITE_PARAMS}}
+
+
+def rewrite_config(params: dict, languages: Sequence[str] = RewriteConfig.languages) -> RewriteConfig:
+    """The rewrite stage's configuration of a corpus's settings (`rewrite_params_of`), with
+    `languages` (which the stored codes do not depend on: a run may change them); a
+    `ConfigError` for settings no cleaner writes."""
+    return RewriteConfig(enabled=True, languages=tuple(languages), **{k: params[k] for k in REWRITE_PARAMS})
+
+
+def read_rewrite_params(out: Path) -> dict:
+    """The corpus's `index/rewrite.json`, or an `OutputError` naming the damage."""
+    path = out / INDEX / REWRITE_FILE
+    try:
+        params = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not JSON"
+        raise OutputError(f"{path} cannot be read ({reason}): run `cleaner check {out} --repair`") from None
+    wrong = rewrite_params_error(params)
+    if wrong:
+        raise OutputError(f"{path}: {wrong}: run `cleaner check {out} --repair`")
+    return params
+
+
+def rewrite_params_error(params: object) -> str | None:
+    """What is wrong with settings read from an `index/rewrite.json`, or None."""
+    if (
+        not isinstance(params, dict)
+        or sorted(params) != sorted(("model", *REWRITE_PARAMS))
+        or not isinstance(params["model"], str)
+    ):
+        return "it holds no rewrite settings"
+    try:
+        rewrite_config(params)
+    except (ConfigError, TypeError) as exc:
+        return f"it holds settings no cleaner writes ({exc})"
+    return None
 
 
 def rewrites_schema(config: RewriteConfig) -> pa.Schema:
@@ -531,18 +569,28 @@ def rewrite_rows(sketch: Sketch, kept_docs: np.ndarray, first_number: int, confi
     doc_of = sketch.doc_of
     k = np.flatnonzero((sketch.status == KEPT) & (sketch.code_rows >= 0) & kept_docs[doc_of])
     number = np.cumsum(kept_docs) - 1 + first_number
-    codes = sketch.codes[sketch.code_rows[k]]
-    keys = rewrites.band_keys(codes, config).astype("<u4") if len(k) else np.zeros((0, config.bands), "<u4")
+    return _rewrite_table(
+        number[doc_of[k]], k - sketch.starts[doc_of[k]], sketch.codes[sketch.code_rows[k]], config
+    )
+
+
+def _rewrite_table(
+    doc: np.ndarray, position: np.ndarray, codes: np.ndarray, config: RewriteConfig
+) -> pa.Table:
+    """Rows of `index/rewrites`: the passages' numbers, positions and codes, with their band keys."""
+    keys = (
+        rewrites.band_keys(codes, config).astype("<u4") if len(codes) else np.zeros((0, config.bands), "<u4")
+    )
     schema = rewrites_schema(config)
     return pa.table(
         [
-            pa.array(number[doc_of[k]].astype(np.int64)),
-            pa.array((k - sketch.starts[doc_of[k]]).astype(np.int32)),
+            pa.array(np.asarray(doc, dtype=np.int64)),
+            pa.array(np.asarray(position, dtype=np.int32)),
             pa.FixedSizeBinaryArray.from_buffers(
-                schema.field("code").type, len(k), [None, pa.py_buffer(codes.tobytes())]
+                schema.field("code").type, len(codes), [None, pa.py_buffer(codes.tobytes())]
             ),
             pa.FixedSizeBinaryArray.from_buffers(
-                schema.field("keys").type, len(k), [None, pa.py_buffer(keys.tobytes())]
+                schema.field("keys").type, len(codes), [None, pa.py_buffer(keys.tobytes())]
             ),
         ],
         schema=schema,
@@ -711,6 +759,60 @@ def rebuild_run(out: Path, run_id: str, first_number: int, config: DedupConfig, 
 
     write_batches(schemas(config)["passages"], rows(), dest / INDEX / "passages" / partition)
     return {"documents": len(doc_ids), "passages": written}
+
+
+def rebuild_rewrites_run(
+    out: Path, run_id: str, first_number: int, config: RewriteConfig, dest: Path, empty: bool = True
+) -> int:
+    """Write run `run_id`'s partition of `index/rewrites` into `dest` (a folder laid out as
+    OUT) from what the corpus holds: the passages its kept documents (numbered from
+    `first_number` in the order they were written, as `index/documents`) kept, of the
+    documents in `config.languages`, embedded again with the corpus's settings `config`
+    (`Sketch.embed_passages`): the codes are the exact int8 output of a deterministic model,
+    so these are the very rows the run wrote. A chunk of documents' texts is held at a time.
+    Returns the rows written; none are written, like a run's, when there are none and
+    `empty` is false (the dataset has a partition already)."""
+    partition = f"run={run_id}"
+    documents = pq.read_table(out / "documents" / partition, columns=["doc_id", "language"])
+    doc_ids = documents["doc_id"].to_pylist()
+    languages = documents["language"].to_pylist()
+    wanted = [not config.languages or language in config.languages for language in languages]
+    schema = rewrites_schema(config)
+    written = 0
+
+    def rows() -> Iterator[pa.RecordBatch]:
+        nonlocal written
+        number = first_number
+        for docs in _documents_of(out / "passages" / partition, doc_ids):
+            at = number - first_number
+            if [d.doc_id for d in docs] != doc_ids[at : at + len(docs)]:
+                raise OutputError(
+                    f"passages/{partition} does not hold the documents of documents/{partition}"
+                )
+            numbers, positions, texts = [], [], []
+            for d, doc in enumerate(docs):
+                if not wanted[at + d]:
+                    continue
+                for position, passage in enumerate(doc.passages):
+                    if passage.status == Status.KEPT:
+                        numbers.append(number + d)
+                        positions.append(position)
+                        texts.append(passage.text or "")
+            has, codes = embed.passage_codes(texts, config.min_words)
+            table = _rewrite_table(np.array(numbers)[has], np.array(positions)[has], codes[has], config)
+            yield from table.to_batches()
+            written += table.num_rows
+            number += len(docs)
+        if number - first_number != len(doc_ids):
+            raise OutputError(f"passages/{partition} lacks documents of documents/{partition}")
+
+    folder = dest / INDEX / "rewrites" / partition
+    write_batches(schema, rows(), folder)
+    if not written and not empty:
+        for path in folder.iterdir():
+            path.unlink()
+        folder.rmdir()
+    return written
 
 
 def _documents_of(folder: Path, kept: list[str], chunk: int = 2000) -> Iterator[list[Document]]:
