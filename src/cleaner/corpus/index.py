@@ -793,10 +793,10 @@ def rebuild_rewrites_run(
             for d, doc in enumerate(docs):
                 if not wanted[at + d]:
                     continue
-                for position, passage in enumerate(doc.passages):
+                for passage in doc.passages:
                     if passage.status == Status.KEPT:
                         numbers.append(number + d)
-                        positions.append(position)
+                        positions.append(passage.position)
                         texts.append(passage.text or "")
             has, codes = embed.passage_codes(texts, config.min_words)
             table = _rewrite_table(np.array(numbers)[has], np.array(positions)[has], codes[has], config)
