@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from cleaner.config import Config, DedupConfig
+from cleaner.config import Config, DedupConfig, RewriteConfig
 from cleaner.corpus import index, writers
 from cleaner.dedup.lsh import band_keys
 from cleaner.dedup.signatures import Signer
@@ -57,7 +57,8 @@ def documents(groups: list[list[str]], prefix: str, rank: int = 0) -> list[Docum
 
 
 def commit_run(out: Path, run_id: str, docs: list[Document], config: DedupConfig | None = None) -> dict:
-    """Add a run of `docs` to the corpus in `out` as the flow does; returns its manifest."""
+    """Add a run of `docs` to the corpus in `out` as the flow does, with MinHash dedup only
+    (the configuration it records says so: no rewrite stage); returns its manifest."""
     config = config or DedupConfig()
     with writers.open_run(out, run_id) as staging:
         corpus = index.Index(out, config)
@@ -69,7 +70,7 @@ def commit_run(out: Path, run_id: str, docs: list[Document], config: DedupConfig
         manifest = writers.build_manifest(
             run_id=run_id,
             inputs=["in"],
-            config=Config(dedup=config).to_dict(),
+            config=Config(dedup=config, rewrite=RewriteConfig(enabled=False)).to_dict(),
             stages={},
             timings={},
             versions={},

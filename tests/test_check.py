@@ -331,6 +331,7 @@ def test_an_index_in_an_earlier_layout_is_refused_with_the_way_out_and_rebuilt(
 # documents the stage never saw.
 
 ON = {"rewrite": {"enabled": True}}
+OFF = {"rewrite": {"enabled": False}}
 REWRITES = "index/rewrites"
 
 
@@ -366,7 +367,7 @@ def embedded(tmp_path_factory):
     out = root / "corpus"
     for day, docs in enumerate(days):
         _write_jsonl(root / f"day{day}" / "a.jsonl", docs)
-        clean_corpus([str(root / f"day{day}")], str(out), config=ON if day else None)
+        clean_corpus([str(root / f"day{day}")], str(out), config=ON if day else OFF)
     (rewrite,) = [d for d in tram if d.id.endswith("/rewrite-a")]
     _write_jsonl(root / "day3" / "a.jsonl", [rewrite])
     return out, root / "day3", rewrite, tram[0]

@@ -12,6 +12,7 @@ from cleaner import pipeline
 from cleaner.clean import language
 from cleaner.config import Config
 from cleaner.corpus import writers
+from cleaner.dedup import embed
 from cleaner.dedup.sketch import Sketch
 from cleaner.io import readers
 from tests.conftest import EXAMPLES
@@ -112,7 +113,9 @@ def test_a_large_file_is_worked_through_a_part_at_a_time_in_flat_memory(tmp_path
             )
     files, _ = readers.discover([feed])
     config = Config.from_dict({"run": {"batch_records": 1_000}})
-    language.warm_up()  # the model (~100 MB) is loaded once per worker as it starts, not per file
+    # the models (language ~100 MB, embeddings ~35 MB) are loaded once per worker as it starts, not per file
+    language.warm_up()
+    embed.warm_up()
     result, peak = peak_bytes(
         lambda: pipeline.prepare_batch(0, list(enumerate(files)), config, str(tmp_path / "s"))
     )

@@ -23,9 +23,9 @@ import tempfile
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from cleaner.clean import learned, lines
+from cleaner.clean import language, learned, lines
 from cleaner.config import Config
-from cleaner.dedup import visit
+from cleaner.dedup import rewrites, visit
 from cleaner.dedup.signatures import jaccard, shingles, signatures
 from cleaner.dedup.sketch import Sketch
 from cleaner.document import Document, Status
@@ -51,11 +51,23 @@ def run_pipeline(records: list[Record], config: Config):
 
 def clean_and_deduplicate(docs: list[Document], config: Config) -> tuple[list[Document], Sketch]:
     """The library's stages after reading, in memory: clean, learned boilerplate, MinHash
-    dedup, the verdicts put on the documents; the cleaned documents and their sketch."""
+    dedup and, when it is on, the rewrite stage, the verdicts put on the documents; the
+    cleaned documents and their sketch.
+
+    The rewrite stage embeds the documents of its languages, so their language is
+    identified as a run identifies it (on the body), once they are cleaned: the cleaning
+    measured here stays the one measured before the stage existed."""
+    found = language.identify_all([d.body or "" for d in docs]) if config.rewrite.enabled else []
     docs = lines.clean_batch(docs, config.clean)
     sketch = Sketch.of(docs, config.dedup)
+    if config.rewrite.enabled:
+        for doc, code in zip(docs, found, strict=True):
+            doc.language = doc.language or code
+        sketch.embed_passages(docs, config.rewrite)
     learned.apply_learned(sketch, learned.learn_boilerplate(sketch, config.clean))
     visit.deduplicate_sketch(sketch, config.dedup, texts=visit.texts_of(docs, sketch))
+    if config.rewrite.enabled:
+        rewrites.mark_rewrites(sketch, config.rewrite)
     sketch.apply(docs)
     return docs, sketch
 

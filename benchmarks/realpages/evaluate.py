@@ -38,7 +38,7 @@ from pathlib import Path
 from cleaner import pipeline
 from cleaner.clean import learned, lines
 from cleaner.config import Config
-from cleaner.dedup import visit
+from cleaner.dedup import rewrites, visit
 from cleaner.document import Document, Reject, Status
 from cleaner.io import readers
 
@@ -108,6 +108,8 @@ def run_cleaner(pages: Sequence[Page], config: Config | None = None, workers: in
         learned.apply_learned(sketch, learned.learn_boilerplate(sketch, config.clean))
         texts = pipeline.spool_texts(spool, sketch, parts)
         visit.deduplicate_sketch(sketch, config.dedup, texts=texts)
+        if config.rewrite.enabled:
+            rewrites.mark_rewrites(sketch, config.rewrite)
         docs: list[Document] = []
         first = 0
         for part in parts:

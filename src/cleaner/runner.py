@@ -45,7 +45,7 @@ from cleaner import pipeline
 from cleaner.clean import extract, language, learned
 from cleaner.config import CleanConfig, Config
 from cleaner.corpus import check, index, writers
-from cleaner.dedup import lsh, rewrites, visit
+from cleaner.dedup import embed, lsh, rewrites, visit
 from cleaner.dedup.sketch import Prior, Sketch
 from cleaner.document import Reject
 from cleaner.errors import InputError, OutputError
@@ -133,7 +133,8 @@ class LocalExecutor(InlineExecutor):
 
 
 def warm_up(modules: Sequence[str] = ()) -> None:
-    """Import `modules` and pay extraction's one-off costs in this process. A failure is
+    """Import `modules` and pay the one-off costs of extraction, language identification and
+    the rewrite stage's embeddings (on by default) in this process. A failure is
     logged, not raised: in a worker's initializer it would break the whole pool, while the
     task that needs what failed reports the real error."""
     import importlib
@@ -143,6 +144,7 @@ def warm_up(modules: Sequence[str] = ()) -> None:
             importlib.import_module(name)
         extract.warm_up()
         language.warm_up()
+        embed.warm_up()
     except Exception:
         logging.getLogger(__name__).warning(
             "warming up failed; the first task will pay for it", exc_info=True

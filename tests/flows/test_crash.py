@@ -51,6 +51,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from cleaner.corpus import writers
+from cleaner.corpus.check import INDEX_DATASETS  # every dataset of the index, index/rewrites too
 from cleaner.corpus.index import INDEX
 from tests.flows.server import group_alive
 
@@ -58,7 +59,6 @@ pytestmark = pytest.mark.prefect
 
 CRASHPOINTS = Path(__file__).parent / "crashpoints"
 CLEANER = Path(sys.executable).parent / "cleaner"
-INDEX_DATASETS = tuple(f"{INDEX}/{name}" for name in ("documents", "passages", "inputs"))
 RUN_SECONDS = 240  # a run takes 5-25 s here; far beyond that it hangs
 # Three files per batch: input B makes six batches, so the write reads the spool six times.
 CONFIG = "[run]\nbatch_size = 3\n"
