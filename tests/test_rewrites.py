@@ -434,3 +434,46 @@ def test_template_written_articles_on_one_story_are_not_rewrites_of_each_other()
     assert not flagged(Config()) & negatives
     unbounded = Config.from_dict({"rewrite": {"min_specificity": -1.0}})
     assert len(flagged(unbounded) & negatives) >= 5
+
+
+# -- the index lookup ------------------------------------------------------------------------
+
+
+def test_the_lookup_finds_each_rewrites_source_on_band_keys_alone(stories):
+    """`likely_sources` decides which indexed documents' codes a run reads: each rewrite of
+    the labelled set, as a run of its own against the originals and independent reports,
+    finds its source."""
+    docs = [d for story in stories.values() for d in story]
+    doc, _, codes = _columns([d.paragraphs for d in docs])
+    keys = rewrites.band_keys(codes, CONFIG)
+    in_index = np.isin(doc, [i for i, d in enumerate(docs) if d.kind != "rewrite"])
+    for r, d in enumerate(docs):
+        if d.kind == "rewrite":
+            run = doc == r
+            found = rewrites.likely_sources(keys[in_index], doc[in_index], keys[run], doc[run], CONFIG)
+            assert next(i for i, o in enumerate(docs) if o.id == d.rewrite_of) in found.tolist(), d.id
+
+
+def test_the_lookup_leaves_most_unrelated_real_pages_unread():
+    """On the real pages (none rewrites another): a batch of the last 111 pages against the
+    first 600 shares a band key with nearly every indexed page by chance; the lookup reads
+    under half of those."""
+    import json
+
+    folder = corpus.REALPAGES
+    if not folder.is_dir():
+        pytest.skip(f"{folder} is not there (the real pages are beside the checkout in CI)")
+    doc, paragraphs = [], []
+    for d, path in enumerate(sorted(folder.glob("*.json"))):
+        text = json.loads(path.read_text(encoding="utf-8"))["ground_truth"].get("main_content") or ""
+        doc.append(d)
+        paragraphs.append([t for t in text.split("\n") if t.strip()])
+    doc, _, codes = _columns(paragraphs)
+    keys = rewrites.band_keys(codes, CONFIG)
+    run, indexed = doc >= 600, doc < 600
+    shares = np.zeros(indexed.sum(), dtype=bool)
+    for band in range(CONFIG.bands):
+        shares |= np.isin(keys[indexed, band], keys[run, band])
+    by_chance = len(np.unique(doc[indexed][shares]))
+    found = rewrites.likely_sources(keys[indexed], doc[indexed], keys[run], doc[run], CONFIG)
+    assert by_chance > 500 and len(found) < by_chance / 2, (len(found), by_chance)

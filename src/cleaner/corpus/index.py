@@ -406,28 +406,26 @@ class Index:
 
     def rewrite_prior(self, sketch: Sketch) -> rewrites.Prior:
         """The indexed documents the sketch's documents may rewrite: every embedded passage
-        of each indexed document one of whose passages shares a band key with an embedded
-        passage of the run. The index is read a row group at a time: its keys first, then
-        the codes of just the documents found."""
+        of each indexed document that `rewrites.likely_sources` finds for the run's embedded
+        passages on the band keys alone. The index is read a row group at a time: its keys
+        first, then the codes of just the documents found."""
         folder = self.root / "rewrites"
         files = [] if self.fresh else sorted(folder.glob("run=*/*.parquet"))
-        own = sketch.codes[sketch.code_rows[(sketch.code_rows >= 0) & (sketch.status == KEPT)]]
+        own = np.flatnonzero((sketch.code_rows >= 0) & (sketch.status == KEPT))
         if not files or not len(own):
             return rewrites.Prior()
         config = self.rewrite
-        run_keys = rewrites.band_keys(own, config).astype(np.uint32)
-        sorted_keys = [np.sort(run_keys[:, band]) for band in range(config.bands)]
+        run_keys = rewrites.band_keys(sketch.codes[sketch.code_rows[own]], config).astype(np.uint32)
+        run_doc = sketch.doc_of[own]
         wanted: set[int] = set()
         for path in files:
             parquet = pq.ParquetFile(path)
             for group in range(parquet.num_row_groups):
                 table = parquet.read_row_group(group, columns=["doc", "keys"], use_threads=False)
                 keys = _fixed(table["keys"], "<u4", config.bands)
-                hit = np.zeros(len(keys), dtype=bool)
-                for band, mine in enumerate(sorted_keys):
-                    at = np.minimum(np.searchsorted(mine, keys[:, band]), len(mine) - 1)
-                    hit |= mine[at] == keys[:, band]
-                wanted.update(table["doc"].to_numpy()[hit].tolist())
+                # pairs counted within a row group: a run writes a document's rows together
+                found = rewrites.likely_sources(keys, table["doc"].to_numpy(), run_keys, run_doc, config)
+                wanted.update(found.tolist())
         if not wanted:
             return rewrites.Prior()
         numbers = np.array(sorted(wanted), dtype=np.int64)
