@@ -412,10 +412,8 @@ def _caption_cue(line: Line) -> bool:
     for sign, credit in _SIGNED_CREDITS:
         if sign in norm and credit.search(norm) is not None:
             return True
-    for word in _CAPTION_CUES[:6]:  # the picture's words
-        if word in norm:
-            return _CREDITED_PICTURE.search(norm) is not None
-    return False
+    # A picture's word with its credit after it is a word of the line ("photo" in ", photo:").
+    return not _PICTURE_WORDS.isdisjoint(line.words) and _CREDITED_PICTURE.search(norm) is not None
 
 
 def _timestamp(line: Line) -> bool:
@@ -487,10 +485,13 @@ def _timestamp_cue(line: Line) -> bool:
     last = line.words[-1]
     if last not in _DATE_PIECES and (last.isalpha() or _DIGIT.search(last) is None):
         return False
-    if _DIGIT.search(text) is None:
-        return False
     if "ı" in text or "İ" in text:
         return True  # the label is matched ignoring case, and these are an "i" to it ("Fırst")
+    first = line.words[0]  # the next commonest: content starts with a word of its own
+    if first.isalpha() and first not in _DATE_PIECES and not first.startswith(_LABEL_WORDS):
+        return False
+    if _DIGIT.search(text) is None:
+        return False
     return all(
         w in _DATE_PIECES or _DIGIT.search(w) is not None or w.startswith(_LABEL_WORDS) for w in line.words
     )
