@@ -321,4 +321,6 @@ def test_the_first_characters_of_a_class_are_those_it_takes():
 def test_the_top_level_alternatives_of_a_pattern():
     assert rules._branches(r"a|b(?:c|d)|[|(]|\||e") == ["a", "b(?:c|d)", "[|(]", r"\|", "e"]
     assert rules._branches("[]|]|x") == ["[]|]", "x"]
-    assert rules._alternatives("(?:a|b)c|(?:d )?e") == ["(?:a)c", "(?:b)c", "(?:d )e", "e"]
+    assert rules._alternatives("(?:a|b)c|(?:d )?e") == ["ac", "bc", "d e", "e"]
+    assert rules._alternatives(r"\(?(?:a|(?:in )?b)c") == [r"\((?:a|(?:in )?b)c", "ac", "in bc", "bc"]
+    assert rules._alternatives("(?:a|b)+c|(?:ab)?+c") == ["(?:a|b)+c", "(?:ab)?+c"]

@@ -612,13 +612,22 @@ def _branches(pattern: str) -> list[str]:
     return [pattern[i + 1 : j] for i, j in zip([-1, *bars], [*bars, len(pattern)], strict=True)]
 
 
+# A pattern's first character made optional: a sign escaped or a character plain ("\\(?").
+_OPTIONAL_CHARACTER = re.compile(r"(\\\W|[^\\()\[\]{}.*+?|^$])\?(?![?+])")
+
+
 @functools.cache
 def _alternatives(pattern: str) -> list[str]:
     """Alternatives a pattern matches what it matches with (as far as whether it matches):
-    its top-level ones, with a group opening one spread over them, an optional one too
-    (`(?:a|b)c` -> `(?:a)c`, `(?:b)c`; `(?:a )?b` -> `(?:a )b`, `b`)."""
+    its top-level ones, with a group or an optional character opening one spread over them
+    (`(?:a|b)c` -> `(?:a)c`, `(?:b)c`; `(?:a )?b` -> `(?:a )b`, `b`; `\\(?a` -> `\\(a`, `a`)."""
     found = []
     for branch in _branches(pattern):
+        optional = _OPTIONAL_CHARACTER.match(branch)
+        if optional is not None:
+            rest = branch[optional.end() :]
+            found += _alternatives(optional.group(1) + rest) + _alternatives(rest)
+            continue
         end = next((i for i, c, depth in _structure(branch) if c == ")" and depth == 1), None)
         if not branch.startswith("(?:") or end is None:
             found.append(branch)
@@ -626,8 +635,10 @@ def _alternatives(pattern: str) -> list[str]:
         inner, rest = branch[3:end], branch[end + 1 :]
         if rest.startswith("?") and not rest.startswith(("??", "?+")):
             found += _alternatives(f"(?:{inner}){rest[1:]}") + _alternatives(rest[1:])
-        elif rest.startswith(("*", "+", "?", "{")) or len(_branches(inner)) == 1:
+        elif rest.startswith(("*", "+", "?", "{")):
             found.append(branch)
+        elif len(_branches(inner)) == 1:  # a group of one sequence is that sequence
+            found += _alternatives(inner + rest)
         else:
             found += [a for b in _branches(inner) for a in _alternatives(f"(?:{b}){rest}")]
     return found
