@@ -727,7 +727,8 @@ class _Tier(NamedTuple):
     ends: tuple[str, ...]
     words: frozenset[str]  # the words of the cues with words
     by_word: dict[str, tuple[_Test, ...]]  # a word's cues' tests (None: a cue without one)
-    by_string: tuple[tuple[str, tuple[_Test, ...]], ...]  # the same for the strings of `holds`
+    strings: tuple[str, ...]  # the strings of `holds`
+    by_string: dict[str, tuple[_Test, ...]]  # a string's cues' tests
     last: frozenset[str] | None  # the last words of the cues with some
     by_last: tuple[_Test, ...]
     tests: tuple[Callable[[Line], bool], ...]  # the tests of the other cues
@@ -773,7 +774,8 @@ def _tier(cues: tuple[Cue, ...]) -> _Tier:
         tuple(dict.fromkeys(e for c in cues for e in c.ends)),
         frozenset(words),
         {w: tuple(c.test for c in cues if w in c.words) for w in words},
-        tuple((s, tuple(c.test for c in cues if s in c.holds)) for s in strings),
+        tuple(strings),
+        {s: tuple(c.test for c in cues if s in c.holds) for s in strings},
         frozenset().union(*(c.last for c in lasts)) if lasts else None,  # type: ignore[misc]
         tuple(c.test for c in lasts),
         tuple(c.test for c in cues if c.test is not None and not c.gated),
@@ -836,7 +838,7 @@ def match_line(line: str | Line, disabled: frozenset[str] = frozenset()) -> str 
         line = Line.of(line)
     _, norm, tokens = line
     n = len(tokens)
-    starts, ends, words, by_word, by_string, last, by_last, tests = (
+    starts, ends, words, by_word, strings, by_string, last, by_last, tests = (
         _TIERS[n] if n < _LONGEST else _TIERS[_LONGEST]
     )
     pattern = starts[norm[:1]]
@@ -847,9 +849,9 @@ def match_line(line: str | Line, disabled: frozenset[str] = frozenset()) -> str 
             for test in by_word[word]:
                 if test is None or test(line):
                     return match_every_rule(line, disabled)
-    for s, gated in by_string:
+    for s in strings:
         if s in norm:
-            for test in gated:
+            for test in by_string[s]:
                 if test is None or test(line):
                     return match_every_rule(line, disabled)
     if last is not None and tokens and (tokens[-1] in last or not tokens[-1].isalpha()):
