@@ -1,7 +1,7 @@
 """The line cleaner's per-line step (issue 19): lines per second of `rules.match_line`, with
 its fast path and with the full rule loop it stands in for, and of the whole per-line step
-(`Line.of` + `match_line`) as `clean_document` takes it, before (`normalize` and the full rule
-loop) and after (`Line.of`'s ASCII shortcut and the fast path).
+(`Line.of` + `match_line`) as `clean_document` takes it, before (`normalize` and `words` as
+they were before issue 19, and the full rule loop) and after (`Line.of` and the fast path).
 
 Measured, in one run and one process, on:
 
