@@ -1,7 +1,7 @@
 """The line cleaner's per-line step (issue 19): lines per second of `rules.match_line`, with
 its fast path and with the full rule loop it stands in for, and of the whole per-line step
-(`Line.of` + `match_line`) as `clean_document` takes it, before (`normalize` and the full rule
-loop) and after (`Line.of`'s ASCII shortcut and the fast path).
+(`Line.of` + `match_line`) as `clean_document` takes it, before (`normalize` and `words` as
+they were before issue 19, and the full rule loop) and after (`Line.of` and the fast path).
 
 Measured, in one run and one process, on:
 
@@ -28,11 +28,12 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from cleaner import text as text_module
 from cleaner.clean import extract
 from cleaner.clean.rules import Line, match_every_rule, match_line
 from cleaner.config import ExtractConfig
 from cleaner.io import readers
-from cleaner.text import normalize, split_paragraphs, words
+from cleaner.text import split_paragraphs
 
 REPO = Path(__file__).resolve().parents[1]
 REAL_PAGES = REPO.parent / "shared" / "realpages" / "wcxb-dev"
@@ -100,10 +101,32 @@ def _rate(step: Callable[[], object], n: int, repeat: int) -> float:
     return n / best if best > 0 else float("inf")
 
 
+# `cleaner.text` as it was before issue 19: the punctuation fold by `str.translate`, and ASCII
+# words split after `str.translate`.
+_ASCII_SEPARATORS_BEFORE = str.maketrans(
+    {c: " " for c in map(chr, range(128)) if not (c.isalnum() or c == "'")}
+)
+
+
+def _normalize_before(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).translate(text_module._PUNCT_FOLD).casefold().split())
+
+
+def _words_before(text: str) -> list[str]:
+    if not text.isascii():
+        return text_module._TOKEN.findall(text)
+    chunks = text.translate(_ASCII_SEPARATORS_BEFORE).split()
+    if "'" not in text:
+        return chunks
+    return [
+        t for chunk in chunks for t in (text_module._ASCII_TOKEN.findall(chunk) if "'" in chunk else [chunk])
+    ]
+
+
 def _line_before(text: str) -> Line:
-    """`Line.of` as it was, before its ASCII shortcut."""
-    norm = normalize(text)
-    return Line(text, norm, words(norm))
+    """`Line.of` as it was: `normalize` and `words` as they were, no ASCII shortcut."""
+    norm = _normalize_before(text)
+    return Line(text, norm, _words_before(norm))
 
 
 def measure(texts: list[str], repeat: int) -> dict[str, float]:
@@ -139,6 +162,9 @@ def table(corpora: dict[str, list[str]], repeat: int) -> list[str]:
         differ = sum(match_line(t) != match_every_rule(Line.of(t)) for t in texts)
         if differ:
             raise SystemExit(f"{name}: the fast path and the rule loop differ on {differ} lines")
+        differ = sum(Line.of(t) != _line_before(t) for t in texts)
+        if differ:
+            raise SystemExit(f"{name}: Line.of and the line as it was made differ on {differ} lines")
         out += [
             _row(f"{name}: no rule matches", unmatched, repeat),
             _row(f"{name}: some rule matches", matched, repeat),

@@ -18,8 +18,12 @@ cues are checked against the rules on every corpus we have (tests/test_rules_cue
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Callable
+import re._compiler as _compiler
+import re._constants as _c
+import re._parser as _parser
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -45,10 +49,18 @@ class Line(NamedTuple):
 @dataclass(frozen=True)
 class Cue:
     """What every line a rule matches has: at most `max_words` words (None: any number), and
-    a normal form that starts with the pattern `starts`, or holds one of the strings `holds`,
-    or somewhere matches the pattern `finds`, or the line passes `test`. A cue with none of
-    these is passed by any line within the bound. A rule that is one pattern (`_full`) has its
-    pattern for cue, as `whole`: the patterns of such rules are tried together, in one call.
+    a normal form that starts with the pattern `starts` or ends with one of the strings `ends`,
+    or passes `test`. A rule that is one pattern (`_full`) has its pattern for cue, as `whole`.
+
+    The test runs only on a line with a sign that it may pass, when the cue gives some: one of
+    the `words` (words of the line as `cleaner.text.words` splits it: "photo's" is one word),
+    one of the strings `holds`, or a last word in `last` or made of more than letters. A cue
+    with such signs and no test is passed by a line with one of them; a cue with nothing is
+    passed by any line within its bound.
+
+    `match_line` combines the cues of the rules allowing a line's word count: their `starts`
+    and `whole` patterns split into alternatives by the character they can start with, their
+    words in one set, their strings and ends each looked for once; most lines have none.
 
     A cue is a necessary condition of its rule, never a guess: a line it turns away is one the
     rule would not have matched. tests/test_rules_cues.py checks every cue on every corpus."""
@@ -56,30 +68,50 @@ class Cue:
     max_words: int | None = None
     starts: str | None = None
     holds: tuple[str, ...] = ()
-    finds: str | None = None
     test: Callable[[Line], bool] | None = None
     whole: str | None = None  # the normal form is entirely this pattern
+    words: frozenset[str] = frozenset()
+    ends: tuple[str, ...] = ()
+    last: frozenset[str] | None = None
+
+    @property
+    def gated(self) -> bool:
+        """Whether the test (or passing, without one) needs a sign: words, strings, last word."""
+        return bool(self.words or self.holds) or self.last is not None
 
     @property
     def any_line(self) -> bool:
         return (
             self.starts is None
-            and not self.holds
-            and self.finds is None
-            and self.test is None
             and self.whole is None
+            and not self.ends
+            and not self.gated
+            and self.test is None
         )
 
     def admits(self, line: Line) -> bool:
-        if self.max_words is not None and len(line.words) > self.max_words:
+        _, norm, tokens = line
+        if self.max_words is not None and len(tokens) > self.max_words:
             return False
+        sign = (
+            not self.words.isdisjoint(tokens)
+            or any(s in norm for s in self.holds)
+            or (
+                self.last is not None
+                and bool(tokens)
+                and (tokens[-1] in self.last or not tokens[-1].isalpha())
+            )
+        )
         return (
             self.any_line
-            or (self.starts is not None and re.match(self.starts, line.norm) is not None)
-            or any(s in line.norm for s in self.holds)
-            or (self.finds is not None and re.search(self.finds, line.norm) is not None)
-            or (self.test is not None and self.test(line))
-            or (self.whole is not None and re.fullmatch(self.whole, line.norm) is not None)
+            or (self.starts is not None and re.match(self.starts, norm) is not None)
+            or (self.whole is not None and re.fullmatch(self.whole, norm) is not None)
+            or norm.endswith(self.ends)
+            or (
+                (sign or not self.gated)
+                and (self.test is not None or self.gated)
+                and (self.test is None or self.test(line))
+            )
         )
 
 
@@ -268,7 +300,8 @@ _SYNDICATION = _full(
     max_words=30,
 )
 
-_PHOTO = r"(?:photo|image|picture|photograph|video|graphic|illustration)s?\b"
+_PICTURES = ("photo", "image", "picture", "photograph", "video", "graphic", "illustration")
+_PHOTO = rf"(?:{'|'.join(_PICTURES)})s?\b"
 # What names a credit after the picture's word: "Photo courtesy of", "Image credit:", "Photo:".
 # Without it the word is content: "..., image quality can't be beat", "(photo, video, florist)".
 _CREDIT = r"(?:\s+(?:courtesy|by)\b(?:\s+of)?\s*:?|\s+(?:credits?|sources?)\s*:|\s*:)"
@@ -368,19 +401,41 @@ _SIGNED_CREDITS = (
 _CREDITED_PICTURE = re.compile(rf"[.,;]\s*\(?{_PHOTO}{_CREDIT}")
 
 
+# What a caption's credit has wherever it is in the line: the sign before an agency's credit
+# (or a picture's word glued to an apostrophe: "(Photo's ...)"), or a picture's word.
+_CAPTION_SIGNS = tuple(sign for sign, _ in _SIGNED_CREDITS)
+_PICTURE_WORDS = frozenset(w + s for w in _PICTURES for s in ("", "s"))
+
+
 def _caption_cue(line: Line) -> bool:
     norm = line.norm
     for sign, credit in _SIGNED_CREDITS:
         if sign in norm and credit.search(norm) is not None:
             return True
-    for word in _CAPTION_CUES[:6]:  # the picture's words
-        if word in norm:
-            return _CREDITED_PICTURE.search(norm) is not None
-    return False
+    # A picture's word with its credit after it is a word of the line ("photo" in ", photo:").
+    return not _PICTURE_WORDS.isdisjoint(line.words) and _CREDITED_PICTURE.search(norm) is not None
 
 
 def _timestamp(line: Line) -> bool:
     return is_timestamp_line(line.text)
+
+
+# The subscribe pattern's alternatives that may start anywhere in the line: "... delivered
+# straight to your inbox", "... sign up for our newsletter." The words of the second may be
+# glued to an apostrophe ("the newsletter's"), and a line holding one is tested too.
+_PITCH_WORDS = frozenset(("newsletter", "mailing", "updates", "notifications"))
+
+
+def _subscribe_cue(line: Line) -> bool:
+    norm = line.norm
+    return "to your inbox" in norm or (
+        ("sign up" in norm or "subscribe" in norm or "join" in norm)
+        and ("newsletter" in norm or "mailing list" in norm or "updates" in norm or "notifications" in norm)
+    )
+
+
+def _copyright_cue(line: Line) -> bool:
+    return "©" in line.norm or "all rights reserved" in line.norm
 
 
 def _share_cue(line: Line) -> bool:
@@ -425,11 +480,18 @@ def _timestamp_cue(line: Line) -> bool:
         return True
     if len(text) > 80 or not line.words:
         return False
-    last = line.words[-1]  # the commonest turn-away: content ends in a word of its own
-    if (last not in _DATE_PIECES and _DIGIT.search(last) is None) or _DIGIT.search(text) is None:
+    # The commonest turn-away: content ends in a word of its own, and a word of letters
+    # only has no digit (`str.isdigit` takes no letter for one).
+    last = line.words[-1]
+    if last not in _DATE_PIECES and (last.isalpha() or _DIGIT.search(last) is None):
         return False
     if "ı" in text or "İ" in text:
         return True  # the label is matched ignoring case, and these are an "i" to it ("Fırst")
+    first = line.words[0]  # the next commonest: content starts with a word of its own
+    if first.isalpha() and first not in _DATE_PIECES and not first.startswith(_LABEL_WORDS):
+        return False
+    if _DIGIT.search(text) is None:
+        return False
     return all(
         w in _DATE_PIECES or _DIGIT.search(w) is not None or w.startswith(_LABEL_WORDS) for w in line.words
     )
@@ -442,8 +504,14 @@ LINE_RULES: tuple[LineRule, ...] = (
     _rule("read_more", "READ MORE / continue reading links and teaser links", _READ_MORE),
     _rule("related", "'Related: ...' inline teaser", _RELATED_INLINE),
     _rule("comment_prompt", "comment forms and prompts (Leave a Reply, Post Comment)", _COMMENT),
-    # Every word of a share line is a share word: its first and last too.
-    _rule("share_prompt", "share buttons and prompts", _share, Cue(20, test=_share_cue)),
+    # Every word of a share line is a share word, its first and last too, and one of them
+    # is a share button's.
+    _rule(
+        "share_prompt",
+        "share buttons and prompts",
+        _share,
+        Cue(20, words=frozenset(_SHARE_ANCHORS), test=_share_cue),
+    ),
     # Alternatives starting with ".*" would make the pattern slow to try on every line.
     _rule(
         "subscribe_prompt",
@@ -454,15 +522,16 @@ LINE_RULES: tuple[LineRule, ...] = (
             r"subscribe|sign up|newsletter|opt in|get (?:our|the)|follow us|join (?:our|the)"
             r"|download (?:our|the)|enter your|already (?:a|have)|(?:support|fund) (?:independent|our|quality)"
             r"|become a|unlock|you have reached|would you like|do you want",
-            # "... delivered to your inbox", "... sign up for our newsletter."
-            ("to your inbox", "newsletter", "mailing list", "updates", "notifications"),
+            ("'",),
+            test=_subscribe_cue,
+            words=_PITCH_WORDS | {"your"},
         ),
     ),
     _rule(
         "copyright",
         "copyright and all-rights-reserved lines",
         _COPYRIGHT,
-        Cue(35, r"\(c\)|copyright", ("©", "all rights reserved")),
+        Cue(35, r"\(c\)|copyright", ("©",), test=_copyright_cue, words=frozenset(("rights",))),
     ),
     _rule("syndication_credit", "'originally published on ...' credits", _SYNDICATION),
     # A caption starts with a picture's word ("Photo: ...", "In this photo", "File photo",
@@ -477,14 +546,17 @@ LINE_RULES: tuple[LineRule, ...] = (
             80,
             r"\(?(?:photo|image|picture|illustration|pictured|(?:in )?this (?:\w+ )?(?:photo|image|picture)"
             r"|(?:file|handout|stock|archive) (?:photo|image|picture))",
+            _CAPTION_SIGNS,
             test=_caption_cue,
+            words=_PICTURE_WORDS,
         ),
     ),
+    # A relative timestamp ends in "ago", an absolute one in a piece of a date or a number.
     _rule(
         "timestamp",
         "bare publication timestamps (parsed into `published`)",
         _timestamp,
-        Cue(test=_timestamp_cue),
+        Cue(test=_timestamp_cue, ends=("ago",), last=_DATE_PIECES),
     ),
     _rule(
         "navigation",
@@ -509,14 +581,157 @@ LINE_RULES: tuple[LineRule, ...] = (
 )
 
 
+def _structure(pattern: str) -> Iterator[tuple[int, str, int]]:
+    """(position, character, depth) of each bracket and bar of a pattern that is one, not in
+    a set or escaped; a bracket's depth is that of what is inside it."""
+    depth, i, in_set = 0, 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 1
+        elif in_set:
+            in_set = c != "]"
+        elif c == "[":
+            in_set = True
+            i += pattern.startswith("^", i + 1)
+            i += pattern.startswith("]", i + 1)  # "[]...]", "[^]...]": a "]" first is itself
+        elif c == "(":
+            depth += 1
+            yield i, c, depth
+        elif c == ")":
+            yield i, c, depth
+            depth -= 1
+        elif c == "|":
+            yield i, c, depth
+        i += 1
+
+
+def _branches(pattern: str) -> list[str]:
+    """The alternatives of a pattern at its top level (`a|b(?:c|d)` -> `a`, `b(?:c|d)`)."""
+    bars = [i for i, c, depth in _structure(pattern) if c == "|" and depth == 0]
+    return [pattern[i + 1 : j] for i, j in zip([-1, *bars], [*bars, len(pattern)], strict=True)]
+
+
+# A pattern's first character made optional: a sign escaped or a character plain ("\\(?").
+_OPTIONAL_CHARACTER = re.compile(r"(\\\W|[^\\()\[\]{}.*+?|^$])\?(?![?+])")
+
+
+@functools.cache
+def _alternatives(pattern: str) -> list[str]:
+    """Alternatives a pattern matches what it matches with (as far as whether it matches):
+    its top-level ones, with a group or an optional character opening one spread over them
+    (`(?:a|b)c` -> `(?:a)c`, `(?:b)c`; `(?:a )?b` -> `(?:a )b`, `b`; `\\(?a` -> `\\(a`, `a`)."""
+    found = []
+    for branch in _branches(pattern):
+        optional = _OPTIONAL_CHARACTER.match(branch)
+        if optional is not None:
+            rest = branch[optional.end() :]
+            found += _alternatives(optional.group(1) + rest) + _alternatives(rest)
+            continue
+        end = next((i for i, c, depth in _structure(branch) if c == ")" and depth == 1), None)
+        if not branch.startswith("(?:") or end is None:
+            found.append(branch)
+            continue
+        inner, rest = branch[3:end], branch[end + 1 :]
+        if rest.startswith("?") and not rest.startswith(("??", "?+")):
+            found += _alternatives(f"(?:{inner}){rest[1:]}") + _alternatives(rest[1:])
+        elif rest.startswith(("*", "+", "?", "{")):
+            found.append(branch)
+        elif len(_branches(inner)) == 1:  # a group of one sequence is that sequence
+            found += _alternatives(inner + rest)
+        else:
+            found += [a for b in _branches(inner) for a in _alternatives(f"(?:{b}){rest}")]
+    return found
+
+
+class _First(NamedTuple):
+    """The characters a pattern's match can start with: these, and those one of the sets
+    `classes` takes (a category such as digits, a negated set, a wide range)."""
+
+    chars: frozenset[str]
+    classes: tuple[re.Pattern, ...]
+
+    def takes(self, c: str) -> bool:
+        return c in self.chars or any(p.fullmatch(c) for p in self.classes)
+
+
+@functools.cache
+def _first_characters(pattern: str) -> _First | None:
+    """What a match of the pattern can start with, or None for any character (a wildcard,
+    a pattern that may match the empty string and so match any line)."""
+    parsed = _parser.parse(pattern)
+    if parsed.state.flags & re.IGNORECASE:
+        return None
+    found = _first_of(parsed)
+    return None if found is None or found[2] else _First(frozenset(found[0]), tuple(found[1]))
+
+
+def _one_character(op: object, av: object) -> re.Pattern:
+    """The pattern of one parsed set, compiled as a pattern of `str` is (Unicode classes:
+    `\\d` takes "٣" too)."""
+    state = _parser.State()
+    state.flags = re.UNICODE
+    return _compiler.compile(_parser.SubPattern(state, [(op, av)]))
+
+
+def _first_of(items: Iterable[tuple]) -> tuple[set[str], list[re.Pattern], bool] | None:
+    """(the first characters of a parsed sequence, the sets taking others, whether it may
+    be empty), or None for any character."""
+    chars: set[str] = set()
+    classes: list[re.Pattern] = []
+    for op, av in items:
+        if op is _c.LITERAL:
+            first = {chr(av)}, [], False
+        elif op is _c.IN:
+            if all(member is _c.LITERAL for member, _ in av):
+                first = {chr(v) for _, v in av}, [], False
+            else:
+                first = set(), [_one_character(op, av)], False
+        elif op is _c.BRANCH:
+            parts = [_first_of(p) for p in av[1]]
+            if any(part is None for part in parts):
+                return None
+            first = (
+                set().union(*(p[0] for p in parts)),  # type: ignore[index]
+                [c for p in parts for c in p[1]],  # type: ignore[index]
+                any(p[2] for p in parts),  # type: ignore[index]
+            )
+        elif op is _c.SUBPATTERN and not av[1] & re.IGNORECASE:
+            first = _first_of(av[3])
+        elif op in (_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT):
+            first = _first_of(av[2])
+            if first is not None and av[0] == 0:
+                first = first[0], first[1], True
+        elif op is _c.ATOMIC_GROUP:
+            first = _first_of(av)
+        elif op in (_c.AT, _c.ASSERT, _c.ASSERT_NOT):  # no character of its own
+            first = set(), [], True
+        else:  # any character, a group's text again
+            return None
+        if first is None:
+            return None
+        chars |= first[0]
+        classes += first[1]
+        if not first[2]:
+            return chars, classes, False
+    return chars, classes, True
+
+
+_Test = Callable[[Line], bool] | None
+
+
 class _Tier(NamedTuple):
     """The cues of the rules that allow a line of so many words, combined."""
 
-    any_line: bool  # a rule with no cue allows any line of that length
-    starts: re.Pattern | None  # the `starts` and `whole` patterns, for `re.match`
-    holds: tuple[str, ...]
-    finds: re.Pattern | None
-    tests: tuple[Callable[[Line], bool], ...]
+    starts: _ByFirstCharacter  # the `starts` and `whole` patterns, for `re.match`
+    ends: tuple[str, ...]
+    words: frozenset[str]  # the words of the cues with words
+    by_word: dict[str, tuple[_Test, ...]]  # a word's cues' tests (None: a cue without one)
+    strings: tuple[str, ...]  # the strings of `holds`
+    by_string: dict[str, tuple[_Test, ...]]  # a string's cues' tests
+    last: frozenset[str] | None  # the last words of the cues with some
+    by_last: tuple[_Test, ...]
+    tests: tuple[Callable[[Line], bool], ...]  # the tests of the other cues
 
 
 def _either(patterns: list[str | None]) -> re.Pattern | None:
@@ -524,14 +739,46 @@ def _either(patterns: list[str | None]) -> re.Pattern | None:
     return re.compile("|".join(found)) if found else None
 
 
-def _tier(cues: list[Cue]) -> _Tier:
-    whole = _either([c.whole for c in cues])
+class _ByFirstCharacter(dict):
+    """The alternatives of some patterns, grouped by the character they can start with: for
+    a character, the pattern of the alternatives that can start with it, for `re.match` on
+    a normal form starting with it (the engine visits every alternative of a pattern in turn,
+    and these are some 500). An empty normal form ("") has them all. Each pattern is compiled
+    when a line first needs it."""
+
+    def __init__(self, patterns: Iterable[str]) -> None:
+        super().__init__()
+        self.alternatives = [(a, _first_characters(a)) for p in patterns for a in _alternatives(p)]
+
+    def __missing__(self, c: str) -> re.Pattern | None:
+        found = tuple(a for a, first in self.alternatives if first is None or c == "" or first.takes(c))
+        self[c] = pattern = _compiled(found)
+        return pattern
+
+
+@functools.cache
+def _compiled(alternatives: tuple[str, ...]) -> re.Pattern | None:
+    return _either(list(alternatives))
+
+
+@functools.cache  # most word counts have the cues of the next
+def _tier(cues: tuple[Cue, ...]) -> _Tier:
+    wholes = [rf"(?:{b})\Z" for c in cues if c.whole is not None for b in _alternatives(c.whole)]
+    # A cue passed by any line within its bound starts with the empty pattern.
+    starts = [c.starts for c in cues if c.starts is not None] + ["" for c in cues if c.any_line]
+    words = sorted({w for c in cues for w in c.words})
+    strings = dict.fromkeys(s for c in cues for s in c.holds)
+    lasts = [c for c in cues if c.last is not None]
     return _Tier(
-        any(c.any_line for c in cues),
-        _either([c.starts for c in cues] + [whole and rf"(?:{whole.pattern})\Z"]),
-        tuple(dict.fromkeys(s for c in cues for s in c.holds)),
-        _either([c.finds for c in cues]),
-        tuple(c.test for c in cues if c.test is not None),
+        _ByFirstCharacter(starts + wholes),
+        tuple(dict.fromkeys(e for c in cues for e in c.ends)),
+        frozenset(words),
+        {w: tuple(c.test for c in cues if w in c.words) for w in words},
+        tuple(strings),
+        {s: tuple(c.test for c in cues if s in c.holds) for s in strings},
+        frozenset().union(*(c.last for c in lasts)) if lasts else None,  # type: ignore[misc]
+        tuple(c.test for c in lasts),
+        tuple(c.test for c in cues if c.test is not None and not c.gated),
     )
 
 
@@ -539,7 +786,7 @@ def _tier(cues: list[Cue]) -> _Tier:
 # longer line too.
 _LONGEST = max(r.cue.max_words or 0 for r in LINE_RULES) + 1
 _TIERS: tuple[_Tier, ...] = tuple(
-    _tier([r.cue for r in LINE_RULES if r.cue.max_words is None or r.cue.max_words >= n])
+    _tier(tuple(r.cue for r in LINE_RULES if r.cue.max_words is None or r.cue.max_words >= n))
     for n in range(_LONGEST + 1)
 )
 
@@ -583,30 +830,38 @@ RULE_NAMES: tuple[str, ...] = tuple(dict.fromkeys([*(r.name for r in LINE_RULES)
 
 
 def match_line(line: str | Line, disabled: frozenset[str] = frozenset()) -> str | None:
-    """Name of the first line rule that marks this line as boilerplate, or None."""
+    """Name of the first line rule that marks this line as boilerplate, or None.
+
+    The rules are tried only on a line passing some rule's cue; most lines pass none, and
+    every step of the cues counts: they are most of the time of such a line."""
     if isinstance(line, str):
         line = Line.of(line)
-    if not _may_match(line):
-        return None
-    return match_every_rule(line, disabled)
-
-
-def _may_match(line: Line) -> bool:
-    """Whether the line passes some rule's cue: only then can a rule match it."""
-    n = len(line.words)
-    tier = _TIERS[n] if n < _LONGEST else _TIERS[_LONGEST]
-    norm = line.norm
-    if tier.any_line or (tier.starts is not None and tier.starts.match(norm) is not None):
-        return True
-    for s in tier.holds:
+    _, norm, tokens = line
+    n = len(tokens)
+    starts, ends, words, by_word, strings, by_string, last, by_last, tests = (
+        _TIERS[n] if n < _LONGEST else _TIERS[_LONGEST]
+    )
+    pattern = starts[norm[:1]]
+    if (pattern is not None and pattern.match(norm) is not None) or norm.endswith(ends):
+        return match_every_rule(line, disabled)
+    if words and not words.isdisjoint(tokens):
+        for word in words.intersection(tokens):
+            for test in by_word[word]:
+                if test is None or test(line):
+                    return match_every_rule(line, disabled)
+    for s in strings:
         if s in norm:
-            return True
-    if tier.finds is not None and tier.finds.search(norm) is not None:
-        return True
-    for test in tier.tests:  # noqa: SIM110 (a loop costs less than any() over a generator)
+            for test in by_string[s]:
+                if test is None or test(line):
+                    return match_every_rule(line, disabled)
+    if last is not None and tokens and (tokens[-1] in last or not tokens[-1].isalpha()):
+        for test in by_last:
+            if test is None or test(line):
+                return match_every_rule(line, disabled)
+    for test in tests:
         if test(line):
-            return True
-    return False
+            return match_every_rule(line, disabled)
+    return None
 
 
 def match_every_rule(line: Line, disabled: frozenset[str] = frozenset()) -> str | None:
