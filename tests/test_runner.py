@@ -137,12 +137,21 @@ def test_workers_are_no_more_than_the_batches_the_inputs_make(tmp_path, monkeypa
     (inbox / "day.jsonl").write_text('{"text": "A line."}\n' * 10)  # 200 bytes: one batch
     assert workers_for([inbox], tmp_path / "out", config) == 1
     assert workers_for([inbox / "day.jsonl"], tmp_path / "out", config) == 1
-    for i in range(8):  # 9 files, 4 a batch: 3 batches
+    for i in range(8):  # 9 files, at most 4 a batch: 3 batches, made 8 for 8 cores: 5 of 2
         (inbox / f"page-{i}.txt").write_text("A page.\n")
-    assert workers_for([inbox], tmp_path / "out", config) == 3
+    assert workers_for([inbox], tmp_path / "out", config) == 5
     (inbox / "day.jsonl").write_text('{"text": "A line."}\n' * 200)  # 4,000 bytes: 4 ranges
-    assert workers_for([inbox], tmp_path / "out", config) == 7  # at most 4 ranges, 2 + 1 batches of pages
+    assert workers_for([inbox], tmp_path / "out", config) == 8  # at most 4 ranges, 4 + 1 batches of pages
     made = cleaner.run([inbox], tmp_path / "out", config, executor=cleaner.InlineExecutor())
-    assert made.manifest["stages"]["prepare"]["batches"] == 6  # the ranges, then 2 batches of pages
+    assert made.manifest["stages"]["prepare"]["batches"] == 8  # the ranges, then 4 batches of pages
     monkeypatch.setattr("os.cpu_count", lambda: 2)
     assert workers_for([inbox], tmp_path / "out", config) == 2  # never more than the cores
+
+
+def test_batches_are_a_multiple_of_the_cores_and_of_one_size():
+    from cleaner.runner import files_per_batch
+
+    assert files_per_batch(711, 256, cores=2) == 178  # 4 batches, not 256, 256 and 199
+    assert files_per_batch(10_000, 256, cores=2) == 250  # 40
+    assert files_per_batch(3, 1, cores=2) == 1  # never over batch_size
+    assert files_per_batch(1, 256, cores=8) == 1 and files_per_batch(0, 256, cores=8) == 256
