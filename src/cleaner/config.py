@@ -237,12 +237,13 @@ class RewriteConfig:
     27 independent reports, and the seeds) and on the 711 real pages of benchmarks/realpages.
     """
 
-    # On by default: on the 711 real pages it adds 15-26% to `cleaner run`'s wall time (the
-    # issue's bound: 25%), flags none of them and changes no figure of the real-page or the
-    # synthetic gate (docs/benchmarks.md). Its one weakness is text where every passage is
-    # close to every other (pages generated from one template and a small vocabulary): each
-    # document is then aligned with its `max_sources` likeliest sources, and most come out as
-    # rewrites of one another. Off: nothing is embedded, compared or added to the index.
+    # On by default: on the 711 real pages it adds 15% to `cleaner run`'s wall time, 23% on
+    # four copies of each (the issue's bound: 25%), flags none of them and changes no figure
+    # of the real-page or the synthetic gate (docs/benchmarks.md). Its weak point is text in
+    # which every passage is close to every other (pages generated from one template): each
+    # document is aligned with its `max_sources` likeliest sources, ~5 ms a document, though
+    # `min_specificity` keeps them from being flagged. Off: nothing is embedded, compared or
+    # added to the index.
     enabled: bool = True
     # Only documents identified (`clean.language`) as one of these are embedded; none: every
     # document, unidentified ones too. The model's vocabulary is English-centred: on Japanese
