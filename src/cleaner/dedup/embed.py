@@ -128,8 +128,9 @@ def passage_codes(texts: Sequence[str], min_words: int) -> tuple[np.ndarray, np.
     has = np.fromiter((len(words(t)) >= min_words for t in stripped), dtype=bool, count=len(texts))
     out = np.zeros((len(texts), DIM), dtype=np.int8)
     chosen = np.flatnonzero(has)
-    if len(chosen):
-        out[chosen] = codes(embed([stripped[i] for i in chosen]))
+    for start in range(0, len(chosen), _BATCH):  # float vectors for a batch at a time: 1 KB each
+        rows = chosen[start : start + _BATCH]
+        out[rows] = codes(embed([stripped[i] for i in rows.tolist()]))
     return has, out
 
 
