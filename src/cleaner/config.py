@@ -237,8 +237,8 @@ class RewriteConfig:
     27 independent reports, and the seeds) and on the 711 real pages of benchmarks/realpages.
     """
 
-    # On by default: on the 711 real pages it adds 15% to `cleaner run`'s wall time, 23% on
-    # four copies of each (the issue's bound: 25%), flags none of them and changes no figure
+    # On by default: on the 711 real pages it adds 11 to 16% to `cleaner run`'s wall time, 20
+    # to 23% on four copies of each (the issue's bound: 25%), flags none of them and changes no figure
     # of the real-page or the synthetic gate (docs/benchmarks.md). Its weak point is text in
     # which every passage is close to every other (pages generated from one template): each
     # document is aligned with its `max_sources` likeliest sources, ~5 ms a document, though
