@@ -6,8 +6,10 @@ the telemetry switch are set here, before any test module imports it.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -15,6 +17,16 @@ import pytest
 
 _PREFECT_HOME = tempfile.mkdtemp(prefix="cleaner-tests-prefect-")
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
+_OWNER = os.getpid()
+
+
+@atexit.register
+def _remove_prefect_home() -> None:
+    # only in the process that made it: a forked child that exits must not pull it from under us
+    if os.getpid() == _OWNER:
+        shutil.rmtree(_PREFECT_HOME, ignore_errors=True)
+
+
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
