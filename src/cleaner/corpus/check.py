@@ -397,31 +397,55 @@ def _dedup(params: dict) -> DedupConfig:
 def _params(corpus: _Corpus) -> list[Problem]:
     if not corpus.indexed or not corpus.runs:
         return []
-    path = corpus.out / index.INDEX / index.PARAMS_FILE
-    recorded = _runs_params(corpus)
+
+    def read(path: Path) -> dict | str:
+        try:
+            return index.read_params(corpus.out)
+        except OutputError:
+            return _json_error(path)
+
+    return _settings_file(
+        corpus,
+        f"{index.INDEX}/{index.PARAMS_FILE}",
+        _runs_params(corpus),
+        read,
+        missing="a run would take any MinHash settings",
+        what="settings",
+    )
+
+
+def _settings_file(
+    corpus: _Corpus,
+    rel: str,
+    recorded: dict | None,
+    read,
+    missing: str,
+    what: str,
+    ignore: tuple[str, ...] = (),
+) -> list[Problem]:
+    """A settings file of the index (`rel`: `index/params.json`, `index/rewrite.json`) there,
+    readable and as the runs recorded it (`recorded`, or None when they recorded none):
+    `read(path)` gives its settings, or in words why they cannot be read. Keys in `ignore`
+    are not compared (what the runs do not record)."""
+    path = corpus.out / rel
     fix = "written from the runs' recorded configuration" if recorded else None
     if not path.exists():
         if not (corpus.out / index.INDEX).is_dir():
             return []  # said already: the index is missing
-        return [
-            Problem(
-                f"{index.INDEX}/{index.PARAMS_FILE} is missing: a run would take any MinHash settings", fix
-            )
-        ]
-    try:
-        params = index.read_params(corpus.out)
-    except OutputError:
-        return [Problem(f"{index.INDEX}/{index.PARAMS_FILE} cannot be read: {_json_error(path)}", fix)]
-    if recorded and params != recorded:
-        changed = ", ".join(
-            f"{k} {params.get(k)!r}, the runs {v!r}" for k, v in recorded.items() if params.get(k) != v
-        )
-        return [
-            Problem(
-                f"{index.INDEX}/{index.PARAMS_FILE} disagrees with the settings the runs recorded ({changed})",
-                fix,
-            )
-        ]
+        return [Problem(f"{rel} is missing: {missing}", fix)]
+    stored = read(path)
+    if isinstance(stored, str):
+        return [Problem(f"{rel} cannot be read: {stored}", fix)]
+    if not recorded:
+        return []
+    keys = [k for k in {**recorded, **stored} if k not in ignore]
+    changed = [
+        f"{k} {stored.get(k)!r}, the runs {recorded.get(k)!r}"
+        for k in keys
+        if stored.get(k) != recorded.get(k)
+    ]
+    if changed:
+        return [Problem(f"{rel} disagrees with the {what} the runs recorded ({', '.join(changed)})", fix)]
     return []
 
 
@@ -470,39 +494,24 @@ def _rewrite_file(corpus: _Corpus) -> list[Problem]:
     """`index/rewrite.json` there and sound, when runs had the rewrite stage on."""
     if not corpus.indexed or not corpus.runs or not _rewrite_on(corpus):
         return []
-    path = corpus.out / _REWRITE_JSON
-    recorded = _runs_rewrite_params(corpus)
-    fix = "written from the runs' recorded configuration" if recorded else None
-    if not path.exists():
-        if not (corpus.out / index.INDEX).is_dir():
-            return []  # said already: the index is missing
-        return [
-            Problem(
-                f"{_REWRITE_JSON} is missing: a run with the rewrite stage on would take any rewrite settings "
-                "and compare its passages with codes made with others",
-                fix,
-            )
-        ]
-    try:
-        stored = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
-        return [Problem(f"{_REWRITE_JSON} cannot be read: {_json_error(path)}", fix)]
-    wrong = index.rewrite_params_error(stored)
-    if wrong:
-        return [Problem(f"{_REWRITE_JSON} cannot be read: {wrong}", fix)]
-    changed = [
-        f"{k} {stored[k]!r}, the runs {v!r}"
-        for k, v in (recorded or {}).items()
-        if k != "model" and stored[k] != v
-    ]
-    if changed:
-        return [
-            Problem(
-                f"{_REWRITE_JSON} disagrees with the rewrite settings the runs recorded ({', '.join(changed)})",
-                fix,
-            )
-        ]
-    return []
+
+    def read(path: Path) -> dict | str:
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError):
+            return _json_error(path)
+        return index.rewrite_params_error(stored) or stored
+
+    return _settings_file(
+        corpus,
+        _REWRITE_JSON,
+        _runs_rewrite_params(corpus),
+        read,
+        missing="a run with the rewrite stage on would take any rewrite settings and compare its "
+        "passages with codes made with others",
+        what="rewrite settings",
+        ignore=("model",),  # the runs record none: it is this cleaner's
+    )
 
 
 def _data(corpus: _Corpus) -> list[Problem]:
@@ -884,6 +893,13 @@ def _plan(corpus: _Corpus, staging: Path, done: list[str]) -> tuple[list[str], l
     if not corpus.indexed:
         return moves, retire
 
+    def settings(rel: str, values: dict) -> None:
+        """A settings file of the index written as a run writes it (`index.params_file`)."""
+        (staging / rel).parent.mkdir(parents=True, exist_ok=True)
+        (staging / rel).write_text(json.dumps(values, indent=2) + "\n", encoding="utf-8")
+        moves.append(rel)
+        done.append(f"{rel} written from the runs' recorded configuration")
+
     # 2. The MinHash settings.
     recorded = _runs_params(corpus)
     params_ok = not _params(corpus)
@@ -891,11 +907,7 @@ def _plan(corpus: _Corpus, staging: Path, done: list[str]) -> tuple[list[str], l
         params = index.read_params(out)
     elif recorded:
         params = recorded
-        rel = f"{index.INDEX}/{index.PARAMS_FILE}"
-        (staging / rel).parent.mkdir(parents=True, exist_ok=True)
-        (staging / rel).write_text(json.dumps(params, indent=2) + "\n", encoding="utf-8")
-        moves.append(rel)
-        done.append(f"{rel} written from the runs' recorded configuration")
+        settings(f"{index.INDEX}/{index.PARAMS_FILE}", params)
     else:
         return moves, retire  # nothing to rebuild the index with; the check says so
     try:
@@ -913,10 +925,7 @@ def _plan(corpus: _Corpus, staging: Path, done: list[str]) -> tuple[list[str], l
             rewrite = index.read_rewrite_params(out)
         elif recorded_rewrite:
             rewrite = recorded_rewrite
-            (staging / _REWRITE_JSON).parent.mkdir(parents=True, exist_ok=True)
-            (staging / _REWRITE_JSON).write_text(json.dumps(rewrite, indent=2) + "\n", encoding="utf-8")
-            moves.append(_REWRITE_JSON)
-            done.append(f"{_REWRITE_JSON} written from the runs' recorded configuration")
+            settings(_REWRITE_JSON, rewrite)
 
     # 3. The index's documents and passages, rebuilt whole if any of it is damaged.
     damage = _partitions(corpus) + _data_index(corpus)

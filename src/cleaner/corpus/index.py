@@ -127,11 +127,7 @@ def rewrite_config(params: dict, languages: Sequence[str] = RewriteConfig.langua
 def read_rewrite_params(out: Path) -> dict:
     """The corpus's `index/rewrite.json`, or an `OutputError` naming the damage."""
     path = out / INDEX / REWRITE_FILE
-    try:
-        params = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "not JSON"
-        raise OutputError(f"{path} cannot be read ({reason}): run `cleaner check {out} --repair`") from None
+    params = _settings_json(path, out)
     wrong = rewrite_params_error(params)
     if wrong:
         raise OutputError(f"{path}: {wrong}: run `cleaner check {out} --repair`")
@@ -610,17 +606,22 @@ def input_rows(inputs: Sequence[Seen], rejects: Sequence[Reject]) -> pa.Table:
 def read_params(out: Path) -> dict:
     """The corpus's `index/params.json`, or an `OutputError` naming the damage."""
     path = out / INDEX / PARAMS_FILE
-    try:
-        params = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "not JSON"
-        raise OutputError(f"{path} cannot be read ({reason}): run `cleaner check {out} --repair`") from None
+    params = _settings_json(path, out)
     if not isinstance(params, dict):
         raise OutputError(f"{path} holds no settings: run `cleaner check {out} --repair`")
     try:
         return without_retired(params, str(path))
     except ConfigError as exc:
         raise OutputError(f"{exc}: this corpus was made by another program") from None
+
+
+def _settings_json(path: Path, out: Path) -> object:
+    """What a settings file of the index holds, or an `OutputError` saying it cannot be read."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not JSON"
+        raise OutputError(f"{path} cannot be read ({reason}): run `cleaner check {out} --repair`") from None
 
 
 class PassageRows:
