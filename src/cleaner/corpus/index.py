@@ -413,6 +413,7 @@ class Index:
         config = self.rewrite
         run_keys = rewrites.band_keys(sketch.codes[sketch.code_rows[own]], config).astype(np.uint32)
         run_doc = sketch.doc_of[own]
+        run_order = rewrites.band_order(run_keys)
         wanted: set[int] = set()
         for path in files:
             parquet = pq.ParquetFile(path)
@@ -420,7 +421,9 @@ class Index:
                 table = parquet.read_row_group(group, columns=["doc", "keys"], use_threads=False)
                 keys = _fixed(table["keys"], "<u4", config.bands)
                 # pairs counted within a row group: a run writes a document's rows together
-                found = rewrites.likely_sources(keys, table["doc"].to_numpy(), run_keys, run_doc, config)
+                found = rewrites.likely_sources(
+                    keys, table["doc"].to_numpy(), run_keys, run_doc, config, run_order
+                )
                 wanted.update(found.tolist())
         if not wanted:
             return rewrites.Prior()

@@ -196,7 +196,12 @@ def close_pairs(codes: np.ndarray | Codes, doc: np.ndarray, config: RewriteConfi
 
 
 def likely_sources(
-    keys: np.ndarray, doc: np.ndarray, run_keys: np.ndarray, run_doc: np.ndarray, config: RewriteConfig
+    keys: np.ndarray,
+    doc: np.ndarray,
+    run_keys: np.ndarray,
+    run_doc: np.ndarray,
+    config: RewriteConfig,
+    run_order: np.ndarray | None = None,
 ) -> np.ndarray:
     """The documents (values of `doc`) of indexed passages with band keys `keys` that one of
     the run's documents may rewrite, by the test `find_rewrites` puts to a pair of documents
@@ -209,13 +214,17 @@ def likely_sources(
     deviation, on the real pages). Sharing a band alone says little: English passages crowd
     the buckets, and a batch of 5,420 real passages shared one with 65% of 29,525 indexed
     passages, of 596 of their 600 documents; with the estimate, 148 documents, and every
-    rewrite of the labelled set still finds its source (docs/benchmarks.md)."""
+    rewrite of the labelled set still finds its source (docs/benchmarks.md).
+
+    `run_order` is `band_order(run_keys)`, for a caller that asks about the index a part at
+    a time and sorts the run's keys once."""
     if not len(keys) or not len(run_keys):
         return np.zeros(0, dtype=np.int64)
+    run_order = band_order(run_keys) if run_order is None else run_order
     n_run = len(run_keys)
     found = []
     for band in range(config.bands):
-        order = np.argsort(run_keys[:, band], kind="stable")
+        order = run_order[:, band]
         sorted_keys = run_keys[order, band]
         lo = np.searchsorted(sorted_keys, keys[:, band], "left")
         count = np.minimum(np.searchsorted(sorted_keys, keys[:, band], "right") - lo, config.max_bucket)
@@ -241,6 +250,11 @@ def likely_sources(
         return_counts=True,
     )
     return np.unique(doc_pairs[counts >= config.min_candidates, 0])
+
+
+def band_order(keys: np.ndarray) -> np.ndarray:
+    """Each band's rows in the order of their keys (int32: 4 bytes a row and band)."""
+    return np.argsort(keys, axis=0, kind="stable").astype(np.int32)
 
 
 def _distinct(values: np.ndarray) -> np.ndarray:
