@@ -71,9 +71,8 @@ def stage() -> dict:
 
     config = RewriteConfig()
     doc, position, texts = [], [], []
-    for d, path in enumerate(sorted(REALPAGES.glob("*.json"))):
-        content = json.loads(path.read_text(encoding="utf-8"))["ground_truth"].get("main_content") or ""
-        for p, text in enumerate(t for t in content.split("\n") if t.strip()):
+    for d, (_, paragraphs) in enumerate(corpus.realpages_articles()):
+        for p, text in enumerate(paragraphs):
             doc.append(d)
             position.append(p)
             texts.append(text)

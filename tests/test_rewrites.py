@@ -458,17 +458,9 @@ def test_the_lookup_leaves_most_unrelated_real_pages_unread():
     """On the real pages (none rewrites another): a batch of the last 111 pages against the
     first 600 shares a band key with nearly every indexed page by chance; the lookup reads
     under half of those."""
-    import json
-
-    folder = corpus.REALPAGES
-    if not folder.is_dir():
-        pytest.skip(f"{folder} is not there (the real pages are beside the checkout in CI)")
-    doc, paragraphs = [], []
-    for d, path in enumerate(sorted(folder.glob("*.json"))):
-        text = json.loads(path.read_text(encoding="utf-8"))["ground_truth"].get("main_content") or ""
-        doc.append(d)
-        paragraphs.append([t for t in text.split("\n") if t.strip()])
-    doc, _, codes = _columns(paragraphs)
+    if not corpus.REALPAGES.is_dir():
+        pytest.skip(f"{corpus.REALPAGES} is not there (the real pages are beside the checkout in CI)")
+    doc, _, codes = _columns([paragraphs for _, paragraphs in corpus.realpages_articles()])
     keys = rewrites.band_keys(codes, CONFIG)
     run, indexed = doc >= 600, doc < 600
     shares = np.zeros(indexed.sum(), dtype=bool)

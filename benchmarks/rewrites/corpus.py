@@ -196,13 +196,21 @@ def seed_documents(folder: Path = SEEDS) -> tuple[list[Doc], dict] | None:
     return docs, labels
 
 
+def realpages_articles() -> list[tuple[str | None, list[str]]]:
+    """Each real page's URL and the non-empty lines of its ground-truth text, in file order
+    (none when the set is not beside the checkout). Read where they lie, never stored here."""
+    articles = []
+    for path in sorted(REALPAGES.glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        content = data["ground_truth"].get("main_content") or ""
+        articles.append((data.get("url"), [p for p in content.split("\n") if p.strip()]))
+    return articles
+
+
 def speed_paragraphs(n: int, min_words: int = 8) -> list[str]:
     """`n` paragraphs to time an embedding on: the real pages' ground-truth paragraphs of at
     least `min_words` words when they are there, else the labelled set's, repeated."""
-    texts = []
-    for path in sorted(REALPAGES.glob("*.json")):
-        content = json.loads(path.read_text(encoding="utf-8"))["ground_truth"].get("main_content") or ""
-        texts += [p for p in content.split("\n") if len(p.split()) >= min_words]
+    texts = [p for _, lines in realpages_articles() for p in lines if len(p.split()) >= min_words]
     texts = texts or [p for d in labelled_set() for p in d.paragraphs]
     return (texts * (n // len(texts) + 1))[:n]
 

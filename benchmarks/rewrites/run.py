@@ -116,11 +116,9 @@ def _speed(n: int = 20_000) -> dict:
 def _realpages(config: RewriteConfig) -> dict:
     """Rewrites found among the real pages' article texts (no labels: each is listed)."""
     doc_col, pos_col, texts, urls = [], [], [], []
-    for d, path in enumerate(sorted(REALPAGES.glob("*.json"))):
-        data = json.loads(path.read_text(encoding="utf-8"))
-        urls.append(data.get("url"))
-        content = data["ground_truth"].get("main_content") or ""
-        for position, paragraph in enumerate(p for p in content.split("\n") if p.strip()):
+    for d, (url, paragraphs) in enumerate(corpus.realpages_articles()):
+        urls.append(url)
+        for position, paragraph in enumerate(paragraphs):
             doc_col.append(d)
             pos_col.append(position)
             texts.append(paragraph)
