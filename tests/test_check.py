@@ -391,6 +391,13 @@ def _rewrite_partitions(out) -> dict:
     return {folder.name: pq.read_table(folder).to_pydict() for folder in folders if folder.is_dir()}
 
 
+def _rewrites_file(out, nth: int):
+    """The `nth` run's (in commit order) id, its index/rewrites file, and the file's rows."""
+    run = _order(out)[nth]
+    path = out / REWRITES / f"run={run}" / "part-00000.parquet"
+    return run, path, pq.read_table(path)
+
+
 def test_the_corpus_with_the_stage_on_is_healthy_and_its_rewrites_follow_the_numbering(on):
     assert check.problems(on, deep=True) == []
     runs = _order(on)
@@ -426,9 +433,7 @@ def test_a_deleted_rewrites_partition_is_refused_and_re_embedded_row_for_row(
 @pytest.mark.parametrize("damage", ["truncated", "short", "columns"])
 def test_a_damaged_rewrites_file_is_found_by_its_footer_and_re_embedded(on, damage):
     before = _rewrite_partitions(on)
-    run = _order(on)[2]
-    path = on / REWRITES / f"run={run}" / "part-00000.parquet"
-    table = pq.read_table(path)
+    run, path, table = _rewrites_file(on, 2)
     if damage == "truncated":
         path.write_bytes(path.read_bytes()[:-100])
     elif damage == "short":
@@ -456,9 +461,7 @@ def test_a_damaged_rewrites_file_is_found_by_its_footer_and_re_embedded(on, dama
 @pytest.mark.parametrize("damage", ["strays", "positions"])
 def test_rewrites_rows_of_no_kept_passage_are_found_by_the_deep_check(on, damage):
     before = _rewrite_partitions(on)
-    run = _order(on)[1]
-    path = on / REWRITES / f"run={run}" / "part-00000.parquet"
-    table = pq.read_table(path)
+    run, path, table = _rewrites_file(on, 1)
     if damage == "strays":
         column, values = 0, pa.array([d + 1000 for d in table["doc"].to_pylist()], pa.int64())
     else:  # the boilerplate line a page starts with, or passages it does not have
