@@ -482,7 +482,7 @@ def test_rewrites_rows_of_no_kept_passage_are_found_by_the_deep_check(on, damage
     assert check.problems(on, deep=True) == [] and _rewrite_partitions(on) == before
 
 
-@pytest.mark.parametrize("damage", ["deleted", "garbage", "edited"])
+@pytest.mark.parametrize("damage", ["deleted", "garbage", "edited", "older"])
 def test_a_damaged_rewrite_json_is_refused_and_written_from_the_runs_configuration(on, damage):
     path = on / "index" / "rewrite.json"
     stored = path.read_text()
@@ -490,6 +490,8 @@ def test_a_damaged_rewrite_json_is_refused_and_written_from_the_runs_configurati
         path.unlink()
     elif damage == "garbage":
         path.write_text('{"model": "wordllama')
+    elif damage == "older":  # written before `min_aligned` decided which documents are embedded
+        path.write_text(json.dumps({k: v for k, v in json.loads(stored).items() if k != "min_aligned"}))
     else:
         path.write_text(json.dumps({**json.loads(stored), "bands": 32}))
     (problem,) = check.problems(on)
@@ -501,6 +503,8 @@ def test_a_damaged_rewrite_json_is_refused_and_written_from_the_runs_configurati
             "garbage": "index/rewrite.json cannot be read: it is not JSON: Unterminated string starting at: line 1 "
             "column 11 (char 10)",
             "edited": "index/rewrite.json disagrees with the rewrite settings the runs recorded (bands 32, the runs 64)",
+            "older": "index/rewrite.json cannot be read: it lacks the setting min_aligned (older corpora did not "
+            "record it)",
         }[damage]
     )
     _refused(on)

@@ -115,3 +115,17 @@ def test_a_passage_that_is_mostly_quote_gets_no_vector():
     has, codes = embed.passage_codes(texts, min_words=8)
     assert has.tolist() == [False, True, False]
     assert not codes[0].any() and codes[1].any()
+
+
+def test_a_document_with_fewer_passages_than_an_alignment_needs_gets_no_vectors():
+    """A rewrite aligns at least `min_aligned` pairs: a one-paragraph record can be neither
+    a rewrite nor a source, so embedding it is wasted (and a million of them, all close to
+    one another, once made the stage's candidates grow past 12 GB)."""
+    long = "The council will publish a timetable for the roadworks on Lindqvist Avenue before summer."
+    texts = [long, long, "Too short.", long, long, long, long]
+    docs = [7, 7, 7, 3, 3, 3, 9]  # document 7 has two passages with a vector, 3 has three, 9 one
+    has, codes = embed.passage_codes(texts, min_words=8, docs=docs, min_per_doc=3)
+    assert has.tolist() == [False, False, False, True, True, True, False]
+    assert not codes[~has].any() and codes[has].any(axis=1).all()
+    everyone, _ = embed.passage_codes(texts, min_words=8, docs=docs, min_per_doc=1)
+    assert everyone.tolist() == [True, True, False, True, True, True, True]

@@ -342,6 +342,31 @@ def test_the_stage_is_on_by_default_and_off_embeds_nothing_and_keeps_rewrites(st
     assert not (out / "index" / "rewrites").exists() and not (out / "index" / "rewrite.json").exists()
 
 
+def test_documents_too_short_to_align_are_not_embedded_nor_indexed(stories, tmp_path):
+    """Records of one or two paragraphs cannot align `min_aligned` (3) pairs: they get no
+    codes, in the run or in the index, while a story beside them is embedded whole."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    from tests.runs import clean_corpus
+
+    original = _story(stories, "/original")
+    others = [s[0] for s in stories.values() if original not in s][:2]
+    _write_jsonl(tmp_path / "in" / "a.jsonl", [original])
+    with (tmp_path / "in" / "a.jsonl").open("a", encoding="utf-8") as fh:
+        for i, (other, n) in enumerate(zip(others, (1, 2), strict=True)):
+            fh.write(json.dumps({"id": f"brief-{i}", "text": "\n\n".join(other.paragraphs[:n])}) + "\n")
+    out = tmp_path / "out"
+    summary = clean_corpus([str(tmp_path / "in")], str(out), config=ON)
+    assert summary["rows"]["documents"] == 3
+    titles = {r["doc_id"]: r["title"] for r in pq.read_table(out / "documents").to_pylist()}
+    doc_ids = {r["doc"]: r["doc_id"] for r in pq.read_table(out / "index" / "documents").to_pylist()}
+    rows = pq.read_table(out / "index" / "rewrites", columns=["doc"]).column("doc").to_pylist()
+    assert len(rows) >= 3 and {titles[doc_ids[d]] for d in rows} == {original.title}
+    assert json.loads((out / "index" / "rewrite.json").read_text())["min_aligned"] == 3
+
+
 def test_a_corpus_refuses_other_rewrite_settings(stories, tmp_path):
     from cleaner.errors import OutputError
     from tests.runs import clean_corpus
@@ -352,6 +377,8 @@ def test_a_corpus_refuses_other_rewrite_settings(stories, tmp_path):
     _write_jsonl(tmp_path / "in2" / "b.jsonl", [_story(stories, "/rewrite-a")])
     with pytest.raises(OutputError, match=r"rewrite settings \(bands 64 -> 32\).*--reprocess"):
         clean_corpus([str(tmp_path / "in2")], str(out), config={"rewrite": {"enabled": True, "bands": 32}})
+    with pytest.raises(OutputError, match=r"rewrite settings \(min_aligned 3 -> 2\).*--reprocess"):
+        clean_corpus([str(tmp_path / "in2")], str(out), config={"rewrite": {"enabled": True, "min_aligned": 2}})
     # what only judges (not what is stored) may change: reported like any other setting
     clean_corpus([str(tmp_path / "in2")], str(out), config={"rewrite": {"enabled": True, "min_score": 0.2}})
 

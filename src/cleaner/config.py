@@ -231,10 +231,12 @@ class RewriteConfig:
     """Rewritten copies found on passage embeddings (`cleaner.dedup.rewrites`).
 
     The stage runs after MinHash dedup on the documents it kept (`enabled`), on the int8
-    codes of passages embedded as they are cleaned. The model, `min_words` and the LSH
-    settings decide the codes and band keys the corpus's index keeps, so a corpus refuses
-    other values of them (`cleaner run --reprocess` rebuilds it). The figures below are measured on benchmarks/rewrites (9 fictional stories, 27 rewrites,
-    27 independent reports, and the seeds) and on the 711 real pages of benchmarks/realpages.
+    codes of passages embedded as they are cleaned. The model, `min_words`, `min_aligned`
+    (which documents are embedded) and the LSH settings decide the codes and band keys the
+    corpus's index keeps, so a corpus refuses other values of them (`cleaner run
+    --reprocess` rebuilds it). The figures below are measured on benchmarks/rewrites (9
+    fictional stories, 27 rewrites, 27 independent reports, and the seeds) and on the 711
+    real pages of benchmarks/realpages.
     """
 
     # On by default: on the 711 real pages it adds 11 to 16% to `cleaner run`'s wall time, 20
@@ -278,7 +280,8 @@ class RewriteConfig:
     # the same source with 3 as with no bound; with 2, one points at a sibling rewrite.
     max_sources: int = 8
     # A rewrite's alignment holds at least this many pairs (two short briefs on one event can
-    # share two facts) and scores at least this much (`rewrites.compare`: 1 for an exact
+    # share two facts), so a document with fewer passages to embed is not embedded at all; and
+    # it scores at least this much (`rewrites.compare`: 1 for an exact
     # copy). Rewrite pairs scored 0.239 to 0.609 on the labelled set and the seeds, every other
     # pair at most 0.106 there and 0.133 on the real pages: 0.18 lies between.
     min_aligned: int = 3

@@ -68,8 +68,9 @@ _KEY_ROWS = 1 << 20  # band keys read at a time: 4 MB of one column
 _TEXT_ROWS = 4096  # rows of passages/ read at a time for their texts
 PARAMS_FILE = "params.json"
 REWRITE_FILE = "rewrite.json"
-# The settings the rewrite stage's stored codes and band keys depend on (with the model).
-REWRITE_PARAMS = ("min_words", "seed", "bands", "rows")
+# The settings the rewrite stage's stored codes and band keys depend on (with the model):
+# `min_aligned` decides which documents have any (`embed.passage_codes`).
+REWRITE_PARAMS = ("min_words", "min_aligned", "seed", "bands", "rows")
 _REJECTED = "rejected:"  # in place of the digest of an input file rejected unread
 # The settings a signature, a band key or the choice of indexed passages depends on.
 PARAMS = (
@@ -136,12 +137,19 @@ def read_rewrite_params(out: Path) -> dict:
 
 def rewrite_params_error(params: object) -> str | None:
     """What is wrong with settings read from an `index/rewrite.json`, or None."""
-    if (
-        not isinstance(params, dict)
-        or sorted(params) != sorted(("model", *REWRITE_PARAMS))
-        or not isinstance(params["model"], str)
-    ):
+    if not isinstance(params, dict) or not isinstance(params.get("model"), str):
         return "it holds no rewrite settings"
+    missing = [name for name in REWRITE_PARAMS if name not in params]
+    unknown = sorted(set(params) - {"model", *REWRITE_PARAMS})
+    if missing or unknown:
+        return "it " + " and ".join(
+            said
+            for said in (
+                missing and f"lacks the setting {', '.join(missing)} (older corpora did not record it)",
+                unknown and f"holds settings no cleaner writes ({', '.join(unknown)})",
+            )
+            if said
+        )
     try:
         rewrite_config(params)
     except (ConfigError, TypeError) as exc:
@@ -800,7 +808,7 @@ def rebuild_rewrites_run(
                         numbers.append(number + d)
                         positions.append(passage.position)
                         texts.append(passage.text or "")
-            has, codes = embed.passage_codes(texts, config.min_words)
+            has, codes = embed.passage_codes(texts, config.min_words, numbers, config.min_aligned)
             table = _rewrite_table(np.array(numbers)[has], np.array(positions)[has], codes[has], config)
             yield from table.to_batches()
             written += table.num_rows

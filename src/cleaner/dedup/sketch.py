@@ -172,7 +172,8 @@ class Sketch:
 
     def embed_passages(self, docs: Sequence[Document], config: RewriteConfig) -> None:
         """Embed the passages the line rules kept (`embed.passage_codes`: those with at least
-        `config.min_words` words outside quotation marks), for the rewrite stage; `docs` are
+        `config.min_words` words outside quotation marks, of documents with at least
+        `config.min_aligned` such passages), for the rewrite stage; `docs` are
         the documents sketched, of which only those in `config.languages` are embedded. 256
         bytes and a row number per embedded passage."""
         wanted = np.array(
@@ -180,7 +181,9 @@ class Sketch:
         )
         k = np.flatnonzero((self.status == KEPT) & wanted[self.doc_of])
         passages = [p for doc in docs for p in doc.passages]
-        has, codes = passage_codes([passages[i].text for i in k.tolist()], config.min_words)
+        has, codes = passage_codes(
+            [passages[i].text for i in k.tolist()], config.min_words, self.doc_of[k], config.min_aligned
+        )
         self.code_rows = np.full(self.n_passages, -1, dtype=np.int32)
         self.code_rows[k[has]] = np.arange(int(has.sum()), dtype=np.int32)
         self.codes = codes[has]
