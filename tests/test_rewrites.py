@@ -378,7 +378,9 @@ def test_a_corpus_refuses_other_rewrite_settings(stories, tmp_path):
     with pytest.raises(OutputError, match=r"rewrite settings \(bands 64 -> 32\).*--reprocess"):
         clean_corpus([str(tmp_path / "in2")], str(out), config={"rewrite": {"enabled": True, "bands": 32}})
     with pytest.raises(OutputError, match=r"rewrite settings \(min_aligned 3 -> 2\).*--reprocess"):
-        clean_corpus([str(tmp_path / "in2")], str(out), config={"rewrite": {"enabled": True, "min_aligned": 2}})
+        clean_corpus(
+            [str(tmp_path / "in2")], str(out), config={"rewrite": {"enabled": True, "min_aligned": 2}}
+        )
     # what only judges (not what is stored) may change: reported like any other setting
     clean_corpus([str(tmp_path / "in2")], str(out), config={"rewrite": {"enabled": True, "min_score": 0.2}})
 
