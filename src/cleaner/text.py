@@ -167,6 +167,9 @@ def collapse_spaces(text: str) -> str:
     return " ".join(text.split())
 
 
+_BLANK_LINE = re.compile(r"\n\s*\n")
+
+
 def split_paragraphs(body: str) -> list[str]:
     """Split extracted text into paragraphs.
 
@@ -174,8 +177,11 @@ def split_paragraphs(body: str) -> list[str]:
     between them, so each non-empty line is a paragraph. The exception is hard-wrapped
     text (a paragraph broken into lines of similar width): such a block is joined back.
     """
+    if "\n" not in body and "\r" not in body:  # one line: a feed's one-paragraph record
+        line = collapse_spaces(body)
+        return [line] if line else []
     paragraphs: list[str] = []
-    for block in re.split(r"\n\s*\n", body.replace("\r\n", "\n").replace("\r", "\n")):
+    for block in _BLANK_LINE.split(body.replace("\r\n", "\n").replace("\r", "\n")):
         lines = [collapse_spaces(line) for line in block.split("\n")]
         lines = [line for line in lines if line]
         if _is_hard_wrapped(lines):
