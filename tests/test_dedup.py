@@ -472,3 +472,58 @@ def test_a_copy_of_a_near_duplicate_repeats_what_it_repeats_without_being_search
     assert (copy.status, copy.duplicate_of_doc, copy.duplicate_of_position) == (Status.NEAR_DUPLICATE, "a", 0)
     assert copy.similarity == first.similarity
     assert searched == [len(A) + 3] and stats.near_passages == 2  # one round; the copy not searched
+
+
+def _walk_only(monkeypatch):
+    """Turn off the walk's shortcut for plain documents (`_Visit._plain_documents`)."""
+    from cleaner.dedup import visit
+
+    monkeypatch.setattr(
+        visit._Visit, "_plain_documents", lambda self: np.zeros(self.sketch.n_docs, dtype=bool)
+    )
+
+
+def test_plain_documents_are_decided_as_the_walk_decides_them(tmp_path, monkeypatch):
+    """Documents with nothing to decide skip the walk: on the synthetic quality corpus (a
+    third of its documents copy others: exact, near, contained, merged and split
+    paragraphs), as two runs (the second against the first's corpus) and with the walk
+    alone, every dataset and every count of the manifests is the same."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    from benchmarks.quality.run import build_corpus
+    from cleaner.dedup import visit
+    from tests.runs import clean_corpus
+
+    records, _ = build_corpus(300, 11)
+    for day, chunk in (("day1", records[:150]), ("day2", records[150:])):
+        (tmp_path / day).mkdir()
+        with (tmp_path / day / "c.jsonl").open("w", encoding="utf-8") as fh:
+            fh.writelines(json.dumps(r.as_input(), ensure_ascii=False) + "\n" for r in chunk)
+    plain = []
+    counted = visit._Visit._plain_documents
+
+    def spy(self):
+        found = counted(self)
+        plain.append(int(found.sum()))
+        return found
+
+    def runs(out):
+        summaries = [clean_corpus([str(tmp_path / day)], str(out)) for day in ("day1", "day2")]
+        datasets = {}
+        for name in ("documents", "duplicates", "passages"):
+            table = pq.read_table(out / name)
+            table = table.drop_columns([c for c in table.column_names if c.startswith("run")])
+            datasets[name] = table.to_pylist()
+        return [s["counts"] for s in summaries], datasets
+
+    with monkeypatch.context() as patched:
+        patched.setattr(visit._Visit, "_plain_documents", spy)
+        shortcut = runs(tmp_path / "shortcut")
+    _walk_only(monkeypatch)
+    walked = runs(tmp_path / "walked")
+    assert len(plain) == 2 and all(n > 20 for n in plain), plain  # the shortcut was taken
+    assert shortcut[0] == walked[0]
+    assert shortcut[1] == walked[1]
+    assert shortcut[0][1]["duplicates_by_kind"]  # the second run found copies of the first's
