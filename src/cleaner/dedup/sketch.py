@@ -179,10 +179,14 @@ class Sketch:
         wanted = np.array(
             [not config.languages or doc.language in config.languages for doc in docs], dtype=bool
         )
-        k = np.flatnonzero((self.status == KEPT) & wanted[self.doc_of])
+        doc_of = self.doc_of
+        k = np.flatnonzero((self.status == KEPT) & wanted[doc_of])
+        # a document with fewer kept passages than an alignment needs cannot have enough
+        # with a vector: not even their words are counted (a million one-line records)
+        k = k[(np.bincount(doc_of[k], minlength=self.n_docs) >= config.min_aligned)[doc_of[k]]]
         passages = [p for doc in docs for p in doc.passages]
         has, codes = passage_codes(
-            [passages[i].text for i in k.tolist()], config.min_words, self.doc_of[k], config.min_aligned
+            [passages[i].text for i in k.tolist()], config.min_words, doc_of[k], config.min_aligned
         )
         self.code_rows = np.full(self.n_passages, -1, dtype=np.int32)
         self.code_rows[k[has]] = np.arange(int(has.sum()), dtype=np.int32)
