@@ -31,6 +31,7 @@ pointing at their source, and the index's bytes per indexed passage.
     python benchmarks/bench_memory.py                     # 250,000 and 1,000,000 records
     python benchmarks/bench_memory.py --records 100000
     python benchmarks/bench_memory.py --records 1000000 --words 75
+    python benchmarks/bench_memory.py --records 1000000 --words 75 --files 100   # 100 files of 10k
     python benchmarks/bench_memory.py --into 1000000 --batch 10000
 """
 
@@ -63,6 +64,21 @@ def generate(path: Path, records: int, seed: int = 1, words: int = 6) -> int:
         for _ in range(records):
             fh.write(json.dumps({"text": " ".join(rng.choices(WORDS, k=words))}) + "\n")
     return path.stat().st_size
+
+
+def split(path: Path, files: int) -> Path:
+    """The records of the JSONL file `path` cut into `files` files of as many records each
+    (the last takes the rest), in a folder beside it; the file itself is removed."""
+    with open(path, encoding="utf-8") as fh:
+        lines = fh.readlines()
+    path.unlink()
+    folder = path.with_suffix("")
+    folder.mkdir()
+    per = -(-len(lines) // files)
+    for i in range(files):
+        with open(folder / f"part-{i:05d}.jsonl", "w", encoding="utf-8") as fh:
+            fh.writelines(lines[i * per : (i + 1) * per])
+    return folder
 
 
 def paragraphs(path: Path, records: int, keep: set[int] = frozenset()) -> tuple[list[str], dict[int, str]]:
@@ -190,7 +206,7 @@ def measure(command: list[str], env: dict[str, str]) -> dict[str, float]:
     }
 
 
-def into(cleaner: str, env: dict[str, str], corpus: int, records: int) -> None:
+def into(cleaner: list[str], env: dict[str, str], corpus: int, records: int) -> None:
     """A batch of `records` into a corpus of `corpus` one-paragraph records (see the module)."""
     import pyarrow.dataset as ds
     import pyarrow.parquet as pq
@@ -202,13 +218,13 @@ def into(cleaner: str, env: dict[str, str], corpus: int, records: int) -> None:
         vocab, sources = paragraphs(Path(tmp) / "corpus.jsonl", corpus, {s for _, s in plan.values()})
         write_batch(Path(tmp) / "batch.jsonl", records, plan, vocab, sources)
         started = time.perf_counter()
-        subprocess.run([cleaner, "run", str(Path(tmp) / "corpus.jsonl"), "--out", str(out)], env=env, check=True,
+        subprocess.run([*cleaner, "run", str(Path(tmp) / "corpus.jsonl"), "--out", str(out)], env=env, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
         built = time.perf_counter() - started
         index = list((out / "index" / "passages").rglob("*.parquet"))
         per_passage = sum(f.stat().st_size for f in index) / sum(pq.read_metadata(f).num_rows for f in index)
         print(f"load before the batch: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-        m = measure([cleaner, "run", str(Path(tmp) / "batch.jsonl"), "--out", str(out)], env)
+        m = measure([*cleaner, "run", str(Path(tmp) / "batch.jsonl"), "--out", str(out)], env)
         load = " ".join(f"{x:.2f}" for x in os.getloadavg())
         manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
         run = ds.field("run") == manifest["run_id"]
@@ -246,6 +262,9 @@ def main() -> None:
     parser.add_argument("--records", type=int, nargs="+", default=[250_000, 1_000_000])
     parser.add_argument("--words", type=int, default=6, help="words per record (default 6)")
     parser.add_argument("--config", metavar="FILE", help="a configuration file for `cleaner run`")
+    parser.add_argument(
+        "--files", type=int, default=1, help="the records cut into this many files (default 1)"
+    )
     parser.add_argument("--into", type=int, metavar="N", help="measure a batch into a corpus of N records")
     parser.add_argument("--batch", type=int, default=10_000, help="records of that batch (default 10,000)")
     args = parser.parse_args()
@@ -258,15 +277,17 @@ def main() -> None:
         into(cleaner, env, args.into, args.batch)
         return
     print(
-        "| records | file MB | wall s | flow process peak MiB | largest other process peak MiB | tree peak MiB "
+        "| records | files | MB | wall s | flow process peak MiB | largest other process peak MiB | tree peak MiB "
         "| CPU s: flow; others | prepare s (batches) | dedup s | write s | load before |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp:
         env["PREFECT_HOME"] = str(Path(tmp) / "prefect")
         for records in args.records:
             path = Path(tmp) / f"records-{records}.jsonl"
             size = generate(path, records, words=args.words)
+            if args.files > 1:
+                path = split(path, args.files)
             out = Path(tmp) / f"out-{records}"
             load = os.getloadavg()[0]
             config = ["--config", args.config] if args.config else []
@@ -275,13 +296,16 @@ def main() -> None:
             timings = manifest["timings_seconds"]
             prepare = f"{timings['prepare']:.1f} ({manifest['stages']['prepare']['batches']})"
             print(
-                f"| {records:,} | {size / 1e6:.0f} | {m['seconds']:.1f} | {m['flow']:.0f} "
+                f"| {records:,} | {args.files:,} | {size / 1e6:.0f} | {m['seconds']:.1f} | {m['flow']:.0f} "
                 f"| {m['other']:.0f} | {m['tree']:.0f} | {m['cpu']} | {prepare} "
                 f"| {timings['dedup']:.1f} | {timings['write']:.1f} | {load:.2f} |",
                 flush=True,
             )
             shutil.rmtree(out)
-            path.unlink()
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
     print(f"load after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
