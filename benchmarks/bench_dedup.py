@@ -7,6 +7,7 @@ wall time, peak RSS, and recall and precision on the planted pairs; then, for ea
 times faster cleaner's wall time is than each peer's that ran.
 
     python benchmarks/bench_dedup.py --sizes 100000 300000 --methods cleaner datasketch datatrove
+    python benchmarks/bench_dedup.py --sizes 100000 --methods cleaner-run datatrove   # end to end
 
 Methods:
 - cleaner: what a run does: batches of 20,000 passages (grouped 10 to a document), written
@@ -24,6 +25,10 @@ Methods:
   corpus, taking its first occurrences with it, which is right for documents but not what
   this passage benchmark measures. Peak RSS is the largest of the main process and its
   workers; the main process holds the joined sketch, never the texts;
+- cleaner-run: `cleaner run` itself, on datatrove's input files (a passage a record, so a
+  record is a document of one passage), with its defaults, its temporary Prefect server and
+  its 2 workers: the whole command, from its start to its exit, Prefect's start included
+  (`run_cleaner_command`); a duplicate record is paired with the record it names;
 - datasketch: one `MinHash` per passage and a `MinHashLSH` with the same bands and rows,
   each candidate verified by its estimated Jaccard: what users write by hand;
 - datatrove: datatrove's four-stage MinHash pipeline (`benchmarks/peers/datatrove_minhash.py`
@@ -399,8 +404,64 @@ def run_datatrove(n: int) -> tuple[dict[int, int], dict[str, float], float, floa
     )
 
 
+def run_cleaner_command(n: int) -> tuple[dict[int, int], dict[str, float], float, float]:
+    """Found pairs, seconds per stage, wall seconds and peak RSS MiB of `cleaner run` on
+    datatrove's input (`write_input`: the same files, a passage a record), as a user runs
+    it: its own temporary Prefect server, its process pool, its defaults (a record is a
+    document of one passage, so a near-duplicate passage makes its record a duplicate
+    document, which is what datatrove removes). The wall time runs from starting the
+    command to its exit; the peak is its largest process, from `os.wait4`, as for datatrove.
+    A duplicate record is paired with the record its `duplicate_of` names."""
+    import pyarrow.parquet as pq
+
+    with tempfile.TemporaryDirectory(prefix="bench-dedup-cleaner-run-") as tmp:
+        tmp = Path(tmp)
+        (tmp / "input").mkdir()
+        subprocess.run([sys.executable, __file__, "--write-input", str(n), str(tmp / "input")], check=True)
+        per_task = (n + DATATROVE_TASKS - 1) // DATATROVE_TASKS
+        out = tmp / "out"
+        argv = [sys.executable, "-m", "cleaner_flows", "run", str(tmp / "input"), "--out", str(out)]
+        env = {
+            **os.environ,
+            "PREFECT_HOME": str(tmp / "prefect"),
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "DO_NOT_TRACK": "1",
+        }
+        log = tmp / "log"
+        output = [
+            (os.POSIX_SPAWN_OPEN, 1, str(log), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644),
+            (os.POSIX_SPAWN_DUP2, 1, 2),
+        ]
+        start = time.perf_counter()
+        pid = os.posix_spawn(argv[0], argv, env, file_actions=output)
+        _, status, usage = os.wait4(pid, 0)
+        wall = time.perf_counter() - start
+        if os.waitstatus_to_exitcode(status) != 0:
+            sys.stderr.write(log.read_text()[-5000:])
+            raise SystemExit(f"cleaner run failed with status {os.waitstatus_to_exitcode(status)}")
+
+        def number(source: str) -> int:  # ".../00001.jsonl#7" -> passage index
+            path, line = source.rsplit("#", 1)
+            return int(Path(path).stem) * per_task + int(line) - 1
+
+        kept = pq.read_table(out / "documents", columns=["doc_id", "source"])
+        index_of = dict(zip(kept["doc_id"].to_pylist(), map(number, kept["source"].to_pylist()), strict=True))
+        dups = pq.read_table(out / "duplicates", columns=["source", "duplicate_of"])
+        found = {
+            number(source): index_of.get(target, -1)
+            for source, target in zip(
+                dups["source"].to_pylist(), dups["duplicate_of"].to_pylist(), strict=True
+            )
+        }
+        manifest = json.loads((out / "manifest.json").read_text())
+    return found, manifest["timings_seconds"], wall, usage.ru_maxrss / 1024
+
+
 def child(method: str, n: int) -> None:
-    if method == "datatrove":
+    if method == "cleaner-run":
+        found, seconds, wall, peak = run_cleaner_command(n)
+        _, planted = corpus(n)
+    elif method == "datatrove":
         found, seconds, wall, peak = run_datatrove(n)
         _, planted = corpus(n)
     elif method == "cleaner":
@@ -433,7 +494,7 @@ def main() -> None:
         "--methods",
         nargs="+",
         default=["cleaner", "datasketch"],
-        choices=["cleaner", "datasketch", "datatrove"],
+        choices=["cleaner", "cleaner-run", "datasketch", "datatrove"],
     )
     parser.add_argument("--child", nargs=2, metavar=("METHOD", "N"), help=argparse.SUPPRESS)
     parser.add_argument("--write-input", nargs=2, metavar=("N", "DIR"), help=argparse.SUPPRESS)
@@ -474,15 +535,16 @@ def main() -> None:
                 "member kept (a copy of the same source instead of the source itself)"
             )
     for n in args.sizes:
-        ours = results.get(("cleaner", n))
-        for peer, name in PEER_NAMES.items():
-            theirs = results.get((peer, n))
-            if ours and theirs:
-                print(
-                    f"N={n:,}: cleaner is {theirs['wall'] / ours['wall']:.1f}x faster than {name} "
-                    f"(recall {ours['recall']:.4f} vs {theirs['recall']:.4f}, "
-                    f"precision {ours['precision']:.4f} vs {theirs['precision']:.4f})"
-                )
+        for method, said in (("cleaner", "cleaner"), ("cleaner-run", "`cleaner run`, end to end,")):
+            ours = results.get((method, n))
+            for peer, name in PEER_NAMES.items():
+                theirs = results.get((peer, n))
+                if ours and theirs:
+                    print(
+                        f"N={n:,}: {said} is {theirs['wall'] / ours['wall']:.1f}x faster than {name} "
+                        f"(recall {ours['recall']:.4f} vs {theirs['recall']:.4f}, "
+                        f"precision {ours['precision']:.4f} vs {theirs['precision']:.4f})"
+                    )
 
 
 if __name__ == "__main__":
