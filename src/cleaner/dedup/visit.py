@@ -234,6 +234,8 @@ class _Visit:
         self.checked: np.ndarray | None = None  # whether that Jaccard is exact, as `indices`
         self.exact: dict[int, _Key] = {}
         self.key_of: dict[int, _Key] = {}  # visiting positions that are first occurrences now
+        self.plain: list[bool] = []  # per document: kept with nothing to decide (`run`)
+        self.plain_position = bytearray()  # per visiting position: of a plain document
         # An earlier run's document -> characters of its content passages long enough to
         # compare; and the positions of those long enough to be near duplicates, for
         # documents that have any. This run's documents' are read off the sketch when a
@@ -330,17 +332,17 @@ class _Visit:
         self.checked[picked[ok]] = True
 
     def run(self, stats: DedupStats) -> None:
-        sketch, min_words = self.sketch, self.config.min_words
+        sketch = self.sketch
         plain = self._plain_documents()
+        # A plain document's passages are first occurrences from the start and stay so: they
+        # are not entered in `exact` (no other passage has their fingerprints) nor `key_of`
+        # (`_first_occurrence`, `_key`), which for a million one-line records took 250 MB.
+        self.plain = plain.tolist()
+        at = np.zeros(len(self.signature_rows), dtype=bool)
+        at[self.held + np.flatnonzero(plain[sketch.doc_of[self.signed_order]])] = True
+        self.plain_position = bytearray(at.tobytes())
         for d in self.order:
-            if plain[d]:  # kept, its passages first occurrences: entered, nothing to decide
-                start = self.starts[d]
-                for k in self._comparable(d, min_words):
-                    key = (d, k - start)
-                    self.exact[self.fps[k]] = key  # its fingerprint is no one else's
-                    v = self.visit_position[k]
-                    if v >= 0:
-                        self.key_of[v] = key
+            if plain[d]:  # kept, its passages first occurrences: nothing to decide
                 continue
             firsts = self._passages(d, stats)
             if self._is_duplicate_document(d):
@@ -403,7 +405,7 @@ class _Visit:
         v = self.held + np.flatnonzero(plain[doc_of[self.signed_order]])
         if not len(v):
             return
-        first = np.zeros(len(self.signature_rows), dtype=bool)
+        first = np.frombuffer(self.plain_position, dtype=bool).copy()
         first[np.fromiter(self.key_of, dtype=np.int64, count=len(self.key_of))] = True
         counts = np.diff(self.indptr)[v]
         pairs = np.repeat(np.arange(len(v)), counts)  # each candidate's plain passage
@@ -464,7 +466,7 @@ class _Visit:
             best, best_sim = None, -1.0
             parts: dict[_Key, float] = {}  # candidates that may hold part of a merged passage
             for other, jaccard, exact in self._candidates(v) if v >= 0 else ():
-                key = self.key_of[other]
+                key = self._key(other)
                 if key[0] == d and not within:
                     continue
                 sim, share, jaccard = self._similarity(v, other, jaccard)
@@ -532,7 +534,11 @@ class _Visit:
         if target[0] == d and not self.config.within_documents:
             return None
         this_run = target[0] < self.sketch.n_docs  # then: is it still a first occurrence?
-        if this_run and self.exact.get(self.fps[self.starts[target[0]] + target[1]]) != target:
+        if (
+            this_run
+            and not self.plain[target[0]]
+            and self.exact.get(self.fps[self.starts[target[0]] + target[1]]) != target
+        ):
             return None
         return target, self.similarity[k]
 
@@ -544,7 +550,16 @@ class _Visit:
             self.checked[span].tolist() if self.checked is not None else [False] * (span.stop - span.start)
         )
         found = zip(self.indices[span].tolist(), self.jaccards[span].tolist(), exact, strict=True)
-        return [c for c in found if c[0] in self.key_of]
+        return [c for c in found if c[0] in self.key_of or self.plain_position[c[0]]]
+
+    def _key(self, v: int) -> _Key:
+        """The (document, position) of visiting position v, a first occurrence."""
+        key = self.key_of.get(v)
+        if key is None:  # a plain document's passage
+            k = int(self.signed_order[v - self.held])
+            d = int(np.searchsorted(self.sketch.starts, k, side="right")) - 1
+            key = (d, k - self.starts[d])
+        return key
 
     def _similarity(self, v: int, other: int, jaccard: float) -> tuple[float | None, float, float]:
         """Verify a candidate. Returns (similarity, share, jaccard): the similarity is its
