@@ -222,6 +222,34 @@ def test_close_pairs_are_the_bucket_neighbours_of_other_documents_at_the_thresho
         assert np.array_equal(rewrites.close_pairs(codes, doc, config), pairs)
 
 
+def test_a_passage_keeps_only_its_nearest_close_pairs(stories, monkeypatch):
+    """On text where every passage is close to many others the pairs per passage are bounded
+    (`_MAX_CLOSE`): a later passage keeps its `cap` pairs of highest cosine, the same
+    whichever order the bands find them in."""
+    from cleaner.dedup.embed import cosines
+
+    docs = [d.paragraphs for story in stories.values() for d in story]
+    doc, positions, codes = _columns(docs)
+    order = np.lexsort((positions, doc))
+    doc, codes = doc[order], codes[order]
+    every = rewrites.close_pairs(codes, doc, CONFIG, cap=10**9)
+    cap = 2
+    later = every[:, 1]
+    assert np.bincount(later).max() > cap  # the bound binds on these
+    cos = np.array([cosines(codes[a : a + 1], codes[b : b + 1])[0, 0] for a, b in every.tolist()])
+    wanted = set()
+    for b in np.unique(later).tolist():
+        mine = np.flatnonzero(later == b)
+        mine = mine[np.lexsort((every[mine, 0], -cos[mine]))][:cap]
+        wanted |= {tuple(every[i]) for i in mine.tolist()}
+    kept = rewrites.close_pairs(codes, doc, CONFIG, cap=cap)
+    assert {tuple(p) for p in kept.tolist()} == wanted and len(kept) == len(wanted)
+    assert (np.diff(kept[:, 0] * len(doc) + kept[:, 1]) > 0).all()  # sorted, distinct
+    for group in (1, CONFIG.bands):
+        monkeypatch.setattr(rewrites, "_BAND_GROUP", group)
+        assert np.array_equal(rewrites.close_pairs(codes, doc, CONFIG, cap=cap), kept)
+
+
 def test_codes_gathered_from_two_tables_are_the_codes_of_one(stories):
     _, _, codes = _columns([d.paragraphs for d in stories["club"]])
     half = len(codes) // 2

@@ -60,6 +60,11 @@ from cleaner.document import DuplicateKind
 _KEY_BATCH = 2048
 _PAIR_BATCH = 2048
 _BAND_GROUP = 8
+# A passage keeps at most this many close pairs with earlier passages, its nearest. On text
+# where every passage is close to every other (a million one-template records) each found up
+# to bands * max_bucket = 512, 4 KB a passage, and the stage grew past 14 GB; a rewrite's
+# passage has its source's among its nearest. Real pages average 4.8 candidates a passage.
+_MAX_CLOSE = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,18 +152,25 @@ def band_keys(codes: np.ndarray | Codes, config: RewriteConfig, bands: range | N
     return out
 
 
-def close_pairs(codes: np.ndarray | Codes, doc: np.ndarray, config: RewriteConfig) -> np.ndarray:
+def close_pairs(
+    codes: np.ndarray | Codes, doc: np.ndarray, config: RewriteConfig, cap: int = _MAX_CLOSE
+) -> np.ndarray:
     """Distinct pairs (earlier, later) of passage rows of different documents that share a
     band key and whose cosine reaches `pair_threshold`, as a (k x 2) array sorted by row.
     Rows are in visiting order (`find_rewrites` gives them so). In each band a passage is
-    paired with at most `max_bucket` of the passages before it in its bucket, the nearest.
+    paired with at most `max_bucket` of the passages before it in its bucket, the nearest;
+    and a later passage keeps at most `cap` pairs, those of highest cosine (then the earlier
+    row first), whatever order the bands find them in.
 
     The bands are taken `_BAND_GROUP` at a time and only close pairs are kept, so what is
-    held beside the codes is a few bytes a passage plus the close pairs, whatever the number
-    of bands; a candidate pair found again in a later band is not checked again."""
+    held beside the codes is a few bytes a passage plus at most `cap` close pairs, whatever
+    the number of bands; a candidate pair found again in a later band is not checked again
+    (one dropped by the cap may be: it is dropped again, its cosine being lower than the
+    kept ones')."""
     codes = codes if isinstance(codes, Codes) else Codes.of(codes)
     n = len(codes)
     close = np.zeros(0, dtype=np.int64)  # pairs as earlier * n + later, sorted
+    close_cos = np.zeros(0)  # their cosines
     if n < 2:
         return np.zeros((0, 2), dtype=np.int64)
     doc = np.asarray(doc)
@@ -187,12 +199,28 @@ def close_pairs(codes: np.ndarray | Codes, doc: np.ndarray, config: RewriteConfi
                 new = new[close[at] != new]
             if len(new):
                 a, b = np.divmod(new, n)
+                cos = _cosines(codes, lengths, a, b)
+                near = cos >= config.pair_threshold
                 # both sorted and disjoint: a stable sort merges the two runs in linear time
-                close = np.sort(
-                    np.r_[close, new[_cosines(codes, lengths, a, b) >= config.pair_threshold]], kind="stable"
-                )
+                merged = np.r_[close, new[near]]
+                order = np.argsort(merged, kind="stable")
+                close, close_cos = merged[order], np.r_[close_cos, cos[near]][order]
+        close, close_cos = _nearest(close, close_cos, n, cap)
     a, b = np.divmod(close, n)
     return np.stack([a, b], axis=1)
+
+
+def _nearest(close: np.ndarray, cos: np.ndarray, n: int, cap: int) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs (codes earlier * n + later, sorted) with at most `cap` per later row: its
+    highest cosines, then its earliest rows; still sorted."""
+    later = close % n
+    counts = np.bincount(later, minlength=n)
+    if not len(close) or counts.max() <= cap:
+        return close, cos
+    order = np.lexsort((close // n, -cos, later))  # per later row: nearest first
+    rank = np.arange(len(order)) - np.repeat(np.cumsum(counts) - counts, counts)
+    keep = np.sort(order[rank < cap])
+    return close[keep], cos[keep]
 
 
 def likely_sources(
