@@ -85,8 +85,9 @@ POINTS = {
     # a worker process, on its third page of HTML (B has 8 pages on 2 workers); the whole
     # command as a user runs it, so the kill takes down its temporary Prefect server too
     "extract": CrashPoint("cleaner.clean.extract:extract_document", "prepare", call=3, own_server=True),
-    # the flow process, half-way through the dedup visit over the run's documents
-    "dedup": CrashPoint("cleaner.dedup.visit:_Visit._is_duplicate_document", "dedup", call=6),
+    # the flow process, in the dedup visit: its plain documents found, the walk about to begin
+    # (a plain document skips `_is_duplicate_document`, so its calls are not counted on)
+    "dedup": CrashPoint("cleaner.dedup.visit:_Visit._plain_documents", "dedup"),
     # the write: two of the six spooled batches added to the staged datasets, the third read
     "write": CrashPoint("cleaner.pipeline:read_part", "write", call=3, when="before"),
     # everything staged and synced, the commit journal not yet written
