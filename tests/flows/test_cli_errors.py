@@ -119,13 +119,14 @@ def test_an_unexpected_error_is_one_line_and_a_log_of_its_traceback(tmp_path):
         "--out",
         str(tmp_path / "out"),
         tmp_path=tmp_path,
-        env={"PYTHONPATH": str(planted)},
+        env={"PYTHONPATH": str(planted), "TMPDIR": str(tmp_path)},  # the log, where the test cleans up
     )
     assert result.returncode == 1, result.stderr[-2000:]
     line = result.stderr.strip().splitlines()[-1]
     assert line.startswith("cleaner: unexpected error: RuntimeError: a planted bug (traceback in ")
     assert (result.stdout + result.stderr).count("a planted bug") == 1
     log = Path(line.rsplit("traceback in ", 1)[1].rstrip(")"))
+    assert log.parent == tmp_path and log.name.startswith("cleaner-") and log.suffix == ".log"
     assert "Traceback" in log.read_text() and "in broken" in log.read_text()
     assert "Traceback" not in result.stdout + result.stderr
 
