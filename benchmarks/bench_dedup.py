@@ -384,17 +384,7 @@ def run_datatrove(n: int) -> tuple[dict[int, int], dict[str, float], float, floa
             "--workers", str(DATATROVE_TASKS),
         ]  # fmt: skip
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
-        log = tmp / "log"
-        output = [
-            (os.POSIX_SPAWN_OPEN, 1, str(log), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644),
-            (os.POSIX_SPAWN_DUP2, 1, 2),
-        ]
-        start = time.time()
-        pid = os.posix_spawn(argv[0], argv, env, file_actions=output)
-        _, status, usage = os.wait4(pid, 0)
-        if os.waitstatus_to_exitcode(status) != 0:
-            sys.stderr.write(log.read_text()[-5000:])
-            raise SystemExit(f"datatrove's pipeline failed with status {os.waitstatus_to_exitcode(status)}")
+        start, usage = _spawn(argv, env, tmp / "log", "datatrove's pipeline")
         result = json.loads((tmp / "result.json").read_text())
     return (
         found_from_pairs(result["pairs"]),
@@ -402,6 +392,25 @@ def run_datatrove(n: int) -> tuple[dict[int, int], dict[str, float], float, floa
         result["t_done"] - start,
         usage.ru_maxrss / 1024,
     )
+
+
+def _spawn(
+    argv: list[str], env: dict[str, str], log: Path, name: str
+) -> tuple[float, resource.struct_rusage]:
+    """Run `argv` with its output to `log` and wait for it; its start (`time.time()`) and
+    the rusage of its tree, or exit with the log's end if it failed. Spawned, not forked,
+    so that its peak RSS does not start from this process's."""
+    output = [
+        (os.POSIX_SPAWN_OPEN, 1, str(log), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644),
+        (os.POSIX_SPAWN_DUP2, 1, 2),
+    ]
+    start = time.time()
+    pid = os.posix_spawn(argv[0], argv, env, file_actions=output)
+    _, status, usage = os.wait4(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.stderr.write(log.read_text()[-5000:])
+        raise SystemExit(f"{name} failed with status {os.waitstatus_to_exitcode(status)}")
+    return start, usage
 
 
 def run_cleaner_command(n: int) -> tuple[dict[int, int], dict[str, float], float, float]:
@@ -427,18 +436,8 @@ def run_cleaner_command(n: int) -> tuple[dict[int, int], dict[str, float], float
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
             "DO_NOT_TRACK": "1",
         }
-        log = tmp / "log"
-        output = [
-            (os.POSIX_SPAWN_OPEN, 1, str(log), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644),
-            (os.POSIX_SPAWN_DUP2, 1, 2),
-        ]
-        start = time.perf_counter()
-        pid = os.posix_spawn(argv[0], argv, env, file_actions=output)
-        _, status, usage = os.wait4(pid, 0)
-        wall = time.perf_counter() - start
-        if os.waitstatus_to_exitcode(status) != 0:
-            sys.stderr.write(log.read_text()[-5000:])
-            raise SystemExit(f"cleaner run failed with status {os.waitstatus_to_exitcode(status)}")
+        start, usage = _spawn(argv, env, tmp / "log", "cleaner run")
+        wall = time.time() - start
 
         def number(source: str) -> int:  # ".../00001.jsonl#7" -> passage index
             path, line = source.rsplit("#", 1)
