@@ -33,7 +33,7 @@ from cleaner.text import normalize, split_paragraphs, words
 from cleaner.timestamps import parse_timestamp_line
 
 _CRUMB_CHARACTERS = "›»>→/|"
-_CRUMB_SEPARATORS = re.compile(r"\s*[›»>→/|]\s*")
+_CRUMB_SEPARATORS = re.compile(rf"\s*[{re.escape(_CRUMB_CHARACTERS)}]\s*")
 _LIST_MARKERS = ("- ", "* ", "• ")  # how trafilatura writes list items
 _TABLE_ROW = re.compile(r"\|.*\|")
 _LETTER = re.compile(r"[^\W\d_]")  # a trail's parts are words: "6/2/2025" is a date

@@ -214,12 +214,9 @@ def _nearest(close: np.ndarray, cos: np.ndarray, n: int, cap: int) -> tuple[np.n
     """The pairs (codes earlier * n + later, sorted) with at most `cap` per later row: its
     highest cosines, then its earliest rows; still sorted."""
     later = close % n
-    counts = np.bincount(later, minlength=n)
-    if not len(close) or counts.max() <= cap:
+    if not len(close) or np.bincount(later).max() <= cap:
         return close, cos
-    order = np.lexsort((close // n, -cos, later))  # per later row: nearest first
-    rank = np.arange(len(order)) - np.repeat(np.cumsum(counts) - counts, counts)
-    keep = np.sort(order[rank < cap])
+    keep = _first_of_each(later, np.lexsort((close // n, -cos, later)), cap)  # nearest first
     return close[keep], cos[keep]
 
 
@@ -492,12 +489,16 @@ def _likeliest_sources(
     if not len(doc_pairs):
         return []
     source, later = doc_pairs[:, 0], doc_pairs[:, 1]
-    order = np.lexsort((rank[source], -counts, later))  # per later document, likeliest first
-    later_sorted = later[order]
-    first = np.searchsorted(later_sorted, later_sorted, side="left")
-    keep = order[np.arange(len(order)) - first < config.max_sources]
-    keep.sort()  # back to (source, later) order
+    keep = _first_of_each(later, np.lexsort((rank[source], -counts, later)), config.max_sources)
     return [(int(s), int(t)) for s, t in doc_pairs[keep].tolist()]
+
+
+def _first_of_each(group: np.ndarray, order: np.ndarray, k: int) -> np.ndarray:
+    """The indices of at most `k` items per value of `group`, the first in `order` (which
+    sorts by `group` first), in ascending index order."""
+    grouped = group[order]
+    first = np.searchsorted(grouped, grouped, side="left")
+    return np.sort(order[np.arange(len(order)) - first < k])
 
 
 def _runs(values: np.ndarray):
