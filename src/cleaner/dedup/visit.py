@@ -205,7 +205,7 @@ class _Visit:
         self.dup_position = _compact(sketch.dup_position, "i")
         self.similarity = _compact(sketch.similarity, "d")
         # Passages that may be near duplicates, in visiting order, and their signature rows.
-        doc_of = sketch.doc_of
+        self.doc_of = doc_of = sketch.doc_of  # per passage: its document (int32)
         near = (
             (sketch.status != BOILERPLATE)
             & (sketch.n_words >= config.near_min_words)
@@ -340,7 +340,7 @@ class _Visit:
         # one-line records took 250 MB.
         self.plain = plain.tolist()
         at = np.zeros(len(self.signature_rows), dtype=bool)
-        at[self.held + np.flatnonzero(plain[sketch.doc_of[self.signed_order]])] = True
+        at[self.held + np.flatnonzero(plain[self.doc_of[self.signed_order]])] = True
         self.plain_position = bytearray(at.tobytes())
         for d in self.order:
             if plain[d]:  # kept, its passages first occurrences: nothing to decide
@@ -363,10 +363,8 @@ class _Visit:
         before it, and its passages are first occurrences: most documents of a large run,
         which the walk then passes over (a million one-paragraph records: 13 s -> 0.3 s)."""
         sketch, config = self.sketch, self.config
-        doc_of = sketch.doc_of
-        comparable = (
-            (sketch.status != BOILERPLATE) & (sketch.n_words >= config.min_words) & self.visited[doc_of]
-        )
+        doc_of = self.doc_of
+        comparable = self._compared()
         fps = np.concatenate([sketch.fingerprints[comparable], self.prior_all_fingerprints])
         order = np.argsort(fps, kind="stable")
         ordered = fps[order]
@@ -392,16 +390,24 @@ class _Visit:
         busy[self.signed_order[undecided[self.held :]]] = True
         return np.bincount(doc_of[busy], minlength=sketch.n_docs) == 0
 
+    def _compared(self) -> np.ndarray:
+        """Per passage, whether the walk compares it: content long enough (`_comparable`),
+        of a document it visits."""
+        sketch = self.sketch
+        return (
+            (sketch.status != BOILERPLATE)
+            & (sketch.n_words >= self.config.min_words)
+            & self.visited[self.doc_of]
+        )
+
     def _count_plain(self, plain: np.ndarray, stats: DedupStats) -> None:
         """Count the plain documents' passages and candidates in `stats` as the walk would
         have: each compared passage, and each candidate that is a first occurrence (of
         another document, unless `within_documents`), checked and rejected. A candidate
         comes earlier in visiting order, so whether it is a first occurrence was settled
         before the plain passage's turn and is what `key_of` holds now."""
-        sketch, config = self.sketch, self.config
-        doc_of = sketch.doc_of
-        comparable = (sketch.status != BOILERPLATE) & (sketch.n_words >= config.min_words)
-        stats.passages_compared += int((comparable & plain[doc_of]).sum())
+        config, doc_of = self.config, self.doc_of
+        stats.passages_compared += int((self._compared() & plain[doc_of]).sum())
         positions = self.signed_order[plain[doc_of[self.signed_order]]]
         v = self.held + np.flatnonzero(plain[doc_of[self.signed_order]])
         if not len(v):
@@ -558,7 +564,7 @@ class _Visit:
         key = self.key_of.get(v)
         if key is None:  # a plain document's passage
             k = int(self.signed_order[v - self.held])
-            d = int(np.searchsorted(self.sketch.starts, k, side="right")) - 1
+            d = int(self.doc_of[k])
             key = (d, k - self.starts[d])
         return key
 
