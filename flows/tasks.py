@@ -1,8 +1,9 @@
 """Prefect's side of `cleaner.run`: each step of the run a task of the flow run.
 
-The batches and LSH band groups go to the flow's task runner (a process pool, one worker per
-core: extraction and cleaning are Python-bound) or to a Dask cluster's; the whole-corpus
-steps run in the flow's own process, as tasks too, so the UI shows every step.
+The batches go to the flow's task runner (a process pool, one worker per core: extraction and
+cleaning are Python-bound, and its workers are stopped once they are done) or to a Dask
+cluster's, which also takes the LSH band groups; the whole-corpus steps run in the flow's own
+process, as tasks too, so the UI shows every step.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
 from prefect.futures import as_completed
 from prefect.task_runners import TaskRunner
 from prefect.utilities.annotations import quote
@@ -23,6 +25,7 @@ from cleaner import pipeline, runner
 from cleaner.dedup import lsh, rewrites
 from cleaner.errors import CleanerError
 from cleaner.io import readers
+from cleaner_flows.pool import release_workers
 
 # Inputs are large lists of records: hashing them for Prefect's cache would cost more than
 # the work, and a rerun must redo the work anyway. Every argument is passed wrapped in
@@ -58,10 +61,18 @@ TASKS = {
 
 class PrefectExecutor:
     """`cleaner.run`'s executor: each call a task of the flow run, on its own task runner
-    or, given one, on another (a Dask cluster's)."""
+    or, given one, on another (a Dask cluster's: `remote`)."""
 
     def __init__(self, runner: TaskRunner | None = None) -> None:
         self.runner = runner
+        self.remote = runner is not None
+
+    def release(self) -> None:
+        """The run's batches are done: stop the flow run's process pool, if it has one (a
+        cluster's workers are left alone)."""
+        context = FlowRunContext.get()
+        if self.runner is None and context is not None:
+            release_workers(context.task_runner)
 
     def submit(self, fn, /, **kwargs: Any):
         if self.runner is None:

@@ -384,8 +384,9 @@ def test_band_keys_for_one_band_match_all_bands():
         assert np.array_equal(band_keys(values, config, band)[:, 0], every[:, band])
 
 
-def test_bands_split_into_groups_find_the_same_candidates_from_their_columns_alone():
-    from cleaner.dedup.lsh import band_columns, band_groups, band_pairs, candidates
+def test_bands_split_into_groups_find_the_same_candidates_from_the_signatures_files(tmp_path):
+    from cleaner.dedup.lsh import band_group_pairs, band_groups, candidates
+    from cleaner.dedup.store import SignatureStore
 
     config = DedupConfig()
     rng = np.random.default_rng(3)
@@ -393,13 +394,22 @@ def test_bands_split_into_groups_find_the_same_candidates_from_their_columns_alo
     visit = rng.permutation(400)
     whole = band_candidates(values, config, visit)
     assert len(whole[1]) > 400
+    # as a run holds them: a file per part, and an earlier run's rows in memory before them
+    cuts = [0, 30, 31, 250, 400]
+    for i, (a, b) in enumerate(zip(cuts[1:-1], cuts[2:], strict=True)):
+        SignatureStore.save(tmp_path / f"{i}.npy", values[a:b])
+    store = SignatureStore.of(values[:30]).then(
+        SignatureStore.files([tmp_path / f"{i}.npy" for i in range(3)], config.num_perm)
+    )
     for parts in (1, 2, 5, 42, 100):
         groups = band_groups(config, parts)
         assert [b for g in groups for b in g] == list(range(config.bands))  # each band once
         assert len(groups) == min(parts, config.bands)
-        pairs = [band_pairs(band_columns(values, config, g).copy(), config, visit, g) for g in groups]
+        pairs = [band_group_pairs(store, config, visit, g) for g in groups]
         split = candidates(pairs, len(visit))
         assert all(np.array_equal(a, b) for a, b in zip(split, whole, strict=True)), parts
+        threaded = band_candidates(store, config, visit, groups=parts, threads=3)  # as a local run
+        assert all(np.array_equal(a, b) for a, b in zip(threaded, whole, strict=True)), parts
 
 
 def test_exact_copies_are_settled_by_their_fingerprint_and_never_searched():

@@ -3,10 +3,13 @@ executor does the work, and its summary."""
 
 from __future__ import annotations
 
+import multiprocessing
+
 import pyarrow.dataset as ds
 import pytest
 
 import cleaner
+from cleaner import runner
 from cleaner.corpus import writers
 from cleaner.errors import InputError
 from tests.conftest import EXAMPLES
@@ -25,11 +28,24 @@ def _rows(out, run_id):
     }
 
 
-def test_the_corpus_is_the_same_in_this_process_and_on_a_pool_of_workers(tmp_path):
-    config = {"run": {"batch_size": 4, "lsh_spread_min_rows": 50}}  # several batches, LSH on the workers
+def test_the_corpus_is_the_same_in_this_process_and_on_a_pool_of_workers(tmp_path, monkeypatch):
+    config = {"run": {"batch_size": 4, "lsh_spread_min_rows": 50}}  # several batches, LSH on threads
     inline = cleaner.run([EXAMPLES / "pages"], tmp_path / "inline", config, executor=cleaner.InlineExecutor())
+    workers_during_dedup = []
+    dedup = runner.visit.deduplicate_sketch
+
+    def watched(*args, **kwargs):
+        workers_during_dedup.append(len(multiprocessing.active_children()))
+        return dedup(*args, **kwargs)
+
+    monkeypatch.setattr(runner.visit, "deduplicate_sketch", watched)
     with cleaner.LocalExecutor(2) as pool:
         pooled = cleaner.run([EXAMPLES / "pages"], tmp_path / "pool", config, executor=pool)
+        again = cleaner.run([EXAMPLES / "pages"], tmp_path / "again", config, executor=pool)
+    # the workers stop once the batches are done (the whole-corpus stages run here), and the
+    # next run on the same executor starts them again
+    assert workers_during_dedup == [0, 0]
+    assert again.counts == pooled.counts and again.manifest["stages"]["prepare"]["batches"] > 1
     assert inline.counts == pooled.counts and inline.rows == pooled.rows
     assert inline.counts["duplicate_documents"] > 0 and inline.manifest["stages"]["prepare"]["batches"] > 1
     assert _rows(tmp_path / "inline", inline.run_id) == _rows(tmp_path / "pool", pooled.run_id)

@@ -334,13 +334,14 @@ class RunConfig:
     # worker while the others idled; in 17 ranges every worker reads a part, and the last
     # to finish holds up the run by one range at most. A range costs a task (~85 ms).
     split_bytes: int = 32_000_000
-    # LSH tasks: the bands are cut into this many groups, each found by a task on a worker
-    # from the signature columns of its bands alone. Four keep two local workers busy and
-    # let a cluster spread the work; the candidates are the same for any number.
+    # LSH band groups: the bands are cut into this many groups, found on the run's threads
+    # (one per core), or each by a task on a cluster's worker, from the signature columns of
+    # its bands alone. Four keep two cores busy and let a cluster spread the work; the
+    # candidates are the same for any number.
     lsh_tasks: int = 4
     # Fewer signed passages than this (the run's and the earlier runs' it is compared with)
-    # and LSH runs in the flow's own process: it takes ~0.5 s per 100,000 there, and sending
-    # tasks costs ~0.3 s, plus starting a second worker when the run was one batch.
+    # and LSH runs on one thread, all bands at once: it takes ~0.5 s per 100,000, and
+    # sending tasks to a cluster costs ~0.3 s.
     lsh_spread_min_rows: int = 100_000
 
     def __post_init__(self) -> None:

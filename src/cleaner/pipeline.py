@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import shutil
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -31,8 +30,10 @@ from cleaner.config import Config, DedupConfig
 from cleaner.corpus import writers
 from cleaner.dedup.signatures import Signer
 from cleaner.dedup.sketch import Sketch
+from cleaner.dedup.store import SignatureStore
 from cleaner.document import Document, Reject
 from cleaner.io import readers, records
+from cleaner.memory import give_back
 
 SPOOL = "spool"  # the spool's folder in a run's staging folder
 
@@ -125,12 +126,12 @@ def prepare_batch(
             step("embed")
         name = f"{number:07d}-{len(parts):04d}"
         write_spool(spool, name, docs)
-        # The sketch goes to the spool too, its signatures apart, and the flow reads them
-        # straight into the corpus's: sent back in the result, a batch's sketches grew with
-        # its file (a million one-line records: 280 MB in the worker, a 126 MB result) and
-        # the signatures were held three times over (pickle, copy, joined array).
+        # The sketch goes to the spool too, its signatures apart, where they stay: the run
+        # reads them a band or a block of columns at a time (`SignatureStore`). Sent back in
+        # the result, a batch's sketches grew with its file (a million one-line records: 280
+        # MB in the worker, a 126 MB result); joined, they were 512 MB of the run's process.
         values = sketch.values
-        _write_atomically(values_file(spool, name), lambda fh: np.save(fh, values))
+        _write_atomically(values_file(spool, name), lambda fh: SignatureStore.save(fh, values))
         sketch.values = sketch.values[:0].copy()
         _write_atomically(
             sketch_file(spool, name), lambda fh: pickle.dump(sketch, fh, protocol=pickle.HIGHEST_PROTOCOL)
@@ -170,11 +171,18 @@ def prepare_batch(
 
 
 def join(results: Sequence[BatchResult], spool: str | Path) -> tuple[Sketch, list[Part]]:
-    """The run's sketch, its batches' parts' in order, read from the spool with their
-    signatures; and the parts, to read their documents back."""
+    """The run's sketch, its batches' parts' in order, read from the spool, its signatures
+    left there (a `SignatureStore` of the parts' files); and the parts, to read their
+    documents back."""
     parts = [part for result in results for part in result.parts]
     sketches = [read_sketch(spool, part.name) for part in parts]
-    return Sketch.concat(sketches, (np.load(values_file(spool, part.name)) for part in parts)), parts
+    if not sketches:
+        return Sketch.concat([]), parts
+    width = sketches[0].values.shape[1]
+    sketch = Sketch.concat(sketches, SignatureStore.files((values_file(spool, p.name) for p in parts), width))
+    del sketches
+    give_back()  # the parts' sketches, unpickled one by one: ~120 MB at a million records
+    return sketch, parts
 
 
 @lru_cache(maxsize=4)
@@ -234,8 +242,9 @@ def write_run(
         writer.tally.add_counts(placed.statuses, placed.rules, placed.kinds, placed.kept)
     if first != sketch.n_docs:
         raise RuntimeError(f"the spool holds {first} documents, the sketch {sketch.n_docs}")
-    shutil.rmtree(folder, ignore_errors=True)  # not part of the corpus: no need to sync it
-    return writer.commit(rejects, manifest, extra, files, replace)
+    # the spool is not part of the corpus: removed before the sync, once the index's tables
+    # (which read its signatures) are written
+    return writer.commit(rejects, manifest, extra, files, replace, discard=[folder])
 
 
 # -- the spool ------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ again and the corpus is replaced with what the run makes of them.
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -47,9 +48,11 @@ from cleaner.config import CleanConfig, Config
 from cleaner.corpus import check, index, writers
 from cleaner.dedup import embed, lsh, rewrites, visit
 from cleaner.dedup.sketch import Prior, Sketch
+from cleaner.dedup.store import SignatureStore
 from cleaner.document import Reject
 from cleaner.errors import InputError, OutputError
 from cleaner.io import readers, records, warc
+from cleaner.memory import give_back
 from cleaner.progress import Progress
 
 # -- how work is farmed out -----------------------------------------------------------------
@@ -59,7 +62,16 @@ class Executor(Protocol):
     """Where a run's work happens. `submit` runs a batch's or an LSH band group's function
     (a module-level function of the library, whose arguments pickle) and returns a future;
     `call` runs a whole-corpus step in this process (an orchestrator may record it as a step
-    of its own). Every argument is passed by keyword."""
+    of its own). Every argument is passed by keyword.
+
+    `release` is called once the run's batches are done: workers on this machine may stop
+    then (each holds a warm interpreter, ~430 MB resident at a million records), since the
+    whole-corpus stages run in this process. `remote` says whether the workers are on other
+    machines (a cluster): only then are LSH band groups submitted to them; otherwise they
+    run on this process's threads, which sort the bands as fast as two workers did, without
+    a worker's memory."""
+
+    remote: bool
 
     def submit(self, fn: Callable[..., Any], /, **kwargs: Any) -> Any: ...
 
@@ -67,10 +79,14 @@ class Executor(Protocol):
 
     def call(self, fn: Callable[..., Any], /, **kwargs: Any) -> Any: ...
 
+    def release(self) -> None: ...
+
 
 class InlineExecutor:
     """Every call at once, in this process: for tests, debugging and small runs. Like every
     executor here, a context manager (for this one, entering and leaving do nothing)."""
+
+    remote = False
 
     def __enter__(self) -> InlineExecutor:
         return self
@@ -92,6 +108,9 @@ class InlineExecutor:
     def call(self, fn: Callable[..., Any], /, **kwargs: Any) -> Any:
         return fn(**kwargs)
 
+    def release(self) -> None:
+        pass
+
 
 class LocalExecutor(InlineExecutor):
     """A pool of `workers` processes on this machine (default: one per core): extraction and
@@ -99,15 +118,23 @@ class LocalExecutor(InlineExecutor):
     has no other thread, the workers are forked once it has warmed up (imports, trafilatura's
     and the language model's one-off costs), so they start warm; elsewhere they are spawned
     and warm up as they start (`warm=False`: no warming up, for work that extracts nothing).
-    Workers die with the process that started them."""
+    Workers die with the process that started them. `release` stops them; the next
+    `submit` starts them again, so one executor can serve several runs."""
 
     def __init__(self, workers: int | None = None, *, warm: bool = True) -> None:
         self.workers = workers or os.cpu_count() or 1
         self.warm = warm
         self._pool: ProcessPoolExecutor | None = None
+        self._entered = False
 
     def __enter__(self) -> LocalExecutor:
-        if sys.platform == "linux" and threading.active_count() == 1:
+        self._entered = True
+        self._start()
+        return self
+
+    def _start(self) -> None:
+        forked = sys.platform == "linux" and threading.active_count() == 1
+        if forked:
             if self.warm:
                 warm_up()
             context, warm = multiprocessing.get_context("fork"), False
@@ -116,16 +143,26 @@ class LocalExecutor(InlineExecutor):
         self._pool = ProcessPoolExecutor(
             self.workers, mp_context=context, initializer=start_worker, initargs=(os.getpid(), warm)
         )
-        return self
+        if forked and self.warm:
+            self._pool.submit(os.getpid)  # with fork, the first call starts every worker, warm
+            cool_down()  # this process has no use for the models it loaded for them
 
     def __exit__(self, *exc: object) -> None:
+        self._entered = False
+        self.release()
+
+    def release(self) -> None:
+        """Stop the workers, and give back the memory this process freed meanwhile."""
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+            cool_down()
 
     def submit(self, fn: Callable[..., Any], /, **kwargs: Any) -> Future:
-        if self._pool is None:
+        if not self._entered:
             raise RuntimeError("a LocalExecutor submits only inside its `with` block")
+        if self._pool is None:
+            self._start()
         return self._pool.submit(fn, **kwargs)
 
     def as_completed(self, futures: Sequence[Future]) -> Iterable[Future]:
@@ -149,6 +186,17 @@ def warm_up(modules: Sequence[str] = ()) -> None:
         logging.getLogger(__name__).warning(
             "warming up failed; the first task will pay for it", exc_info=True
         )
+
+
+def cool_down() -> None:
+    """Let go of the models `warm_up` loaded (~160 MB: language identification and the
+    rewrite stage's embeddings), in a process whose workers have been forked with them or
+    are gone: the whole-corpus stages need neither, and a later `warm_up` loads them again.
+    A forked worker keeps its copy: the pages stay mapped in it."""
+    language.cool_down()
+    embed.cool_down()
+    gc.collect()
+    give_back()
 
 
 def start_worker(parent: int, warm: bool | Sequence[str] = ()) -> None:
@@ -323,6 +371,7 @@ class _Run:
             with self.stage("prepare"):
                 batches, cut = self._batches(ranked)
                 results = self._prepare(batches, len(ranked), spool)
+                self.executor.release()  # no more batches: the rest runs here
                 sketch, parts = pipeline.join(results, spool)
                 inputs = _inputs(results, cut)
                 unchanged += corpus.skip_unchanged(sketch, inputs)
@@ -564,19 +613,25 @@ def dedup_stage(
     folder: Path,
 ) -> visit.DedupStats:
     """Dedup the run's sketch against `prior` (the corpus's kept passages), as a run does:
-    on a large run (`run.lsh_spread_min_rows` rows with the prior's) each LSH band group is
-    a task on the executor, reading its columns from a file in `folder`."""
+    on a large run (`run.lsh_spread_min_rows` rows with the prior's) the LSH bands are cut
+    into `run.lsh_tasks` groups, found on this process's threads, or on a cluster's workers
+    (`executor.remote`), each task reading its columns from the signatures' files
+    (signatures held in memory are written to `folder` for them)."""
     held = 0 if prior is None or prior.values is None else len(prior.values)
     spread = None
+    threads = os.cpu_count() or 1
     if held + len(sketch.sizes) >= config.run.lsh_spread_min_rows:
+        if executor.remote:
 
-        def submit(columns: Path, rows: np.ndarray, bands: range) -> Any:
-            return executor.submit(
-                lsh.band_group_pairs, columns=str(columns), config=config.dedup, visit=rows, bands=bands
-            )
+            def submit(values: SignatureStore, rows: np.ndarray, bands: range) -> Any:
+                return executor.submit(
+                    lsh.band_group_pairs, values=values, config=config.dedup, visit=rows, bands=bands
+                )
 
-        spread = partial(lsh.spread_lsh, submit, config.run.lsh_tasks, folder)
-    return visit.deduplicate_sketch(sketch, config.dedup, prior, spread, texts)
+            spread = partial(lsh.spread_lsh, submit, config.run.lsh_tasks, folder)
+        else:
+            spread = partial(lsh.band_candidates, groups=config.run.lsh_tasks, threads=threads)
+    return visit.deduplicate_sketch(sketch, config.dedup, prior, spread, texts, threads)
 
 
 def learn_boilerplate(sketch: Sketch, config: CleanConfig) -> dict:

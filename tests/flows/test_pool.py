@@ -48,14 +48,22 @@ def where():
 
 @flow(task_runner=pool)
 def probe():
-    return [f.result() for f in [where.submit() for _ in range(6)]]
+    seen = [f.result() for f in [where.submit() for _ in range(6)]]
+    from cleaner.clean import language
+    from cleaner_flows.tasks import PrefectExecutor
+
+    PrefectExecutor().release()  # what `cleaner.run` does once its batches are done
+    released = [p.pid for p in multiprocessing.active_children()]
+    return seen, released, language._model.cache_info().currsize
 
 with prefect_api(server):
-    seen = probe()
+    seen, released, model = probe()
 print(json.dumps({
     "started": started,
     "forked": forked,
     "seen": seen,
+    "released": released,
+    "model_after_release": model,
     "left": [p.pid for p in multiprocessing.active_children()],
     "still_started": pool.started,
 }))
@@ -79,6 +87,9 @@ def test_workers_start_forked_and_warm_before_the_flow_run_and_run_its_tasks():
     assert {r["pid"] for r in result["seen"]} <= set(result["started"])
     assert all(r["warm"] for r in result["seen"]), (
         "the fallback extractors and the language model were loaded before the fork"
+    )
+    assert result["released"] == [] and result["model_after_release"] == 0, (
+        "released inside the flow run: its workers stop, and the flow's process lets its models go"
     )
     assert not result["still_started"] and result["left"] == [], "the run stops the workers"
 

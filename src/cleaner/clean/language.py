@@ -39,6 +39,11 @@ def warm_up() -> None:
     _model()
 
 
+def cool_down() -> None:
+    """Let go of the model in this process (`runner.cool_down`)."""
+    _model.cache_clear()
+
+
 def _identifier() -> LanguageIdentifier:
     """py3langid's model as py3langid classifies with it."""
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True, min_confidence=_MIN_CONFIDENCE)

@@ -57,10 +57,12 @@ from cleaner.dedup import embed, rewrites
 from cleaner.dedup.lsh import band_keys
 from cleaner.dedup.signatures import Signer
 from cleaner.dedup.sketch import BOILERPLATE, KEPT, Prior, Sketch
+from cleaner.dedup.store import SignatureStore
 from cleaner.document import Document, Passage, Reject, Status
 from cleaner.errors import ConfigError, OutputError
 from cleaner.io.readers import kind_of
 from cleaner.io.records import InputFile, Resume, Seen
+from cleaner.memory import give_back
 from cleaner.text import fingerprints
 
 INDEX = "index"
@@ -171,7 +173,7 @@ def rewrites_schema(config: RewriteConfig) -> pa.Schema:
     )
 
 
-def index_keys(values: np.ndarray, config: DedupConfig, band: int) -> np.ndarray:
+def index_keys(values: np.ndarray | SignatureStore, config: DedupConfig, band: int) -> np.ndarray:
     """A band's keys as the index stores them: the 64-bit `band_keys` folded to 32 bits. Equal
     64-bit keys fold equal, so the index finds every passage sharing a band with a run's; a
     fold collision (one in four billion a pair) only adds a passage to compare."""
@@ -370,9 +372,9 @@ class Index:
         # pc.is_in hashes the few values looked for; np.isin sorted the million looked in.
         new = pa.array(sketch.fingerprints[comparable])
         hit = first & pc.is_in(facts["fingerprint"], value_set=new).to_numpy(zero_copy_only=False)
-        _release()
-        shared = first & self._sharing(files, sketch.values[sketch.rows[signed]])
-        _release()
+        give_back()
+        shared = first & self._sharing(files, sketch.values, sketch.rows[signed])
+        give_back()
         docs = facts["doc"].to_numpy()
         take = pc.is_in(facts["doc"], value_set=pa.array(np.unique(docs[hit | shared])))
         take = take.to_numpy(zero_copy_only=False)
@@ -455,12 +457,15 @@ class Index:
             codes=np.concatenate(codes),
         )
 
-    def _sharing(self, files: Sequence[str], values: np.ndarray) -> np.ndarray:
+    def _sharing(
+        self, files: Sequence[str], values: np.ndarray | SignatureStore, rows: np.ndarray
+    ) -> np.ndarray:
         """Which indexed passages (rows over `files` in order) share a band key with one of
-        these signatures. Read one band's column at a time, `_KEY_ROWS` rows at a time: the
-        columns of all bands decoded at once took ~10 times their size in buffers."""
+        the signatures `rows` of `values`. Read one band's column at a time, `_KEY_ROWS` rows
+        at a time: the columns of all bands decoded at once took ~10 times their size in
+        buffers."""
         config = self.config
-        keys = [np.unique(index_keys(values, config, band)) for band in range(config.bands)]
+        keys = [np.unique(index_keys(values, config, band)[rows]) for band in range(config.bands)]
         found = []
         for path in files:
             parquet = pq.ParquetFile(path, pre_buffer=False)
@@ -495,12 +500,6 @@ class Index:
                     ids[number], run_of[number] = doc_id, run
         listed = numbers.tolist()
         return [ids[n] for n in listed], [run_of[n] for n in listed]
-
-
-def _release() -> None:
-    """Hand the buffers Arrow's allocator keeps for reuse back to the system, after a step
-    that read a million rows: kept, they added ~100 MB to the flow's resident memory."""
-    pa.default_memory_pool().release_unused()
 
 
 class _Members:
@@ -550,7 +549,7 @@ def _passage_texts(out: Path, keys: Sequence[tuple[str, str, int]]) -> list[str 
                     ):
                         if (run, doc_id, position) in asked:
                             found[(run, doc_id, position)] = text
-                _release()  # a row group's texts: tens of MB
+                give_back()  # a row group's texts: tens of MB
     return [found.get(key) for key in keys]
 
 
@@ -681,7 +680,7 @@ class PassageRows:
         config = self.config
         row = self.rows[rows]
         signed = row >= 0
-        values = self.values[row[signed]]
+        values = SignatureStore.of(self.values).take(row[signed])
         columns = [
             pa.array(self.doc[rows]),
             pa.array(self.position[rows]),

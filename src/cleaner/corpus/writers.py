@@ -362,6 +362,7 @@ class CorpusWriter:
         extra: dict[str, pa.Table] | None = None,  # or rows made as written (`write_table`)
         files: dict[str, str] | None = None,
         replace: bool = False,
+        discard: Sequence[Path] = (),
     ) -> dict:
         """Write the rejects and the manifest, completed with the counts (`Tally`), the rows
         per dataset and the time spent writing (`timings_seconds["write"]`), and move
@@ -369,8 +370,9 @@ class CorpusWriter:
         of the datasets their keys name (or as the file a key ending in .parquet names), and
         `files` where their keys say unless one is there already, all committed with the
         corpus. With `replace`, the run replaces the whole corpus (`cleaner run --reprocess`):
-        every earlier run's files are retired in the same commit. Returns the manifest as
-        written."""
+        every earlier run's files are retired in the same commit. `discard` are folders of
+        the staging folder that are not part of the corpus (the run's spool), removed once
+        the tables are written, before the sync. Returns the manifest as written."""
         out = self.staging.parent
 
         def exists(rel: str) -> bool:
@@ -400,6 +402,8 @@ class CorpusWriter:
                 (self.staging / rel).parent.mkdir(parents=True, exist_ok=True)
                 (self.staging / rel).write_text(text, encoding="utf-8")
                 moves.append(rel)
+        for folder in discard:
+            shutil.rmtree(folder, ignore_errors=True)
         timings = {**manifest.get("timings_seconds", {}), "write": round(time.perf_counter() - self.start, 4)}
         manifest = {
             **manifest,

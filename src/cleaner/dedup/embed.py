@@ -93,6 +93,11 @@ def warm_up() -> None:
     _model()
 
 
+def cool_down() -> None:
+    """Let go of the model in this process (`runner.cool_down`)."""
+    _model.cache_clear()
+
+
 def embed(texts: Sequence[str]) -> np.ndarray:
     """Unit vectors (float32, len(texts) x DIM) of the texts as given; a text with no
     tokens gets a zero row."""

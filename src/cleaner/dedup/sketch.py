@@ -15,7 +15,7 @@ sketch is `docs[d].passages[k - starts[d]]`.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from itertools import chain
@@ -25,6 +25,7 @@ import numpy as np
 from cleaner.config import DedupConfig, RewriteConfig
 from cleaner.dedup.embed import DIM, passage_codes
 from cleaner.dedup.signatures import Signer
+from cleaner.dedup.store import SignatureStore
 from cleaner.document import Document, DuplicateKind, Reject, Status
 from cleaner.text import fingerprints, word_spans
 
@@ -51,7 +52,8 @@ class Sketch:
     chars: np.ndarray  # int32 length of the text
     rows: np.ndarray  # int32 row of its signature, -1 if it has none (short or boilerplate)
     # -- one row per signed passage ------------------------------------------------------
-    values: np.ndarray  # (signed, num_perm) uint32
+    # (signed, num_perm) uint32: an array, or for a run's joined sketch the spool's files
+    values: np.ndarray | SignatureStore
     sizes: np.ndarray  # (signed,) int32 distinct shingles
     # -- one row per embedded passage (`embed_passages`; none when the rewrite stage is off) --
     code_rows: np.ndarray  # int32 per passage: row of its codes, -1 if it has none
@@ -126,10 +128,10 @@ class Sketch:
         )
 
     @classmethod
-    def concat(cls, parts: Sequence[Sketch], signatures: Iterable[np.ndarray] | None = None) -> Sketch:
+    def concat(cls, parts: Sequence[Sketch], signatures: SignatureStore | None = None) -> Sketch:
         """One sketch of the documents of `parts`, in that order. The parts give up their
-        signatures to it (`values` is left empty in each); or `signatures` yields each
-        part's in turn, when the parts were sent without them."""
+        signatures to it (`values` is left empty in each); or, when the parts were spooled
+        without them, the sketch's are `signatures`, the parts' rows in turn."""
         if not parts:
             return cls.of([], DedupConfig())
         doc_offsets = np.cumsum([0] + [p.n_docs for p in parts[:-1]])
@@ -152,15 +154,21 @@ class Sketch:
             merged[f.name] = (
                 list(chain.from_iterable(values)) if isinstance(values[0], list) else np.concatenate(values)
             )
-        # The signatures are most of a sketch: they are copied part by part into one array
-        # and each part's released as soon as it is copied, so joining never holds two copies.
-        joined = np.empty((int(row_offsets[-1]) + len(parts[-1].sizes), parts[0].values.shape[1]), np.uint32)
-        if signatures is None:
-            signatures = (p.values for p in parts)
-        for p, o, part_values in zip(parts, row_offsets, signatures, strict=True):
-            joined[o : o + len(p.sizes)] = part_values
-            p.values = np.empty((0, joined.shape[1]), np.uint32)  # not a view: that would keep it
-        merged["values"] = joined
+        signed = int(row_offsets[-1]) + len(parts[-1].sizes)
+        if signatures is not None:
+            if len(signatures) != signed:
+                raise ValueError(
+                    f"{len(signatures)} signatures for the {signed} signed passages of the parts"
+                )
+            merged["values"] = signatures
+        else:
+            # The signatures are most of a sketch: they are copied part by part into one array
+            # and each part's released as soon as it is copied, so joining never holds two copies.
+            joined = np.empty((signed, parts[0].values.shape[1]), np.uint32)
+            for p, o in zip(parts, row_offsets, strict=True):
+                joined[o : o + len(p.sizes)] = p.values
+                p.values = np.empty((0, joined.shape[1]), np.uint32)  # not a view: that would keep it
+            merged["values"] = joined
         merged["starts"] = np.concatenate(
             [[0]] + [p.starts[1:] + o for p, o in zip(parts, passage_offsets, strict=True)]
         ).astype(np.int64)
