@@ -16,8 +16,8 @@ Methods:
   that parallel step, "shingling" and "signatures" the workers' seconds in each, shared by
   the 2 workers), then `cleaner.dedup.deduplicate_sketch` runs on the joined sketch
   ("prepare", "lsh", "verification" and the document visit, "clustering") in the main
-  process, except that from 100,000 signed passages (`run.lsh_spread_min_rows`) its LSH
-  band groups run on the 2 workers, as the flow's do; last, "writing": each batch's
+  process, where from 100,000 signed passages (`run.lsh_spread_min_rows`) its LSH band
+  groups and its estimates run on 2 threads, as a local run's do; last, "writing": each batch's
   passages, text read back from its file, with their verdicts (status, the passage a
   duplicate repeats, its similarity) to a zstd Parquet file, on the 2 workers (datatrove's
   stage 4 writes its kept and removed passages too). Document dropping is off (`min_unique_share = 0`): a
@@ -28,7 +28,9 @@ Methods:
 - cleaner-run: `cleaner run` itself, on datatrove's input files (a passage a record, so a
   record is a document of one passage), with its defaults, its temporary Prefect server and
   its 2 workers: the whole command, from its start to its exit, Prefect's start included
-  (`run_cleaner_command`); a duplicate record is paired with the record it names;
+  (`run_cleaner_command`), after one untimed record has migrated the fresh Prefect home's
+  database (`prefect_home`, its time printed); a duplicate record is paired with the record
+  it names;
 - datasketch: one `MinHash` per passage and a `MinHashLSH` with the same bands and rows,
   each candidate verified by its estimated Jaccard: what users write by hand;
 - datatrove: datatrove's four-stage MinHash pipeline (`benchmarks/peers/datatrove_minhash.py`
@@ -62,6 +64,11 @@ import time
 from pathlib import Path
 
 from cleaner.config import DedupConfig
+
+try:
+    from benchmarks import prefect_home
+except ModuleNotFoundError:  # run as a script: benchmarks/ is on the path
+    import prefect_home
 
 PER_DOC = 10
 CLEANER_WORKERS = 2  # the machine's cores
@@ -436,6 +443,7 @@ def run_cleaner_command(n: int) -> tuple[dict[int, int], dict[str, float], float
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
             "DO_NOT_TRACK": "1",
         }
+        print(prefect_home.say(prefect_home.migrate(argv[:3], env)), file=sys.stderr)
         start, usage = _spawn(argv, env, tmp / "log", "cleaner run")
         wall = time.time() - start
 
