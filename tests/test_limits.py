@@ -45,8 +45,11 @@ def test_code_that_catches_every_exception_cannot_swallow_the_limit():
 
 
 def test_nothing_is_raised_after_a_block_that_ends_at_its_deadline():
-    fired = 0
-    for _ in range(300):
+    # 300 blocks at least, and on until one was stopped at its deadline (the race the test is
+    # about), up to 3,000: on a busy machine the watchdog can be late for a few hundred
+    fired = tried = 0
+    while tried < 300 or (not fired and tried < 3000):
+        tried += 1
         try:
             with time_limit(0.001):
                 start = time.perf_counter()
@@ -56,7 +59,7 @@ def test_nothing_is_raised_after_a_block_that_ends_at_its_deadline():
             fired += 1
         for _ in range(2000):  # a late exception would surface in this loop, uncaught
             pass
-    assert 0 < fired <= 300
+    assert 0 < fired <= tried
 
 
 def test_a_block_within_its_limit_runs_to_the_end():
