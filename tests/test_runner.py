@@ -171,3 +171,52 @@ def test_batches_are_a_multiple_of_the_cores_and_of_one_size():
     assert files_per_batch(10_000, 256, cores=2) == 250  # 40
     assert files_per_batch(3, 1, cores=2) == 1  # never over batch_size
     assert files_per_batch(1, 256, cores=8) == 1 and files_per_batch(0, 256, cores=8) == 256
+
+
+def test_lsh_finds_the_same_duplicates_in_one_piece_on_threads_and_as_a_clusters_tasks(tmp_path):
+    """A local run sorts the LSH bands on threads; a cluster (`remote`) gets them as tasks,
+    each carrying the signatures' file names. Both find what one pass over all bands finds."""
+    import pickle
+
+    import numpy as np
+
+    from cleaner import pipeline
+    from cleaner.config import Config
+    from cleaner.dedup import lsh
+    from cleaner.io import readers
+
+    class Cluster(cleaner.InlineExecutor):  # runs its tasks here, but says they go elsewhere
+        remote = True
+
+        def __init__(self):
+            self.sent = []
+
+        def submit(self, fn, /, **kwargs):
+            self.sent.append((fn, len(pickle.dumps(kwargs["values"]))))
+            return super().submit(fn, **kwargs)
+
+    files, _ = readers.discover([EXAMPLES / "pages"])
+    spool = tmp_path / "spool"
+    config = Config.from_dict({"run": {"batch_records": 5}})  # several parts, a file each
+    results = [pipeline.prepare_batch(0, list(enumerate(files)), config, str(spool))]
+    verdicts = {}
+    cluster = Cluster()
+    for name, spread_from, executor in (
+        ("one piece", 10**9, cleaner.InlineExecutor()),
+        ("threads", 0, cleaner.InlineExecutor()),
+        ("cluster", 0, cluster),
+    ):
+        sketch, parts = pipeline.join(results, spool)
+        assert len(parts) > 3
+        run_config = Config.from_dict({"run": {"lsh_spread_min_rows": spread_from}})
+        texts = pipeline.spool_texts(spool, sketch, parts)
+        stats = runner.dedup_stage(sketch, run_config, None, texts, executor, tmp_path / name)
+        verdicts[name] = (stats.as_dict()["near_passages"], sketch.status, sketch.dup_doc, sketch.similarity)
+    assert verdicts["one piece"][0] > 0  # the examples hold near copies
+    for name in ("threads", "cluster"):
+        assert verdicts[name][0] == verdicts["one piece"][0]
+        for ours, theirs in zip(verdicts[name][1:], verdicts["one piece"][1:], strict=True):
+            np.testing.assert_array_equal(ours, theirs)
+    # the cluster got the band groups as tasks, each carrying file names, not signatures
+    assert [fn for fn, _ in cluster.sent] == [lsh.band_group_pairs] * run_config.run.lsh_tasks
+    assert all(size < 4000 for _, size in cluster.sent)
