@@ -299,10 +299,11 @@ class _Visit:
                     self.key_of[row] = (d, position)  # prior rows are visited first, in order
         self.long_positions.update((d, frozenset(positions)) for d, positions in long.items())
 
-    def _pairs(self) -> tuple[np.ndarray, np.ndarray]:
-        """The signature rows of every candidate pair: (later passage's, earlier one's)."""
+    def _pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every candidate pair, as `indices`: the later passage's visiting position, and the
+        signature rows of the later passage and of the earlier one."""
         later = np.repeat(np.arange(len(self.indptr) - 1), np.diff(self.indptr))
-        return self.signature_rows[later], self.signature_rows[self.indices]
+        return later, self.signature_rows[later], self.signature_rows[self.indices]
 
     def estimate(self, threads: int = 1) -> None:
         """Every candidate pair's estimated Jaccard: the share of equal signature values,
@@ -310,7 +311,7 @@ class _Visit:
         of pairs per thread (numpy gathers and compares without the interpreter's lock: a
         million records' 2.4 million pairs took 1.6 s on one thread, 0.9 s on two)."""
         values = self.values
-        rows, other_rows = self._pairs()
+        _, rows, other_rows = self._pairs()
         equal = np.zeros(len(rows), dtype=np.int64)
 
         def count(block: np.ndarray, s: int) -> None:
@@ -330,7 +331,7 @@ class _Visit:
         two passages' shingle sets (of every candidate pair: which ones the visit reaches
         depends on its earlier verdicts). A pair keeps its estimate if a text is missing or
         no longer gives the shingles its signature counted."""
-        rows, other_rows = self._pairs()
+        _, rows, other_rows = self._pairs()
         self.checked = np.zeros(len(rows), dtype=bool)
         picked = np.flatnonzero(
             _undecided(self.jaccards, self.sizes[rows], self.sizes[other_rows], self.config)
@@ -397,8 +398,7 @@ class _Visit:
         repeated[order[:-1][same]] = True
         busy = comparable.copy()
         busy[comparable] = (sketch.status[comparable] != KEPT) | repeated[: int(comparable.sum())]
-        later = np.repeat(np.arange(len(self.indptr) - 1), np.diff(self.indptr))
-        rows, other_rows = self.signature_rows[later], self.signature_rows[self.indices]
+        later, rows, other_rows = self._pairs()
         size, other_size = self.sizes[rows].astype(np.float64), self.sizes[other_rows].astype(np.float64)
         j = self.jaccards
         share = np.minimum(1.0, j * (size + other_size) / np.maximum((1.0 + j) * size, 1e-12))
@@ -431,11 +431,11 @@ class _Visit:
         before the plain passage's turn and is what `key_of` holds now."""
         config, doc_of = self.config, self.doc_of
         stats.passages_compared += int((self._compared() & plain[doc_of]).sum())
-        positions = self.signed_order[plain[doc_of[self.signed_order]]]
-        v = self.held + np.flatnonzero(plain[doc_of[self.signed_order]])
+        first = np.frombuffer(self.plain_position, dtype=bool).copy()
+        v = np.flatnonzero(first)  # the plain documents' visiting positions
         if not len(v):
             return
-        first = np.frombuffer(self.plain_position, dtype=bool).copy()
+        positions = self.signed_order[v - self.held]
         first[np.fromiter(self.key_of, dtype=np.int64, count=len(self.key_of))] = True
         counts = np.diff(self.indptr)[v]
         pairs = np.repeat(np.arange(len(v)), counts)  # each candidate's plain passage
