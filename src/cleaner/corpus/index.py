@@ -660,7 +660,7 @@ class PassageRows:
         self.first = sketch.status[k] == KEPT
         signed = self.first & (sketch.rows[k] >= 0) & (sketch.n_words[k] >= config.near_min_words)
         self.rows = np.where(signed, sketch.rows[k], -1).astype(np.int32)  # signature row, or -1
-        self.values = sketch.values
+        self.values = SignatureStore.of(sketch.values)
 
     @property
     def num_rows(self) -> int:
@@ -680,7 +680,7 @@ class PassageRows:
         config = self.config
         row = self.rows[rows]
         signed = row >= 0
-        values = SignatureStore.of(self.values).take(row[signed])
+        values = self.values.take(row[signed])
         columns = [
             pa.array(self.doc[rows]),
             pa.array(self.position[rows]),

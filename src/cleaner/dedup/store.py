@@ -144,7 +144,7 @@ def _read(piece: np.ndarray | _File, start: int, stop: int) -> np.ndarray:
     count = piece.rows * (stop - start)
     try:
         flat = np.fromfile(
-            piece.path, dtype=_DTYPE, count=count, offset=piece.offset + start * piece.rows * 4
+            piece.path, dtype=_DTYPE, count=count, offset=piece.offset + start * piece.rows * _DTYPE.itemsize
         )
     except OSError as exc:
         raise StoreError(
