@@ -436,14 +436,15 @@ def run_cleaner_command(n: int) -> tuple[dict[int, int], dict[str, float], float
         subprocess.run([sys.executable, __file__, "--write-input", str(n), str(tmp / "input")], check=True)
         per_task = (n + DATATROVE_TASKS - 1) // DATATROVE_TASKS
         out = tmp / "out"
-        argv = [sys.executable, "-m", "cleaner_flows", "run", str(tmp / "input"), "--out", str(out)]
+        cleaner = [sys.executable, "-m", "cleaner_flows"]
+        argv = [*cleaner, "run", str(tmp / "input"), "--out", str(out)]
         env = {
             **os.environ,
             "PREFECT_HOME": str(tmp / "prefect"),
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
             "DO_NOT_TRACK": "1",
         }
-        print(prefect_home.say(prefect_home.migrate(argv[:3], env)), file=sys.stderr)
+        print(prefect_home.say(prefect_home.migrate(cleaner, env)), file=sys.stderr)
         start, usage = _spawn(argv, env, tmp / "log", "cleaner run")
         wall = time.time() - start
 
