@@ -10,6 +10,7 @@ import json
 import random
 import re
 import sys
+from dataclasses import replace
 
 import pytest
 
@@ -65,8 +66,57 @@ def dispatch_differences(texts: list[str], tiers: tuple = rules._TIERS) -> list[
     return out
 
 
+def held_violations(texts: list[str], line_rules: tuple[LineRule, ...] = LINE_RULES) -> list[tuple[str, str]]:
+    """(rule, line) wherever a cue's `held` tests do not stand for its test: a held test
+    passing a line the test turns away, or, on a line holding some of the cue's strings and
+    none of its words, the held tests of those strings answering otherwise than the test."""
+    out = []
+    for text in texts:
+        line = Line.of(text)
+        for rule in line_rules:
+            cue = rule.cue
+            if not cue.held or cue.test is None:
+                continue
+            held = dict(cue.held)
+            passed = [held.get(s, cue.test)(line) for s in cue.holds if s in line.norm]
+            full = cue.test(line)
+            if (any(passed) and not full) or (
+                passed and cue.words.isdisjoint(line.words) and any(passed) != full
+            ):
+                out.append((rule.name, text))
+    return out
+
+
+def instead_violations(
+    texts: list[str], line_rules: tuple[LineRule, ...] = LINE_RULES
+) -> list[tuple[str, str]]:
+    """(rule, line) wherever a cue's strings `instead` of its words do not stand for them: a
+    test of theirs passing a line the cue's test turns away, or a line the cue's test passes
+    that no route but its words (a string of `holds` with its test, or one of `instead` with
+    its own) passes."""
+    out = []
+    for text in texts:
+        line = Line.of(text)
+        for rule in line_rules:
+            cue = rule.cue
+            if not cue.instead or cue.test is None:
+                continue
+            held = dict(cue.held)
+            routes = [test(line) for s, test in cue.instead if s in line.norm]
+            full = cue.test(line)
+            if (any(routes) and not full) or (
+                full
+                and not any(routes)
+                and not any(held.get(s, cue.test)(line) for s in cue.holds if s in line.norm)
+            ):
+                out.append((rule.name, text))
+    return out
+
+
 def _check(texts: list[str]) -> None:
     assert cue_violations(texts)[:5] == []
+    assert held_violations(texts)[:5] == []
+    assert instead_violations(texts)[:5] == []
     assert fast_path_differences(texts)[:5] == []
     assert dispatch_differences(texts)[:5] == []
 
@@ -237,6 +287,76 @@ def test_a_wrong_cue_is_caught():
     assert any(name == "byline" for name, _ in cue_violations(lines, broken))
 
 
+def test_a_wrong_held_test_is_caught():
+    """A held test that turns away what its cue's test passes is reported, and makes the
+    fast path differ from the rule loop: the caption's credit after a bracket, taken away."""
+    broken = tuple(
+        LineRule(
+            r.name,
+            r.description,
+            r.matches,
+            replace(r.cue, held=(*r.cue.held[:2], ("(", lambda line: False))),
+        )
+        if r.name == "photo_caption"
+        else r
+        for r in LINE_RULES
+    )
+    assert [s for s, _ in rules._CREDITED_AFTER_SIGN] == ["/", "|", "("]
+    lines = _built_lines(5_000, seed=19) + _edge_lines()
+    assert any(name == "photo_caption" for name, _ in held_violations(lines, broken))
+    tiers = rules._tiers(broken)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(rules, "_TIERS", tiers)
+        assert match_line("Rescue crews on Monday (Reuters/Ola Nordby)") is None
+    assert match_line("Rescue crews on Monday (Reuters/Ola Nordby)") == "photo_caption"
+
+
+def test_a_wrong_string_instead_of_words_is_caught():
+    """A caption credited "by" and turned away by the strings standing for the picture's
+    words on a long line is reported, and makes the fast path differ from the rule loop."""
+    broken = tuple(
+        LineRule(
+            r.name,
+            r.description,
+            r.matches,
+            replace(r.cue, instead=(*r.cue.instead[1:], (" by", lambda line: False))),
+        )
+        if r.name == "photo_caption"
+        else r
+        for r in LINE_RULES
+    )
+    assert [s for s, _ in rules._CREDITS_UNSIGNED][0] == " by"
+    caption = " ".join(["Crowds wave as the ferry leaves the harbour"] * 5) + ". Photo by Ola Nordby"
+    assert len(Line.of(caption).words) > 40 and match_line(caption) == "photo_caption"
+    assert instead_violations([caption], broken) == [("photo_caption", caption)]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(rules, "_TIERS", rules._tiers(broken))
+        assert match_line(caption) is None
+
+
+def test_the_longest_timestamp_is_within_the_cues_word_bound():
+    """A timestamp of 80 characters, its time cut into as many words as it can hold, is
+    within the timestamp cue's bound of 40 words (an absolute one: 80 characters, a word and
+    its separator two), and passes the cue."""
+    line = "March 3 2024 " + ":".join(["1"] * 34)
+    assert len(line) == 80 and match_every_rule(Line.of(line)) == "timestamp"
+    assert len(Line.of(line).words) <= 40 and cue_violations([line]) == []
+    assert match_line(line) == "timestamp"
+    assert rules.LINE_RULES[[r.name for r in LINE_RULES].index("timestamp")].cue.max_words == 40
+
+
+def test_a_rule_left_out_of_a_step_is_caught():
+    """A line passing a cue at a step is tried on the rules whose cue it may still pass:
+    with the timestamp rule left out of the last word's step, a timestamp is missed."""
+    assert match_line("Posted 3 hours ago") == "timestamp"
+    assert match_line("Published March 3, 2024 09:30 CET") == "timestamp"
+    broken = tuple(t._replace(after=(*t.after[:3], (), t.after[4])) for t in rules._TIERS)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(rules, "_TIERS", broken)
+        assert match_line("Posted 3 hours ago") is None
+        assert match_line("Published March 3, 2024 09:30 CET") is None
+
+
 def test_every_rule_with_a_word_bound_has_it_in_its_cue():
     for rule in LINE_RULES:
         bound = getattr(rule.matches, "max_words", None)
@@ -247,6 +367,8 @@ def test_every_rule_with_a_word_bound_has_it_in_its_cue():
 def test_the_digit_class_holds_every_digit_of_unicode():
     missing = [c for c in map(chr, range(sys.maxunicode + 1)) if c.isdigit() and not rules._DIGIT.match(c)]
     assert missing == []
+    # and takes no letter: the timestamp cue searches only words not made of letters alone
+    assert [c for c in map(chr, range(sys.maxunicode + 1)) if c.isalpha() and rules._DIGIT.match(c)] == []
 
 
 def test_the_date_pieces_are_the_words_of_every_date_word():

@@ -77,6 +77,9 @@ _LABEL = re.compile(
     r"written|uploaded|dated?)(?:\s+(?:on|at))?|date|time|pub(?:lished)?\s+date)\s*[:\-–—|]?\s*",
     re.IGNORECASE,
 )
+# An absolute timestamp line is at most this long (a relative one, "Posted 3 hours ago", is
+# four words at most).
+MAX_CHARS = 80
 _RELATIVE = re.compile(
     r"^(?:(?:published|posted|updated)\s+)?(?:\d+|an?|one)\s+"
     r"(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?)\s+ago$",
@@ -177,7 +180,7 @@ def _date_part(line: str) -> str | None:
     changelog), a date range ("January 6-9, 2026": an event's dates), a bare year (a cell
     of a timeline: "1946")."""
     text = line.strip()
-    if not text or len(text) > 80 or text.endswith(":"):
+    if not text or len(text) > MAX_CHARS or text.endswith(":"):
         return None
     rest = _LABEL.sub("", text, count=1).strip(" :-–—|·•")
     tokens = [t.strip(".()[]").lower() for t in _TOKEN.findall(rest)]

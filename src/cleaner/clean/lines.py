@@ -25,7 +25,7 @@ from cleaner.clean.rules import (
     Line,
     is_debris,
     is_fragment,
-    match_line,
+    match_lines,
 )
 from cleaner.config import CleanConfig
 from cleaner.document import Document, Passage, Reject, Status
@@ -106,8 +106,7 @@ def clean_document(doc: Document, config: CleanConfig) -> Document:
     lines = [Line.of(p.text) for p in passages]
     page = _Page([line.norm for line in lines], [len(line.words) for line in lines])
 
-    for p, line in zip(passages, lines, strict=True):
-        rule = match_line(line, disabled)
+    for p, rule in zip(passages, match_lines(lines, disabled), strict=True):
         if rule:
             p.drop(rule)
     _keep_mail_headers(passages, page)

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from cleaner.text import normalize, words
+from cleaner.timestamps import MAX_CHARS as TIMESTAMP_CHARS
 from cleaner.timestamps import TZ_OFFSETS_HOURS, is_timestamp_line
 
 
@@ -49,8 +50,8 @@ class Line(NamedTuple):
 @dataclass(frozen=True)
 class Cue:
     """What every line a rule matches has: at most `max_words` words (None: any number), and
-    a normal form that starts with the pattern `starts` or ends with one of the strings `ends`,
-    or passes `test`. A rule that is one pattern (`_full`) has its pattern for cue, as `whole`.
+    a normal form that starts with the pattern `starts`, or passes `test`. A rule that is one
+    pattern (`_full`) has its pattern for cue, as `whole`.
 
     The test runs only on a line with a sign that it may pass, when the cue gives some: one of
     the `words` (words of the line as `cleaner.text.words` splits it: "photo's" is one word),
@@ -60,7 +61,7 @@ class Cue:
 
     `match_line` combines the cues of the rules allowing a line's word count: their `starts`
     and `whole` patterns split into alternatives by the character they can start with, their
-    words in one set, their strings and ends each looked for once; most lines have none.
+    words in one set, their strings each looked for once; most lines have none.
 
     A cue is a necessary condition of its rule, never a guess: a line it turns away is one the
     rule would not have matched. tests/test_rules_cues.py checks every cue on every corpus."""
@@ -71,23 +72,27 @@ class Cue:
     test: Callable[[Line], bool] | None = None
     whole: str | None = None  # the normal form is entirely this pattern
     words: frozenset[str] = frozenset()
-    ends: tuple[str, ...] = ()
     last: frozenset[str] | None = None
+    # Narrower tests for the strings of `holds`: a line with one of `words` has had `test`
+    # by the time its strings are looked at, so a line holding a string is given that
+    # string's `held` test instead, when it has one. On a line without the words, `test`
+    # must pass exactly when the held test of some string it holds passes, and a held test
+    # never passes a line `test` turns away (tests/test_rules_cues.py checks both).
+    held: tuple[tuple[str, Callable[[Line], bool]], ...] = ()
+    # Strings, each with its test, that stand for `words` where no other cue has words: a
+    # word costs a hash, and `in` over a long line costs less than hashing its fifty words.
+    # Every line `test` passes by one of `words` holds one of them and passes its test; a
+    # test here never passes a line `test` turns away (tests/test_rules_cues.py checks both).
+    instead: tuple[tuple[str, Callable[[Line], bool]], ...] = ()
 
     @property
     def gated(self) -> bool:
         """Whether the test (or passing, without one) needs a sign: words, strings, last word."""
-        return bool(self.words or self.holds) or self.last is not None
+        return bool(self.words or self.holds or self.instead) or self.last is not None
 
     @property
     def any_line(self) -> bool:
-        return (
-            self.starts is None
-            and self.whole is None
-            and not self.ends
-            and not self.gated
-            and self.test is None
-        )
+        return self.starts is None and self.whole is None and not self.gated and self.test is None
 
     def admits(self, line: Line) -> bool:
         _, norm, tokens = line
@@ -96,6 +101,7 @@ class Cue:
         sign = (
             not self.words.isdisjoint(tokens)
             or any(s in norm for s in self.holds)
+            or any(s in norm for s, _ in self.instead)
             or (
                 self.last is not None
                 and bool(tokens)
@@ -106,7 +112,6 @@ class Cue:
             self.any_line
             or (self.starts is not None and re.match(self.starts, norm) is not None)
             or (self.whole is not None and re.fullmatch(self.whole, norm) is not None)
-            or norm.endswith(self.ends)
             or (
                 (sign or not self.gated)
                 and (self.test is not None or self.gated)
@@ -305,19 +310,22 @@ _PHOTO = rf"(?:{'|'.join(_PICTURES)})s?\b"
 # What names a credit after the picture's word: "Photo courtesy of", "Image credit:", "Photo:".
 # Without it the word is content: "..., image quality can't be beat", "(photo, video, florist)".
 _CREDIT = r"(?:\s+(?:courtesy|by)\b(?:\s+of)?\s*:?|\s+(?:credits?|sources?)\s*:|\s*:)"
+# How a caption may open: its credit ("Photo: Jens Varga / Harbour Herald", "Image credit:
+# Getty"; not "Graphics: Nvidia RTX 4050" or "Video: ...", a spec sheet, an embed's title),
+# "In this photo taken on March 3, ...", "File photo: ...", "Pictured: ...".
+_CAPTION_OPENINGS = (
+    rf"\(?(?:photo|image|picture|photograph|illustration)s?\b{_CREDIT}",
+    r"\(?(?:in this|this) (?:file |handout |undated |aerial |combination )?(?:photo|image|picture|photograph)\b",
+    r"\(?(?:file|handout|stock|archive) (?:photo|image|picture)\b",
+    r"pictured(?: above| below| left| right| here)?\s*:",
+)
 _CAPTION_PATTERNS = tuple(
     re.compile(p)
     for p in (
-        # A credit line: "Photo: Jens Varga / Harbour Herald", "Image credit: Getty". Not
-        # "Graphics: Nvidia RTX 4050" or "Video: ..." (a spec sheet, an embed's title).
-        rf"\(?(?:photo|image|picture|photograph|illustration)s?\b{_CREDIT}.*",
+        *(opening + ".*" for opening in _CAPTION_OPENINGS),
         # A caption ending in its credit: "..., Photo courtesy: Reuters", "... (Photo: AP)".
         rf".*[.,;]\s*\(?{_PHOTO}{_CREDIT}\s*[^.:]{{1,60}}\)?",
         rf".*\({_PHOTO}{_CREDIT}?\s*[^.:]{{1,60}}\)",
-        # "In this photo taken on March 3, ...", "File photo: ...", "Pictured: ..."
-        r"\(?(?:in this|this) (?:file |handout |undated |aerial |combination )?(?:photo|image|picture|photograph)\b.*",
-        r"\(?(?:file|handout|stock|archive) (?:photo|image|picture)\b.*",
-        r"pictured(?: above| below| left| right| here)?\s*:.*",
         # Agency credit at the end: "... on Tuesday. Jens Varga / AFP", "(AFP Photo/Jo Lee)".
         rf".*[/|]\s*(?:{_AGENCIES})(?: (?:photo|via getty images|pool))?\s*\)?",
         rf".*\((?:{_AGENCIES})(?: photo)?\s*/[^)]{{1,40}}\)|.*\((?:{_AGENCIES}) photo\)",
@@ -396,7 +404,7 @@ _TAGS = _full(r"(?:tags|topics|filed under|categories|category|keywords|more on)
 _SIGNED_CREDITS = (
     ("/", re.compile(rf"/\s*(?:{_AGENCIES})\b")),
     ("|", re.compile(rf"\|\s*(?:{_AGENCIES})\b")),
-    ("(", re.compile(rf"\((?:{_AGENCIES})\b|\({_PHOTO}")),
+    ("(", re.compile(rf"\((?:(?:{_AGENCIES})\b|{_PHOTO})")),
 )
 _CREDITED_PICTURE = re.compile(rf"[.,;]\s*\(?{_PHOTO}{_CREDIT}")
 
@@ -416,6 +424,55 @@ def _caption_cue(line: Line) -> bool:
     return not _PICTURE_WORDS.isdisjoint(line.words) and _CREDITED_PICTURE.search(norm) is not None
 
 
+def _credited_after(credit: re.Pattern) -> Callable[[Line], bool]:
+    """The caption cue's test on a line holding a credit's sign and no picture's word: that
+    sign's credit. (A sixth of real lines hold "(", "|" or "/", and most have no picture's
+    word: the whole test would look for every sign and every word of the line again.)"""
+
+    def credited(line: Line) -> bool:
+        return credit.search(line.norm) is not None
+
+    return credited
+
+
+_CREDITED_AFTER_SIGN = tuple((sign, _credited_after(credit)) for sign, credit in _SIGNED_CREDITS)
+
+
+def _credited_picture(line: Line) -> bool:
+    """The caption cue's test but for the signed credits: a picture's word with its credit."""
+    return _CREDITED_PICTURE.search(line.norm) is not None and not _PICTURE_WORDS.isdisjoint(line.words)
+
+
+def _credit_at(sign: str, before: str) -> Callable[[Line], bool]:
+    """`_credited_picture` on a line holding `sign` right after the pattern `before`: what
+    each credit of `_CREDITED_PICTURE` without a sign has. `before` is looked for only in
+    the characters it can span before each place of the sign, a few dozen where the line
+    may have hundreds (a normal form's spaces are single: its width is bounded)."""
+    pattern = re.compile(before + r"\Z")
+    reach = _parser.parse(before).getwidth()[1]
+
+    def credited(line: Line) -> bool:
+        norm = line.norm
+        at = norm.find(sign)
+        while at >= 0:
+            if pattern.search(norm, max(0, at - reach), at) is not None and _credited_picture(line):
+                return True
+            at = norm.find(sign, at + 1)
+        return False
+
+    return credited
+
+
+# A picture's word credited without a sign: "photo by", "photo courtesy", "photo:", "image
+# credit:", "picture source:" (`_CREDITED_PICTURE` in a normal form, its spaces single).
+_PICTURE_BEFORE = rf"[.,;] ?\(?{_PHOTO}"
+_CREDITS_UNSIGNED = (
+    (" by", _credit_at(" by", _PICTURE_BEFORE)),
+    (" courtesy", _credit_at(" courtesy", _PICTURE_BEFORE)),
+    (":", _credit_at(":", rf"{_PICTURE_BEFORE}(?: (?:courtesy|by)\b(?: of)?| (?:credits?|sources?))? ?")),
+)
+
+
 def _timestamp(line: Line) -> bool:
     return is_timestamp_line(line.text)
 
@@ -427,10 +484,15 @@ _PITCH_WORDS = frozenset(("newsletter", "mailing", "updates", "notifications"))
 
 
 def _subscribe_cue(line: Line) -> bool:
+    return "to your inbox" in line.norm or _pitch_cue(line)
+
+
+def _pitch_cue(line: Line) -> bool:
+    """The subscribe cue's test on a line with an apostrophe and none of the cue's words:
+    "to your inbox" has "your" for a word, so only the pitch can be there."""
     norm = line.norm
-    return "to your inbox" in norm or (
-        ("sign up" in norm or "subscribe" in norm or "join" in norm)
-        and ("newsletter" in norm or "mailing list" in norm or "updates" in norm or "notifications" in norm)
+    return ("sign up" in norm or "subscribe" in norm or "join" in norm) and (
+        "newsletter" in norm or "mailing list" in norm or "updates" in norm or "notifications" in norm
     )
 
 
@@ -446,7 +508,7 @@ def _share_cue(line: Line) -> bool:
 # superscript, subscript, circled and other digits (tests/test_rules_cues.py checks it over
 # all of Unicode).
 _DIGIT = re.compile(
-    r"[\d\xb2\xb3\xb9\u1369-\u1371\u19da\u2070-\u2089\u2460-\u24ff\u2776-\u2793"
+    r"[\d\xb2\xb3\xb9\u1369-\u1371\u19da\u2070\u2074-\u2079\u2080-\u2089\u2460-\u24ff\u2776-\u2793"
     r"\U00010a40-\U00010a43\U00010e60-\U00010e68\U00011052-\U0001105a\U0001f100-\U0001f10a]"
 )
 # The words a date's words ("a.m.", "sept", "CEST") are made of; tests/test_rules_cues.py checks
@@ -478,7 +540,7 @@ def _timestamp_cue(line: Line) -> bool:
     text = line.text.strip()
     if text.endswith(_AGO):
         return True
-    if len(text) > 80 or not line.words:
+    if len(text) > TIMESTAMP_CHARS or not line.words:
         return False
     # The commonest turn-away: content ends in a word of its own, and a word of letters
     # only has no digit (`str.isdigit` takes no letter for one).
@@ -492,9 +554,15 @@ def _timestamp_cue(line: Line) -> bool:
         return False
     if _DIGIT.search(text) is None:
         return False
-    return all(
-        w in _DATE_PIECES or _DIGIT.search(w) is not None or w.startswith(_LABEL_WORDS) for w in line.words
-    )
+    # A word of letters only has no digit: only the others are searched for one.
+    for w in line.words:
+        if (
+            w not in _DATE_PIECES
+            and (w.isalpha() or _DIGIT.search(w) is None)
+            and not w.startswith(_LABEL_WORDS)
+        ):
+            return False
+    return True
 
 
 # A rule that is one pattern has it for cue; the other cues are read off their rules: the
@@ -525,6 +593,7 @@ LINE_RULES: tuple[LineRule, ...] = (
             ("'",),
             test=_subscribe_cue,
             words=_PITCH_WORDS | {"your"},
+            held=(("'", _pitch_cue),),
         ),
     ),
     _rule(
@@ -544,19 +613,22 @@ LINE_RULES: tuple[LineRule, ...] = (
         _caption,
         Cue(
             80,
-            r"\(?(?:photo|image|picture|illustration|pictured|(?:in )?this (?:\w+ )?(?:photo|image|picture)"
-            r"|(?:file|handout|stock|archive) (?:photo|image|picture))",
+            "|".join(_CAPTION_OPENINGS),
             _CAPTION_SIGNS,
             test=_caption_cue,
             words=_PICTURE_WORDS,
+            held=_CREDITED_AFTER_SIGN,
+            instead=_CREDITS_UNSIGNED,
         ),
     ),
-    # A relative timestamp ends in "ago", an absolute one in a piece of a date or a number.
+    # A relative timestamp ends in the word "ago", an absolute one in a piece of a date or a
+    # number. Either has at most 40 words: a relative one four, an absolute one at most 80
+    # characters, and a word takes one and the space or sign after it another.
     _rule(
         "timestamp",
         "bare publication timestamps (parsed into `published`)",
         _timestamp,
-        Cue(test=_timestamp_cue, ends=("ago",), last=_DATE_PIECES),
+        Cue(TIMESTAMP_CHARS // 2, test=_timestamp_cue, last=_DATE_PIECES | {"ago"}),
     ),
     _rule(
         "navigation",
@@ -723,8 +795,8 @@ _Test = Callable[[Line], bool] | None
 class _Tier(NamedTuple):
     """The cues of the rules that allow a line of so many words, combined."""
 
+    first: dict[str, re.Pattern | None]  # the patterns `starts` has found so far
     starts: _ByFirstCharacter  # the `starts` and `whole` patterns, for `re.match`
-    ends: tuple[str, ...]
     words: frozenset[str]  # the words of the cues with words
     by_word: dict[str, tuple[_Test, ...]]  # a word's cues' tests (None: a cue without one)
     strings: tuple[str, ...]  # the strings of `holds`
@@ -732,6 +804,10 @@ class _Tier(NamedTuple):
     last: frozenset[str] | None  # the last words of the cues with some
     by_last: tuple[_Test, ...]
     tests: tuple[Callable[[Line], bool], ...]  # the tests of the other cues
+    # after[k]: the rules whose cue a line may still pass once the checks before step k
+    # (0 patterns, 1 words, 2 strings, 3 last word, 4 other tests) turned it away,
+    # in their order: a line passing a cue at step k is tried on those rules only.
+    after: tuple[tuple[LineRule, ...], ...]
 
 
 def _either(patterns: list[str | None]) -> re.Pattern | None:
@@ -739,21 +815,26 @@ def _either(patterns: list[str | None]) -> re.Pattern | None:
     return re.compile("|".join(found)) if found else None
 
 
-class _ByFirstCharacter(dict):
+class _ByFirstCharacter:
     """The alternatives of some patterns, grouped by the character they can start with: for
     a character, the pattern of the alternatives that can start with it, for `re.match` on
     a normal form starting with it (the engine visits every alternative of a pattern in turn,
     and these are some 500). An empty normal form ("") has them all. Each pattern is compiled
-    when a line first needs it."""
+    when a line first needs it. (Picked by a line's first three characters, two fifths of
+    real lines would try a pattern, not three quarters, but the table grows to thousands of
+    openings and its lookups cost more than the patterns they spare.)"""
 
     def __init__(self, patterns: Iterable[str]) -> None:
-        super().__init__()
         self.alternatives = [(a, _first_characters(a)) for p in patterns for a in _alternatives(p)]
+        # The patterns so far, in a plain dict: a line looks its character up here (a dict
+        # subclass's lookup, with `__missing__`, took 35 ns more).
+        self.found: dict[str, re.Pattern | None] = {}
 
-    def __missing__(self, c: str) -> re.Pattern | None:
-        found = tuple(a for a, first in self.alternatives if first is None or c == "" or first.takes(c))
-        self[c] = pattern = _compiled(found)
-        return pattern
+    def __getitem__(self, c: str) -> re.Pattern | None:
+        if c not in self.found:
+            alternatives = (a for a, first in self.alternatives if first is None or c == "" or first.takes(c))
+            self.found[c] = _compiled(tuple(alternatives))
+        return self.found[c]
 
 
 @functools.cache
@@ -762,33 +843,59 @@ def _compiled(alternatives: tuple[str, ...]) -> re.Pattern | None:
 
 
 @functools.cache  # most word counts have the cues of the next
-def _tier(cues: tuple[Cue, ...]) -> _Tier:
+def _tier(line_rules: tuple[LineRule, ...]) -> _Tier:
+    cues = tuple(r.cue for r in line_rules)
     wholes = [rf"(?:{b})\Z" for c in cues if c.whole is not None for b in _alternatives(c.whole)]
     # A cue passed by any line within its bound starts with the empty pattern.
     starts = [c.starts for c in cues if c.starts is not None] + ["" for c in cues if c.any_line]
-    words = sorted({w for c in cues for w in c.words})
-    strings = dict.fromkeys(s for c in cues for s in c.holds)
+    # A cue's words are hashed only where another cue's must be; elsewhere its strings
+    # `instead` stand for them.
+    worded = [c for c in cues if c.words and (not c.instead or any(o.words and o is not c for o in cues))]
+    words = sorted({w for c in worded for w in c.words})
+    by_string: dict[str, list[_Test]] = {}
+    for c in cues:
+        for s in c.holds:
+            by_string.setdefault(s, []).append(dict(c.held).get(s, c.test))
+        if c.words and c not in worded:
+            for s, test in c.instead:
+                by_string.setdefault(s, []).append(test)
     lasts = [c for c in cues if c.last is not None]
+    # Past step 0 a cue passes only by a test (a sign's, or one needing none); past step 1
+    # every cue with one of the line's words has had its test; and so on.
+    routes: tuple[Callable[[Cue], bool], ...] = (
+        lambda c: True,
+        lambda c: c.gated or c.test is not None,
+        lambda c: bool(c.holds or c.instead) or c.last is not None or (c.test is not None and not c.gated),
+        lambda c: c.last is not None or (c.test is not None and not c.gated),
+        lambda c: c.test is not None and not c.gated,
+    )
+    by_first = _ByFirstCharacter(starts + wholes)
     return _Tier(
-        _ByFirstCharacter(starts + wholes),
-        tuple(dict.fromkeys(e for c in cues for e in c.ends)),
+        by_first.found,
+        by_first,
         frozenset(words),
-        {w: tuple(c.test for c in cues if w in c.words) for w in words},
-        tuple(strings),
-        {s: tuple(c.test for c in cues if s in c.holds) for s in strings},
+        {w: tuple(c.test for c in worded if w in c.words) for w in words},
+        tuple(by_string),
+        {s: tuple(tests) for s, tests in by_string.items()},
         frozenset().union(*(c.last for c in lasts)) if lasts else None,  # type: ignore[misc]
         tuple(c.test for c in lasts),
         tuple(c.test for c in cues if c.test is not None and not c.gated),
+        tuple(tuple(r for r in line_rules if route(r.cue)) for route in routes),
     )
 
 
-# _TIERS[n]: the cues of the rules allowing a line of n words; the last stands for any
-# longer line too.
-_LONGEST = max(r.cue.max_words or 0 for r in LINE_RULES) + 1
-_TIERS: tuple[_Tier, ...] = tuple(
-    _tier(tuple(r.cue for r in LINE_RULES if r.cue.max_words is None or r.cue.max_words >= n))
-    for n in range(_LONGEST + 1)
-)
+def _tiers(line_rules: tuple[LineRule, ...]) -> tuple[_Tier, ...]:
+    """tiers[n]: the cues of the rules allowing a line of n words; the last stands for any
+    longer line too."""
+    longest = max(r.cue.max_words or 0 for r in line_rules) + 1
+    return tuple(
+        _tier(tuple(r for r in line_rules if r.cue.max_words is None or r.cue.max_words >= n))
+        for n in range(longest + 1)
+    )
+
+
+_TIERS = _tiers(LINE_RULES)
+_LONGEST = len(_TIERS) - 1
 
 
 # Rules applied by cleaner.clean.lines with the whole page or run in view.
@@ -830,43 +937,72 @@ RULE_NAMES: tuple[str, ...] = tuple(dict.fromkeys([*(r.name for r in LINE_RULES)
 
 
 def match_line(line: str | Line, disabled: frozenset[str] = frozenset()) -> str | None:
-    """Name of the first line rule that marks this line as boilerplate, or None.
+    """Name of the first line rule that marks this line as boilerplate, or None."""
+    return match_lines((Line.of(line) if isinstance(line, str) else line,), disabled)[0]
+
+
+def match_lines(lines: Iterable[Line], disabled: frozenset[str] = frozenset()) -> list[str | None]:
+    """`match_line` of each line, in one call: a page's lines are matched together.
 
     The rules are tried only on a line passing some rule's cue; most lines pass none, and
-    every step of the cues counts: they are most of the time of such a line."""
-    if isinstance(line, str):
-        line = Line.of(line)
-    _, norm, tokens = line
-    n = len(tokens)
-    starts, ends, words, by_word, strings, by_string, last, by_last, tests = (
-        _TIERS[n] if n < _LONGEST else _TIERS[_LONGEST]
-    )
-    pattern = starts[norm[:1]]
-    if (pattern is not None and pattern.match(norm) is not None) or norm.endswith(ends):
-        return match_every_rule(line, disabled)
-    if words and not words.isdisjoint(tokens):
-        for word in words.intersection(tokens):
-            for test in by_word[word]:
-                if test is None or test(line):
-                    return match_every_rule(line, disabled)
-    for s in strings:
-        if s in norm:
-            for test in by_string[s]:
-                if test is None or test(line):
-                    return match_every_rule(line, disabled)
-    if last is not None and tokens and (tokens[-1] in last or not tokens[-1].isalpha()):
-        for test in by_last:
-            if test is None or test(line):
-                return match_every_rule(line, disabled)
-    for test in tests:
-        if test(line):
-            return match_every_rule(line, disabled)
-    return None
+    every step of the cues counts: they are most of the time of such a line (a call of its
+    own would be a tenth of it)."""
+    found: list[str | None] = []
+    tiers, longest, first = _TIERS, _LONGEST, _first_rule
+    for line in lines:
+        _, norm, tokens = line
+        n = len(tokens)
+        first_seen, starts, words, by_word, strings, by_string, last, by_last, tests, after = tiers[
+            n if n < longest else longest
+        ]
+        try:
+            pattern = first_seen[norm[:1]]
+        except KeyError:
+            pattern = starts[norm[:1]]
+        if pattern is not None and pattern.match(norm) is not None:
+            found.append(first(line, after[0], disabled))
+        elif words and not words.isdisjoint(tokens) and _signed(line, words, by_word):
+            found.append(first(line, after[1], disabled))
+        else:
+            for s in strings:
+                if s in norm and _passes(line, by_string[s]):
+                    found.append(first(line, after[2], disabled))
+                    break
+            else:
+                if (
+                    last is not None
+                    and n
+                    and (tokens[-1] in last or not tokens[-1].isalpha())
+                    and _passes(line, by_last)
+                ):
+                    found.append(first(line, after[3], disabled))
+                elif tests and _passes(line, tests):
+                    found.append(first(line, after[4], disabled))
+                else:
+                    found.append(None)
+    return found
+
+
+def _signed(line: Line, words: frozenset[str], by_word: dict[str, tuple[_Test, ...]]) -> bool:
+    """Whether a cue with one of the line's words passes it."""
+    return any(_passes(line, by_word[word]) for word in words.intersection(line.words))
+
+
+def _passes(line: Line, tests: tuple[_Test, ...]) -> bool:
+    """Whether one of the cues' tests passes the line (None: a cue without a test)."""
+    for test in tests:  # noqa: SIM110 (`any` of a generator costs more than the tests here)
+        if test is None or test(line):
+            return True
+    return False
 
 
 def match_every_rule(line: Line, disabled: frozenset[str] = frozenset()) -> str | None:
     """`match_line` by trying every rule in turn."""
-    for rule in LINE_RULES:
+    return _first_rule(line, LINE_RULES, disabled)
+
+
+def _first_rule(line: Line, line_rules: tuple[LineRule, ...], disabled: frozenset[str]) -> str | None:
+    for rule in line_rules:
         if rule.name not in disabled and rule.matches(line):
             return rule.name
     return None
