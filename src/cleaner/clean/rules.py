@@ -12,7 +12,7 @@ not match.
 
 Most lines are content, and no rule matches them: each rule declares a `Cue`, a cheap test
 every line it matches passes (a word bound, the words the pattern starts with, a phrase it
-needs), and `match_line` tries the rules only on a line that passes some rule's cue. The
+needs), and `match_lines` tries a page's lines only on the rules whose cue they pass. The
 cues are checked against the rules on every corpus we have (tests/test_rules_cues.py).
 """
 
@@ -59,7 +59,7 @@ class Cue:
     with such signs and no test is passed by a line with one of them; a cue with nothing is
     passed by any line within its bound.
 
-    `match_line` combines the cues of the rules allowing a line's word count: their `starts`
+    `match_lines` combines the cues of the rules allowing a line's word count: their `starts`
     and `whole` patterns split into alternatives by the character they can start with, their
     words in one set, their strings each looked for once; most lines have none.
 
