@@ -67,7 +67,7 @@ def discover(
     Nothing inside `exclude` (the output folder) is an input: a corpus written inside its
     inbox would otherwise be read back as input by the next run.
     """
-    files: dict[Path, InputFile] = {}
+    files: dict[str, InputFile] = {}  # by resolved path: a file reached twice is read once
     rejects: list[Reject] = []
     skip = os.path.realpath(exclude) if exclude is not None else None
     for given in paths:
@@ -80,6 +80,7 @@ def discover(
             _add(files, rejects, root, source_of(root), source_of(root.name), skip)
             continue
         seen_dirs: set[tuple[int, int]] = set()
+        top = source_of(root.name)
         for dirpath, dirnames, filenames in os.walk(
             root, onerror=lambda error: rejects.append(_unreadable_folder(error)), followlinks=True
         ):
@@ -110,7 +111,7 @@ def discover(
                 if name.startswith("."):
                     continue
                 path = Path(dirpath) / name
-                key = f"{source_of(root.name)}/{source_of(path.relative_to(root))}"
+                key = f"{top}/{source_of(path.relative_to(root))}"
                 _add(files, rejects, path, source_of(path), key, skip)
     return sorted(files.values()), sorted(rejects, key=lambda r: r.source)
 
@@ -152,17 +153,15 @@ def _add(files: dict, rejects: list, path: Path, source: str, key: str, skip: st
             )
         )
         return
-    try:
-        mode = path.stat().st_mode
-        resolved = path.resolve()
-    except (OSError, RuntimeError) as exc:  # a dangling link, a loop of links (RuntimeError)
-        reason = getattr(exc, "strerror", None) or str(exc)
-        rejects.append(Reject(source, "unreadable", f"cannot open it: {reason}", key=identity))
+    try:  # the resolved path: `Path.resolve` would walk the links and stat the file again
+        mode = os.stat(real).st_mode
+    except OSError as exc:  # a dangling link, a loop of links
+        rejects.append(Reject(source, "unreadable", f"cannot open it: {exc.strerror or exc}", key=identity))
         return
     if not S_ISREG(mode):
         rejects.append(Reject(source, "not_a_file", _NOT_A_FILE, key=identity))
         return
-    files.setdefault(resolved, InputFile(source, key, path, identity))
+    files.setdefault(real, InputFile(source, key, path, identity))
 
 
 def read_files(
