@@ -164,6 +164,31 @@ def test_workers_are_no_more_than_the_batches_the_inputs_make(tmp_path, monkeypa
     assert workers_for([inbox], tmp_path / "out", config) == 2  # never more than the cores
 
 
+def test_counting_workers_stops_walking_at_cores_squared_files(tmp_path, monkeypatch):
+    """Batches of one size come to a batch a core once there are cores² files: counting the
+    workers walks no further, and still says at once that an input is missing."""
+    from cleaner.io import readers
+    from cleaner.runner import files_per_batch, workers_for
+
+    for cores in range(1, 17):  # cores² files or more always make a batch a core
+        for files in range(cores * cores, cores * cores + 300):
+            for batch_size in (1, 2, 3, 7, 256):
+                size = files_per_batch(files, batch_size, cores)
+                assert -(-files // size) >= cores, (cores, files, batch_size)
+    monkeypatch.setattr("os.cpu_count", lambda: 3)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for i in range(40):
+        (inbox / f"page-{i:02}.txt").write_text("A page.\n")
+    found = []
+    add = readers._add
+    monkeypatch.setattr(readers, "_add", lambda files, *rest: (found.append(rest[0]), add(files, *rest)))
+    assert workers_for([inbox], tmp_path / "out", cleaner.Config()) == 3
+    assert len(found) == 9
+    with pytest.raises(InputError, match="does not exist"):
+        workers_for([inbox, tmp_path / "missing"], tmp_path / "out", cleaner.Config())
+
+
 def test_batches_are_a_multiple_of_the_cores_and_of_one_size():
     from cleaner.runner import files_per_batch
 

@@ -279,8 +279,12 @@ def workers_for(paths: Sequence[str | os.PathLike], out: str | os.PathLike, conf
     """Workers worth starting for a run of `paths`: one per core, but no more than its batches
     (`_Run._batches`), counted from the inputs as the run finds them, before the corpus says
     which it read already: a worker with no batch to take sits idle holding a warm process
-    (~300 MB resident), as the second did for a day's single file."""
-    files, _ = readers.discover(paths=[Path(p) for p in paths], exclude=out)
+    (~300 MB resident), as the second did for a day's single file. Batches of one size for
+    every core come to a batch a core once there are cores² files: the walk stops there."""
+    cores = os.cpu_count() or 1
+    files, _ = readers.discover(paths=[Path(p) for p in paths], exclude=out, enough=cores * cores)
+    if len(files) >= cores * cores:
+        return cores
     run = config.run
     whole, ranges, cuts = 0, 0, 0
     for f in files:
@@ -295,7 +299,7 @@ def workers_for(paths: Sequence[str | os.PathLike], out: str | os.PathLike, conf
             whole += 1
     size = files_per_batch(whole + cuts, run.batch_size)
     batches = ranges + -(-whole // size) + cuts  # a cut file ends the batch before it
-    return max(1, min(os.cpu_count() or 1, batches))
+    return max(1, min(cores, batches))
 
 
 def files_per_batch(files: int, batch_size: int, cores: int | None = None) -> int:

@@ -58,26 +58,30 @@ _NOT_A_FILE = "not a regular file (a pipe, socket or device): reading it could b
 
 
 def discover(
-    paths: Sequence[str | Path], exclude: str | Path | None = None
+    paths: Sequence[str | Path], exclude: str | Path | None = None, enough: int | None = None
 ) -> tuple[list[InputFile], list[Reject]]:
     """Expand files and folders (recursively) into input files in sorted path order.
 
     Hidden files and folders (".git", ".DS_Store") are skipped; files of an unknown type
     are rejected so the user sees them. A path that does not exist is a usage error.
     Nothing inside `exclude` (the output folder) is an input: a corpus written inside its
-    inbox would otherwise be read back as input by the next run.
+    inbox would otherwise be read back as input by the next run. With `enough`, the walk
+    stops at that many files, for a caller that only counts to it.
     """
     files: dict[str, InputFile] = {}  # by resolved path: a file reached twice is read once
     rejects: list[Reject] = []
     skip = os.path.realpath(exclude) if exclude is not None else None
+    for given in paths:  # every one, before a walk that may stop early
+        if not Path(given).exists():
+            raise InputError(f"input path does not exist: {source_of(given)}")
     for given in paths:
         root = Path(given)
-        if not root.exists():
-            raise InputError(f"input path does not exist: {source_of(given)}")
         if skip and _inside(os.path.realpath(root), skip):
             continue
         if not root.is_dir():
             _add(files, rejects, root, source_of(root), source_of(root.name), skip)
+            if enough is not None and len(files) >= enough:
+                break
             continue
         seen_dirs: set[tuple[int, int]] = set()
         top = source_of(root.name)
@@ -113,6 +117,8 @@ def discover(
                 path = Path(dirpath) / name
                 key = f"{top}/{source_of(path.relative_to(root))}"
                 _add(files, rejects, path, source_of(path), key, skip)
+                if enough is not None and len(files) >= enough:
+                    return sorted(files.values()), sorted(rejects, key=lambda r: r.source)
     return sorted(files.values()), sorted(rejects, key=lambda r: r.source)
 
 
