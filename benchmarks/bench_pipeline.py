@@ -186,7 +186,7 @@ def main() -> None:
     if args.pin and args.dask:
         parser.error("--pin applies to `cleaner run --workers W`, not to a Dask cluster")
     header = ["pages", "lines", "workers", "wall s", *(f"{s} s" for s in STAGES)]
-    header += ["lines/s", "peak RSS MiB", "docs", "dups"]
+    header += ["lines/s", "peak RSS MiB", "docs", "dups", "load before"]
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     notes = []
@@ -196,6 +196,7 @@ def main() -> None:
             lines = generate(inputs, pages, args.format)
             walls = {}
             for workers in args.workers:
+                load = os.getloadavg()[0]
                 r = run(pages, args.format, workers, inputs, Path(tmp), args.dask, args.pin, args.config)
                 walls[workers] = r["wall"]
                 cells = [pages, lines, workers, f"{r['wall']:.1f}", *(f"{r[s]:.2f}" for s in STAGES)]
@@ -204,13 +205,16 @@ def main() -> None:
                     f"{r['peak_rss_mib']:.0f}",
                     r["documents"],
                     r["duplicates"],
+                    f"{load:.2f}",
                 ]
                 print("| " + " | ".join(map(str, cells)) + " |", flush=True)
             if args.format == "html":
+                load = os.getloadavg()[0]
                 alone = reference(inputs, args.pin)
                 ratios = ", ".join(f"{w} workers {wall / alone:.2f}x" for w, wall in walls.items())
                 notes.append(
-                    f"{pages} pages: trafilatura alone {alone:.1f} s; cleaner run wall time / that: {ratios}"
+                    f"{pages} pages: trafilatura alone {alone:.1f} s (load before {load:.2f}); "
+                    f"cleaner run wall time / that: {ratios}"
                 )
             if 1 in walls and len(walls) > 1:
                 most = max(walls)
