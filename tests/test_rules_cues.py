@@ -18,7 +18,7 @@ from benchmarks.bench_lines import REAL_PAGES, example_lines, real_page_lines, s
 from cleaner.clean import rules
 from cleaner.clean.rules import LINE_RULES, Cue, Line, LineRule, match_every_rule, match_line
 from cleaner.text import normalize, words
-from cleaner.timestamps import _DATE_WORDS
+from cleaner.timestamps import _DATE_WORDS, is_timestamp_line
 from tests.test_rules import CHROME, CONTENT
 
 
@@ -343,6 +343,18 @@ def test_the_longest_timestamp_is_within_the_cues_word_bound():
     assert len(Line.of(line).words) <= 40 and cue_violations([line]) == []
     assert match_line(line) == "timestamp"
     assert rules.LINE_RULES[[r.name for r in LINE_RULES].index("timestamp")].cue.max_words == 40
+
+
+def test_no_timestamp_holds_an_amount_sign():
+    """The timestamp cue turns away a line with a price's or a share's sign: every timestamp
+    of the corpora and of the built lines stops being one with such a sign anywhere in it."""
+    lines = _built_lines(40_000, seed=19) + [t for ts in CHROME.values() for t in ts] + _edge_lines()
+    stamps = [t for t in lines if is_timestamp_line(t)]
+    assert len(stamps) > 100
+    for sign in rules._AMOUNT_SIGNS:
+        for t in stamps:
+            for at in (0, len(t) // 2, len(t)):
+                assert not is_timestamp_line(t[:at] + sign + t[at:]), (sign, t, at)
 
 
 def test_a_rule_left_out_of_a_step_is_caught():

@@ -529,6 +529,8 @@ _LABEL_WORDS = tuple(
 )
 
 
+_AMOUNT_SIGNS = ("%", "$", "€", "£")
+
 # "ago" in any case: no other character is one of its letters to case-insensitive matching.
 _AGO = tuple(a + g + o for a in "aA" for g in "gG" for o in "oO")
 
@@ -551,6 +553,10 @@ def _timestamp_cue(line: Line) -> bool:
         return True  # the label is matched ignoring case, and these are an "i" to it ("Fırst")
     first = line.words[0]  # the next commonest: content starts with a word of its own
     if first.isalpha() and first not in _DATE_PIECES and not first.startswith(_LABEL_WORDS):
+        return False
+    # A price or a share is no date, though its words are numbers: "$13.55", "| 4/1/2018 |
+    # +4.2% |" (a date's words and numbers hold none of these signs, nor does its label).
+    if any(sign in text for sign in _AMOUNT_SIGNS):
         return False
     if _DIGIT.search(text) is None:
         return False
