@@ -23,7 +23,7 @@ import io
 import json
 import os
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from stat import S_ISREG
@@ -74,14 +74,25 @@ def discover(
     for given in paths:  # every one, before a walk that may stop early
         if not Path(given).exists():
             raise InputError(f"input path does not exist: {source_of(given)}")
+    for path, source, key in _candidates(paths, skip, rejects):
+        _add(files, rejects, path, source, key, skip)
+        if enough is not None and len(files) >= enough:
+            break
+    return sorted(files.values()), sorted(rejects, key=lambda r: r.source)
+
+
+def _candidates(
+    paths: Sequence[str | Path], skip: str | None, rejects: list[Reject]
+) -> Iterator[tuple[Path, str, str]]:
+    """(path, source, key) of every file named or under a folder named, hidden ones and the
+    output folder's left out, in sorted order within each folder; a folder that cannot be
+    read, or is reached again through a link, is a reject."""
     for given in paths:
         root = Path(given)
         if skip and _inside(os.path.realpath(root), skip):
             continue
         if not root.is_dir():
-            _add(files, rejects, root, source_of(root), source_of(root.name), skip)
-            if enough is not None and len(files) >= enough:
-                break
+            yield root, source_of(root), source_of(root.name)
             continue
         seen_dirs: set[tuple[int, int]] = set()
         top = source_of(root.name)
@@ -112,14 +123,9 @@ def discover(
                 if not d.startswith(".") and not (skip and _inside(os.path.realpath(Path(dirpath) / d), skip))
             )
             for name in sorted(filenames):
-                if name.startswith("."):
-                    continue
-                path = Path(dirpath) / name
-                key = f"{top}/{source_of(path.relative_to(root))}"
-                _add(files, rejects, path, source_of(path), key, skip)
-                if enough is not None and len(files) >= enough:
-                    return sorted(files.values()), sorted(rejects, key=lambda r: r.source)
-    return sorted(files.values()), sorted(rejects, key=lambda r: r.source)
+                if not name.startswith("."):
+                    path = Path(dirpath) / name
+                    yield path, source_of(path), f"{top}/{source_of(path.relative_to(root))}"
 
 
 def output_among_inputs(paths: Sequence[str | Path], out: str | Path) -> str | None:
