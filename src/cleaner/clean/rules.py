@@ -416,12 +416,12 @@ _PICTURE_WORDS = frozenset(w + s for w in _PICTURES for s in ("", "s"))
 
 
 def _caption_cue(line: Line) -> bool:
+    """A credit after its sign, or a picture's word with its credit after it."""
     norm = line.norm
-    for sign, credit in _SIGNED_CREDITS:
-        if sign in norm and credit.search(norm) is not None:
+    for sign, credited in _CREDITED_AFTER_SIGN:
+        if sign in norm and credited(line):
             return True
-    # A picture's word with its credit after it is a word of the line ("photo" in ", photo:").
-    return not _PICTURE_WORDS.isdisjoint(line.words) and _CREDITED_PICTURE.search(norm) is not None
+    return _credited_picture(line)
 
 
 def _credited_after(credit: re.Pattern) -> Callable[[Line], bool]:
@@ -439,7 +439,8 @@ _CREDITED_AFTER_SIGN = tuple((sign, _credited_after(credit)) for sign, credit in
 
 
 def _credited_picture(line: Line) -> bool:
-    """The caption cue's test but for the signed credits: a picture's word with its credit."""
+    """The caption cue's test but for the signed credits: a picture's word with its credit
+    after it, a word of the line ("photo" in ", photo:")."""
     return _CREDITED_PICTURE.search(line.norm) is not None and not _PICTURE_WORDS.isdisjoint(line.words)
 
 
