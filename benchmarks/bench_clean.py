@@ -100,7 +100,7 @@ def time_cleaning(found: dict[str, list[dict]], repeat: int) -> dict:
     return out
 
 
-def _other(path: Path, checkout: Path, repeat: int) -> dict:
+def _time_side(path: Path, checkout: Path, repeat: int) -> dict:
     env = dict(os.environ, PYTHONPATH=f"{checkout / 'src'}{os.pathsep}{REPO}")
     command = [sys.executable, "-m", "benchmarks.bench_clean", "--time", str(path), "--repeat", str(repeat)]
     done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=REPO, check=False)
@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> None:
         best: dict[str, dict] = {}
         for _ in range(args.turns if args.against else 1):
             for side, checkout in sides.items():
-                got = _other(path, checkout, args.repeat)
+                got = _time_side(path, checkout, args.repeat)
                 kept = best.setdefault(side, got)
                 for name, figures in got["corpora"].items():
                     if figures["seconds"] < kept["corpora"][name]["seconds"]:

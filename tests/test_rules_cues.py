@@ -66,6 +66,12 @@ def dispatch_differences(texts: list[str], tiers: tuple = rules._TIERS) -> list[
     return out
 
 
+def _held_routes(cue: Cue, line: Line) -> list[bool]:
+    """What the held test (or the cue's own test) of each string of `holds` the line holds says."""
+    held = dict(cue.held)
+    return [held.get(s, cue.test)(line) for s in cue.holds if s in line.norm]
+
+
 def held_violations(texts: list[str], line_rules: tuple[LineRule, ...] = LINE_RULES) -> list[tuple[str, str]]:
     """(rule, line) wherever a cue's `held` tests do not stand for its test: a held test
     passing a line the test turns away, or, on a line holding some of the cue's strings and
@@ -77,8 +83,7 @@ def held_violations(texts: list[str], line_rules: tuple[LineRule, ...] = LINE_RU
             cue = rule.cue
             if not cue.held or cue.test is None:
                 continue
-            held = dict(cue.held)
-            passed = [held.get(s, cue.test)(line) for s in cue.holds if s in line.norm]
+            passed = _held_routes(cue, line)
             full = cue.test(line)
             if (any(passed) and not full) or (
                 passed and cue.words.isdisjoint(line.words) and any(passed) != full
@@ -101,14 +106,9 @@ def instead_violations(
             cue = rule.cue
             if not cue.instead or cue.test is None:
                 continue
-            held = dict(cue.held)
             routes = [test(line) for s, test in cue.instead if s in line.norm]
             full = cue.test(line)
-            if (any(routes) and not full) or (
-                full
-                and not any(routes)
-                and not any(held.get(s, cue.test)(line) for s in cue.holds if s in line.norm)
-            ):
+            if (any(routes) and not full) or (full and not any(routes) and not any(_held_routes(cue, line))):
                 out.append((rule.name, text))
     return out
 
