@@ -72,3 +72,38 @@ def test_a_block_within_its_limit_runs_to_the_end():
 def test_limits_do_not_nest():
     with time_limit(1), pytest.raises(RuntimeError, match="nest"), time_limit(1):
         pass
+
+
+def test_a_short_limit_after_long_ones_is_kept_and_blocks_wake_no_thread(monkeypatch):
+    """The watchdog is woken only for a deadline before the one it waits for: blocks of one
+    limit one after another (a page's extraction each) wake it never, and a shorter limit
+    after them, in this thread or another while a long one is held, still fires in time."""
+    from cleaner import limits
+
+    for _ in range(5):
+        with time_limit(30):
+            pass
+    woken = []
+    notify = limits._cond.notify
+    monkeypatch.setattr(limits._cond, "notify", lambda *a: (woken.append(1), notify(*a)))
+    for _ in range(100):
+        with time_limit(30):
+            pass
+    assert woken == []
+    assert 0.2 <= _spin(0.2) < 1.0 and woken == [1]
+    held = threading.Event()
+    done = threading.Event()
+
+    def long_limit():
+        with time_limit(60):
+            held.set()
+            done.wait(5)
+
+    other = threading.Thread(target=long_limit)
+    other.start()
+    held.wait(5)
+    try:
+        assert 0.2 <= _spin(0.2) < 1.0
+    finally:
+        done.set()
+        other.join(5)

@@ -26,6 +26,7 @@ class TimeLimitExceeded(BaseException):  # noqa: N818 (it is not an error of the
 _lock = threading.Lock()  # a C lock: no Python code runs between acquiring it and the block
 _cond = threading.Condition(_lock)  # wakes the watchdog when a deadline is added
 _deadlines: dict[int, float] = {}  # thread id -> monotonic deadline; guarded by _lock
+_wakes = float("inf")  # when the watchdog wakes next (inf: when notified); guarded by _lock
 _watchdog: threading.Thread | None = None
 
 
@@ -39,8 +40,9 @@ def time_limit(seconds: float) -> Iterator[None]:
         if thread in _deadlines:
             raise RuntimeError("time_limit blocks do not nest")
         _start_watchdog()
-        _deadlines[thread] = time.monotonic() + seconds
-        _cond.notify()
+        deadline = _deadlines[thread] = time.monotonic() + seconds
+        if deadline < _wakes:  # else it wakes in time: a page's extraction wakes no thread
+            _cond.notify()
     try:
         yield
     finally:
@@ -62,14 +64,15 @@ def _start_watchdog() -> None:
 
 
 def _watch() -> None:
+    global _wakes
     with _cond:
         while True:
             now = time.monotonic()
             for thread in [t for t, deadline in _deadlines.items() if deadline <= now]:
                 del _deadlines[thread]
                 _set_async_exc(thread, TimeLimitExceeded)
-            wait = min(_deadlines.values(), default=None)
-            _cond.wait(None if wait is None else max(wait - now, 0.0))
+            _wakes = min(_deadlines.values(), default=float("inf"))
+            _cond.wait(None if _wakes == float("inf") else max(_wakes - now, 0.0))
 
 
 def _set_async_exc(thread: int, exc: type[BaseException] | None) -> None:
