@@ -58,7 +58,7 @@ def clean_corpus(
                 [records.path_of_source(p) for p in paths] if paths else None,
                 out,
                 config,
-                executor=PrefectExecutor(connect_dask(stack, dask) if dask else None),
+                executor=connect_dask(stack, dask) if dask else PrefectExecutor(),
                 log=get_run_logger(),
                 allow_empty=allow_empty,
                 reprocess=reprocess,

@@ -63,9 +63,10 @@ class PrefectExecutor:
     """`cleaner.run`'s executor: each call a task of the flow run, on its own task runner
     or, given one, on another (a Dask cluster's: `remote`)."""
 
-    def __init__(self, runner: TaskRunner | None = None) -> None:
+    def __init__(self, runner: TaskRunner | None = None, workers: int | None = None) -> None:
         self.runner = runner
         self.remote = runner is not None
+        self.workers = workers  # a cluster's, when it has them; else one per core
 
     def release(self) -> None:
         """The run's batches are done: stop the flow run's process pool, if it has one (a
@@ -88,12 +89,13 @@ class PrefectExecutor:
         return TASKS[fn](**{k: quote(v) for k, v in kwargs.items()})
 
 
-def connect_dask(stack: ExitStack, address: str) -> TaskRunner:
-    """A Dask cluster's task runner, connected now, before any work, rather than at the first task."""
+def connect_dask(stack: ExitStack, address: str) -> PrefectExecutor:
+    """An executor on a Dask cluster's task runner, connected now, before any work, rather
+    than at the first task; its batches a multiple of the cluster's workers now."""
     runner = stack.enter_context(DaskTaskRunner(address=address))
     try:
         workers = len(runner.client.scheduler_info()["workers"])
     except OSError as exc:  # refused, timed out, not a scheduler
         raise CleanerError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
     get_run_logger().info(f"dask: the tasks run on the cluster at {address} ({workers} workers now)")
-    return runner
+    return PrefectExecutor(runner, workers=workers or None)

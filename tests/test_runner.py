@@ -143,6 +143,10 @@ def test_a_file_whose_ranges_cannot_be_read_is_not_remembered_as_read(tmp_path, 
     assert [row["size"] for row in inputs] == [-1]  # rejected unread: looked at again next run
 
 
+class _EightWorkers(cleaner.InlineExecutor):
+    workers = 8  # as a cluster of eight would: the run makes its batches a multiple of 8
+
+
 def test_workers_are_no_more_than_the_batches_the_inputs_make(tmp_path, monkeypatch):
     from cleaner.runner import workers_for
 
@@ -150,31 +154,28 @@ def test_workers_are_no_more_than_the_batches_the_inputs_make(tmp_path, monkeypa
     config = cleaner.Config.from_dict({"run": {"batch_size": 4, "split_bytes": 1000}})
     inbox = tmp_path / "inbox"
     inbox.mkdir()
+    (inbox / "day.jsonl").write_text('{"text": "A line."}\n' * 200)  # 4,000 bytes: 4 ranges
+    assert workers_for([inbox], tmp_path / "out", config) == 4
+    made = cleaner.run([inbox], tmp_path / "out-1", config, executor=_EightWorkers())
+    assert made.manifest["stages"]["prepare"]["batches"] == 4
     (inbox / "day.jsonl").write_text('{"text": "A line."}\n' * 10)  # 200 bytes: one batch
     assert workers_for([inbox], tmp_path / "out", config) == 1
     assert workers_for([inbox / "day.jsonl"], tmp_path / "out", config) == 1
-    for i in range(8):  # 9 files, at most 4 a batch: 3 batches, made 8 for 8 cores: 5 of 2
+    for i in range(8):  # 9 files, at most 4 a batch: 3 batches, made 8 for 8 workers
         (inbox / f"page-{i}.txt").write_text("A page.\n")
-    assert workers_for([inbox], tmp_path / "out", config) == 5
-    (inbox / "day.jsonl").write_text('{"text": "A line."}\n' * 200)  # 4,000 bytes: 4 ranges
-    assert workers_for([inbox], tmp_path / "out", config) == 8  # at most 4 ranges, 4 + 1 batches of pages
-    made = cleaner.run([inbox], tmp_path / "out", config, executor=cleaner.InlineExecutor())
-    assert made.manifest["stages"]["prepare"]["batches"] == 8  # the ranges, then 4 batches of pages
+    assert workers_for([inbox], tmp_path / "out", config) == 8
+    made = cleaner.run([inbox], tmp_path / "out-2", config, executor=_EightWorkers())
+    assert made.manifest["stages"]["prepare"]["batches"] == 8
     monkeypatch.setattr("os.cpu_count", lambda: 2)
     assert workers_for([inbox], tmp_path / "out", config) == 2  # never more than the cores
 
 
-def test_counting_workers_stops_walking_at_cores_squared_files(tmp_path, monkeypatch):
-    """Batches of one size come to a batch a core once there are cores² files: counting the
-    workers walks no further, and still says at once that an input is missing."""
+def test_counting_workers_stops_walking_at_as_many_files_as_cores(tmp_path, monkeypatch):
+    """As many files as cores make a batch a core at least: counting the workers walks no
+    further, and still says at once that an input is missing."""
     from cleaner.io import readers
-    from cleaner.runner import files_per_batch, workers_for
+    from cleaner.runner import workers_for
 
-    for cores in range(1, 17):  # cores² files or more always make a batch a core
-        for files in range(cores * cores, cores * cores + 300):
-            for batch_size in (1, 2, 3, 7, 256):
-                size = files_per_batch(files, batch_size, cores)
-                assert -(-files // size) >= cores, (cores, files, batch_size)
     monkeypatch.setattr("os.cpu_count", lambda: 3)
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -184,18 +185,72 @@ def test_counting_workers_stops_walking_at_cores_squared_files(tmp_path, monkeyp
     add = readers._add
     monkeypatch.setattr(readers, "_add", lambda files, *rest: (found.append(rest[0]), add(files, *rest)))
     assert workers_for([inbox], tmp_path / "out", cleaner.Config()) == 3
-    assert len(found) == 9
+    assert len(found) == 3
     with pytest.raises(InputError, match="does not exist"):
         workers_for([inbox, tmp_path / "missing"], tmp_path / "out", cleaner.Config())
 
 
-def test_batches_are_a_multiple_of_the_cores_and_of_one_size():
-    from cleaner.runner import files_per_batch
+def test_batch_groups_are_in_order_a_multiple_of_the_cores_and_of_about_one_weight():
+    import random
 
-    assert files_per_batch(711, 256, cores=2) == 178  # 4 batches, not 256, 256 and 199
-    assert files_per_batch(10_000, 256, cores=2) == 250  # 40
-    assert files_per_batch(3, 1, cores=2) == 1  # never over batch_size
-    assert files_per_batch(1, 256, cores=8) == 1 and files_per_batch(0, 256, cores=8) == 256
+    from cleaner.runner import batch_groups
+
+    rng = random.Random(7)
+    for _ in range(3000):
+        cores = rng.randint(1, 16)
+        files = rng.randint(0, 400)
+        weights = [rng.choice((8_192, 20_000, 200_000, 5_000_000)) for _ in range(files)]
+        batch_size, batch_bytes = (
+            rng.choice((1, 2, 3, 7, 256, 4096)),
+            rng.choice((50_000, 1_000_000, 32_000_000)),
+        )
+        groups = batch_groups(weights, batch_size, batch_bytes, cores)
+        batches = len(set(groups))
+        case = (cores, files, batch_size, batch_bytes, batches)
+        # contiguous, in input order, none empty: 0, 0, 1, 2, 2, ... up to batches - 1
+        assert groups == sorted(groups) and set(groups) == set(range(batches)), case
+        wanted = max(-(-files // batch_size), -(-sum(weights) // batch_bytes), 1)  # at most so much each
+        assert min(files, wanted) <= batches < wanted + cores, case
+        assert batches >= min(files, cores), case  # a batch for every core
+        assert batches % cores == 0 or batches == files, case  # none idles while another works
+        share = sum(weights) / max(batches, 1)
+        for g in range(batches):  # none much over its share: at most one file more
+            assert sum(w for w, x in zip(weights, groups, strict=True) if x == g) <= share + max(weights), (
+                case
+            )
+
+
+def test_batches_split_the_weight_of_the_files_evenly():
+    from cleaner.runner import batch_groups
+
+    def sizes(groups):
+        return [groups.count(g) for g in range(max(groups) + 1)]
+
+    # 711 pages in 256s were 3 batches on 2 cores, one worker doing two: now 4 of one weight
+    assert sizes(batch_groups([189_000] * 711, 256, 10**12, cores=2)) == [178, 178, 178, 177]
+    # 10,000 pages of 5 KB (13 KB with a page's fixed cost), 32 MB a batch: 6, not 40 of 256
+    made = sizes(batch_groups([13_192] * 10_000, 4096, 32_000_000, cores=2))
+    assert made == [1667, 1667, 1666, 1667, 1667, 1666]
+    # one large file and three small ones: a batch for the large one, one for the rest
+    assert batch_groups([100_000_000, 9_000, 9_000, 9_000], 4096, 10**9, cores=2) == [0, 1, 1, 1]
+    assert batch_groups([9_000, 100_000_000, 9_000, 9_000], 4096, 10**9, cores=2) == [0, 0, 1, 1]
+    assert batch_groups([9_000, 100_000_000, 9_000, 9_000], 4096, 32_000_000, cores=2) == [0, 1, 2, 3]
+    assert batch_groups([1], 256, 32_000_000, cores=8) == [0] and batch_groups([], 256, 1, cores=8) == []
+
+
+def test_a_file_weighs_its_bytes_to_read_more_when_compressed(tmp_path):
+    from cleaner.io.records import InputFile, Resume
+    from cleaner.runner import COMPRESSION, FILE_BYTES, file_weight
+
+    page, packed = tmp_path / "a.html", tmp_path / "b.jsonl.gz"
+    page.write_bytes(b"x" * 5000)
+    packed.write_bytes(b"y" * 1000)
+    assert file_weight(InputFile("a.html", "a.html", page)) == FILE_BYTES + 5000  # its size found
+    assert file_weight(InputFile("a.html", "a.html", page, size=7000)) == FILE_BYTES + 7000  # as discovered
+    assert file_weight(InputFile("b", "b", packed, size=1000)) == FILE_BYTES + COMPRESSION * 1000
+    grown = InputFile("a.html", "a.html", page, size=5000, resume=Resume(4000, "", 10, 0))
+    assert file_weight(grown) == FILE_BYTES + 1000  # only what is left to read
+    assert file_weight(InputFile("gone", "gone", tmp_path / "gone.txt")) == FILE_BYTES  # reading says why
 
 
 def test_lsh_finds_the_same_duplicates_in_one_piece_on_threads_and_as_a_clusters_tasks(tmp_path):

@@ -69,7 +69,9 @@ class Executor(Protocol):
     whole-corpus stages run in this process. `remote` says whether the workers are on other
     machines (a cluster): only then are LSH band groups submitted to them; otherwise they
     run on this process's threads, which sort the bands as fast as two workers did, without
-    a worker's memory."""
+    a worker's memory. `workers`, when an executor has it, is how many batches it runs at
+    once (a cluster's workers): a run makes its batches a multiple of it, one per core
+    otherwise."""
 
     remote: bool
 
@@ -87,6 +89,7 @@ class InlineExecutor:
     executor here, a context manager (for this one, entering and leaving do nothing)."""
 
     remote = False
+    workers = 1
 
     def __enter__(self) -> InlineExecutor:
         return self
@@ -279,40 +282,68 @@ def workers_for(paths: Sequence[str | os.PathLike], out: str | os.PathLike, conf
     """Workers worth starting for a run of `paths`: one per core, but no more than its batches
     (`_Run._batches`), counted from the inputs as the run finds them, before the corpus says
     which it read already: a worker with no batch to take sits idle holding a warm process
-    (~300 MB resident), as the second did for a day's single file. Batches of one size for
-    every core come to a batch a core once there are cores² files: the walk stops there."""
+    (~300 MB resident), as the second did for a day's single file. As many files as cores make
+    a batch a core at least (`batch_groups`): the walk stops there."""
     cores = os.cpu_count() or 1
-    files, _ = readers.discover(paths=[Path(p) for p in paths], exclude=out, enough=cores * cores)
-    if len(files) >= cores * cores:
+    files, _ = readers.discover(paths=[Path(p) for p in paths], exclude=out, enough=cores)
+    if len(files) >= cores:
         return cores
-    run = config.run
-    whole, ranges, cuts = 0, 0, 0
+    batches = 0  # fewer files than cores: a batch each, and a large JSONL file a batch a range
     for f in files:
-        try:
-            size = f.path.stat().st_size
-        except OSError:  # reading it will say what is wrong
-            size = 0
-        if size > run.split_bytes and readers.kind_of(f.path) == ("jsonl", None):
-            ranges += -(-size // run.split_bytes)  # `readers.split_jsonl` cuts no more ranges
-            cuts += 1
-        else:
-            whole += 1
-    size = files_per_batch(whole + cuts, run.batch_size)
-    batches = ranges + -(-whole // size) + cuts  # a cut file ends the batch before it
+        size = _size(f)
+        big = size > config.run.split_bytes and readers.kind_of(f.path) == ("jsonl", None)
+        batches += -(-size // config.run.split_bytes) if big else 1  # `split_jsonl` cuts no more
     return max(1, min(cores, batches))
 
 
-def files_per_batch(files: int, batch_size: int, cores: int | None = None) -> int:
-    """Files a batch takes: at most `batch_size`, and as many batches as it takes rounded up
-    to a multiple of the cores (when there are files enough), of one size, so that no core
-    idles while another works through the last batch: 711 pages in batches of 256 were 3
-    batches on 2 cores, one worker doing two while the other did one (4 batches of 178)."""
+# What a file weighs in a batch, beyond its bytes: the fixed cost of a page, about what 8 KB
+# of HTML takes to extract (~1.2 ms here). With it, a byte of weight costs about the same on
+# generated pages of 5 KB and real pages of 181 KB (~0.15 us).
+FILE_BYTES = 8_192
+# A compressed file (gzip, zstd, Parquet) weighs this many times its size on disk: HTML and
+# JSON shrink four to six times.
+COMPRESSION = 4
+
+
+def file_weight(f: records.InputFile) -> int:
+    """The bytes a file is worth in a batch (`batch_groups`): what is left to read of it,
+    times `COMPRESSION` when compressed, plus `FILE_BYTES`."""
+    size = _size(f) - (f.resume.size if f.resume else 0)
+    kind, compression = readers.kind_of(f.path)
+    return FILE_BYTES + max(size, 0) * (COMPRESSION if compression or kind == "parquet" else 1)
+
+
+def _size(f: records.InputFile) -> int:
+    if f.size is not None:
+        return f.size
+    try:
+        return f.path.stat().st_size
+    except OSError:  # reading it will say what is wrong
+        return 0
+
+
+def batch_groups(
+    weights: Sequence[int], batch_size: int, batch_bytes: int, cores: int | None = None
+) -> list[int]:
+    """The batch of each file, by the files' weights in input order: as many batches as it
+    takes for at most `batch_size` files and `batch_bytes` of weight each on average, rounded
+    up to a multiple of the cores (while there are files enough) so that no core idles while
+    another works through a last batch; a batch ends where the weight so far passes its equal
+    share of the whole, and each holds a file at least. 711 real pages in batches of 256
+    were 3 batches on 2 cores, one worker doing two while the other did one."""
     cores = cores or os.cpu_count() or 1
-    if files <= 0:
-        return batch_size
-    batches = -(-files // batch_size)
-    batches = min(files, -(-batches // cores) * cores)
-    return -(-files // batches)
+    files, total = len(weights), sum(weights)
+    wanted = max(-(-files // batch_size), -(-total // batch_bytes), 1)
+    batches = min(files, -(-wanted // cores) * cores)
+    groups: list[int] = []
+    group, so_far = 0, 0
+    for i, weight in enumerate(weights):
+        groups.append(group)
+        so_far += weight
+        files_left, batches_left = files - i - 1, batches - group - 1
+        if batches_left and (files_left == batches_left or so_far * batches >= total * (group + 1)):
+            group += 1
+    return groups
 
 
 class _Run:
@@ -446,25 +477,35 @@ class _Run:
             )
 
     def _batches(self, ranked: list) -> tuple[list[list], list[records.Seen]]:
-        """The (rank, file) pairs in batches, in input order: files `files_per_batch` at a
-        time, and a plain JSONL file of over `run.split_bytes` cut into ranges, a batch each
+        """The (rank, file) pairs in batches, in input order (`batch_groups`), and a plain
+        JSONL file of over `run.split_bytes` cut into ranges, a batch each
         (`readers.split_jsonl`), so that one large file keeps every worker busy. Also the
         `Seen` of each file cut, which its ranges do not make."""
         run = self.config.run
-        size = files_per_batch(len(ranked), run.batch_size)
-        batches: list[list] = [[]]
+        order: list[tuple[int, records.InputFile, list | None]] = []
         cut: list[records.Seen] = []
         for rank, f in ranked:
             split = readers.split_jsonl(f, rank, run.split_bytes)
-            if split is None:
-                if len(batches[-1]) == size:
-                    batches.append([])
-                batches[-1].append((rank, f))
+            order.append((rank, f, split and split[0]))
+            if split is not None:
+                cut.append(split[1])
+        whole = [f for _, f, ranges in order if ranges is None]
+        weights = [file_weight(f) for f in whole]
+        workers = getattr(self.executor, "workers", None)
+        groups = iter(batch_groups(weights, run.batch_size, run.batch_input_bytes, workers))
+        batches: list[list] = []
+        last = None  # the group of the last batch of whole files; None after a cut file's ranges
+        for rank, f, ranges in order:
+            if ranges is not None:
+                batches += [[(rank, r)] for r in ranges]
+                last = None
                 continue
-            ranges, seen = split
-            batches += [[(rank, r)] for r in ranges] + [[]]
-            cut.append(seen)
-        return [b for b in batches if b], cut
+            group = next(groups)
+            if group != last:
+                batches.append([])
+                last = group
+            batches[-1].append((rank, f))
+        return batches, cut
 
     def _prepare(self, batches: list[list], n_files: int, spool: str) -> list[pipeline.BatchResult]:
         """Each batch on a worker, in batch order, said as they finish."""

@@ -166,14 +166,14 @@ def _add(files: dict, rejects: list, path: Path, source: str, key: str, skip: st
         )
         return
     try:  # the resolved path: `Path.resolve` would walk the links and stat the file again
-        mode = os.stat(real).st_mode
+        stat = os.stat(real)
     except OSError as exc:  # a dangling link, a loop of links
         rejects.append(Reject(source, "unreadable", f"cannot open it: {exc.strerror or exc}", key=identity))
         return
-    if not S_ISREG(mode):
+    if not S_ISREG(stat.st_mode):
         rejects.append(Reject(source, "not_a_file", _NOT_A_FILE, key=identity))
         return
-    files.setdefault(real, InputFile(source, key, path, identity))
+    files.setdefault(real, InputFile(source, key, path, identity, size=stat.st_size))
 
 
 def read_files(

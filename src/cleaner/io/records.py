@@ -55,6 +55,7 @@ class InputFile:
     real: str = field(default="", compare=False)
     resume: Resume | None = field(default=None, compare=False)
     span: Span | None = field(default=None, compare=False)  # only these bytes are read
+    size: int | None = field(default=None, compare=False)  # bytes on disk when found; None: not known
 
     @property
     def identity(self) -> str:
