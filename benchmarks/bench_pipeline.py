@@ -7,9 +7,11 @@ table row per (size, workers): wall time of the command (Prefect's server start 
 time per stage from the run's manifest, lines per second and the peak RSS of the run.
 
 For HTML, the reference is trafilatura alone: one process reading the same pages and
-extracting each with the options cleaner uses (`cleaner.clean.extract`), timed from the first
-read to the last extraction. Printed after the table: each run's wall time as a multiple of
-the reference, and the speedup of the largest worker count over one worker.
+extracting each with the options cleaner uses (`cleaner.clean.extract`: its focus is
+`extract.focus`, recall favoured by default), timed from the first read to the last
+extraction; and the same with precision favoured, cleaner's focus until issue 15 and the
+reference of the figures recorded before 2026-12-07. Printed after the table: each run's wall
+time as a multiple of each, and the speedup of the largest worker count over one worker.
 
 With `--pin`, each command runs on W cores only (its CPU affinity, inherited by every
 process it starts, Prefect's server included), so that W=1 against W=2 compares one core
@@ -39,10 +41,14 @@ import time
 from pathlib import Path
 
 STAGES = ("discover", "prepare", "learn", "dedup", "write")
-# Trafilatura alone, as `cleaner.clean.extract` calls it, over the files named on stdin.
+# Trafilatura alone, as `cleaner.clean.extract` calls it (with the focus given as argv[1]:
+# "config" for cleaner's own), over the files named on stdin.
 REFERENCE = """
 import sys, time, trafilatura
 from cleaner.clean.extract import _DATE_PARAMS
+from cleaner.config import ExtractConfig
+config = ExtractConfig()
+focus = config.focus if sys.argv[1] == "config" else sys.argv[1]
 paths = sys.stdin.read().split()
 start = time.perf_counter()
 chars = 0
@@ -50,11 +56,11 @@ for path in paths:
     with open(path, encoding="utf-8") as fh:
         html = fh.read()
     result = trafilatura.bare_extraction(
-        html, include_comments=False, favor_precision=True, include_tables=True,
-        with_metadata=True, date_extraction_params=_DATE_PARAMS,
+        html, include_comments=False, favor_precision=focus == "precision", favor_recall=focus == "recall",
+        include_tables=config.include_tables, with_metadata=True, date_extraction_params=_DATE_PARAMS,
     )
     chars += len(result.text or "") if result else 0
-print(time.perf_counter() - start, chars)
+print(time.perf_counter() - start, chars, focus)
 """
 
 
@@ -160,18 +166,20 @@ def run(
     }
 
 
-def reference(inputs: Path, pin: bool = False) -> float:
-    """Seconds trafilatura alone takes to read and extract the pages, in one process."""
+def reference(inputs: Path, pin: bool = False, focus: str = "config") -> tuple[float, str]:
+    """Seconds trafilatura alone takes to read and extract the pages, in one process, with
+    the focus it was given ("config": cleaner's); and that focus."""
     paths = "\n".join(str(p) for p in sorted(inputs.rglob("*.html")))
     done = subprocess.run(
-        [sys.executable, "-c", REFERENCE],
+        [sys.executable, "-c", REFERENCE, focus],
         input=paths,
         check=True,
         capture_output=True,
         text=True,
         preexec_fn=_cores(1 if pin else None),
     )
-    return float(done.stdout.split()[0])
+    seconds, _, used = done.stdout.split()
+    return float(seconds), used
 
 
 def main() -> None:
@@ -209,13 +217,17 @@ def main() -> None:
                 ]
                 print("| " + " | ".join(map(str, cells)) + " |", flush=True)
             if args.format == "html":
-                load = os.getloadavg()[0]
-                alone = reference(inputs, args.pin)
-                ratios = ", ".join(f"{w} workers {wall / alone:.2f}x" for w, wall in walls.items())
-                notes.append(
-                    f"{pages} pages: trafilatura alone {alone:.1f} s (load before {load:.2f}); "
-                    f"cleaner run wall time / that: {ratios}"
-                )
+                for focus in ("config", "precision"):
+                    load = os.getloadavg()[0]
+                    alone, used = reference(inputs, args.pin, focus)
+                    ratios = ", ".join(f"{w} workers {wall / alone:.2f}x" for w, wall in walls.items())
+                    mine = " (cleaner's options)" if focus == "config" else ""
+                    notes.append(
+                        f"{pages} pages: trafilatura alone, {used} favoured{mine}, {alone:.1f} s (load "
+                        f"before {load:.2f}); cleaner run wall time / that: {ratios}"
+                    )
+                    if focus == "config" and used == "precision":
+                        break  # the same again
             if 1 in walls and len(walls) > 1:
                 most = max(walls)
                 unit = "cores" if args.pin else "workers"
