@@ -137,7 +137,13 @@ def _read(out: Path) -> dict[str, list[dict]]:
 
 
 def _run(
-    paths: list[str], out: Path, batch_size: int, workers: int, spread: bool, split_bytes: int = 32_000_000
+    paths: list[str],
+    out: Path,
+    batch_size: int,
+    workers: int,
+    spread: bool,
+    split_bytes: int = 32_000_000,
+    batch_input_bytes: int = 32_000_000,
 ) -> dict[str, list[dict]]:
     from prefect.task_runners import ProcessPoolTaskRunner
 
@@ -146,6 +152,7 @@ def _run(
     flow = clean_corpus.with_options(task_runner=ProcessPoolTaskRunner(max_workers=workers))
     run = {
         "batch_size": batch_size,
+        "batch_input_bytes": batch_input_bytes,
         "lsh_spread_min_rows": 0 if spread else 10**9,
         "split_bytes": split_bytes,
     }
@@ -158,9 +165,14 @@ def _run(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
-@given(files=CORPUS, small_batch=st.integers(1, 3), split_bytes=st.integers(1, 400))
+@given(
+    files=CORPUS,
+    small_batch=st.integers(1, 3),
+    split_bytes=st.integers(1, 400),
+    batch_input_bytes=st.integers(1, 40_000),  # a file weighs 8 KB and more: batches of 1 to 5 files
+)
 def test_run_invariants_hold_for_any_corpus_batch_size_and_workers(
-    prefect_server, files, small_batch, split_bytes
+    prefect_server, files, small_batch, split_bytes, batch_input_bytes
 ):
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "corpus"
@@ -174,6 +186,7 @@ def test_run_invariants_hold_for_any_corpus_batch_size_and_workers(
             workers=2,
             spread=True,
             split_bytes=split_bytes,
+            batch_input_bytes=batch_input_bytes,
         )
         records = _records(files, root)
         inputs, _ = readers.discover([str(root)])
