@@ -486,7 +486,7 @@ class _Run:
         cut: list[records.Seen] = []
         for rank, f in ranked:
             split = readers.split_jsonl(f, rank, run.split_bytes)
-            order.append((rank, f, split and split[0]))
+            order.append((rank, f, split[0] if split else None))
             if split is not None:
                 cut.append(split[1])
         whole = [f for _, f, ranges in order if ranges is None]
