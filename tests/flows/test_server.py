@@ -107,3 +107,41 @@ print(server is None, PREFECT_API_URL.value(), os.environ.get("PREFECT_API_URL")
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["True", "http://127.0.0.1:9/api", "None", "0"]
+
+
+def test_a_flow_run_on_the_temporary_server_sends_no_heartbeats(tmp_path):
+    """Nothing reads a temporary server's heartbeats once the command ends, and the flow
+    run's heartbeat thread, joined as the run ends, cost every command ~0.5 s. A server the
+    user names keeps them: its automations may mark a run that stopped beating as crashed."""
+    script = """
+from cleaner_flows.server import prefect_api, prefect_defaults
+prefect_defaults()
+from prefect import flow
+from prefect.settings import get_current_settings
+
+@flow
+def beats():
+    return get_current_settings().flows.heartbeat_frequency
+
+before = get_current_settings().flows.heartbeat_frequency
+with prefect_api():
+    print(before, beats(), get_current_settings().flows.heartbeat_frequency)
+"""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["PREFECT_HOME"] = os.environ.get("PREFECT_HOME", str(tmp_path / "home"))
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-3:] == ["180", "None", "None"]
+    mine = """
+from cleaner_flows.server import prefect_api, prefect_defaults
+prefect_defaults()
+from prefect.settings import get_current_settings
+with prefect_api():
+    print(get_current_settings().flows.heartbeat_frequency)
+"""
+    env["PREFECT_API_URL"] = "http://127.0.0.1:9/api"  # the user's server: no temporary one
+    done = subprocess.run([sys.executable, "-c", mine], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-1:] == ["180"]
