@@ -217,18 +217,9 @@ def prefect_api(server: TemporaryServer | None = None) -> Iterator[None]:
     gives the whole run one server."""
     if server is None:
         server = start_prefect_api()
-    if server is None:
-        yield
-        return
-    server.wait()
-    # A flow run's heartbeats let a server's automations mark a run that stopped beating as
-    # crashed; a temporary server ends with the command, so nothing would read them, and the
-    # heartbeat thread, which sleeps a second at a time, is joined as the flow run ends: ~0.5
-    # s of every command.
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-
-    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        yield
+    if server is not None:
+        server.wait()
+    yield
 
 
 def _prefect_package_parent() -> str:
