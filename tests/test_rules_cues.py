@@ -72,23 +72,28 @@ def _held_routes(cue: Cue, line: Line) -> list[bool]:
     return [held.get(s, cue.test)(line) for s in cue.holds if s in line.norm]
 
 
+def _cues_on(texts: list[str], line_rules: tuple[LineRule, ...], part: str):
+    """(rule's name, text, cue, line) for every line and every cue with a test and a
+    non-empty `part` ("held" or "instead"): what the contract checks below go over."""
+    for text in texts:
+        line = Line.of(text)
+        for rule in line_rules:
+            if getattr(rule.cue, part) and rule.cue.test is not None:
+                yield rule.name, text, rule.cue, line
+
+
 def held_violations(texts: list[str], line_rules: tuple[LineRule, ...] = LINE_RULES) -> list[tuple[str, str]]:
     """(rule, line) wherever a cue's `held` tests do not stand for its test: a held test
     passing a line the test turns away, or, on a line holding some of the cue's strings and
     none of its words, the held tests of those strings answering otherwise than the test."""
     out = []
-    for text in texts:
-        line = Line.of(text)
-        for rule in line_rules:
-            cue = rule.cue
-            if not cue.held or cue.test is None:
-                continue
-            passed = _held_routes(cue, line)
-            full = cue.test(line)
-            if (any(passed) and not full) or (
-                passed and cue.words.isdisjoint(line.words) and any(passed) != full
-            ):
-                out.append((rule.name, text))
+    for name, text, cue, line in _cues_on(texts, line_rules, "held"):
+        passed = _held_routes(cue, line)
+        full = cue.test(line)
+        if (any(passed) and not full) or (
+            passed and cue.words.isdisjoint(line.words) and any(passed) != full
+        ):
+            out.append((name, text))
     return out
 
 
@@ -100,16 +105,11 @@ def instead_violations(
     that no route but its words (a string of `holds` with its test, or one of `instead` with
     its own) passes."""
     out = []
-    for text in texts:
-        line = Line.of(text)
-        for rule in line_rules:
-            cue = rule.cue
-            if not cue.instead or cue.test is None:
-                continue
-            routes = [test(line) for s, test in cue.instead if s in line.norm]
-            full = cue.test(line)
-            if (any(routes) and not full) or (full and not any(routes) and not any(_held_routes(cue, line))):
-                out.append((rule.name, text))
+    for name, text, cue, line in _cues_on(texts, line_rules, "instead"):
+        routes = [test(line) for s, test in cue.instead if s in line.norm]
+        full = cue.test(line)
+        if (any(routes) and not full) or (full and not any(routes) and not any(_held_routes(cue, line))):
+            out.append((name, text))
     return out
 
 
