@@ -117,6 +117,57 @@ def test_a_deleted_partition_cannot_be_repaired_and_is_refused_with_the_way_out(
     assert f"- {dataset}/run={RUNS[1]}/ is missing" in printed and "(cannot be repaired)" in printed
 
 
+def _index_files(out) -> dict:
+    return {
+        str(p.relative_to(out)): p.read_bytes() for p in sorted((out / "index").rglob("*")) if p.is_file()
+    }
+
+
+@pytest.mark.parametrize("dataset", ["documents", "passages"])
+def test_the_index_of_a_run_whose_data_is_lost_is_left_alone_until_the_data_is_restored(
+    corpus, dataset, tmp_path
+):
+    """The index is the only record left of what the lost partition held: the deep check
+    does not count it as damage of its own, and a repair neither drops it nor numbers the
+    later runs' documents anew (it did both, then offered the same repair forever)."""
+    before, index_before = tables(corpus), _index_files(corpus)
+    backup = tmp_path / "backup"
+    shutil.copytree(corpus / dataset / f"run={RUNS[1]}", backup)
+    shutil.rmtree(corpus / dataset / f"run={RUNS[1]}")
+    found = check.problems(corpus, deep=True)
+    assert [p.what for p in found] == [
+        f"{dataset}/run={RUNS[1]}/ is missing: run {RUNS[1]} wrote "
+        f"{ {'documents': 1, 'passages': 6}[dataset] } rows there"
+    ]
+    assert found[0].fix is None
+    assert check.repair(corpus) == []
+    assert _index_files(corpus) == index_before and check.problems(corpus, deep=True) == found
+    shutil.copytree(backup, corpus / dataset / f"run={RUNS[1]}")  # restored from a backup
+    assert check.problems(corpus, deep=True) == [] and tables(corpus) == before
+
+
+def test_a_damaged_index_beside_lost_data_waits_for_the_data(corpus, tmp_path):
+    backup = tmp_path / "backup"
+    shutil.copytree(corpus / "documents" / f"run={RUNS[1]}", backup)
+    shutil.rmtree(corpus / "documents" / f"run={RUNS[1]}")
+    path = corpus / "index" / "passages" / f"run={RUNS[2]}" / "part-00000.parquet"
+    path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
+    index_before = _index_files(corpus)
+    lost, damaged = check.problems(corpus)
+    assert lost.what.startswith(f"documents/run={RUNS[1]}/ is missing") and lost.fix is None
+    assert f"index/passages/run={RUNS[2]}" in damaged.what and damaged.fix is None
+    assert damaged.what.endswith(
+        f"; --repair rebuilds the index once the lost partitions of run {RUNS[1]} are restored"
+    )
+    check.repair(corpus)
+    assert _index_files(corpus) == index_before
+    shutil.copytree(backup, corpus / "documents" / f"run={RUNS[1]}")
+    (damaged,) = check.problems(corpus)
+    assert damaged.fix == "rebuilt from documents/ and passages/"
+    check.repair(corpus)
+    assert check.problems(corpus, deep=True) == []
+
+
 def test_a_truncated_file_is_found_by_its_footer(corpus):
     path = corpus / "passages" / f"run={RUNS[0]}" / "part-00000.parquet"
     path.write_bytes(path.read_bytes()[:-100])

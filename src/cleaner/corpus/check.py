@@ -27,11 +27,14 @@ again (the codes are the exact output of a deterministic model: the very rows, b
 byte), whenever they or the documents' numbering are rebuilt, and each copy of the inputs
 read (`index/inputs`, `runs/<id>.inputs.parquet`) from the other. Lost
 rows of the datasets themselves cannot be made up: restore them, or rebuild the corpus from
-its inputs (`cleaner run INPUTS --out DIR --reprocess`, or into a new --out).
+its inputs (`cleaner run INPUTS --out DIR --reprocess`, or into a new --out). Until they are
+restored, the index is neither checked against them nor rebuilt: it is the only record left
+of what they held.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from collections import Counter
@@ -177,7 +180,34 @@ def problems(out: str | Path, deep: bool = False) -> list[Problem]:
     found += _rewrite_file(corpus)
     if deep:
         found += _data(corpus)
+    lost = _lost_data(corpus)
+    if lost:  # the index is rebuilt from the data: not while part of it is lost
+        found = [
+            dataclasses.replace(p, what=f"{p.what}; {_after_restoring(lost)}", fix=None)
+            if p.fix in (_REBUILD, _REEMBED)
+            else p
+            for p in found
+        ]
     return found
+
+
+def _lost_data(corpus: _Corpus) -> list[str]:
+    """The runs whose `documents/` or `passages/` partition is missing although the run
+    wrote rows there. The index of such a run is the only record left of what it held: it is
+    not checked against the data nor rebuilt from it (a rebuild would drop it and number the
+    later runs' documents anew) until the partition is restored."""
+    return [
+        run_id
+        for run_id in corpus.order()
+        if any(
+            corpus.runs[run_id].get("rows", {}).get(name) and run_id not in corpus.partitions.get(name, {})
+            for name in ("documents", "passages")
+        )
+    ]
+
+
+def _after_restoring(lost: list[str]) -> str:
+    return f"--repair rebuilds the index once the lost partitions of run {lost[0]} are restored"
 
 
 def _records(corpus: _Corpus) -> list[Problem]:
@@ -537,13 +567,14 @@ def _data(corpus: _Corpus) -> list[Problem]:
         return found
     kept: dict[str, str] = {}  # doc_id -> run
     repeated = Counter()
+    lost = _lost_data(corpus)  # a lost partition is a problem of its own
     for run_id in runs:
         ids = _column(corpus, "documents", run_id, "doc_id")
         for doc_id in ids:
             if doc_id in kept:
                 repeated[doc_id] += 1
             kept.setdefault(doc_id, run_id)
-        if corpus.indexed and (corpus.out / index.INDEX).is_dir():
+        if corpus.indexed and (corpus.out / index.INDEX).is_dir() and run_id not in lost:
             indexed = _column(corpus, "index/documents", run_id, "doc_id")
             if indexed != ids:
                 found.append(
@@ -927,8 +958,9 @@ def _plan(corpus: _Corpus, staging: Path, done: list[str]) -> tuple[list[str], l
             rewrite = recorded_rewrite
             settings(_REWRITE_JSON, rewrite)
 
-    # 3. The index's documents and passages, rebuilt whole if any of it is damaged.
-    damage = _partitions(corpus) + _data_index(corpus)
+    # 3. The index's documents and passages, rebuilt whole if any of it is damaged, and
+    # left as it is while a run's data is lost (`_lost_data`).
+    damage = [] if _lost_data(corpus) else _partitions(corpus) + _data_index(corpus)
     found = [p for p in damage if p.fix == _REBUILD or index.INDEX + "/ is missing" in p.what]
     if found:
         number = 0
