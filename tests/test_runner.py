@@ -52,6 +52,42 @@ def test_the_corpus_is_the_same_in_this_process_and_on_a_pool_of_workers(tmp_pat
     assert "prefect" not in inline.manifest  # labels only where an orchestrator gives them
 
 
+def test_an_executor_of_ones_own_needs_only_what_the_readme_lists(tmp_path):
+    """The README's contract for an executor of one's own, and nothing more: here a thread
+    pool. It makes the corpus the bundled executors make."""
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    class Threads:
+        remote = False
+
+        def __init__(self):
+            self.pool = ThreadPoolExecutor(2)
+            self.released = 0
+
+        def submit(self, fn, /, **kwargs):
+            return self.pool.submit(fn, **kwargs)
+
+        def as_completed(self, futures):
+            return as_completed(futures)
+
+        def call(self, fn, /, **kwargs):
+            return fn(**kwargs)
+
+        def release(self):
+            self.released += 1
+
+    readme = (EXAMPLES.parent / "README.md").read_text(encoding="utf-8")
+    for member in ("submit(fn", "as_completed(futures)", "call(fn", "release()", "`remote`"):
+        assert member in readme
+    config = {"run": {"batch_size": 4}}
+    threads = Threads()
+    ours = cleaner.run([EXAMPLES / "pages"], tmp_path / "ours", config, executor=threads)
+    inline = cleaner.run([EXAMPLES / "pages"], tmp_path / "inline", config, executor=cleaner.InlineExecutor())
+    threads.pool.shutdown()
+    assert threads.released == 1 and ours.manifest["stages"]["prepare"]["batches"] > 1
+    assert _rows(tmp_path / "ours", ours.run_id) == _rows(tmp_path / "inline", inline.run_id)
+
+
 def test_the_summary_is_the_manifests_and_labels_are_recorded(tmp_path):
     summary = cleaner.run(
         [EXAMPLES / "pages"],
