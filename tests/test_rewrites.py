@@ -396,6 +396,8 @@ def test_documents_too_short_to_align_are_not_embedded_nor_indexed(stories, tmp_
 
 
 def test_a_corpus_refuses_other_rewrite_settings(stories, tmp_path):
+    from cleaner.config import Config
+    from cleaner.corpus import preflight
     from cleaner.errors import OutputError
     from tests.runs import clean_corpus
 
@@ -405,6 +407,9 @@ def test_a_corpus_refuses_other_rewrite_settings(stories, tmp_path):
     _write_jsonl(tmp_path / "in2" / "b.jsonl", [_story(stories, "/rewrite-a")])
     with pytest.raises(OutputError, match=r"rewrite settings \(bands 64 -> 32\).*--reprocess"):
         clean_corpus([str(tmp_path / "in2")], str(out), config={"rewrite": {"enabled": True, "bands": 32}})
+    with pytest.raises(OutputError, match=r"rewrite settings \(bands 64 -> 32\)"):  # before Prefect starts
+        preflight.check_output(out, Config.from_dict({"rewrite": {"enabled": True, "bands": 32}}))
+    preflight.check_output(out, Config.from_dict({"rewrite": {"enabled": False, "bands": 32}}))  # not used
     with pytest.raises(OutputError, match=r"rewrite settings \(min_aligned 3 -> 2\).*--reprocess"):
         clean_corpus(
             [str(tmp_path / "in2")], str(out), config={"rewrite": {"enabled": True, "min_aligned": 2}}

@@ -22,7 +22,7 @@ def check_output(out: str | Path, config: Config, reprocess: bool = False) -> No
     """Raise `OutputError` if a run with `config` cannot write to `out` now: a file in the
     way, no permission, another run holding it, a damaged corpus (`check.precheck`, which
     also completes a commit a killed run left), another schema version, other MinHash
-    settings. With `reprocess` the corpus is to be rebuilt from its inputs, so neither its
+    settings, or other settings of the passage codes the rewrite stage keeps. With `reprocess` the corpus is to be rebuilt from its inputs, so neither its
     damage nor its MinHash settings stand in the way."""
     out = Path(out)
     if out.exists() and not out.is_dir():
@@ -46,7 +46,9 @@ def check_output(out: str | Path, config: Config, reprocess: bool = False) -> No
                 f"{out} holds a corpus of schema version {version}, this cleaner writes version "
                 f"{writers.SCHEMA_VERSION}: write to a new --out"
             )
-    index.Index(out, config.dedup)  # other MinHash settings are refused here
+    index.Index(
+        out, config.dedup, rewrite=config.rewrite
+    )  # other MinHash or rewrite settings are refused here
 
 
 def _not_locked(out: Path) -> None:
