@@ -49,6 +49,7 @@ def test_load_toml_file_overrides_only_named_keys(tmp_path):
         ("[run]\nsplit_bytes = 0\n", "run.split_bytes must be >= 1"),
         ("[extract]\ntimeout_seconds = 0\n", "extract.timeout_seconds must be > 0"),
         ("[extract]\ntimeout_seconds = 'soon'\n", "extract.timeout_seconds must be a number"),
+        ("[extract]\nfallback_below_share = 5000.0\n", "extract.fallback_below_share must be >= 0 and <= 1, got 5000"),
         ("dedup = 3\n", "[dedup] must be a table"),
         ("[dedup\n", "not valid TOML"),
     ],

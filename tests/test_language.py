@@ -5,9 +5,10 @@ import pytest
 
 from benchmarks.quality.generate import build_corpus
 from benchmarks.realpages.evaluate import DEV_SET
+from cleaner.clean import language
 from cleaner.clean.language import _SAMPLE, _identifier, identify, identify_all
 from cleaner.clean.lines import clean_document
-from cleaner.config import CleanConfig
+from cleaner.config import LANGUAGE_CODES, CleanConfig
 from cleaner.document import Document
 from tests.conftest import EXAMPLES
 
@@ -113,3 +114,9 @@ def test_identify_all_is_the_same_whatever_the_order_and_company():
     alone = [identify(t) for t in texts]
     assert identify_all(texts) == alone
     assert identify_all(texts[::-1]) == alone[::-1]
+
+
+def test_the_codes_a_setting_may_name_are_those_the_identifier_answers():
+    model = language._model()
+    aliased = {j for _, j in model.aliases}  # a second column of one label: never answered
+    assert {c for k, c in enumerate(model.classes) if k not in aliased} == LANGUAGE_CODES

@@ -281,6 +281,7 @@ def test_band_keys_do_not_depend_on_the_batch(stories):
         ({"enabled": "yes"}, "rewrite.enabled must be true or false"),
         ({"max_sources": 0}, "rewrite.max_sources must be >= 1"),
         ({"min_specificity": 2}, "rewrite.min_specificity must be >= -1.0 and <= 1.0"),
+        ({"languages": ("en", "english")}, "rewrite.languages: 'english' is no language code"),
     ],
 )
 def test_bad_settings_fail_with_a_message_naming_the_key(settings, message):

@@ -28,6 +28,16 @@ from cleaner.errors import ConfigError
 # The most any count setting (documents, words, lines, files, rows) may be: far beyond any
 # real use, and within what numpy's integers, JSON and Prefect's parameters hold exactly.
 COUNT_MAX = 1_000_000_000
+# The codes `cleaner.clean.language` can answer (py3langid's model; tests/test_language.py
+# holds the two equal), kept here so a setting naming a language is checked without
+# loading the 100 MB model: "english" for "en" would match no document, silently.
+LANGUAGE_CODES = frozenset(
+    "ace af am an ar ary arz as az ba bcl be bg bn br bs ca crh cs cy da de dz el en eo es et eu "
+    "ext fa fi fo fr fuv fy ga gcf gcr gd gl gom grc gu gug guw ha hbo he hi hr ht hu hy id ig is it "
+    "ja jv ka kab kik kk km kn ko ku ky la lb lg lij ln lo lt ltg lv mg mk ml mn mr ms mt my ne nl "
+    "nn no nso oc om or pa pcm pl ps pt qu ro ru rw sa sdh se si sk sl sn so sq sr st sv sw ta te "
+    "tg th tk tl tr tt ug uk ur uz uzs vec vi vo wa wuu xh yo yue zh zu zxx".split()
+)
 
 
 @dataclass(frozen=True)
@@ -87,7 +97,7 @@ class ExtractConfig:
         # At most a day: the time-limit watchdog cannot wait past ~292 years, and dies trying.
         _check_range("extract.timeout_seconds", self.timeout_seconds, low=0, high=86_400, open_low=True)
         _check_range("extract.fallback_below_words", self.fallback_below_words, low=0, high=COUNT_MAX)
-        _check_range("extract.fallback_below_share", self.fallback_below_share, low=0, high=COUNT_MAX)
+        _check_range("extract.fallback_below_share", self.fallback_below_share, low=0, high=1)
 
 
 @dataclass(frozen=True)
@@ -313,6 +323,12 @@ class RewriteConfig:
         _check_range("rewrite.min_score", self.min_score, 0.0, 1.0)
         _check_range("rewrite.min_specificity", self.min_specificity, -1.0, 1.0)
         _check_range("rewrite.restate_threshold", self.restate_threshold, 0.0, 1.0, open_low=True)
+        unknown = [code for code in self.languages if code not in LANGUAGE_CODES]
+        if unknown:
+            raise ConfigError(
+                f"rewrite.languages: {unknown[0]!r} is no language code the identifier answers "
+                "(ISO 639-1 where there is one: 'en', 'fr', 'de', ...)"
+            )
 
 
 @dataclass(frozen=True)
