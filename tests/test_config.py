@@ -1,5 +1,7 @@
 import dataclasses
+import tomllib
 import typing
+from pathlib import Path
 
 import pytest
 
@@ -49,7 +51,10 @@ def test_load_toml_file_overrides_only_named_keys(tmp_path):
         ("[run]\nsplit_bytes = 0\n", "run.split_bytes must be >= 1"),
         ("[extract]\ntimeout_seconds = 0\n", "extract.timeout_seconds must be > 0"),
         ("[extract]\ntimeout_seconds = 'soon'\n", "extract.timeout_seconds must be a number"),
-        ("[extract]\nfallback_below_share = 5000.0\n", "extract.fallback_below_share must be >= 0 and <= 1, got 5000"),
+        (
+            "[extract]\nfallback_below_share = 5000.0\n",
+            "extract.fallback_below_share must be >= 0 and <= 1, got 5000",
+        ),
         ("dedup = 3\n", "[dedup] must be a table"),
         ("[dedup\n", "not valid TOML"),
     ],
@@ -152,3 +157,16 @@ def test_a_retired_setting_is_accepted_with_its_only_value_and_refused_with_anot
     )
     with pytest.raises(ConfigError, match=r"\[dedup\] hash_scheme can only be 'affine32'"):
         Config.from_dict({"dedup": {"hash_scheme": "affine64"}})
+
+
+def test_the_readme_lists_every_setting_with_its_default(tmp_path):
+    """The README's configuration block is a valid file that says what the defaults are:
+    loaded, it is the default configuration, and it names every setting."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Configuration", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "readme.toml"
+    path.write_text(block, encoding="utf-8")
+    assert load_config(path) == Config()
+    written = tomllib.loads(block)
+    for section, values in Config().to_dict().items():
+        assert set(written[section]) == set(values), section
