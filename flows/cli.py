@@ -47,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers",
         type=_positive_int,
         metavar="N",
-        help="processes that read, extract and clean batches (default: one per core)",
+        help="processes that read, extract and clean batches, at most (default: one per core; "
+        "never more than the run has batches)",
     )
     run.add_argument(
         "--dask",
@@ -196,8 +197,9 @@ def _run(args: argparse.Namespace) -> int:
         from cleaner.runner import bundled_examples, workers_for
         from cleaner_flows.pool import EagerProcessPool
 
-        # As many workers as cores, or as batches if fewer: a day's single file needs one.
-        workers = args.workers or workers_for(args.paths or [bundled_examples()], args.out, config)
+        # As many workers as cores (or as asked for), or as batches if fewer: a day's single
+        # file needs one.
+        workers = workers_for(args.paths or [bundled_examples()], args.out, config, most=args.workers)
         pool = EagerProcessPool(workers, warm=(FLOW_MODULE,)).start()
     from cleaner.corpus import writers
 

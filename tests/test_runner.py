@@ -204,6 +204,8 @@ def test_workers_are_no_more_than_the_batches_the_inputs_make(tmp_path, monkeypa
     assert made.manifest["stages"]["prepare"]["batches"] == 8
     monkeypatch.setattr("os.cpu_count", lambda: 2)
     assert workers_for([inbox], tmp_path / "out", config) == 2  # never more than the cores
+    assert workers_for([inbox], tmp_path / "out", config, most=5) == 5  # or than asked for
+    assert workers_for([inbox / "day.jsonl"], tmp_path / "out", config, most=100_000) == 1  # or the batches
 
 
 def test_counting_workers_stops_walking_at_as_many_files_as_cores(tmp_path, monkeypatch):

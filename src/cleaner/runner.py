@@ -278,13 +278,16 @@ def run(
     )
 
 
-def workers_for(paths: Sequence[str | os.PathLike], out: str | os.PathLike, config: Config) -> int:
-    """Workers worth starting for a run of `paths`: one per core, but no more than its batches
-    (`_Run._batches`), counted from the inputs as the run finds them, before the corpus says
-    which it read already: a worker with no batch to take sits idle holding a warm process
-    (~300 MB resident), as the second did for a day's single file. As many files as cores make
-    a batch a core at least (`batch_groups`): the walk stops there."""
-    cores = os.cpu_count() or 1
+def workers_for(
+    paths: Sequence[str | os.PathLike], out: str | os.PathLike, config: Config, most: int | None = None
+) -> int:
+    """Workers worth starting for a run of `paths`: one per core (or `most`, the number a user
+    asked for), but no more than its batches (`_Run._batches`), counted from the inputs as the
+    run finds them, before the corpus says which it read already: a worker with no batch to
+    take sits idle holding a warm process (~300 MB resident), as the second did for a day's
+    single file. As many files as workers make a batch a worker at least (`batch_groups`):
+    the walk stops there."""
+    cores = most or os.cpu_count() or 1
     files, _ = readers.discover(paths=[Path(p) for p in paths], exclude=out, enough=cores)
     if len(files) >= cores:
         return cores
