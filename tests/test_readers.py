@@ -55,6 +55,25 @@ def test_discover_survives_a_symlink_loop(tmp_path):
     assert any(r.reason == "symlink_loop" for r in rejects)
 
 
+def test_discover_walks_a_folder_deeper_than_pythons_recursion_limit(tmp_path):
+    """A crawler trap (`wget -r` of a calendar) nests folders a thousand levels deep: the
+    walk reaches the page at the bottom, in order with the others, instead of ending the run
+    with a RecursionError."""
+    import sys
+
+    root = tmp_path / "in"
+    _write(root / "a.txt", "first")
+    (root / "b.txt").write_text("last", encoding="utf-8")
+    folder = str(root / "a")
+    for _ in range(sys.getrecursionlimit() + 100):  # os.makedirs recurses too
+        os.mkdir(folder)
+        folder += "/d"
+    bottom = Path(folder).parent / "page.txt"
+    bottom.write_text("A page at the bottom.", encoding="utf-8")
+    files, rejects = discover([root])
+    assert rejects == [] and {f.path for f in files} == {root / "a.txt", root / "b.txt", bottom}
+
+
 def test_discover_records_an_unreadable_folder(tmp_path, monkeypatch):
     root = tmp_path / "in"
     _write(root / "ok.txt", "text")

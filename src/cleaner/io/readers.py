@@ -23,7 +23,7 @@ import io
 import json
 import os
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from stat import S_ISREG
@@ -96,8 +96,8 @@ def _candidates(
             continue
         seen_dirs: set[tuple[int, int]] = set()
         top = source_of(root.name)
-        for dirpath, dirnames, filenames in os.walk(
-            root, onerror=lambda error: rejects.append(_unreadable_folder(error)), followlinks=True
+        for dirpath, dirnames, filenames in _walk(
+            root, onerror=lambda error: rejects.append(_unreadable_folder(error))
         ):
             try:
                 stat = os.stat(dirpath)
@@ -126,6 +126,31 @@ def _candidates(
                 if not name.startswith("."):
                     path = Path(dirpath) / name
                     yield path, source_of(path), f"{top}/{source_of(path.relative_to(root))}"
+
+
+def _walk(root: Path, onerror: Callable[[OSError], None]) -> Iterator[tuple[str, list[str], list[str]]]:
+    """`os.walk(root, onerror=onerror, followlinks=True)`, top-down (the caller may prune
+    `dirnames`), with a stack instead of recursion: Python 3.11's walk recurses once per
+    folder level, and a crawler trap's folder a thousand levels deep raised RecursionError
+    and ended the run."""
+    stack = [os.fspath(root)]
+    while stack:
+        top = stack.pop()
+        dirnames: list[str] = []
+        filenames: list[str] = []
+        try:
+            with os.scandir(top) as entries:
+                for entry in entries:
+                    try:
+                        is_dir = entry.is_dir()  # through a link, as followlinks does
+                    except OSError:
+                        is_dir = False
+                    (dirnames if is_dir else filenames).append(entry.name)
+        except OSError as error:
+            onerror(error)
+            continue
+        yield top, dirnames, filenames
+        stack.extend(os.path.join(top, name) for name in reversed(dirnames))
 
 
 def output_among_inputs(paths: Sequence[str | Path], out: str | Path) -> str | None:
