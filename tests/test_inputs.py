@@ -9,8 +9,11 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 from cleaner.config import DedupConfig, ReadConfig
 from cleaner.corpus import index, writers
+from cleaner.errors import InputError
 from cleaner.io import records
 from cleaner.io.readers import discover, output_among_inputs, read_file
 
@@ -154,6 +157,10 @@ def test_the_output_folder_is_never_read_as_input(tmp_path):
     (inbox / "link").symlink_to(inbox / "corpus")  # reached another way
     files, rejects = discover([inbox], exclude=inbox / "corpus")
     assert [f.key for f in files] == ["inbox/a.txt"] and rejects == []
-    assert discover([inbox / "corpus"], exclude=inbox / "corpus") == ([], [])
+    # a path given inside it would go unread, unsaid (the run said "no input found", or
+    # read the other paths and exited 0): a usage error, before anything is read
+    for given in (inbox / "corpus", inbox / "corpus" / "notes.txt", inbox / "link"):
+        with pytest.raises(InputError, match=r"lies inside the output folder .*corpus.* another --out"):
+            discover([inbox / "a.txt", given], exclude=inbox / "corpus")
     assert output_among_inputs([inbox], inbox / "corpus") == str(inbox)
     assert output_among_inputs([inbox / "a.txt"], tmp_path / "elsewhere") is None

@@ -65,7 +65,8 @@ def discover(
     Hidden files and folders (".git", ".DS_Store") are skipped; files of an unknown type
     are rejected so the user sees them. A path that does not exist is a usage error.
     Nothing inside `exclude` (the output folder) is an input: a corpus written inside its
-    inbox would otherwise be read back as input by the next run. With `enough`, the walk
+    inbox would otherwise be read back as input by the next run; a path given that lies in
+    it is a usage error (its files would go unread, unsaid). With `enough`, the walk
     stops at that many files, for a caller that only counts to it.
     """
     files: dict[str, InputFile] = {}  # by resolved path: a file reached twice is read once
@@ -74,6 +75,11 @@ def discover(
     for given in paths:  # every one, before a walk that may stop early
         if not Path(given).exists():
             raise InputError(f"input path does not exist: {source_of(given)}")
+        if skip and _inside(os.path.realpath(given), skip):
+            raise InputError(
+                f"input path {source_of(given)} lies inside the output folder {source_of(exclude)}, whose "
+                "files are never read as input: move the pages out of it, or write to another --out"
+            )
     for path, source, key in _candidates(paths, skip, rejects):
         _add(files, rejects, path, source, key, skip)
         if enough is not None and len(files) >= enough:
@@ -88,9 +94,7 @@ def _candidates(
     output folder's left out, in sorted order within each folder; a folder that cannot be
     read, or is reached again through a link, is a reject."""
     for given in paths:
-        root = Path(given)
-        if skip and _inside(os.path.realpath(root), skip):
-            continue
+        root = Path(given)  # never inside `skip` (`discover` refuses that)
         if not root.is_dir():
             yield root, source_of(root), source_of(root.name)
             continue
