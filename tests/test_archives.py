@@ -730,6 +730,35 @@ def test_a_cut_zstd_feed_keeps_its_complete_lines_wherever_it_is_cut(tmp_path):
     assert 0 < len(_read(path)[0]) < 3000
 
 
+@pytest.mark.parametrize("after", [b"junk", b"not zstd at all\n" * 5000, bytes(512)])
+def test_bytes_after_the_last_zstd_frame_lose_no_line(tmp_path, after):
+    """Bytes after the last frame (a copy with junk appended, or padded to a block with
+    zeros): every line is read, as from a gzip file. The decompressor raised on them and lost
+    what it had decompressed in the same read: the last 1,273 of 3,000 lines, or both of two."""
+    packed = zstandard.ZstdCompressor().compress(("\n".join(LINES) + "\n").encode())
+    (tmp_path / "feed.jsonl.zst").write_bytes(packed + after)
+    (tmp_path / "two.jsonl.zst").write_bytes(
+        zstandard.ZstdCompressor().compress(b'{"text": "a"}\n{"text": "b"}\n') + after
+    )
+    (tmp_path / "note.txt.zst").write_bytes(
+        zstandard.ZstdCompressor().compress("\n".join(OSLO).encode()) + after
+    )
+    docs, rejects, _, _ = _read(tmp_path)
+    read = Counter(_name(d.source).split("#")[0] for d in docs)
+    feed = [d for d in docs if _name(d.source).startswith("feed")]
+    assert read["feed.jsonl.zst"] == 3000 and feed[-1].body == json.loads(LINES[-1])["text"]
+    assert read["two.jsonl.zst"] == 2
+    found = {_name(r.source): (r.reason, r.detail) for r in rejects}
+    if any(after):  # junk: said, with what was read; a text file is whole or nothing
+        assert set(found) == {"feed.jsonl.zst", "two.jsonl.zst", "note.txt.zst"}
+        reason, detail = found["feed.jsonl.zst"]
+        assert reason == "corrupt_compressed"
+        assert f"{len(after)} bytes after the last zstd frame are not zstd data" in detail
+        assert "the 3000 lines before it were read" in detail
+    else:  # zeros: padding, as gzip reads it
+        assert found == {} and read["note.txt.zst"] == 1
+
+
 @pytest.mark.parametrize("name", ["damaged.txt.zst", "damaged.jsonl.zst"])
 def test_damaged_zstd_is_corrupt_compressed(tmp_path, name):
     packed = bytearray(zstandard.ZstdCompressor(write_checksum=True).compress("\n".join(LINES).encode()))

@@ -68,10 +68,17 @@ def test_discover_walks_a_folder_deeper_than_pythons_recursion_limit(tmp_path):
     for _ in range(sys.getrecursionlimit() + 100):  # os.makedirs recurses too
         os.mkdir(folder)
         folder += "/d"
-    bottom = Path(folder).parent / "page.txt"
+    folder = os.path.dirname(folder)
+    bottom = Path(folder) / "page.txt"
     bottom.write_text("A page at the bottom.", encoding="utf-8")
-    files, rejects = discover([root])
-    assert rejects == [] and {f.path for f in files} == {root / "a.txt", root / "b.txt", bottom}
+    try:
+        files, rejects = discover([root])
+        assert rejects == [] and {f.path for f in files} == {root / "a.txt", root / "b.txt", bottom}
+    finally:  # shutil.rmtree recurses too: pytest could not clean it up
+        bottom.unlink()
+        while folder != str(root):
+            os.rmdir(folder)
+            folder = os.path.dirname(folder)
 
 
 def test_discover_records_an_unreadable_folder(tmp_path, monkeypatch):

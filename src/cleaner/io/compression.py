@@ -65,8 +65,13 @@ class _ZstdReader(io.RawIOBase):
 
     def readinto(self, buffer) -> int:
         n = self._reader.readinto(buffer)
-        if n == 0 and len(buffer) and not self._frames.complete:
-            raise EOFError("the zstd data ends inside a frame")
+        if n == 0 and len(buffer):
+            if self._frames.trailing:
+                raise zstandard.ZstdError(
+                    f"{self._frames.trailing} bytes after the last zstd frame are not zstd data"
+                )
+            if not self._frames.complete:
+                raise EOFError("the zstd data ends inside a frame")
         return n
 
 
@@ -80,30 +85,59 @@ class _ZstdFrames:
     def __init__(self, stream: BinaryIO) -> None:
         self._stream = stream
         self._state = "magic"  # what is expected next: magic, frame (descriptor), block, skip-size
-        self._head = b""  # the part of that header read so far
+        self._head = b""  # the part of that header read so far, held back until it is whole
         self._skip = 0  # bytes of block content (or a skippable frame) still to pass
         self._checksum = False
         self._known = True  # False once the bytes are not zstd: the decompressor says so
+        self._frames = 0  # frames begun
+        # Bytes after the last frame that are no frame: held back from the decompressor, which
+        # would raise on them and lose the text it had decompressed in the same read. Zeros
+        # (a copy padded to a block) are not counted, as gzip ignores them.
+        self.trailing: int | None = None
 
     @property
     def complete(self) -> bool:
         return not self._known or (self._state == "magic" and not self._head and not self._skip)
 
     def read(self, size: int = -1) -> bytes:
+        if self.trailing is not None:
+            return b""
         data = self._stream.read(size)
+        if not self._known:
+            return data
+        out = bytearray()
         view = memoryview(data)
         while self._known and len(view):
             if self._skip:
                 step = min(self._skip, len(view))
                 self._skip -= step
+                out += view[:step]
                 view = view[step:]
                 continue
             need = self._NEED[self._state] - len(self._head)
             self._head += bytes(view[:need])
             view = view[need:]
             if len(self._head) == self._NEED[self._state]:
+                if self._state == "magic" and self._frames and not self._is_frame(self._head):
+                    self.trailing = self._nonzero(self._head + bytes(view))
+                    self._head = b""
+                    return bytes(out)
+                out += self._head
                 self._advance()
-        return data
+        out += view  # after the bytes turned out not to be zstd: the decompressor says so
+        return bytes(out)
+
+    @staticmethod
+    def _is_frame(head: bytes) -> bool:
+        return head == ZSTD_MAGIC or (head[0] & 0xF0 == 0x50 and head[1:] == b"\x2a\x4d\x18")
+
+    def _nonzero(self, first: bytes) -> int:
+        """The bytes from `first` to the end of the stream, counted; 0 if all are zeros."""
+        total, nonzero = len(first), bool(first.strip(b"\0"))
+        while chunk := self._stream.read(_CHUNK):
+            total += len(chunk)
+            nonzero = nonzero or bool(chunk.strip(b"\0"))
+        return total if nonzero else 0
 
     _NEED = {"magic": 4, "frame": 1, "block": 3, "skip-size": 4}
 
@@ -112,6 +146,7 @@ class _ZstdFrames:
         if self._state == "magic":
             if head == ZSTD_MAGIC:
                 self._state = "frame"
+                self._frames += 1
             elif head[0] & 0xF0 == 0x50 and head[1:] == b"\x2a\x4d\x18":  # a skippable frame
                 self._state = "skip-size"
             else:
