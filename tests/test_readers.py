@@ -127,10 +127,36 @@ def test_doc_id_is_stable_for_the_same_input_and_changes_with_content(tmp_path):
 
 
 def test_empty_and_whitespace_files_are_rejected(tmp_path):
-    files, _ = discover([_write(tmp_path / "e.txt", ""), _write(tmp_path / "w.html", " \n\t\n")])
+    files, _ = discover(
+        [
+            _write(tmp_path / "e.txt", ""),
+            _write(tmp_path / "w.html", " \n\t\n"),
+            _write(tmp_path / "blank.jsonl", "\n\n   \n"),  # was in no table at all
+            _write(tmp_path / "bom.jsonl", "\ufeff"),
+        ]
+    )
     docs, rejects, _ = read_files(enumerate(files))
     assert docs == []
-    assert [r.reason for r in rejects] == ["empty", "empty"]
+    assert [r.reason for r in rejects] == ["empty"] * 4
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n"])
+def test_a_jsonl_line_of_exactly_the_limit_keeps_the_numbering_of_the_file(tmp_path, ending):
+    """A line as long as `read.max_record_bytes`, then its "\r\n": its "\n" was read as a line
+    of its own, so every later record took the number of the line after it (and the two
+    halves of a file read in ranges gave two records one source)."""
+    first = json.dumps({"text": "x" * 100})
+    first = json.dumps({"text": "x" * (200 - (len(first) - 100))})
+    assert len(first) == 200
+    lines = [first] + [json.dumps({"text": f"Record {n}."}) for n in (2, 3, 4)]
+    path = _write(tmp_path / "feed.jsonl", "".join(line + ending for line in lines))
+    docs, rejects = _read(path, max_record_bytes=200)
+    assert rejects == []
+    assert [d.source.rsplit("#", 1)[1] for d in docs] == ["1", "2", "3", "4"]
+    assert [d.body for d in docs][1:] == ["Record 2.", "Record 3.", "Record 4."]
+    docs, rejects = _read(path, max_record_bytes=199)
+    assert [r.source.rsplit("#", 1)[1] for r in rejects] == ["1"] and len(docs) == 3
+    assert [d.source.rsplit("#", 1)[1] for d in docs] == ["2", "3", "4"]
 
 
 def test_jsonl_bad_lines_are_rejects_and_good_lines_still_count(tmp_path):

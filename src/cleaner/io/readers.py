@@ -442,8 +442,10 @@ def _read_jsonl(
     rejects: list[Reject] = []
     limit = config.max_record_bytes
     number = first_line
+    blank = True  # no line but blank ones so far
     try:
-        while line := stream.readline(limit + 1):
+        # a line of the limit and its "\r\n" whole: at limit + 1 its "\n" came as a line of its own
+        while line := stream.readline(limit + 2):
             number += 1
             source = f"{f.source}#{number}"
             if len(line.rstrip(b"\r\n")) > limit:
@@ -454,6 +456,7 @@ def _read_jsonl(
                 line = line.removeprefix(codecs.BOM_UTF8)
             if not line.strip():
                 continue
+            blank = False
             try:
                 record = json.loads(line.decode("utf-8", errors="replace"))
             except json.JSONDecodeError as exc:
@@ -476,7 +479,7 @@ def _read_jsonl(
     except COMPRESSION_ERRORS as exc:
         kept = f"; the {number} lines before it were read" if number else ""
         rejects.append(bad_compression(f.source, exc, kept))
-    if number == 0 and not rejects:
+    if first_line == 0 and blank and not rejects:
         rejects.append(Reject(f.source, "empty", "the file is empty or only whitespace"))
     return rejects, number
 
