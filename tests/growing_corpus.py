@@ -76,7 +76,7 @@ def commit_run(out: Path, run_id: str, docs: list[Document], config: DedupConfig
             versions={},
         )
         seen = [Seen(d.order[0], d.source, 100, 1, f"digest-{d.doc_id}", f"/data/{d.source}") for d in docs]
-        first = corpus.n_docs()
+        first = corpus.next_doc()
         tables = index.run_tables(sketch, first, index.input_rows(seen, []), config, run_id)
         manifest["index"] = index.record(tables, first)
         return writer.commit(rejects, manifest, tables, index.params_file(config))

@@ -608,3 +608,18 @@ def test_after_the_repair_tomorrows_rewrite_still_finds_todays_story(embedded, t
     names = ("duplicates", "passages", "index/documents", "index/passages")
     assert tables(intact, names) == tables(damaged, names)
     assert list(_rewrite_partitions(intact).values()) == list(_rewrite_partitions(damaged).values())
+
+
+def test_document_numbers_given_twice_are_found_and_the_index_renumbered(corpus):
+    """What a run did after an earlier run was deleted whole: its documents took numbers a
+    kept run's documents have, and copies then pointed at the wrong document."""
+    path = next((corpus / "index" / "documents" / f"run={RUNS[2]}").glob("*.parquet"))
+    table = pq.read_table(path)
+    pq.write_table(
+        table.set_column(table.schema.get_field_index("doc"), "doc", pa.array([0], pa.int64())), path
+    )
+    found = check.problems(corpus, deep=True)
+    assert found[0].what.startswith("index/documents/ gives 1 numbers to more than one document")
+    assert all(p.fix == "rebuilt from documents/ and passages/" for p in found)
+    check.repair(corpus)
+    assert check.problems(corpus, deep=True) == []

@@ -14,6 +14,7 @@ from cleaner.config import DedupConfig
 from cleaner.corpus import check, writers
 from cleaner.corpus.index import Index
 from cleaner.errors import OutputError
+from tests.growing_corpus import STORIES
 from tests.runs import clean_corpus
 
 FERRY = [
@@ -240,3 +241,43 @@ def test_an_output_folder_inside_its_inbox_is_never_read(tmp_path, caplog):
     assert len(said) == 2 and said[1].endswith(
         f"the output folder {out} overlaps the input {inbox}: its files are not read as input"
     )
+
+
+def test_after_a_run_is_deleted_whole_a_copy_still_points_at_the_document_it_copies(tmp_path):
+    """A retention script deletes the oldest run: every partition of it, and its records.
+    New documents are numbered past the largest number the index holds, not from its count,
+    which fell under the numbers of the runs kept: a new run's documents took those, and a
+    later copy of a kept document was said to copy a new one."""
+    import shutil
+
+    import cleaner
+
+    out = tmp_path / "corpus"
+    days = [tmp_path / f"day{n}" for n in range(4)]
+    for day in days:
+        day.mkdir()
+    _page(days[0] / "a-ferry.txt", "Ferry deal keeps the night crossing", FERRY)
+    _page(days[0] / "a-bridge.txt", "Kessel bridge closes to lorries", BRIDGE)
+    _page(days[1] / "b-harbour.txt", "Harbour to be dredged", STORIES[0])
+    _page(days[1] / "b-school.txt", "Western Shore schools to merge", SCHOOL)
+    _page(days[2] / "c-festival.txt", "Festival sold out", STORIES[2])
+    _page(days[3] / "d-harbour-copy.txt", "Dredging before the storms", STORIES[0])
+
+    def run(day):
+        return cleaner.run([day], out, None, executor=cleaner.InlineExecutor())
+
+    oldest = run(days[0]).run_id
+    kept = run(days[1])
+    for folder in [*out.glob(f"*/run={oldest}"), *out.glob(f"index/*/run={oldest}")]:
+        shutil.rmtree(folder)
+    for record in (out / "runs").glob(f"{oldest}*"):
+        record.unlink()
+    assert check.problems(out, deep=True) == []
+    run(days[2])
+    run(days[3])
+    harbour = next(d["doc_id"] for d in _tables(out)["documents"] if d["source"].endswith("b-harbour.txt"))
+    (copy,) = [d for d in _tables(out)["duplicates"] if d["source"].endswith("d-harbour-copy.txt")]
+    assert copy["duplicate_of"] == harbour
+    numbers = ds.dataset(out / "index" / "documents", partitioning="hive").to_table()["doc"].to_pylist()
+    assert sorted(numbers) == [2, 3, 4]  # the kept run's two stories, then the festival
+    assert kept.manifest["index"]["first_doc"] == 2

@@ -70,7 +70,7 @@ def test_a_run_is_deduplicated_against_the_indexed_corpus(tmp_path):
     config = DedupConfig()
     _first_run(tmp_path, config)
     corpus = index.Index(tmp_path, config)
-    assert corpus.n_docs() == 2
+    assert corpus.next_doc() == 2
     assert corpus.known_inputs == {"/data/in/x.txt": (1, 2, "d1", 0, 0)}
     docs = _docs([NEW_COPY, NEW_OWN], "new")
     sketch = Sketch.of(docs, config)
@@ -86,7 +86,7 @@ def test_a_run_is_deduplicated_against_the_indexed_corpus(tmp_path):
         (Status.EXACT_DUPLICATE, "old0", 1),
     ]
     assert copy.duplicate_of == "old0" and not own.is_duplicate
-    _commit(tmp_path, "run-2", sketch, docs, config, first_number=corpus.n_docs())
+    _commit(tmp_path, "run-2", sketch, docs, config, first_number=corpus.next_doc())
     numbers = ds.dataset(tmp_path / "index" / "documents").to_table().to_pylist()
     assert numbers == [
         {"doc": 0, "doc_id": "old0"},
@@ -144,10 +144,10 @@ def test_a_run_killed_while_committing_is_completed_with_its_index(tmp_path, mon
     with pytest.raises(Killed):
         _commit(tmp_path, "run-2", sketch, docs, config, first_number=2)
     monkeypatch.undo()
-    assert index.Index(tmp_path, config).n_docs() == 2  # the run is not in the index yet
+    assert index.Index(tmp_path, config).next_doc() == 2  # the run is not in the index yet
     writers.recover(tmp_path)  # what the next run does first
     corpus = index.Index(tmp_path, config)
-    assert corpus.n_docs() == 3 and corpus.known_ids(["new0"]).tolist() == [True]
+    assert corpus.next_doc() == 3 and corpus.known_ids(["new0"]).tolist() == [True]
     documents = ds.dataset(tmp_path / "documents", partitioning="hive").to_table()
     assert documents["doc_id"].to_pylist() == ["old0", "old1", "new0"]
 

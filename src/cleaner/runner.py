@@ -430,7 +430,7 @@ class _Run:
             if reprocess:
                 manifest["supersedes"] = earlier  # runs whose partitions this one replaces
             rejects = corpus.unreported(rejects)
-            first_doc = corpus.n_docs()
+            first_doc = corpus.next_doc()
             tables = index.run_tables(
                 sketch, first_doc, index.input_rows(inputs, rejects), cfg.dedup, run_id, cfg.rewrite
             )

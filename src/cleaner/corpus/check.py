@@ -594,8 +594,19 @@ def _data(corpus: _Corpus) -> list[Problem]:
         )
     if corpus.indexed and (corpus.out / index.INDEX).is_dir() and not any(p.fix == _REBUILD for p in found):
         numbers = set()
+        listed = 0
         for run_id in runs:
-            numbers.update(_column(corpus, "index/documents", run_id, "doc"))
+            run_numbers = _column(corpus, "index/documents", run_id, "doc")
+            numbers.update(run_numbers)
+            listed += len(run_numbers)
+        if listed != len(numbers):
+            found.append(
+                Problem(
+                    f"index/documents/ gives {listed - len(numbers)} numbers to more than one document: a "
+                    "run numbered its documents as if an earlier run's were not there",
+                    _REBUILD,
+                )
+            )
         strays = set()
         for run_id in runs:
             strays.update(set(_column(corpus, "index/passages", run_id, "doc")) - numbers)

@@ -273,8 +273,23 @@ class Index:
         dataset scan of a million doc ids held 60 MB where reading the files held 20."""
         return [] if self.fresh else sorted((self.root / name).glob("run=*/*.parquet"))
 
-    def n_docs(self) -> int:
-        return sum(pq.read_metadata(path).num_rows for path in self._files("documents"))
+    def next_doc(self) -> int:
+        """The number the run's first document takes: one past the largest the index holds.
+        Not the count of its documents: once a run is deleted whole (a retention script), the
+        count falls below the numbers of the runs after it, and a new run's documents took
+        theirs (a later copy then pointed at the wrong one)."""
+        largest = -1
+        for path in self._files("documents"):
+            metadata = pq.read_metadata(path)
+            column = metadata.schema.names.index("doc")
+            for group in range(metadata.num_row_groups):
+                stats = metadata.row_group(group).column(column).statistics
+                if stats is not None and stats.has_min_max:
+                    largest = max(largest, int(stats.max))
+                elif metadata.row_group(group).num_rows:
+                    table = pq.ParquetFile(path).read_row_group(group, columns=["doc"])
+                    largest = max(largest, int(pc.max(table["doc"]).as_py()))
+        return largest + 1
 
     @cached_property
     def _inputs(self) -> list[dict]:
