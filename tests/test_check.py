@@ -623,3 +623,13 @@ def test_document_numbers_given_twice_are_found_and_the_index_renumbered(corpus)
     assert all(p.fix == "rebuilt from documents/ and passages/" for p in found)
     check.repair(corpus)
     assert check.problems(corpus, deep=True) == []
+
+
+def test_an_id_both_kept_and_dropped_as_a_duplicate_is_found_by_the_deep_check(corpus):
+    path = next((corpus / "duplicates" / f"run={RUNS[1]}").glob("*.parquet"))
+    table = pq.read_table(path)
+    kept_id = pq.read_table(corpus / "documents" / f"run={RUNS[0]}")["doc_id"][0].as_py()
+    ids = pa.array([kept_id] * table.num_rows, table.schema.field("doc_id").type)
+    pq.write_table(table.set_column(table.schema.get_field_index("doc_id"), "doc_id", ids), path)
+    whats = _whats(corpus)
+    assert any(w.startswith("1 doc_ids are in both documents/ and duplicates/") for w in whats)

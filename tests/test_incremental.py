@@ -281,3 +281,27 @@ def test_after_a_run_is_deleted_whole_a_copy_still_points_at_the_document_it_cop
     numbers = ds.dataset(out / "index" / "documents", partitioning="hive").to_table()["doc"].to_pylist()
     assert sorted(numbers) == [2, 3, 4]  # the kept run's two stories, then the festival
     assert kept.manifest["index"]["first_doc"] == 2
+
+
+def test_a_record_with_the_id_of_an_earlier_duplicate_is_a_duplicate_id_reject(tmp_path):
+    """An id is in the corpus once its document is, kept or dropped as a duplicate: a later
+    record of a duplicate's id went in as a new document, and the corpus held the id in
+    `duplicates/` and `documents/`, its passages twice."""
+    import cleaner
+
+    out = tmp_path / "corpus"
+    for day, records in (
+        ("day1", [("story-a", FERRY), ("story-b", FERRY)]),
+        ("day2", [("story-b", SCHOOL)]),
+    ):
+        (tmp_path / day).mkdir()
+        (tmp_path / day / "feed.jsonl").write_text(
+            "".join(json.dumps({"id": i, "text": "\n\n".join(text)}) + "\n" for i, text in records)
+        )
+        cleaner.run([tmp_path / day], out, None, executor=cleaner.InlineExecutor())
+    tables = _tables(out)
+    (dropped,) = tables["duplicates"]
+    assert dropped["doc_id"] not in {d["doc_id"] for d in tables["documents"]}
+    (rejected,) = tables["rejects"]
+    assert rejected["reason"] == "duplicate_id" and rejected["source"].endswith("day2/feed.jsonl#1")
+    assert check.problems(out, deep=True) == []

@@ -592,6 +592,14 @@ def _data(corpus: _Corpus) -> list[Problem]:
                 f"{kept[example]})"
             )
         )
+    both = [d for run_id in runs for d in _column(corpus, "duplicates", run_id, "doc_id") if d in kept]
+    if both:
+        found.append(
+            Problem(
+                f"{len(both)} doc_ids are in both documents/ and duplicates/ (e.g. {both[0]}): a record of a "
+                "duplicate's id was taken in again"
+            )
+        )
     if corpus.indexed and (corpus.out / index.INDEX).is_dir() and not any(p.fix == _REBUILD for p in found):
         numbers = set()
         listed = 0

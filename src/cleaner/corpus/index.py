@@ -354,13 +354,16 @@ class Index:
         return len(same)
 
     def known_ids(self, doc_ids: Sequence[str]) -> np.ndarray:
-        """Which of these ids are documents of the corpus already."""
+        """Which of these ids are documents of the corpus already: kept (the index's) or
+        dropped as duplicates (`duplicates/`). A record of an earlier duplicate's id went in
+        as a new document, and the corpus then held its id in two datasets."""
         # The corpus's ids are looked up in the run's, a batch at a time: a set of the corpus's
         # million ids took 135 MB.
         ids = pa.array(doc_ids, pa.string())
+        files = [] if self.fresh else sorted(self.root.parent.glob("duplicates/run=*/*.parquet"))
         known = [
             batch.column(0).filter(pc.is_in(batch.column(0), value_set=ids))
-            for path in self._files("documents")
+            for path in [*self._files("documents"), *files]
             for batch in pq.ParquetFile(path, pre_buffer=False).iter_batches(
                 columns=["doc_id"], use_threads=False
             )
