@@ -305,3 +305,28 @@ def test_a_record_with_the_id_of_an_earlier_duplicate_is_a_duplicate_id_reject(t
     (rejected,) = tables["rejects"]
     assert rejected["reason"] == "duplicate_id" and rejected["source"].endswith("day2/feed.jsonl#1")
     assert check.problems(out, deep=True) == []
+
+
+def test_reprocess_refuses_to_lose_an_earlier_input_of_the_same_name_in_another_folder(tmp_path):
+    """Daily folders of one feed name: reprocessing with today's alone would drop yesterday's
+    documents. A name matches an earlier input only once the file it was read from is gone
+    (its folder moved)."""
+    import shutil
+
+    import cleaner
+
+    out = tmp_path / "corpus"
+    days = {"2026-03-01": FERRY, "2026-03-02": SCHOOL}
+    for day, story in days.items():
+        (tmp_path / "feeds" / day).mkdir(parents=True)
+        feed = tmp_path / "feeds" / day / "feed.jsonl"
+        feed.write_text(json.dumps({"id": day, "text": "\n\n".join(story)}) + "\n")
+        cleaner.run([feed], out, None, executor=cleaner.InlineExecutor())
+    today = tmp_path / "feeds" / "2026-03-02" / "feed.jsonl"
+    with pytest.raises(OutputError, match=r"not among this run's \(e.g. .*2026-03-01/feed.jsonl\)"):
+        cleaner.run([today], out, None, executor=cleaner.InlineExecutor(), reprocess=True)
+    # moved, the folder's file is recognised by its name
+    shutil.move(tmp_path / "feeds", tmp_path / "archive")
+    moved = [tmp_path / "archive" / day / "feed.jsonl" for day in days]
+    rebuilt = cleaner.run(moved, out, None, executor=cleaner.InlineExecutor(), reprocess=True)
+    assert rebuilt.counts["documents"] == 2

@@ -51,6 +51,7 @@ from cleaner.corpus import index, writers
 from cleaner.dedup import embed
 from cleaner.document import Status
 from cleaner.errors import ConfigError, OutputError, first_line
+from cleaner.io.records import path_of_source
 from cleaner.text import fingerprints
 
 INDEX_DATASETS = ("index/documents", "index/passages", "index/inputs", "index/rewrites")
@@ -871,10 +872,19 @@ def earlier_inputs(out: str | Path) -> list[dict]:
 
 def missing_inputs(earlier: list[dict], files) -> list[str]:
     """The earlier inputs (`earlier_inputs`) that are not among `files` (`readers.InputFile`),
-    at their real path or under the same name in a moved folder."""
+    at their real path or, once that path is gone, under the same name in a moved folder. A
+    name alone is no match while the file it was read from is still there: yesterday's
+    `2026-03-01/feed.jsonl` is not today's `2026-03-02/feed.jsonl`, and reprocessing with
+    today's alone dropped yesterday's documents."""
     paths = {f.identity for f in files}
     keys = {f.key for f in files}
-    return sorted({r["path"] for r in earlier if r["path"] not in paths and r["key"] not in keys})
+    return sorted(
+        {
+            r["path"]
+            for r in earlier
+            if r["path"] not in paths and (r["key"] not in keys or path_of_source(r["path"]).exists())
+        }
+    )
 
 
 # -- repair ----------------------------------------------------------------------------------
