@@ -330,3 +330,38 @@ def test_reprocess_refuses_to_lose_an_earlier_input_of_the_same_name_in_another_
     moved = [tmp_path / "archive" / day / "feed.jsonl" for day in days]
     rebuilt = cleaner.run(moved, out, None, executor=cleaner.InlineExecutor(), reprocess=True)
     assert rebuilt.counts["documents"] == 2
+
+
+def test_reprocess_never_retires_files_no_run_wrote(tmp_path):
+    """`--reprocess` replaces the corpus's folders whole. Into a folder that was not a
+    corpus, whose `documents/`, `index/` and `runs/` were the user's, it took their files with
+    them: it is refused instead, naming one, and leaves every file as it was."""
+    import cleaner
+    from cleaner.config import Config
+    from cleaner.corpus import preflight
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    _page(inbox / "a-ferry.txt", "Ferry deal keeps the night crossing", FERRY)
+    out = tmp_path / "mine"
+    for rel in ("documents/thesis.txt", "index/index.html", "runs/run-log.txt"):
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_text("mine\n")
+    before = sorted(str(p.relative_to(out)) for p in out.rglob("*"))
+    with pytest.raises(
+        OutputError, match=r"hold 3 files no cleaner run wrote \(e.g. documents/thesis.txt\)"
+    ):
+        preflight.check_output(out, Config(), reprocess=True)
+    with pytest.raises(OutputError, match=r"no cleaner run wrote"):
+        cleaner.run([inbox], out, None, executor=cleaner.InlineExecutor(), reprocess=True)
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.name != ".lock") == before
+    # a corpus of cleaner's own is reprocessed as ever
+    corpus = tmp_path / "corpus"
+    cleaner.run([inbox], corpus, None, executor=cleaner.InlineExecutor())
+    preflight.check_output(corpus, Config(), reprocess=True)
+    assert (
+        cleaner.run([inbox], corpus, None, executor=cleaner.InlineExecutor(), reprocess=True).counts[
+            "documents"
+        ]
+        == 1
+    )

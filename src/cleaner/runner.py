@@ -393,6 +393,8 @@ class _Run:
                 self.log.info("no input found: nothing to do, nothing committed")
                 shutil.rmtree(staging, ignore_errors=True)
                 return RunSummary(None, out, dict.fromkeys(writers.DATASETS, 0), None)
+            if reprocess:
+                check.refuse_foreign(out)
             if reprocess and earlier:
                 missing = check.missing_inputs(check.earlier_inputs(out), files)
                 if missing:

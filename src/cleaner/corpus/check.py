@@ -887,6 +887,47 @@ def missing_inputs(earlier: list[dict], files) -> list[str]:
     )
 
 
+def foreign_files(out: str | Path) -> list[str]:
+    """What lies in the corpus's own folders (the datasets, `index/`, `runs/`) that no run
+    writes there, as paths under `out`. `--reprocess` retires those folders whole: in a
+    folder that was not a corpus (an `index/` of web pages, a `runs/` of logs) it took the
+    user's files with them. Hidden names (".DS_Store") are not counted."""
+    out = Path(out)
+    allowed: dict[str, set[str] | None] = {name: None for name in writers.DATASETS}
+    allowed[index.INDEX] = {index.PARAMS_FILE, index.REWRITE_FILE, *(n.split("/")[1] for n in INDEX_DATASETS)}
+    allowed[writers.RUNS] = None
+    found = []
+    for folder, names in allowed.items():
+        if not (out / folder).is_dir():
+            continue
+        for entry in sorted((out / folder).iterdir()):
+            if entry.name.startswith("."):
+                continue
+            if folder == writers.RUNS:
+                ok = entry.is_file() and entry.name.endswith((".json", ".inputs.parquet"))
+            elif names is None:  # a dataset: its runs' partitions
+                ok = entry.is_dir() and entry.name.startswith("run=")
+            elif entry.is_dir():  # an index dataset: its runs' partitions
+                ok = entry.name in names and all(
+                    e.name.startswith(("run=", ".")) and e.is_dir() for e in entry.iterdir()
+                )
+            else:
+                ok = entry.name in names
+            if not ok:
+                found.append(str(entry.relative_to(out)))
+    return found
+
+
+def refuse_foreign(out: str | Path) -> None:
+    """`OutputError` if `--reprocess` would retire files no run wrote (`foreign_files`)."""
+    found = foreign_files(out)
+    if found:
+        raise OutputError(
+            f"--reprocess replaces the corpus in {out} whole, but its folders hold {len(found)} files no "
+            f"cleaner run wrote (e.g. {found[0]}), which would go with it: move them, or write to a new --out"
+        )
+
+
 # -- repair ----------------------------------------------------------------------------------
 
 

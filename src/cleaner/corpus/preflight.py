@@ -22,8 +22,10 @@ def check_output(out: str | Path, config: Config, reprocess: bool = False) -> No
     """Raise `OutputError` if a run with `config` cannot write to `out` now: a file in the
     way, no permission, another run holding it, a damaged corpus (`check.precheck`, which
     also completes a commit a killed run left), another schema version, other MinHash
-    settings, or other settings of the passage codes the rewrite stage keeps. With `reprocess` the corpus is to be rebuilt from its inputs, so neither its
-    damage nor its MinHash settings stand in the way."""
+    settings, or other settings of the passage codes the rewrite stage keeps. With
+    `reprocess` the corpus is to be rebuilt from its inputs, so neither its damage nor its
+    MinHash settings stand in the way; files in its folders that no run wrote do, since the
+    rebuilt corpus replaces those folders whole."""
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise OutputError(f"output path exists and is not a folder: {out}")
@@ -36,6 +38,7 @@ def check_output(out: str | Path, config: Config, reprocess: bool = False) -> No
         raise OutputError(f"cannot write to output folder {out}: permission denied")
     _not_locked(out)
     if reprocess:
+        check.refuse_foreign(out)
         return
     check.precheck(out)
     manifest = out / writers.MANIFEST
