@@ -170,3 +170,20 @@ def test_the_readme_lists_every_setting_with_its_default(tmp_path):
     written = tomllib.loads(block)
     for section, values in Config().to_dict().items():
         assert set(written[section]) == set(values), section
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"# r\xe9glages (latin-1)\n[run]\nbatch_size = 2\n", r"not UTF-8 text \(byte 3 is 0xe9\)"),
+        ("[run]\nbatch_size = 2\n".encode("utf-16"), r"not UTF-8 text \(byte 0 is 0xff\)"),
+        (b"\xef\xbb\xbf[run]\nbatch_size = 2\n", "starts with a byte order mark"),
+    ],
+)
+def test_a_file_not_in_utf8_says_so(tmp_path, content, message):
+    """It was "a number in it has thousands of digits": tomllib's UnicodeDecodeError is a ValueError."""
+    path = tmp_path / "cleaner.toml"
+    path.write_bytes(content)
+    with pytest.raises(ConfigError, match=message) as refused:
+        load_config(path)
+    assert "\n" not in str(refused.value)

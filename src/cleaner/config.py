@@ -439,7 +439,15 @@ def load_config(path: str | Path | None) -> Config:
     except FileNotFoundError:
         raise ConfigError(f"configuration file not found: {path}") from None
     except tomllib.TOMLDecodeError as exc:
+        if path.read_bytes().startswith(b"\xef\xbb\xbf"):
+            raise ConfigError(
+                f"{path}: starts with a byte order mark, which TOML does not allow: save it as UTF-8 without one"
+            ) from None
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:  # before ValueError, which it is
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {exc.start} is {exc.object[exc.start]:#04x}); TOML files are UTF-8: save it so"
+        ) from None
     except ValueError:  # tomllib reads no integer of over 4,300 digits
         raise ConfigError(f"{path}: a number in it has thousands of digits; no setting takes one") from None
     except OSError as exc:
