@@ -348,9 +348,7 @@ def test_reprocess_never_retires_files_no_run_wrote(tmp_path):
         (out / rel).parent.mkdir(parents=True, exist_ok=True)
         (out / rel).write_text("mine\n")
     before = sorted(str(p.relative_to(out)) for p in out.rglob("*"))
-    with pytest.raises(
-        OutputError, match=r"hold 3 files no cleaner run wrote \(e.g. documents/thesis.txt\)"
-    ):
+    with pytest.raises(OutputError, match=r"hold 3 files no cleaner run wrote \(e.g. documents/thesis.txt\)"):
         preflight.check_output(out, Config(), reprocess=True)
     with pytest.raises(OutputError, match=r"no cleaner run wrote"):
         cleaner.run([inbox], out, None, executor=cleaner.InlineExecutor(), reprocess=True)
@@ -365,3 +363,30 @@ def test_reprocess_never_retires_files_no_run_wrote(tmp_path):
         ]
         == 1
     )
+
+
+def test_damage_inside_a_file_the_run_reads_is_one_line_naming_the_check(tmp_path):
+    """The check before a run reads footers, not data: a damaged page of data is found when
+    the run reads it, and said as damage, in one line (it was an unexpected error)."""
+    import cleaner
+
+    inbox, out = tmp_path / "inbox", tmp_path / "corpus"
+    inbox.mkdir()
+    _page(inbox / "a-ferry.txt", "Ferry deal keeps the night crossing", FERRY)
+    cleaner.run([inbox], out, None, executor=cleaner.InlineExecutor())
+    part = next((out / "index" / "inputs").glob("run=*/*.parquet"))
+    data = bytearray(part.read_bytes())
+    data[20:60] = bytes(40)  # the first data page, not the footer
+    part.write_bytes(bytes(data))
+    assert check.problems(out) == []  # the cheap check cannot see it; the deep one does
+    assert check.problems(out, deep=True)
+    _page(inbox / "b-school.txt", "Western Shore schools to merge", SCHOOL)
+    before = _parts(out)
+    with pytest.raises(OutputError) as refused:
+        cleaner.run([inbox], out, None, executor=cleaner.InlineExecutor())
+    message = str(refused.value)
+    assert message.startswith(f"the corpus in {out} is damaged: a file of it cannot be read (")
+    assert (
+        message.endswith(f"`cleaner check {out}` names it and what can be repaired") and "\n" not in message
+    )
+    assert _parts(out) == before

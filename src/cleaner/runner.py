@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+import pyarrow as pa
 
 from cleaner import pipeline
 from cleaner.clean import extract, language, learned
@@ -50,7 +51,7 @@ from cleaner.dedup import embed, lsh, rewrites, visit
 from cleaner.dedup.sketch import Prior, Sketch
 from cleaner.dedup.store import SignatureStore
 from cleaner.document import Reject
-from cleaner.errors import InputError, OutputError
+from cleaner.errors import InputError, OutputError, first_line
 from cleaner.io import readers, records, warc
 from cleaner.memory import give_back
 from cleaner.progress import Progress
@@ -349,6 +350,19 @@ def batch_groups(
     return groups
 
 
+def _reading(out: str | os.PathLike, read: Callable[..., Any], *args: Any) -> Any:
+    """`read(*args)`, a read of the corpus's own files. One that cannot be read is damage the
+    check before a run cannot see (it reads footers, not data): said in one line, with the
+    command that names it, not as an unexpected error."""
+    try:
+        return read(*args)
+    except (OSError, pa.ArrowException) as exc:
+        raise OutputError(
+            f"the corpus in {out} is damaged: a file of it cannot be read ({first_line(exc, 160)}); "
+            f"`cleaner check {out}` names it and what can be repaired"
+        ) from None
+
+
 class _Run:
     """One run's state as it goes through the stages: what it has said and timed."""
 
@@ -403,7 +417,7 @@ class _Run:
                         f"are not among this run's (e.g. {missing[0]}): their documents would be lost; give "
                         "every input folder, or write to a new --out"
                     )
-            ranked = corpus.unread(files)
+            ranked = _reading(out, corpus.unread, files)
             unchanged = len(files) - len(ranked)
             self._say_changed(changed, unchanged)
             self.stages["config"] = {"changed": changed, "reprocess": reprocess}
@@ -415,7 +429,7 @@ class _Run:
                 sketch, parts = pipeline.join(results, spool)
                 inputs = _inputs(results, cut)
                 unchanged += corpus.skip_unchanged(sketch, inputs)
-                id_rejects = sketch.exclude_repeated_ids(corpus.known_ids(sketch.doc_ids))
+                id_rejects = sketch.exclude_repeated_ids(_reading(out, corpus.known_ids, sketch.doc_ids))
             rejects += self._prepared(results, len(files), unchanged, id_rejects, sketch)
             del results
             with self.stage("dedup"):
@@ -432,7 +446,7 @@ class _Run:
             if reprocess:
                 manifest["supersedes"] = earlier  # runs whose partitions this one replaces
             rejects = corpus.unreported(rejects)
-            first_doc = corpus.next_doc()
+            first_doc = _reading(out, corpus.next_doc)
             tables = index.run_tables(
                 sketch, first_doc, index.input_rows(inputs, rejects), cfg.dedup, run_id, cfg.rewrite
             )
@@ -599,7 +613,7 @@ class _Run:
         return read_rejects + extract_rejects
 
     def _dedup(self, sketch: Sketch, parts: list, corpus: index.Index, spool: str, staging: Path) -> None:
-        prior = corpus.prior(sketch)
+        prior = _reading(self.out, corpus.prior, sketch)
         held = 0 if prior.values is None else len(prior.values)
         texts = visit.joined_texts(  # for the exact check of undecided pairs
             held, prior.signed_texts, pipeline.spool_texts(spool, sketch, parts)
@@ -620,7 +634,7 @@ class _Run:
                 rewrites.mark_rewrites,
                 sketch=sketch,
                 config=self.config.rewrite,
-                prior=corpus.rewrite_prior(sketch),
+                prior=_reading(self.out, corpus.rewrite_prior, sketch),
             ).as_dict()
             self.report(
                 "rewrite",
