@@ -341,9 +341,9 @@ def test_a_changed_setting_is_named(corpus):
 def test_report_and_inspect_name_the_check_for_a_damaged_record(corpus, capsys):
     (corpus / "runs" / f"{RUNS[1]}.json").write_bytes(b"\x00\xff")
     assert main(["report", str(corpus)]) == 2
-    assert f"`cleaner check {corpus}`" in capsys.readouterr().err
+    assert f"`cleaner check {corpus} --repair`" in capsys.readouterr().err
     assert main(["inspect", str(corpus), "--doc", "a0"]) == 2
-    assert f"runs/{RUNS[1]}.json is damaged" in capsys.readouterr().err
+    assert f"is damaged: runs/{RUNS[1]}.json cannot be read" in capsys.readouterr().err
     assert _whats(corpus) == [f"runs/{RUNS[1]}.json cannot be read: it is not text"]
     check.repair(corpus)
     assert check.problems(corpus, deep=True) == [] and main(["report", str(corpus)]) == 0

@@ -16,6 +16,7 @@ from html.parser import HTMLParser
 import pytest
 
 from cleaner import report
+from cleaner.errors import OutputError
 from cleaner_flows.cli import main
 from tests.example_corpus import example_corpus
 
@@ -117,10 +118,15 @@ def test_runs_are_selected_and_uncommitted_partitions_ignored(corpus, tmp_path, 
     shutil.copytree(corpus, copy)
     first = manifest["run_id"]
     for second, committed in (("29990101T000000Z-00000000", True), ("29990102T000000Z-11111111", False)):
-        for name in ("documents", "passages", "duplicates", "rejects"):
-            shutil.copytree(copy / name / f"run={first}", copy / name / f"run={second}")
+        for folder in copy.glob(f"**/run={first}"):  # the datasets' and the index's
+            shutil.copytree(folder, folder.parent / f"run={second}")
         if committed:
             (copy / "runs" / f"{second}.json").write_text(json.dumps({**manifest, "run_id": second}))
+            shutil.copy(copy / "runs" / f"{first}.inputs.parquet", copy / "runs" / f"{second}.inputs.parquet")
+        else:  # moved in by a commit under way, which its journal names
+            (copy / ".commit.json").write_text(
+                json.dumps({"run_id": second, "staging": ".staging-x", "moves": []})
+            )
     one = report.read_stats(copy, run=first)
     both = report.read_stats(copy)
     assert len(both.runs) == 2 and both.documents == 2 * one.documents
@@ -128,6 +134,11 @@ def test_runs_are_selected_and_uncommitted_partitions_ignored(corpus, tmp_path, 
     assert report.read_stats(copy, run="29990101T000000Z-00000000").statuses == one.statuses
     assert both.stage_seconds["write"] == pytest.approx(2 * one.stage_seconds["write"])
     assert main(["report", str(copy), "--run", "29990102T000000Z-11111111"]) == 2  # not committed
+    shutil.rmtree(copy / "duplicates" / "run=29990101T000000Z-00000000")  # damage: not read as no duplicates
+    with pytest.raises(
+        OutputError, match=r"is damaged: duplicates/run=29990101T000000Z-00000000/ is missing"
+    ):
+        report.read_stats(copy)
 
 
 def test_default_file_is_written_atomically_in_the_corpus(corpus, tmp_path, capsys):

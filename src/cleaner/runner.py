@@ -51,7 +51,7 @@ from cleaner.dedup import embed, lsh, rewrites, visit
 from cleaner.dedup.sketch import Prior, Sketch
 from cleaner.dedup.store import SignatureStore
 from cleaner.document import Reject
-from cleaner.errors import InputError, OutputError, first_line
+from cleaner.errors import InputError, OutputError
 from cleaner.io import readers, records, warc
 from cleaner.memory import give_back
 from cleaner.progress import Progress
@@ -357,10 +357,7 @@ def _reading(out: str | os.PathLike, read: Callable[..., Any], *args: Any) -> An
     try:
         return read(*args)
     except (OSError, pa.ArrowException) as exc:
-        raise OutputError(
-            f"the corpus in {out} is damaged: a file of it cannot be read ({first_line(exc, 160)}); "
-            f"`cleaner check {out}` names it and what can be repaired"
-        ) from None
+        raise check.unreadable(out, exc) from None
 
 
 class _Run:

@@ -58,6 +58,7 @@ INDEX_DATASETS = ("index/documents", "index/passages", "index/inputs", "index/re
 _REBUILD = "rebuilt from documents/ and passages/"
 _REEMBED = "re-embedded from documents/ and passages/ with the corpus's rewrite settings"
 _REWRITE_JSON = f"{index.INDEX}/{index.REWRITE_FILE}"
+_FINISH = "finished from its journal, as the next run would"
 _EARLIER = (
     "index/passages/ is in the layout of an earlier cleaner (a signature stored per passage), which this "
     "one does not read"
@@ -217,7 +218,7 @@ def _records(corpus: _Corpus) -> list[Problem]:
         found.append(
             Problem(
                 f"the commit of run {corpus.pending} was interrupted ({writers.JOURNAL} is left)",
-                "finished from its journal, as the next run would",
+                _FINISH,
             )
         )
     has_runs = bool(corpus.runs)
@@ -779,10 +780,12 @@ def summary(out: str | Path) -> str:
     )
 
 
-def refuse_damaged(out: str | Path) -> None:
+def refuse_damaged(out: str | Path, reading: bool = False) -> None:
     """Raise an `OutputError` naming the damage and the way out if the corpus in `out` is
-    damaged (the cheap checks: `problems`). A run calls it before any work."""
-    found = problems(out)
+    damaged (the cheap checks: `problems`). A run calls it before any work; `report` and
+    `inspect` too (`reading`: a commit under way is no damage to them, they read only
+    committed runs)."""
+    found = [p for p in problems(out) if not (reading and p.fix == _FINISH)]
     if not found:
         return
     if all(p.what == _EARLIER for p in found):
@@ -797,6 +800,15 @@ def refuse_damaged(out: str | Path) -> None:
             f"corpus from its inputs with `cleaner run INPUTS --out {out} --reprocess`, or write to a new --out"
         )
     raise OutputError(f"the corpus in {out} is damaged: {first.what}{more}; {way}")
+
+
+def unreadable(out: str | Path, exc: BaseException) -> OutputError:
+    """The error for a file of the corpus a command cannot read: damage inside its data,
+    which the footers `problems` looks at before a run or a report do not show."""
+    return OutputError(
+        f"the corpus in {out} is damaged: a file of it cannot be read ({first_line(exc, 160)}); "
+        f"`cleaner check {out}` names it and what can be repaired"
+    )
 
 
 def precheck(out: str | Path) -> None:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.dataset as ds
 
+from cleaner.corpus import check
 from cleaner.corpus.writers import RUNS
 from cleaner.errors import OutputError
 
@@ -23,7 +25,11 @@ PARTITIONING = ds.partitioning(pa.schema([("run", pa.string())]), flavor="hive")
 
 def manifests(out: Path) -> list[dict]:
     """The manifests of the committed runs (`runs/*.json`), oldest first; an `OutputError`
-    when there are none or one is damaged."""
+    when there are none, or the corpus is damaged (`check.refuse_damaged`: a deleted
+    `duplicates/` read as no duplicates at all)."""
+    if not check.is_corpus(out):
+        raise OutputError(f"{out} holds no cleaner corpus (no runs/*.json): give the --out folder of a run")
+    check.refuse_damaged(out, reading=True)
     paths = sorted((out / RUNS).glob("*.json"))
     if not paths:
         raise OutputError(f"{out} holds no cleaner corpus (no runs/*.json): give the --out folder of a run")
@@ -43,13 +49,25 @@ def rows(out: Path, name: str, columns: list[str], where: ds.Expression, runs: l
     """The rows of dataset `name` in `runs` that `where` selects, with `columns`."""
     if not (out / name).is_dir():
         return []
-    dataset = ds.dataset(out / name, format="parquet", partitioning=PARTITIONING)
-    return dataset.to_table(columns=columns, filter=where & ds.field("run").isin(runs)).to_pylist()
+    with _damage_said(out):
+        dataset = ds.dataset(out / name, format="parquet", partitioning=PARTITIONING)
+        return dataset.to_table(columns=columns, filter=where & ds.field("run").isin(runs)).to_pylist()
 
 
 def batches(out: Path, name: str, columns: list[str], runs: list[str]) -> Iterator[pa.RecordBatch]:
     """Dataset `name`'s rows in `runs`, with `columns`, a record batch at a time."""
     if not (out / name).is_dir() or not runs:
         return
-    dataset = ds.dataset(out / name, format="parquet", partitioning=PARTITIONING)
-    yield from dataset.to_batches(columns=columns, filter=ds.field("run").isin(runs))
+    with _damage_said(out):
+        dataset = ds.dataset(out / name, format="parquet", partitioning=PARTITIONING)
+        yield from dataset.to_batches(columns=columns, filter=ds.field("run").isin(runs))
+
+
+@contextmanager
+def _damage_said(out: Path) -> Iterator[None]:
+    """A file that cannot be read (damage inside its data, which the footers the check
+    before reading looks at do not show) as one line naming `cleaner check`."""
+    try:
+        yield
+    except (OSError, pa.ArrowException) as exc:
+        raise check.unreadable(out, exc) from None
