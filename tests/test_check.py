@@ -288,6 +288,23 @@ def test_an_interrupted_commit_is_reported_and_finished(corpus, monkeypatch):
     assert check.problems(corpus, deep=True) == []
 
 
+def test_a_garbage_journal_is_damage_with_the_way_out_not_an_unexpected_error(corpus, capsys):
+    (corpus / ".commit.json").write_text("garbage{")
+    (problem,) = check.problems(corpus)
+    assert problem.what.startswith(f"{corpus / '.commit.json'} cannot be read: the commit it records")
+    assert problem.fix is None and "move it away" in problem.what
+    for command in (["check", str(corpus), "--repair"], ["report", str(corpus)]):
+        assert main(command) == 2
+        err = capsys.readouterr().err
+        assert (
+            err.startswith("cleaner: error: ")
+            and ".commit.json cannot be read" in err
+            and err.count("\n") == 1
+        )
+    (corpus / ".commit.json").unlink()  # moved away, as said
+    assert check.problems(corpus, deep=True) == []
+
+
 def test_the_command_repairs_then_checks(corpus, capsys):
     shutil.rmtree(corpus / "index")
     assert main(["check", str(corpus)]) == 1

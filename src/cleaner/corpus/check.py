@@ -59,6 +59,7 @@ _REBUILD = "rebuilt from documents/ and passages/"
 _REEMBED = "re-embedded from documents/ and passages/ with the corpus's rewrite settings"
 _REWRITE_JSON = f"{index.INDEX}/{index.REWRITE_FILE}"
 _FINISH = "finished from its journal, as the next run would"
+_UNREADABLE_JOURNAL = "(unreadable journal)"
 _EARLIER = (
     "index/passages/ is in the layout of an earlier cleaner (a signature stored per passage), which this "
     "one does not read"
@@ -119,7 +120,7 @@ def read_corpus(out: str | Path) -> _Corpus:
         try:
             corpus.pending = json.loads(journal.read_text())["run_id"] or "(repair)"
         except (OSError, ValueError, KeyError):
-            corpus.pending = "(unreadable journal)"
+            corpus.pending = _UNREADABLE_JOURNAL
     if (out / writers.MANIFEST).exists():
         try:
             corpus.manifest = writers.read_manifest(out / writers.MANIFEST)
@@ -214,7 +215,9 @@ def _after_restoring(lost: list[str]) -> str:
 
 def _records(corpus: _Corpus) -> list[Problem]:
     found = []
-    if corpus.pending:
+    if corpus.pending == _UNREADABLE_JOURNAL:
+        found.append(Problem(writers.unreadable_journal(corpus.out)))
+    elif corpus.pending:
         found.append(
             Problem(
                 f"the commit of run {corpus.pending} was interrupted ({writers.JOURNAL} is left)",

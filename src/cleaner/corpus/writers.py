@@ -510,8 +510,11 @@ def _apply_journal(out: Path) -> None:
     """Move the run's new partitions, then its manifest, into place. Nothing existing is
     replaced but the manifest, and every step checks what is already done, so running it
     again after a crash completes the same commit."""
-    journal = json.loads((out / JOURNAL).read_text())
-    staging = out / journal["staging"]
+    try:
+        journal = json.loads((out / JOURNAL).read_text(encoding="utf-8"))
+        staging = out / journal["staging"]
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError):  # damaged from outside: it is written whole
+        raise OutputError(unreadable_journal(out)) from None
     trash = out / f".trash-{journal['staging'].removeprefix('.staging-')}"
     # Retired first, and only while nothing is moved yet: once a move is done, so are they.
     retire = [rel for rel in journal.get("retire", []) if (out / rel).exists()]
@@ -536,6 +539,13 @@ def _apply_journal(out: Path) -> None:
     (out / JOURNAL).unlink()
     shutil.rmtree(staging, ignore_errors=True)
     shutil.rmtree(trash, ignore_errors=True)
+
+
+def unreadable_journal(out: Path) -> str:
+    return (
+        f"{out / JOURNAL} cannot be read: the commit it records cannot be finished from it; move it "
+        f"away, then `cleaner check {out} --repair` rebuilds what the corpus holds enough to rebuild"
+    )
 
 
 def _write_json(path: Path, data: dict) -> None:
