@@ -215,6 +215,8 @@ def test_deleted_runs_are_refused_and_rebuilt_from_the_manifest_and_the_partitio
     assert sorted(p.name for p in (corpus / "runs").iterdir()) == sorted(
         f"{r}{suffix}" for r in RUNS for suffix in (".json", ".inputs.parquet")
     )
+    # what the command says the corpus holds counts the rebuilt records' rows too
+    assert writers.corpus_totals(corpus) == {"documents": 4, "duplicate_documents": 1, "rejects": 0, "runs": 3}
 
 
 def test_a_lost_copy_of_the_inputs_read_is_restored_from_the_other(corpus):

@@ -435,13 +435,19 @@ def locked(out: Path) -> Iterator[None]:
 
 
 def corpus_totals(out: str | Path) -> dict[str, int]:
-    """Documents, duplicate documents and rejects of every committed run, and the runs."""
+    """Documents, duplicate documents and rejects of every committed run, and the runs: the
+    rows each run's record says it wrote, which a record rebuilt by `cleaner check --repair`
+    holds too (it has no counts)."""
     totals = Counter(runs=0)
     for path in (Path(out) / RUNS).glob("*.json"):
-        counts = json.loads(path.read_text(encoding="utf-8")).get("counts") or {}
+        rows = json.loads(path.read_text(encoding="utf-8")).get("rows") or {}
         totals["runs"] += 1
-        for key in ("documents", "duplicate_documents", "rejects"):
-            totals[key] += counts.get(key, 0)
+        for key, dataset in (
+            ("documents", "documents"),
+            ("duplicate_documents", "duplicates"),
+            ("rejects", "rejects"),
+        ):
+            totals[key] += rows.get(dataset, 0)
     return {key: totals[key] for key in ("documents", "duplicate_documents", "rejects", "runs")}
 
 
