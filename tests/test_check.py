@@ -216,7 +216,28 @@ def test_deleted_runs_are_refused_and_rebuilt_from_the_manifest_and_the_partitio
         f"{r}{suffix}" for r in RUNS for suffix in (".json", ".inputs.parquet")
     )
     # what the command says the corpus holds counts the rebuilt records' rows too
-    assert writers.corpus_totals(corpus) == {"documents": 4, "duplicate_documents": 1, "rejects": 0, "runs": 3}
+    assert writers.corpus_totals(corpus) == {
+        "documents": 4,
+        "duplicate_documents": 1,
+        "rejects": 0,
+        "runs": 3,
+    }
+
+
+def test_another_corpuss_manifest_is_damage_repaired_from_the_runs(corpus, tmp_path):
+    """A manifest.json copied from another corpus names a run this one holds nothing of. A
+    repair took it for a lost record: it recorded the run, then found all its rows missing,
+    past repairing."""
+    other = tmp_path / "other"
+    commit_run(other, "20270101T000000Z-eeeeeeee", documents([STORIES[0]], "e"))
+    latest = (corpus / "manifest.json").read_text()
+    shutil.copy(other / "manifest.json", corpus / "manifest.json")
+    (problem,) = check.problems(corpus)
+    assert problem.what.startswith("manifest.json names run 20270101T000000Z-eeeeeeee, which wrote rows")
+    assert problem.fix == "copied from the latest of runs/"
+    check.repair(corpus)
+    assert check.problems(corpus, deep=True) == [] and (corpus / "manifest.json").read_text() == latest
+    assert not (corpus / "runs" / "20270101T000000Z-eeeeeeee.json").exists()
 
 
 def test_a_lost_copy_of_the_inputs_read_is_restored_from_the_other(corpus):

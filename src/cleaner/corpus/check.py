@@ -254,7 +254,15 @@ def _records(corpus: _Corpus) -> list[Problem]:
         return found
     latest = corpus.manifest["run_id"] if corpus.manifest else None
     unreadable = {name.removesuffix(".json") for name in corpus.run_errors}
-    if latest is not None and latest not in corpus.runs and latest not in unreadable:
+    if _stranger(corpus):
+        found.append(
+            Problem(
+                f"{writers.MANIFEST} names run {latest}, which wrote rows but left no partition here: it is "
+                "another corpus's manifest, or damaged",
+                "copied from the latest of runs/" if corpus.runs else None,
+            )
+        )
+    elif latest is not None and latest not in corpus.runs and latest not in unreadable:
         found.append(Problem(f"{writers.RUNS}/{latest}.json is missing", "copied from manifest.json"))
     partitioned = {run_id for runs in corpus.partitions.values() for run_id in runs}
     for run_id in sorted(partitioned - set(corpus.runs) - unreadable - {latest, corpus.pending}):
@@ -266,6 +274,17 @@ def _records(corpus: _Corpus) -> list[Problem]:
             )
         )
     return found
+
+
+def _stranger(corpus: _Corpus) -> bool:
+    """Whether `manifest.json` names a run the corpus has no record of and no partition of,
+    though that run wrote rows: a manifest copied from another corpus. Taken for this one's,
+    a repair recorded that run and then found all its rows missing, past repairing."""
+    manifest = corpus.manifest
+    if manifest is None or manifest["run_id"] in corpus.runs:
+        return False
+    partitioned = any(manifest["run_id"] in runs for runs in corpus.partitions.values())
+    return not partitioned and any((manifest.get("rows") or {}).values())
 
 
 def _record_fix(corpus: _Corpus, run_id: str) -> str:
@@ -991,6 +1010,8 @@ def _plan(corpus: _Corpus, staging: Path, done: list[str]) -> tuple[list[str], l
 
     # 1. The runs' records and manifest.json.
     runs = dict(corpus.runs)
+    if _stranger(corpus):
+        corpus = dataclasses.replace(corpus, manifest=None)  # the latest of runs/ replaces it below
     if corpus.manifest is not None and corpus.manifest["run_id"] not in runs:
         runs[corpus.manifest["run_id"]] = corpus.manifest
         put(f"{writers.RUNS}/{corpus.manifest['run_id']}.json", corpus.manifest)
