@@ -240,6 +240,17 @@ def test_another_corpuss_manifest_is_damage_repaired_from_the_runs(corpus, tmp_p
     assert not (corpus / "runs" / "20270101T000000Z-eeeeeeee.json").exists()
 
 
+def test_a_passages_partition_lost_with_its_runs_record_is_not_blessed_by_the_repair(corpus):
+    """The record rebuilt from the partitions left said the run wrote no passages, and the
+    check then called the corpus healthy: its documents' passages are counted instead."""
+    (corpus / "runs" / f"{RUNS[0]}.json").unlink()
+    shutil.rmtree(corpus / "passages" / f"run={RUNS[0]}")
+    check.repair(corpus)
+    rebuilt = json.loads((corpus / "runs" / f"{RUNS[0]}.json").read_text())
+    assert rebuilt["rows"]["passages"] == 6  # its two documents' three lines each, chrome included
+    assert f"passages/run={RUNS[0]}/ is missing: run {RUNS[0]} wrote 6 rows there" in _whats(corpus)
+
+
 def test_a_lost_copy_of_the_inputs_read_is_restored_from_the_other(corpus):
     sidecar = corpus / "runs" / f"{RUNS[0]}.inputs.parquet"
     inputs = pq.read_table(sidecar)
