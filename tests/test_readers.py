@@ -580,3 +580,17 @@ def test_compressed_small_and_other_files_are_read_whole(tmp_path):
         f.path.name: split_jsonl(f, 0, len(records) // 2 if "small" not in f.path.name else len(records))
         for f in files
     } == dict.fromkeys((p.name for p in paths), None)
+
+
+def test_an_empty_id_or_date_is_none_as_exporters_write_it(tmp_path):
+    """`"id": ""` was an id: every later record of an export with empty ids was its
+    duplicate_id reject. `"published": ""` rejected the record."""
+    lines = [
+        {"id": "", "text": "The first story of the export."},
+        {"id": " ", "text": "The second story of the export.", "published": ""},
+        {"id": "", "text": "The third story of the export.", "published": "  "},
+    ]
+    files, _ = discover([_write(tmp_path / "feed.jsonl", "\n".join(map(json.dumps, lines)) + "\n")])
+    docs, rejects, _ = read_files(enumerate(files))
+    assert rejects == [] and len({d.doc_id for d in docs}) == 3
+    assert [d.published for d in docs] == [None, None, None]

@@ -114,9 +114,11 @@ def record_to_document(record, source: str, key: str, line: bytes, order) -> Doc
     record_id = record.get("id")
     if record_id is not None and (isinstance(record_id, bool) or not isinstance(record_id, (str, int))):
         raise ValueError(f"field 'id' must be a string or an integer, got {type(record_id).__name__}")
-    if isinstance(record_id, str):
-        record_id = _valid_unicode(record_id)
+    if isinstance(record_id, str):  # "" is how exporters write "no id", as null is
+        record_id = _valid_unicode(record_id) if record_id.strip() else None
     published = record.get("published")
+    if isinstance(published, str) and not published.strip():  # likewise "no date"
+        published = None
     try:
         if isinstance(published, date):  # a Parquet timestamp or date (JSON has none)
             published = to_utc(published)
