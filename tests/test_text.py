@@ -40,6 +40,14 @@ def test_split_paragraphs_one_per_line_and_blank_line_blocks():
     assert split_paragraphs(body) == ["First line.", "Second line.", "Third after blanks.", "Fourth."]
 
 
+@pytest.mark.parametrize("separator", ["\u2029", "\u2028", "\x0c", "\x85", "\x0b", "\x1e"])
+def test_unicode_line_and_paragraph_separators_end_a_paragraph(separator):
+    """As str.splitlines reads them: read as spaces, a word processor's five paragraphs
+    were one passage."""
+    paragraphs = [f"Paragraph number {n} of an exported story." for n in range(5)]
+    assert split_paragraphs(separator.join(paragraphs)) == paragraphs
+
+
 def test_split_paragraphs_joins_hard_wrapped_blocks():
     wrapped = (
         "Dock workers at the port of Hallvik voted on Tuesday to end a twelve-day\n"

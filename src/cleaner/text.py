@@ -168,6 +168,11 @@ def collapse_spaces(text: str) -> str:
 
 
 _BLANK_LINE = re.compile(r"\n\s*\n")
+# What Unicode (and `str.splitlines`) counts as the end of a line besides "\r" and "\n": the
+# line separator, NEL, vertical tab, form feed, and the file, group and record separators.
+# Text exported from word processors and escaped in JavaScript holds them; read as spaces,
+# five paragraphs became one passage.
+_OTHER_LINE_BREAK = re.compile("[\v\f\x1c\x1d\x1e\x85\u2028]")
 
 
 def split_paragraphs(body: str) -> list[str]:
@@ -177,6 +182,9 @@ def split_paragraphs(body: str) -> list[str]:
     between them, so each non-empty line is a paragraph. The exception is hard-wrapped
     text (a paragraph broken into lines of similar width): such a block is joined back.
     """
+    if "\u2029" in body:  # the paragraph separator
+        body = body.replace("\u2029", "\n\n")
+    body = _OTHER_LINE_BREAK.sub("\n", body)
     if "\n" not in body and "\r" not in body:  # one line: a feed's one-paragraph record
         line = collapse_spaces(body)
         return [line] if line else []
