@@ -177,33 +177,12 @@ def _run(args: argparse.Namespace) -> int:
     from cleaner.corpus import preflight
 
     preflight.check_output(args.out, config, args.reprocess)  # the output folder can take this run
-    # Said at once: Prefect's server and the workers take seconds to start.
-    shown = ", ".join(args.paths) or "the bundled examples"
-    print(f"cleaner: cleaning {shown} into {args.out}/", flush=True)
+    from cleaner.corpus import writers
     from cleaner.io.records import source_of  # the flow's paths are JSON text
     from cleaner_flows.server import prefect_api, prefect_defaults, start_prefect_api
 
-    prefect_defaults()
-    # On a terminal the stage summaries are what matters; a line per finished batch task
-    # buries them, and a task's failure ends the run, which the command then says in one line
-    # (with its traceback in a log file): the tasks' own lines would say it again, traceback
-    # and all. Their warnings (a page's extraction that took too long) are logged by the flow.
-    os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL", "CRITICAL")
-    server = start_prefect_api()  # it starts while the flow's modules are imported
-    # The workers start now too, and warm up while the server starts (with --dask the
-    # cluster's workers run the tasks instead).
-    pool = None
-    if not args.dask:
-        from cleaner.runner import bundled_examples, workers_for
-        from cleaner_flows.pool import EagerProcessPool
-
-        # As many workers as cores (or as asked for), or as batches if fewer: a day's single
-        # file needs one.
-        workers = workers_for(args.paths or [bundled_examples()], args.out, config, most=args.workers)
-        pool = EagerProcessPool(workers, warm=(FLOW_MODULE,)).start()
-    from cleaner.corpus import writers
-
     committed_before = writers.committed_runs(args.out)
+    server = pool = None  # started below, under the signal handlers
 
     def stopped(signum: int, waited: bool) -> str:
         """Stop the workers, settle the corpus; the line to say. (The server stops as the
@@ -227,8 +206,29 @@ def _run(args: argparse.Namespace) -> int:
             server.stop()
         os._exit(128 + signum)
 
+    # Said at once: Prefect's server and the workers take seconds to start.
+    shown = ", ".join(args.paths) or "the bundled examples"
+    print(f"cleaner: cleaning {shown} into {args.out}/", flush=True)
+    prefect_defaults()
+    # On a terminal the stage summaries are what matters; a line per finished batch task
+    # buries them, and a task's failure ends the run, which the command then says in one line
+    # (with its traceback in a log file): the tasks' own lines would say it again, traceback
+    # and all. Their warnings (a page's extraction that took too long) are logged by the flow.
+    os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL", "CRITICAL")
     try:
+        # from the first second: a Ctrl-C while Prefect starts was a page of traceback
         with stop_signals(give_up, GRACE_SECONDS) as stopper:
+            server = start_prefect_api()  # it starts while the flow's modules are imported
+            # The workers start now too, and warm up while the server starts (with --dask the
+            # cluster's workers run the tasks instead).
+            if not args.dask:
+                from cleaner.runner import bundled_examples, workers_for
+                from cleaner_flows.pool import EagerProcessPool
+
+                # As many workers as cores (or as asked for), or as batches if fewer: a day's
+                # single file needs one.
+                workers = workers_for(args.paths or [bundled_examples()], args.out, config, most=args.workers)
+                pool = EagerProcessPool(workers, warm=(FLOW_MODULE,)).start()
             if server is not None:  # stopped under the run (a SIGTERM to every process)
                 server.watch(lambda status: stopper.trigger(-status if status < 0 else signal.SIGTERM))
             from cleaner_flows import clean_corpus as flow_module

@@ -130,3 +130,36 @@ def test_a_background_run_ignores_ctrl_c_and_commits(pages, tmp_path):
     os.killpg(command.pid, signal.SIGINT)  # the terminal's Ctrl-C reaches background jobs too
     assert command.wait(timeout=240) == 0, log.read_text()[-2000:]
     assert ds.dataset(out / "documents", partitioning="hive").count_rows() > 0
+
+
+@pytest.mark.parametrize("after", [0.3, 1.5])
+def test_ctrl_c_while_prefect_starts_is_one_line(pages, tmp_path, after):
+    """Before the run has begun (its server and workers starting), Ctrl-C was a page of
+    KeyboardInterrupt traceback: it is the same one line as later, and nothing is left."""
+    out = tmp_path / "out"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["PREFECT_HOME"] = os.environ.get("PREFECT_HOME", str(tmp_path / "home"))
+    log = tmp_path / "run.log"
+    command = subprocess.Popen(
+        [sys.executable, "-m", "cleaner_flows", "run", str(pages), "--out", str(out)],
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while "cleaner: cleaning" not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(after)
+    assert "discover:" not in log.read_text(), "the run began: too late for this test"
+    processes = [command.pid, *_tree(command.pid)]
+    os.killpg(command.pid, signal.SIGINT)
+    assert command.wait(timeout=STOP_SECONDS) == 130
+    said = log.read_text()
+    assert "Traceback" not in said and "KeyboardInterrupt" not in said, said
+    assert said.rstrip().endswith(f"cleaner: stopped by SIGINT: {out} is as it was"), said
+    assert not out.exists() or sorted(p.name for p in out.iterdir()) in ([], [".lock"])
+    deadline = time.monotonic() + 10
+    while any(_alive(p) for p in processes) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [p for p in processes if _alive(p)], "a process outlived the command"
