@@ -30,8 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser(
         "run",
         help="clean and deduplicate pages into a Parquet corpus",
-        description="Read .html/.htm, .txt, .jsonl, .warc and .parquet files, optionally gzip- or "
-        "zstd-compressed (folders recursively, in sorted path order), remove boilerplate and "
+        description="Read .html/.htm, .txt, .jsonl, .warc and .parquet files, all but .parquet "
+        "optionally gzip- or zstd-compressed (folders recursively, in sorted path order), remove boilerplate and "
         "duplicates, and write the corpus to --out. "
         "With no PATH, the bundled examples/ corpus is processed.",
     )
@@ -73,7 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="verify a corpus against its own records, and repair what can be",
         description="Check that every committed run's partitions are present and readable with the rows "
         "its manifest records, the dedup index agrees with documents/, its settings are recorded and no "
-        "duplicate_of points nowhere. Exits 0 when the corpus is healthy, 1 when it is not.",
+        "duplicate_of points nowhere. Exits 0 when the corpus is healthy, 1 when it is not, 2 when DIR "
+        "holds no corpus.",
     )
     check.add_argument("corpus", metavar="DIR", help="a corpus folder (the --out of cleaner run)")
     check.add_argument(

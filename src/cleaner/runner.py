@@ -471,7 +471,7 @@ class _Run:
         holder = readers.output_among_inputs(paths, self.out)
         self.report(
             "discover",
-            "{files} input files under {paths}, {skipped} skipped{inside}",
+            "{files} input files under {paths}, {skipped} rejected unread{inside}",
             {"files": len(files), "skipped": len(rejects), "output_inside_input": holder},
             paths=", ".join(sources),
             inside=f"; the output folder {self.out} overlaps the input {holder}: its files are not read as "
