@@ -684,3 +684,22 @@ def test_an_id_both_kept_and_dropped_as_a_duplicate_is_found_by_the_deep_check(c
     pq.write_table(table.set_column(table.schema.get_field_index("doc_id"), "doc_id", ids), path)
     whats = _whats(corpus)
     assert any(w.startswith("1 doc_ids are in both documents/ and duplicates/") for w in whats)
+
+
+def test_band_keys_overwritten_are_found_by_the_deep_check_and_rebuilt(corpus):
+    """The index's band keys carry no checksum of their own: overwritten, they were read as
+    they were, the footers and every other check agreed, and the run then missed the copies
+    of those passages. The deep check computes them again from the texts, as a repair does."""
+    before = tables(corpus)
+    path = next((corpus / "index" / "passages" / f"run={RUNS[0]}").glob("*.parquet"))
+    table = pq.read_table(path)
+    for name in [n for n in table.schema.names if n.startswith("b0")]:
+        at = table.schema.get_field_index(name)
+        table = table.set_column(at, name, pa.array([7] * table.num_rows, table.schema.field(name).type))
+    pq.write_table(table, path)
+    assert check.problems(corpus) == []  # the cheap check cannot see it
+    (problem,) = check.problems(corpus, deep=True)
+    assert problem.what.startswith(f"4 rows of index/passages/run={RUNS[0]}/ are not those its passages'")
+    assert problem.fix == "rebuilt from documents/ and passages/"
+    check.repair(corpus)
+    assert check.problems(corpus, deep=True) == [] and tables(corpus) == before

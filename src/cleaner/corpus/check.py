@@ -12,7 +12,8 @@ settings, one missing a partition would go on as if it were there (without a par
 `problems(out)` is the cheap part, which every `cleaner run` does before any work: folder
 listings, manifests, the settings files and Parquet footers (row counts, columns), no data.
 With `deep=True` (`cleaner check`) it also reads every file through, and checks the index
-against `documents/` and `passages/` (the texts a later run signs its passages from; each
+against `documents/` and `passages/` (the texts a later run signs its passages from, and the
+band keys computed again from them, as a repair would; each
 embedded passage of `index/rewrites` a kept passage of a document of the run), doc ids for
 repeats and every `duplicate_of` for a document it points at.
 
@@ -37,6 +38,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+import tempfile
 from collections import Counter
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -660,6 +662,8 @@ def _data(corpus: _Corpus) -> list[Problem]:
                         _REBUILD,
                     )
                 )
+            elif run_id not in lost:
+                found += _band_keys_data(corpus, run_id)
         for run_id in runs:
             found += _rewrites_data(corpus, run_id)
     dangling = Counter()
@@ -720,6 +724,54 @@ def _unmatched_texts(corpus: _Corpus, run_id: str) -> int:
                     wanted = next(rows, None)
             unmatched += sum(a != b for a, b in zip(fingerprints(said), expected, strict=True))
     return unmatched + (wanted is not None) + sum(1 for _ in rows)
+
+
+_COLUMNS_AT_ONCE = 12
+
+
+def _band_keys_data(corpus: _Corpus, run_id: str) -> list[Problem]:
+    """A run's `index/passages` against the rows its texts give: the band keys (and the rest)
+    computed again, as `repair` would rebuild them, and compared column by column. Their
+    bytes carry no checksum of their own: overwritten, they were read as they were, and the
+    corpus's copies were no longer found (costs a signing of the run's kept passages)."""
+    folder = corpus.out / "index/passages" / f"run={run_id}"
+    numbers = _column(corpus, "index/documents", run_id, "doc")
+    params = _runs_params(corpus)
+    if not folder.is_dir() or not numbers or params is None:
+        return []
+    try:
+        config = _dedup(params)
+    except ConfigError:  # the settings' own check says so
+        return []
+    with tempfile.TemporaryDirectory(prefix=".check-", dir=corpus.out) as tmp:
+        try:
+            index.rebuild_run(corpus.out, run_id, min(numbers), config, Path(tmp))
+        except OutputError as exc:
+            return [Problem(f"index/passages/run={run_id}/ cannot be checked: {exc}", None)]
+        again = Path(tmp) / "index/passages" / f"run={run_id}"
+        names = pq.read_schema(next(again.glob("*.parquet"))).names
+        if pq.read_schema(next(folder.glob("*.parquet"))).names != names:
+            return []  # another layout: the footers' check names it
+        differ = 0
+        for start in range(0, len(names), _COLUMNS_AT_ONCE):  # a few columns in memory at a time
+            columns = names[start : start + _COLUMNS_AT_ONCE]
+            stored = pq.read_table(folder, columns=columns, partitioning=None)
+            made = pq.read_table(again, columns=columns, partitioning=None)
+            if stored.num_rows != made.num_rows:
+                differ = max(differ, abs(stored.num_rows - made.num_rows))
+                break
+            for name in columns:
+                if not stored[name].equals(made[name]):
+                    differ = max(differ, int(pc.sum(pc.not_equal(stored[name], made[name])).as_py() or 0))
+    if not differ:
+        return []
+    return [
+        Problem(
+            f"{differ} rows of index/passages/run={run_id}/ are not those its passages' texts give (their "
+            "band keys or fingerprints are damaged): copies of them would not be found",
+            _REBUILD,
+        )
+    ]
 
 
 def _rewrites_data(corpus: _Corpus, run_id: str) -> list[Problem]:
