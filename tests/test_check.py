@@ -703,3 +703,11 @@ def test_band_keys_overwritten_are_found_by_the_deep_check_and_rebuilt(corpus):
     assert problem.fix == "rebuilt from documents/ and passages/"
     check.repair(corpus)
     assert check.problems(corpus, deep=True) == [] and tables(corpus) == before
+
+
+def test_repair_finds_nothing_to_do_where_the_check_finds_nothing(corpus, tmp_path):
+    """A run that read nothing new writes no partition of index/inputs (the dataset has
+    one): the check called the corpus healthy, and the repair still "copied" one."""
+    commit_run(corpus, "20260304T000000Z-dddddddd", [])
+    assert check.problems(corpus, deep=True) == []
+    assert check.repair(corpus) == []

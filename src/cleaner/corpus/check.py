@@ -1170,6 +1170,8 @@ def _plan(corpus: _Corpus, staging: Path, done: list[str]) -> tuple[list[str], l
             if manifest is not None and manifest["run_id"] == run_id:
                 put(writers.MANIFEST, lost)
             done.append(f"the inputs run {run_id} read are lost: its inputs will be read again where found")
+        elif a is None and b.num_rows == 0:
+            pass  # a run that read nothing new writes no partition where the dataset has one
         elif a is None:
             writers.write_table(b, staging / partition)
             retire += [partition] if (out / partition).exists() else []
