@@ -174,6 +174,7 @@ def test_a_truncated_file_is_found_by_its_footer(corpus):
     (problem,) = check.problems(corpus)
     assert problem.what.startswith(f"passages/run={RUNS[0]}/part-00000.parquet cannot be read (")
     assert problem.what.endswith("): truncated or damaged") and problem.fix is None
+    assert check.problems(corpus, deep=True) == [problem]  # said once, not again as damaged data
     _refused(corpus)
 
 

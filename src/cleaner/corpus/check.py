@@ -63,6 +63,7 @@ _REEMBED = "re-embedded from documents/ and passages/ with the corpus's rewrite 
 _REWRITE_JSON = f"{index.INDEX}/{index.REWRITE_FILE}"
 _FINISH = "finished from its journal, as the next run would"
 _UNREADABLE_JOURNAL = "(unreadable journal)"
+_UNREADABLE = " cannot be read ("  # after a file's name, in a problem with it
 _EARLIER = (
     "index/passages/ is in the layout of an earlier cleaner (a signature stored per passage), which this "
     "one does not read"
@@ -184,8 +185,9 @@ def problems(out: str | Path, deep: bool = False) -> list[Problem]:
     found += _partitions(corpus)
     found += _params(corpus)
     found += _rewrite_file(corpus)
-    if deep:
-        found += _data(corpus)
+    if deep:  # a file whose footer is damaged is said once, by the cheap check
+        said = {p.what.split(_UNREADABLE)[0] for p in found if _UNREADABLE in p.what}
+        found += [p for p in _data(corpus) if p.what.split(_UNREADABLE)[0] not in said]
     lost = _lost_data(corpus)
     if lost:  # the index is rebuilt from the data: not while part of it is lost
         found = [
