@@ -385,3 +385,22 @@ def test_a_corpus_of_another_schema_version_is_refused(tmp_path):
     with pytest.raises(OutputError, match="schema version 2, this cleaner writes version 4"):
         _write(tmp_path, run_id="run-2")
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
+def test_a_folder_made_for_a_run_that_commits_nothing_is_removed(tmp_path):
+    """No input (an error, or allowed): the corpus is as it was, which for a new --out is
+    no folder, not one holding a lock file."""
+    import cleaner
+    from cleaner.errors import InputError
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    out = tmp_path / "new" / "corpus"
+    with pytest.raises(InputError, match="no input found"):
+        cleaner.run([inbox], out, None, executor=cleaner.InlineExecutor())
+    assert not out.exists()
+    cleaner.run([inbox], out, None, executor=cleaner.InlineExecutor(), allow_empty=True)
+    assert not out.exists()
+    out.mkdir(parents=True)  # a folder of the user's stays, as it was
+    cleaner.run([inbox], out, None, executor=cleaner.InlineExecutor(), allow_empty=True)
+    assert out.is_dir()

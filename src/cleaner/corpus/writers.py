@@ -29,7 +29,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -419,8 +419,12 @@ class CorpusWriter:
 
 @contextmanager
 def locked(out: Path) -> Iterator[None]:
+    """Hold the output folder's lock (creating the folder if need be) for the block. A
+    folder made for a run that then committed nothing (no input, an error, a stop) is
+    removed again, so the corpus is as it was: not there."""
     if out.exists() and not out.is_dir():
         raise OutputError(f"output path exists and is not a folder: {out}")
+    created = not out.exists()
     try:
         out.mkdir(parents=True, exist_ok=True)
         handle = open(out / LOCK, "a+")  # noqa: SIM115 (closed by the with below)
@@ -431,7 +435,13 @@ def locked(out: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise OutputError(f"another cleaner run is writing to {out}; wait for it to finish") from None
-        yield
+        try:
+            yield
+        finally:
+            if created and [p.name for p in out.iterdir()] == [LOCK]:
+                with suppress(OSError):
+                    (out / LOCK).unlink()
+                    out.rmdir()
 
 
 def corpus_totals(out: str | Path) -> dict[str, int]:
