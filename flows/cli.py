@@ -36,7 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
         "With no PATH, the bundled examples/ corpus is processed.",
     )
     run.add_argument("paths", nargs="*", metavar="PATH", help="input files or folders")
-    run.add_argument("--out", default="output", metavar="DIR", help="output folder (default: output)")
+    run.add_argument(
+        "--out", default="output", type=_folder, metavar="DIR", help="output folder (default: output)"
+    )
     run.add_argument("--config", metavar="FILE", help="TOML configuration file")
     run.add_argument(
         "--allow-empty",
@@ -334,6 +336,13 @@ def _inspect(args: argparse.Namespace) -> int:
     except BrokenPipeError:  # piped into head: stop quietly, as other commands do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
+
+
+def _folder(value: str) -> str:
+    """A folder's path: an empty one (`--out "$UNSET"`) is no folder, not the current one."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("expected a folder, got an empty path")
+    return value
 
 
 def _positive_int(value: str) -> int:

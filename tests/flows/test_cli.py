@@ -25,6 +25,14 @@ def test_workers_must_be_a_positive_number(workers, capsys):
     assert "expected a whole number of at least 1" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("out", ["", "  "])
+def test_an_empty_out_is_no_folder_not_the_current_one(out, capsys):
+    """`--out "$UNSET"` wrote a lock file into the current folder, then said "no input found"."""
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["run", "--out", out])
+    assert "--out: expected a folder, got an empty path" in capsys.readouterr().err
+
+
 def test_bad_config_is_a_one_line_error_before_prefect_starts(tmp_path, capsys):
     bad = tmp_path / "bad.toml"
     bad.write_text("[dedup]\nthreshold = 2\n")
