@@ -298,7 +298,7 @@ def _check(args: argparse.Namespace) -> int:
     if args.repair:
         for done in check.repair(out):
             print(f"repaired: {done}")
-    with writers.locked(out):  # a run committing meanwhile is not damage
+    with writers.locked_to_read(out):  # a run committing meanwhile is not damage
         found = check.problems(out, deep=True)
         if not found:
             print(f"{out}: healthy: {check.summary(out)}")

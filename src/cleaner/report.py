@@ -26,6 +26,7 @@ import math
 import os
 from collections import Counter
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -592,6 +593,7 @@ def write_report(corpus: str | Path, out: str | Path | None = None, run: str | N
         tmp.write_text(page, encoding="utf-8")
         os.replace(tmp, out)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise ReportError(f"cannot write {out}: {exc.strerror}") from None
+        with suppress(OSError):  # on a read-only file system, even this says so
+            tmp.unlink(missing_ok=True)
+        raise ReportError(f"cannot write {out}: {exc.strerror}; give --out a file elsewhere") from None
     return out

@@ -152,3 +152,35 @@ def test_a_full_disk_names_the_folder_and_the_space(tmp_path):
         assert not out.exists()  # made for the run, removed with it
     finally:
         subprocess.run(["umount", str(disk)], check=False)
+
+
+def test_a_corpus_on_a_read_only_file_system_is_checked_and_reported_and_refuses_a_run(tmp_path, capsys):
+    """A backup or a snapshot mounted read-only: `check` took a lock it could not write,
+    `report` failed with an unexpected error, and a run said "permission denied"."""
+    from cleaner_flows.cli import main
+    from tests.growing_corpus import grown
+
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        corpus = disk / "corpus"
+        grown(corpus)
+        subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+        assert main(["check", str(corpus)]) == 0
+        assert capsys.readouterr().out.startswith(f"{corpus}: healthy: ")
+        assert main(["report", str(corpus)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"cleaner: error: cannot write {corpus / 'report.html'}: Read-only file system")
+        assert err.count("\n") == 1 and "--out" in err
+        assert main(["report", str(corpus), "--out", str(tmp_path / "report.html")]) == 0
+        (pages := tmp_path / "pages").mkdir()
+        (pages / "a.txt").write_text("A page.\n")
+        assert main(["run", str(pages), "--out", str(corpus)]) == 2
+        assert capsys.readouterr().err.strip().endswith("it is on a read-only file system")
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)

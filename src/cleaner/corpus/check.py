@@ -745,7 +745,9 @@ def _band_keys_data(corpus: _Corpus, run_id: str) -> list[Problem]:
         config = _dedup(params)
     except ConfigError:  # the settings' own check says so
         return []
-    with tempfile.TemporaryDirectory(prefix=".check-", dir=corpus.out) as tmp:
+    with tempfile.TemporaryDirectory(
+        prefix="cleaner-check-"
+    ) as tmp:  # not in the corpus: it may be read-only
         try:
             index.rebuild_run(corpus.out, run_id, min(numbers), config, Path(tmp))
         except OutputError as exc:

@@ -34,6 +34,8 @@ def check_output(out: str | Path, config: Config, reprocess: bool = False) -> No
         if parent is not None and not os.access(parent, os.W_OK | os.X_OK):
             raise OutputError(f"cannot create the output folder {out}: {parent} is not writable")
         return
+    if writers.read_only(out):
+        raise OutputError(f"cannot write to output folder {out}: it is on a read-only file system")
     if not os.access(out, os.W_OK | os.X_OK):
         raise OutputError(f"cannot write to output folder {out}: permission denied")
     _not_locked(out)

@@ -444,6 +444,25 @@ def locked(out: Path) -> Iterator[None]:
                     out.rmdir()
 
 
+def read_only(out: Path) -> bool:
+    """Whether `out` lies on a file system mounted read-only (a backup, a snapshot)."""
+    try:
+        return bool(os.statvfs(out).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+@contextmanager
+def locked_to_read(out: Path) -> Iterator[None]:
+    """The lock for reading the whole corpus through (`cleaner check`), so that a run does
+    not commit meanwhile; on a read-only file system none is needed, nor can one be taken."""
+    if read_only(out):
+        yield
+        return
+    with locked(out):
+        yield
+
+
 def corpus_totals(out: str | Path) -> dict[str, int]:
     """Documents, duplicate documents and rejects of every committed run, and the runs: the
     rows each run's record says it wrote, which a record rebuilt by `cleaner check --repair`
