@@ -318,7 +318,9 @@ def test_an_interrupted_commit_is_reported_and_finished(corpus, monkeypatch):
     with pytest.raises(Killed):
         commit_run(corpus, "20260304T000000Z-dddddddd", documents([STORIES[3]], "d", rank=30))
     monkeypatch.undo()
-    assert "the commit of run 20260304T000000Z-dddddddd was interrupted" in _whats(corpus)[0]
+    assert _whats(corpus) == [  # only: what looks missing meanwhile is in the staging folder
+        "the commit of run 20260304T000000Z-dddddddd was interrupted (.commit.json is left)"
+    ]
     assert check.repair(corpus) == ["finished the interrupted commit from its journal"]
     assert check.problems(corpus, deep=True) == []
 
@@ -712,3 +714,33 @@ def test_repair_finds_nothing_to_do_where_the_check_finds_nothing(corpus, tmp_pa
     commit_run(corpus, "20260304T000000Z-dddddddd", [])
     assert check.problems(corpus, deep=True) == []
     assert check.repair(corpus) == []
+
+
+def test_a_reprocess_killed_half_moved_is_one_problem_finished_by_the_repair(tmp_path, monkeypatch):
+    """Killed after its commit retired the old corpus and before it moved the new one in:
+    the check said runs/ was missing and the datasets' partitions too, and offered to
+    rebuild records from partitions, when finishing the commit puts everything in place."""
+    import cleaner
+
+    inbox, out = tmp_path / "inbox", tmp_path / "corpus"
+    inbox.mkdir()
+    (inbox / "a.txt").write_text("\n\n".join(STORIES[0]) + "\n")
+    cleaner.run([inbox], out, None, executor=cleaner.InlineExecutor())
+    real_rename = type(out).rename
+
+    class Killed(BaseException):
+        pass
+
+    def rename(self, target):
+        if ".staging-" in str(self):  # the old corpus is retired already
+            raise Killed()
+        return real_rename(self, target)
+
+    monkeypatch.setattr(type(out), "rename", rename)
+    with pytest.raises(Killed):
+        cleaner.run([inbox], out, None, executor=cleaner.InlineExecutor(), reprocess=True)
+    monkeypatch.undo()
+    (problem,) = check.problems(out)
+    assert "was interrupted (.commit.json is left)" in problem.what and problem.fix
+    assert check.repair(out) == ["finished the interrupted commit from its journal"]
+    assert check.problems(out, deep=True) == [] and len(list((out / "runs").glob("*.json"))) == 1

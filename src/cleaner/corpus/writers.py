@@ -552,7 +552,9 @@ def _apply_journal(out: Path) -> None:
         raise OutputError(unreadable_journal(out)) from None
     trash = out / f".trash-{journal['staging'].removeprefix('.staging-')}"
     # Retired first, and only while nothing is moved yet: once a move is done, so are they.
-    retire = [rel for rel in journal.get("retire", []) if (out / rel).exists()]
+    # One in the trash already was retired before a crash; what is at its place now is the
+    # folder the first move made for itself (a crash between its mkdir and its rename).
+    retire = [rel for rel in journal.get("retire", []) if (out / rel).exists() and not (trash / rel).exists()]
     if retire and all((staging / rel).exists() for rel in journal["moves"]):
         for rel in retire:
             (trash / rel).parent.mkdir(parents=True, exist_ok=True)
