@@ -594,3 +594,22 @@ def test_an_empty_id_or_date_is_none_as_exporters_write_it(tmp_path):
     docs, rejects, _ = read_files(enumerate(files))
     assert rejects == [] and len({d.doc_id for d in docs}) == 3
     assert [d.published for d in docs] == [None, None, None]
+
+
+def test_utf16_jsonl_is_one_reject_saying_so_and_utf16_text_is_named(tmp_path):
+    """A UTF-16 feed gave an invalid_json reject per line, none saying why; a UTF-16 text
+    without a byte order mark was "binary data"."""
+    record = json.dumps({"text": "The council voted on Tuesday."})
+    feed, note, kept = tmp_path / "feed.jsonl", tmp_path / "note.txt", tmp_path / "kept.txt"
+    feed.write_bytes((record + "\n" + record + "\n").encode("utf-16"))
+    note.write_bytes(("A paragraph of plain text. " * 20).encode("utf-16-le"))
+    kept.write_bytes(("A paragraph of plain text. " * 20).encode("utf-16"))
+    files, _ = discover([feed, note, kept])
+    docs, rejects, _ = read_files(enumerate(files))
+    assert [d.source for d in docs] == [kept.as_posix()]  # a byte order mark says what it is
+    found = {r.source.rsplit("/", 1)[1]: (r.reason, r.detail) for r in rejects}
+    assert found["feed.jsonl"][0] == "not_utf8" and "UTF-16 or UTF-32" in found["feed.jsonl"][1]
+    assert (
+        found["note.txt"][0] == "binary" and "UTF-16 text without a byte order mark" in found["note.txt"][1]
+    )
+    assert len(rejects) == 2

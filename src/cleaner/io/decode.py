@@ -57,6 +57,13 @@ def sniff_binary(content: bytes) -> str | None:
     if content[4:8] == b"ftyp":
         return "an MP4 or QuickTime video"
     if _bom(content) is None and b"\x00" in content[:8192]:
+        head = content[:8192]
+        even, odd = head[0::2], head[1::2]
+        if len(head) >= 16 and (even.count(0) > 0.9 * len(even) or odd.count(0) > 0.9 * len(odd)):
+            return (
+                "UTF-16 text without a byte order mark, which cannot be told from binary data for "
+                "sure: convert it to UTF-8 (iconv -f UTF-16LE -t UTF-8, or UTF-16BE)"
+            )
         return "binary data (it holds NUL bytes, which text never does)"
     return None
 

@@ -453,6 +453,13 @@ def _read_jsonl(
                 rejects.append(too_large(source, f"line {number} holds {mb(size)}", limit))
                 continue
             if number == 1:
+                if line.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # UTF-32's too
+                    detail = (
+                        "the file is UTF-16 or UTF-32 (it starts with their byte order mark); JSONL is "
+                        "UTF-8: convert it (iconv -f UTF-16 -t UTF-8)"
+                    )
+                    rejects.append(Reject(f.source, "not_utf8", detail))
+                    return rejects, number
                 line = line.removeprefix(codecs.BOM_UTF8)
             if not line.strip():
                 continue
