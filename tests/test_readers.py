@@ -44,6 +44,9 @@ def test_discover_reads_a_file_given_twice_once(tmp_path):
     page = _write(tmp_path / "a.txt", "text")
     files, _ = discover([page, tmp_path])
     assert len(files) == 1
+    # spelled the same whichever way comes first: its records' ids are made from its key
+    (again,) = discover([tmp_path, page])[0]
+    assert (again.key, again.source) == (files[0].key, files[0].source)
 
 
 def test_discover_survives_a_symlink_loop(tmp_path):

@@ -202,7 +202,12 @@ def _add(files: dict, rejects: list, path: Path, source: str, key: str, skip: st
     if not S_ISREG(stat.st_mode):
         rejects.append(Reject(source, "not_a_file", _NOT_A_FILE, key=identity))
         return
-    files.setdefault(real, InputFile(source, key, path, identity, size=stat.st_size))
+    # Reached twice (a file given, and its folder): the same spelling whatever the order of
+    # the paths given, since its records' ids are made from its key.
+    found = InputFile(source, key, path, identity, size=stat.st_size)
+    held = files.get(real)
+    if held is None or (found.key, found.source) < (held.key, held.source):
+        files[real] = found
 
 
 def read_files(
