@@ -512,6 +512,8 @@ def _number(value: float) -> str:
 
 def _shown(value: object) -> str:
     """A setting's value for a message, short whatever it is."""
+    if isinstance(value, tuple):  # a TOML list, held as a tuple: said as it was written
+        value = list(value)
     try:
         text = repr(value)
     except ValueError:  # an integer of over 4,300 digits
