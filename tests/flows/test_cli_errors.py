@@ -50,6 +50,11 @@ def _output_file(tmp_path: Path) -> Path:
     return out
 
 
+def _under_a_file(tmp_path: Path) -> Path:
+    _output_file(tmp_path)
+    return tmp_path / "out" / "corpus"
+
+
 def _garbage_manifest(tmp_path: Path) -> Path:
     out = tmp_path / "out"
     out.mkdir()
@@ -71,6 +76,7 @@ def _other_minhash_settings(tmp_path: Path) -> Path:
     ("make", "says"),
     [
         (_output_file, "output path exists and is not a folder"),
+        (_under_a_file, "out is a file, not a folder"),  # it said "not writable"
         (_garbage_manifest, "is damaged: manifest.json cannot be read"),
         (_other_minhash_settings, "was deduplicated with other MinHash settings (num_perm 256 -> 128"),
     ],

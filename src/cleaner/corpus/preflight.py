@@ -31,6 +31,8 @@ def check_output(out: str | Path, config: Config, reprocess: bool = False) -> No
         raise OutputError(f"output path exists and is not a folder: {out}")
     if not out.exists():
         parent = next((p for p in out.absolute().parents if p.exists()), None)
+        if parent is not None and not parent.is_dir():
+            raise OutputError(f"cannot create the output folder {out}: {parent} is a file, not a folder")
         if parent is not None and not os.access(parent, os.W_OK | os.X_OK):
             raise OutputError(f"cannot create the output folder {out}: {parent} is not writable")
         return
