@@ -744,3 +744,14 @@ def test_a_reprocess_killed_half_moved_is_one_problem_finished_by_the_repair(tmp
     assert "was interrupted (.commit.json is left)" in problem.what and problem.fix
     assert check.repair(out) == ["finished the interrupted commit from its journal"]
     assert check.problems(out, deep=True) == [] and len(list((out / "runs").glob("*.json"))) == 1
+
+
+def test_an_older_runs_manifest_put_back_is_found_and_the_latest_restored(corpus):
+    latest = (corpus / "manifest.json").read_text()
+    shutil.copy(corpus / "runs" / f"{RUNS[0]}.json", corpus / "manifest.json")
+    (problem,) = check.problems(corpus)
+    assert problem.what == (
+        f"manifest.json is the record of run {RUNS[0]}, not of the latest run, {RUNS[2]} (an older copy put back?)"
+    )
+    check.repair(corpus)
+    assert check.problems(corpus, deep=True) == [] and (corpus / "manifest.json").read_text() == latest

@@ -273,6 +273,14 @@ def _records(corpus: _Corpus) -> list[Problem]:
         )
     elif latest is not None and latest not in corpus.runs and latest not in unreadable:
         found.append(Problem(f"{writers.RUNS}/{latest}.json is missing", "copied from manifest.json"))
+    elif latest is not None and not unreadable and latest != corpus.order()[-1]:
+        found.append(
+            Problem(
+                f"{writers.MANIFEST} is the record of run {latest}, not of the latest run, "
+                f"{corpus.order()[-1]} (an older copy put back?)",
+                "copied from the latest of runs/",
+            )
+        )
     partitioned = {run_id for runs in corpus.partitions.values() for run_id in runs}
     for run_id in sorted(partitioned - set(corpus.runs) - unreadable - {latest, corpus.pending}):
         where = ", ".join(f"{name}/" for name, runs in corpus.partitions.items() if run_id in runs)
@@ -1071,7 +1079,11 @@ def _plan(corpus: _Corpus, staging: Path, done: list[str]) -> tuple[list[str], l
 
     # 1. The runs' records and manifest.json.
     runs = dict(corpus.runs)
-    if _stranger(corpus):
+    if _stranger(corpus) or (
+        corpus.manifest is not None
+        and corpus.manifest["run_id"] in runs
+        and corpus.manifest["run_id"] != corpus.order()[-1]
+    ):
         corpus = dataclasses.replace(corpus, manifest=None)  # the latest of runs/ replaces it below
     if corpus.manifest is not None and corpus.manifest["run_id"] not in runs:
         runs[corpus.manifest["run_id"]] = corpus.manifest
