@@ -404,3 +404,28 @@ def test_a_folder_made_for_a_run_that_commits_nothing_is_removed(tmp_path):
     out.mkdir(parents=True)  # a folder of the user's stays, as it was
     cleaner.run([inbox], out, None, executor=cleaner.InlineExecutor(), allow_empty=True)
     assert out.is_dir()
+
+
+def test_the_readme_states_the_types_a_run_writes(tmp_path):
+    """The README's "Types:" paragraph against the schemas of a real run's datasets."""
+    import cleaner
+    from tests.conftest import EXAMPLES
+
+    out = tmp_path / "out"
+    cleaner.run([EXAMPLES / "pages"], out, None, executor=cleaner.InlineExecutor())
+    readme = (EXAMPLES.parent / "README.md").read_text(encoding="utf-8")
+    stated = readme.split("\nTypes: ", 1)[1].split("\n\n", 1)[0]
+    typed = {}
+    for name in writers.DATASETS:
+        schema = pq.read_schema(next((out / name).glob("run=*/*.parquet")))
+        for field in schema:
+            typed.setdefault(str(field.type), set()).add(field.name)
+    assert typed.pop("string") >= {"doc_id", "source", "status", "reason", "detail", "text"}
+    assert typed == {
+        "timestamp[us, tz=UTC]": {"published", "fetched"},
+        "int32": {"n_passages", "n_dropped_passages", "position", "duplicate_of_position"},
+        "double": {"similarity"},
+    }
+    for kind, names in typed.items():
+        assert f"are `{kind}`" in stated or f"is `{kind}`" in stated, kind
+        assert all(f"`{n}`" in stated for n in names), names
