@@ -57,6 +57,15 @@ def test_page_without_article_text_is_a_reject():
     assert isinstance(result, Reject)
     assert result.reason == "no_main_text" and result.source == "page.html"
     assert result.doc_id == _doc("").doc_id  # the record had an id: rejects/ keeps it
+    assert "no HTML tag" not in result.detail
+
+
+def test_plain_text_given_as_html_is_a_reject_that_says_where_it_belongs():
+    result = extract_document(
+        _doc("Just a sentence of plain text, given as a record's html."), ExtractConfig()
+    )
+    assert isinstance(result, Reject) and result.reason == "no_main_text"
+    assert result.detail.endswith("it holds no HTML tag at all: plain text belongs in a record's `text`")
 
 
 def test_batch_passes_text_documents_through_and_collects_rejects():

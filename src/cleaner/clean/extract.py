@@ -114,10 +114,15 @@ def extract_document(doc: Document, config: ExtractConfig) -> Document | Reject:
         return Reject(doc.source, "extraction_error", f"{type(exc).__name__}: {exc}", doc_id=doc.doc_id)
     text = (result.text or "").strip() if result is not None else ""
     if not text:
+        hint = (
+            ""
+            if "<" in doc.html
+            else "; it holds no HTML tag at all: plain text belongs in a record's `text`"
+        )
         return Reject(
             doc.source,
             "no_main_text",
-            f"trafilatura found no article text in the page ({size} characters of HTML)",
+            f"trafilatura found no article text in the page ({size} characters of HTML){hint}",
             doc_id=doc.doc_id,
         )
     doc.html = None
