@@ -122,6 +122,7 @@ def test_runs_are_selected_and_uncommitted_partitions_ignored(corpus, tmp_path, 
             shutil.copytree(folder, folder.parent / f"run={second}")
         if committed:
             (copy / "runs" / f"{second}.json").write_text(json.dumps({**manifest, "run_id": second}))
+            (copy / "manifest.json").write_text(json.dumps({**manifest, "run_id": second}))  # the latest's
             shutil.copy(copy / "runs" / f"{first}.inputs.parquet", copy / "runs" / f"{second}.inputs.parquet")
         else:  # moved in by a commit under way, which its journal names
             (copy / ".commit.json").write_text(

@@ -175,14 +175,16 @@ def is_corpus(out: str | Path) -> bool:
 # -- the checks ----------------------------------------------------------------------------
 
 
-def problems(out: str | Path, deep: bool = False) -> list[Problem]:
+def problems(out: str | Path, deep: bool = False, reading: bool = False) -> list[Problem]:
     """What is wrong with the corpus in `out`, checked against its own records; [] when it
-    is healthy or not a corpus yet. `deep` also reads all data (`cleaner check`)."""
+    is healthy or not a corpus yet. `deep` also reads all data (`cleaner check`). For a
+    command that only reads the committed runs (`reading`), a commit under way hides no
+    damage of theirs."""
     if not is_corpus(out):
         return []
     corpus = read_corpus(out)
     found = _records(corpus)
-    if corpus.pending and corpus.pending != _UNREADABLE_JOURNAL:
+    if corpus.pending and corpus.pending != _UNREADABLE_JOURNAL and not reading:
         # half moved: what looks missing is in the staging folder, and finishing the commit
         # (which `repair` and the next run do first) puts it in place; checked after that
         return found[:1]
@@ -876,7 +878,7 @@ def refuse_damaged(out: str | Path, reading: bool = False) -> None:
     damaged (the cheap checks: `problems`). A run calls it before any work; `report` and
     `inspect` too (`reading`: a commit under way is no damage to them, they read only
     committed runs)."""
-    found = [p for p in problems(out) if not (reading and p.fix == _FINISH)]
+    found = [p for p in problems(out, reading=reading) if not (reading and p.fix == _FINISH)]
     if not found:
         return
     if all(p.what == _EARLIER for p in found):
