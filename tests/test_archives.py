@@ -728,9 +728,13 @@ def test_a_cut_zstd_feed_keeps_its_complete_lines_wherever_it_is_cut(tmp_path):
             assert f"the {len(docs)} lines before it were read" in rejects[0].detail
     path.write_bytes(packed[: len(packed) // 2])
     assert 0 < len(_read(path)[0]) < 3000
+    for cut in (1, 2, 3):  # a second frame cut inside its magic number: cut off, not junk after
+        path.write_bytes(packed + packed[:cut])
+        docs, rejects, _, _ = _read(path)
+        assert [r.reason for r in rejects] == ["truncated"] and len(docs) == 2999  # the unended last line too
 
 
-@pytest.mark.parametrize("after", [b"junk", b"not zstd at all\n" * 5000, bytes(512)])
+@pytest.mark.parametrize("after", [b"junk", b"ju", b"not zstd at all\n" * 5000, bytes(512), bytes(2)])
 def test_bytes_after_the_last_zstd_frame_lose_no_line(tmp_path, after):
     """Bytes after the last frame (a copy with junk appended, or padded to a block with
     zeros): every line is read, as from a gzip file. The decompressor raised on them and lost

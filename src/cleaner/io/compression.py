@@ -105,6 +105,9 @@ class _ZstdFrames:
         data = self._stream.read(size)
         if not self._known:
             return data
+        if not data and self._state == "magic" and self._head and self._frames and not self._begins_frame():
+            self.trailing, self._head = self._nonzero(self._head), b""  # 1 to 3 bytes after the last
+            return b""
         out = bytearray()
         view = memoryview(data)
         while self._known and len(view):
@@ -126,6 +129,14 @@ class _ZstdFrames:
                 self._advance()
         out += view  # after the bytes turned out not to be zstd: the decompressor says so
         return bytes(out)
+
+    def _begins_frame(self) -> bool:
+        """Whether the bytes of a magic number read so far may begin a frame's (a file cut
+        there is cut off, not followed by junk)."""
+        head = self._head
+        return ZSTD_MAGIC.startswith(head) or (
+            head[0] & 0xF0 == 0x50 and b"\x2a\x4d\x18".startswith(head[1:])
+        )
 
     @staticmethod
     def _is_frame(head: bytes) -> bool:
