@@ -273,9 +273,10 @@ def _run(args: argparse.Namespace) -> int:
 
 
 class _FlowRunLines(logging.Filter):
-    """Prefect's lines the command says better itself: a failed run's state (the command
-    says its error, once), and, with a temporary server (which has no UI, and is gone after
-    the run), the "View at <url>" link."""
+    """Prefect's lines the command says better itself: a failed or crashed run's state (the
+    command says its error once, or that it was stopped by Ctrl-C or SIGTERM and what became
+    of the corpus), and, with a temporary server (which has no UI, and is gone after the
+    run), the "View at <url>" link."""
 
     def __init__(self, links: bool) -> None:
         super().__init__()
@@ -284,7 +285,7 @@ class _FlowRunLines(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = str(record.msg)
         return not (
-            message.startswith("Finished in state Failed(")
+            message.startswith(("Finished in state Failed(", "Finished in state Crashed(", "Crash detected!"))
             or (not self.links and message.startswith("View at "))
         )
 
