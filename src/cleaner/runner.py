@@ -41,7 +41,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-import pyarrow as pa
 
 from cleaner import pipeline
 from cleaner.clean import extract, language, learned
@@ -350,16 +349,6 @@ def batch_groups(
     return groups
 
 
-def _reading(out: str | os.PathLike, read: Callable[..., Any], *args: Any) -> Any:
-    """`read(*args)`, a read of the corpus's own files. One that cannot be read is damage the
-    check before a run cannot see (it reads footers, not data): said in one line, with the
-    command that names it, not as an unexpected error."""
-    try:
-        return read(*args)
-    except (OSError, pa.ArrowException) as exc:
-        raise check.unreadable(out, exc) from None
-
-
 class _Run:
     """One run's state as it goes through the stages: what it has said and timed."""
 
@@ -414,7 +403,8 @@ class _Run:
                         f"are not among this run's (e.g. {missing[0]}): their documents would be lost; give "
                         "every input folder, or write to a new --out"
                     )
-            ranked = _reading(out, corpus.unread, files)
+            with check.damage_said(out):
+                ranked = corpus.unread(files)
             unchanged = len(files) - len(ranked)
             self._say_changed(changed, unchanged)
             self.stages["config"] = {"changed": changed, "reprocess": reprocess}
@@ -426,7 +416,9 @@ class _Run:
                 sketch, parts = pipeline.join(results, spool)
                 inputs = _inputs(results, cut)
                 unchanged += corpus.skip_unchanged(sketch, inputs)
-                id_rejects = sketch.exclude_repeated_ids(_reading(out, corpus.known_ids, sketch.doc_ids))
+                with check.damage_said(out):
+                    known = corpus.known_ids(sketch.doc_ids)
+                id_rejects = sketch.exclude_repeated_ids(known)
             rejects += self._prepared(results, len(files), unchanged, id_rejects, sketch)
             del results
             with self.stage("dedup"):
@@ -443,7 +435,8 @@ class _Run:
             if reprocess:
                 manifest["supersedes"] = earlier  # runs whose partitions this one replaces
             rejects = corpus.unreported(rejects)
-            first_doc = _reading(out, corpus.next_doc)
+            with check.damage_said(out):
+                first_doc = corpus.next_doc()
             tables = index.run_tables(
                 sketch, first_doc, index.input_rows(inputs, rejects), cfg.dedup, run_id, cfg.rewrite
             )
@@ -610,7 +603,8 @@ class _Run:
         return read_rejects + extract_rejects
 
     def _dedup(self, sketch: Sketch, parts: list, corpus: index.Index, spool: str, staging: Path) -> None:
-        prior = _reading(self.out, corpus.prior, sketch)
+        with check.damage_said(self.out):
+            prior = corpus.prior(sketch)
         held = 0 if prior.values is None else len(prior.values)
         texts = visit.joined_texts(  # for the exact check of undecided pairs
             held, prior.signed_texts, pipeline.spool_texts(spool, sketch, parts)
@@ -627,11 +621,10 @@ class _Run:
             kinds=stats["duplicate_documents"] or "none",
         )
         if self.config.rewrite.enabled:
+            with check.damage_said(self.out):
+                earlier = corpus.rewrite_prior(sketch)
             found = self.executor.call(
-                rewrites.mark_rewrites,
-                sketch=sketch,
-                config=self.config.rewrite,
-                prior=_reading(self.out, corpus.rewrite_prior, sketch),
+                rewrites.mark_rewrites, sketch=sketch, config=self.config.rewrite, prior=earlier
             ).as_dict()
             self.report(
                 "rewrite",

@@ -40,7 +40,8 @@ import json
 import shutil
 import tempfile
 from collections import Counter
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -275,7 +276,7 @@ def _records(corpus: _Corpus) -> list[Problem]:
         )
     elif latest is not None and latest not in corpus.runs and latest not in unreadable:
         found.append(Problem(f"{writers.RUNS}/{latest}.json is missing", "copied from manifest.json"))
-    elif latest is not None and not unreadable and latest != corpus.order()[-1]:
+    elif not unreadable and _older(corpus):
         found.append(
             Problem(
                 f"{writers.MANIFEST} is the record of run {latest}, not of the latest run, "
@@ -304,6 +305,16 @@ def _stranger(corpus: _Corpus) -> bool:
         return False
     partitioned = any(manifest["run_id"] in runs for runs in corpus.partitions.values())
     return not partitioned and any((manifest.get("rows") or {}).values())
+
+
+def _older(corpus: _Corpus) -> bool:
+    """Whether `manifest.json` is the record of a run of the corpus other than its latest."""
+    manifest = corpus.manifest
+    return (
+        manifest is not None
+        and manifest["run_id"] in corpus.runs
+        and manifest["run_id"] != corpus.order()[-1]
+    )
 
 
 def _record_fix(corpus: _Corpus, run_id: str) -> str:
@@ -646,10 +657,13 @@ def _data(corpus: _Corpus) -> list[Problem]:
     if corpus.indexed and (corpus.out / index.INDEX).is_dir() and not any(p.fix == _REBUILD for p in found):
         numbers = set()
         listed = 0
+        first: dict[str, int] = {}  # run -> its first document's number
         for run_id in runs:
             run_numbers = _column(corpus, "index/documents", run_id, "doc")
             numbers.update(run_numbers)
             listed += len(run_numbers)
+            if run_numbers:
+                first[run_id] = min(run_numbers)
         if listed != len(numbers):
             found.append(
                 Problem(
@@ -678,8 +692,8 @@ def _data(corpus: _Corpus) -> list[Problem]:
                         _REBUILD,
                     )
                 )
-            elif run_id not in lost:
-                found += _band_keys_data(corpus, run_id)
+            elif run_id not in lost and run_id in first:
+                found += _band_keys_data(corpus, run_id, first[run_id])
         for run_id in runs:
             found += _rewrites_data(corpus, run_id)
     dangling = Counter()
@@ -745,25 +759,23 @@ def _unmatched_texts(corpus: _Corpus, run_id: str) -> int:
 _COLUMNS_AT_ONCE = 12
 
 
-def _band_keys_data(corpus: _Corpus, run_id: str) -> list[Problem]:
+def _band_keys_data(corpus: _Corpus, run_id: str, first_number: int) -> list[Problem]:
     """A run's `index/passages` against the rows its texts give: the band keys (and the rest)
     computed again, as `repair` would rebuild them, and compared column by column. Their
     bytes carry no checksum of their own: overwritten, they were read as they were, and the
     corpus's copies were no longer found (costs a signing of the run's kept passages)."""
     folder = corpus.out / "index/passages" / f"run={run_id}"
-    numbers = _column(corpus, "index/documents", run_id, "doc")
     params = _runs_params(corpus)
-    if not folder.is_dir() or not numbers or params is None:
+    if not folder.is_dir() or params is None:
         return []
     try:
         config = _dedup(params)
     except ConfigError:  # the settings' own check says so
         return []
-    with tempfile.TemporaryDirectory(
-        prefix="cleaner-check-"
-    ) as tmp:  # not in the corpus: it may be read-only
+    # the rows made again go to a scratch folder outside the corpus, which may be read-only
+    with tempfile.TemporaryDirectory(prefix="cleaner-check-") as tmp:
         try:
-            index.rebuild_run(corpus.out, run_id, min(numbers), config, Path(tmp))
+            index.rebuild_run(corpus.out, run_id, first_number, config, Path(tmp))
         except OutputError as exc:
             return [Problem(f"index/passages/run={run_id}/ cannot be checked: {exc}", None)]
         again = Path(tmp) / "index/passages" / f"run={run_id}"
@@ -895,13 +907,18 @@ def refuse_damaged(out: str | Path, reading: bool = False) -> None:
     raise OutputError(f"the corpus in {out} is damaged: {first.what}{more}; {way}")
 
 
-def unreadable(out: str | Path, exc: BaseException) -> OutputError:
-    """The error for a file of the corpus a command cannot read: damage inside its data,
-    which the footers `problems` looks at before a run or a report do not show."""
-    return OutputError(
-        f"the corpus in {out} is damaged: a file of it cannot be read ({first_line(exc, 160)}); "
-        f"`cleaner check {out}` names it and what can be repaired"
-    )
+@contextmanager
+def damage_said(out: str | Path) -> Iterator[None]:
+    """Around a read of the corpus's own files (by a run, `report`, `inspect`): one that
+    cannot be read is damage inside its data, which the footers `problems` looks at before
+    do not show. Said in one line naming `cleaner check`, not as an unexpected error."""
+    try:
+        yield
+    except (OSError, pa.ArrowException) as exc:
+        raise OutputError(
+            f"the corpus in {out} is damaged: a file of it cannot be read ({first_line(exc, 160)}); "
+            f"`cleaner check {out}` names it and what can be repaired"
+        ) from None
 
 
 def precheck(out: str | Path) -> None:
@@ -1081,11 +1098,7 @@ def _plan(corpus: _Corpus, staging: Path, done: list[str]) -> tuple[list[str], l
 
     # 1. The runs' records and manifest.json.
     runs = dict(corpus.runs)
-    if _stranger(corpus) or (
-        corpus.manifest is not None
-        and corpus.manifest["run_id"] in runs
-        and corpus.manifest["run_id"] != corpus.order()[-1]
-    ):
+    if _stranger(corpus) or _older(corpus):
         corpus = dataclasses.replace(corpus, manifest=None)  # the latest of runs/ replaces it below
     if corpus.manifest is not None and corpus.manifest["run_id"] not in runs:
         runs[corpus.manifest["run_id"]] = corpus.manifest

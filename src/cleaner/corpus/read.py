@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow as pa
@@ -27,8 +26,6 @@ def manifests(out: Path) -> list[dict]:
     """The manifests of the committed runs (`runs/*.json`), oldest first; an `OutputError`
     when there are none, or the corpus is damaged (`check.refuse_damaged`: a deleted
     `duplicates/` read as no duplicates at all)."""
-    if not check.is_corpus(out):
-        raise OutputError(f"{out} holds no cleaner corpus (no runs/*.json): give the --out folder of a run")
     check.refuse_damaged(out, reading=True)
     paths = sorted((out / RUNS).glob("*.json"))
     if not paths:
@@ -49,7 +46,7 @@ def rows(out: Path, name: str, columns: list[str], where: ds.Expression, runs: l
     """The rows of dataset `name` in `runs` that `where` selects, with `columns`."""
     if not (out / name).is_dir():
         return []
-    with _damage_said(out):
+    with check.damage_said(out):
         dataset = ds.dataset(out / name, format="parquet", partitioning=PARTITIONING)
         return dataset.to_table(columns=columns, filter=where & ds.field("run").isin(runs)).to_pylist()
 
@@ -58,16 +55,6 @@ def batches(out: Path, name: str, columns: list[str], runs: list[str]) -> Iterat
     """Dataset `name`'s rows in `runs`, with `columns`, a record batch at a time."""
     if not (out / name).is_dir() or not runs:
         return
-    with _damage_said(out):
+    with check.damage_said(out):
         dataset = ds.dataset(out / name, format="parquet", partitioning=PARTITIONING)
         yield from dataset.to_batches(columns=columns, filter=ds.field("run").isin(runs))
-
-
-@contextmanager
-def _damage_said(out: Path) -> Iterator[None]:
-    """A file that cannot be read (damage inside its data, which the footers the check
-    before reading looks at do not show) as one line naming `cleaner check`."""
-    try:
-        yield
-    except (OSError, pa.ArrowException) as exc:
-        raise check.unreadable(out, exc) from None
