@@ -53,9 +53,8 @@ def check_output(out: str | Path, config: Config, reprocess: bool = False) -> No
                 f"{out} holds a corpus of schema version {version}, this cleaner writes version "
                 f"{writers.SCHEMA_VERSION}: write to a new --out"
             )
-    index.Index(
-        out, config.dedup, rewrite=config.rewrite
-    )  # other MinHash or rewrite settings are refused here
+    # other MinHash settings are refused here, and other settings of the rewrite stage's codes
+    index.Index(out, config.dedup, rewrite=config.rewrite)
 
 
 def _not_locked(out: Path) -> None:

@@ -19,6 +19,7 @@ from cleaner.document import Reject
 COMPRESSED = {".gz": "gzip", ".zst": "zstd"}
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+_SKIPPABLE = b"\x2a\x4d\x18"  # a skippable frame's magic number after its first byte, 0x50 to 0x5F
 COMPRESSION_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error, zstandard.ZstdError)
 
 
@@ -134,13 +135,11 @@ class _ZstdFrames:
         """Whether the bytes of a magic number read so far may begin a frame's (a file cut
         there is cut off, not followed by junk)."""
         head = self._head
-        return ZSTD_MAGIC.startswith(head) or (
-            head[0] & 0xF0 == 0x50 and b"\x2a\x4d\x18".startswith(head[1:])
-        )
+        return ZSTD_MAGIC.startswith(head) or (head[0] & 0xF0 == 0x50 and _SKIPPABLE.startswith(head[1:]))
 
     @staticmethod
     def _is_frame(head: bytes) -> bool:
-        return head == ZSTD_MAGIC or (head[0] & 0xF0 == 0x50 and head[1:] == b"\x2a\x4d\x18")
+        return head == ZSTD_MAGIC or (head[0] & 0xF0 == 0x50 and head[1:] == _SKIPPABLE)
 
     def _nonzero(self, first: bytes) -> int:
         """The bytes from `first` to the end of the stream, counted; 0 if all are zeros."""
@@ -158,7 +157,7 @@ class _ZstdFrames:
             if head == ZSTD_MAGIC:
                 self._state = "frame"
                 self._frames += 1
-            elif head[0] & 0xF0 == 0x50 and head[1:] == b"\x2a\x4d\x18":  # a skippable frame
+            elif self._is_frame(head):  # not zstd's: a skippable frame
                 self._state = "skip-size"
             else:
                 self._known = False
