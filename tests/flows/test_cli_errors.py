@@ -9,6 +9,8 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -137,17 +139,26 @@ def test_an_unexpected_error_is_one_line_and_a_log_of_its_traceback(tmp_path):
     assert "Traceback" not in result.stdout + result.stderr
 
 
-@pytest.mark.prefect
-@pytest.mark.skipif(sys.platform != "linux", reason="a tmpfs stands for a full disk")
-def test_a_full_disk_names_the_folder_and_the_space(tmp_path):
-    disk = tmp_path / "disk"
-    disk.mkdir()
+@contextmanager
+def _tmpfs(folder: Path, size: str) -> Iterator[Path]:
+    """A small file system mounted at `folder` for the block (the test is skipped where
+    mounting is not allowed)."""
+    folder.mkdir()
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)], capture_output=True
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True
     )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
     try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=False)
+
+
+@pytest.mark.prefect
+@pytest.mark.skipif(sys.platform != "linux", reason="a tmpfs stands for a full disk")
+def test_a_full_disk_names_the_folder_and_the_space(tmp_path):
+    with _tmpfs(tmp_path / "disk", "1m") as disk:
         pages = tmp_path / "pages"
         generate(pages, 300, "html")
         out = disk / "out"
@@ -156,8 +167,6 @@ def test_a_full_disk_names_the_folder_and_the_space(tmp_path):
         assert said.startswith(f"no space left on the device of {out}: the run had written ")
         assert "free space there or write to another --out (the corpus is as it was)" in said
         assert not out.exists()  # made for the run, removed with it
-    finally:
-        subprocess.run(["umount", str(disk)], check=False)
 
 
 def test_a_corpus_on_a_read_only_file_system_is_checked_and_reported_and_refuses_a_run(tmp_path, capsys):
@@ -166,14 +175,7 @@ def test_a_corpus_on_a_read_only_file_system_is_checked_and_reported_and_refuses
     from cleaner_flows.cli import main
     from tests.growing_corpus import grown
 
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)], capture_output=True
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
-    try:
+    with _tmpfs(tmp_path / "disk", "4m") as disk:
         corpus = disk / "corpus"
         grown(corpus)
         subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
@@ -188,5 +190,3 @@ def test_a_corpus_on_a_read_only_file_system_is_checked_and_reported_and_refuses
         (pages / "a.txt").write_text("A page.\n")
         assert main(["run", str(pages), "--out", str(corpus)]) == 2
         assert capsys.readouterr().err.strip().endswith("it is on a read-only file system")
-    finally:
-        subprocess.run(["umount", str(disk)], check=False)

@@ -36,8 +36,15 @@ def pages(tmp_path_factory) -> Path:
 
 
 def _start(
-    pages: Path, out: Path, tmp_path: Path, ignore_sigint: bool = False
+    pages: Path,
+    out: Path,
+    tmp_path: Path,
+    ignore_sigint: bool = False,
+    until: str = "discover:",
+    then: float = 1.0,
 ) -> tuple[subprocess.Popen, Path]:
+    """`cleaner run` in a session of its own, once its log says `until` and `then` seconds
+    more have passed (by default: batches under way on the workers)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env["PREFECT_HOME"] = os.environ.get("PREFECT_HOME", str(tmp_path / "home"))
     log = tmp_path / "run.log"
@@ -54,10 +61,10 @@ def _start(
         preexec_fn=background if ignore_sigint else None,
     )
     deadline = time.monotonic() + 120
-    while "discover:" not in log.read_text() and time.monotonic() < deadline:
+    while until not in log.read_text() and time.monotonic() < deadline:
         assert command.poll() is None, log.read_text()
-        time.sleep(0.1)
-    time.sleep(1.0)  # batches under way on the workers
+        time.sleep(0.02)
+    time.sleep(then)
     return command, log
 
 
@@ -139,20 +146,7 @@ def test_ctrl_c_while_prefect_starts_is_one_line(pages, tmp_path, after):
     """Before the run has begun (its server and workers starting), Ctrl-C was a page of
     KeyboardInterrupt traceback: it is the same one line as later, and nothing is left."""
     out = tmp_path / "out"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env["PREFECT_HOME"] = os.environ.get("PREFECT_HOME", str(tmp_path / "home"))
-    log = tmp_path / "run.log"
-    command = subprocess.Popen(
-        [sys.executable, "-m", "cleaner_flows", "run", str(pages), "--out", str(out)],
-        env=env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 60
-    while "cleaner: cleaning" not in log.read_text() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    time.sleep(after)
+    command, log = _start(pages, out, tmp_path, until="cleaner: cleaning", then=after)
     assert "discover:" not in log.read_text(), "the run began: too late for this test"
     processes = [command.pid, *_tree(command.pid)]
     os.killpg(command.pid, signal.SIGINT)
