@@ -1,3 +1,5 @@
+import subprocess
+import sys
 import threading
 import time
 
@@ -107,3 +109,34 @@ def test_a_short_limit_after_long_ones_is_kept_and_blocks_wake_no_thread(monkeyp
     finally:
         done.set()
         other.join(5)
+
+
+def test_a_debugger_or_profiler_still_runs_after_limits_in_the_process():
+    """A limit's end once withdrew any pending exception with `PyThreadState_SetAsyncExc(
+    thread, NULL)`, which leaves CPython's pending-exception signal set for good: after one
+    extracted page, `sys.settrace` or `sys.setprofile` (pdb, coverage, cProfile) made the
+    process spin forever at its next Python call."""
+    script = """
+import cProfile, sys
+from cleaner.limits import TimeLimitExceeded, time_limit
+with time_limit(30):
+    pass
+try:
+    with time_limit(0.05):
+        while True:
+            pass
+except TimeLimitExceeded:
+    pass
+profile = cProfile.Profile()
+profile.enable()
+with time_limit(30):
+    sum(range(1000))
+profile.disable()
+sys.settrace(lambda frame, event, arg: None)
+with time_limit(30):
+    sum(range(1000))
+sys.settrace(None)
+print("done")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0 and done.stdout == "done\n", done.stderr

@@ -46,14 +46,27 @@ def time_limit(seconds: float) -> Iterator[None]:
     try:
         yield
     finally:
-        # The exception may be pending here, not yet raised: it would surface at the next
-        # Python call. The plain lock (not the Condition, whose methods are Python code) is
-        # entered without one, so the lock is always released. Once the deadline is gone the
-        # watchdog cannot fire again, and withdrawing a pending exception makes the block's
-        # end final.
-        with _lock:
-            _deadlines.pop(thread, None)
-            _set_async_exc(thread, None)
+        # The watchdog may have fired just before the block ended, its exception not yet
+        # raised: it would surface at the next Python call, after the block. Once the deadline
+        # is gone (under the lock, entered without a Python call) the watchdog cannot fire
+        # again, and a pending exception is raised here, at `_checkpoint`, and dropped. It is
+        # not withdrawn with `PyThreadState_SetAsyncExc(thread, NULL)`: that leaves CPython's
+        # signal of a pending exception set for good, and every later `sys.settrace` or
+        # `sys.setprofile` (a debugger, coverage, cProfile) then spins forever on 3.11.
+        while True:
+            try:
+                with _lock:
+                    fired = _deadlines.pop(thread, None) is None
+                if fired:
+                    _checkpoint()
+                break
+            except TimeLimitExceeded:
+                continue  # the late exception, raised here rather than after the block
+
+
+def _checkpoint() -> None:
+    """Nothing: calling it lets the interpreter raise a pending asynchronous exception, which
+    it checks for as a Python function starts."""
 
 
 def _start_watchdog() -> None:
@@ -70,12 +83,10 @@ def _watch() -> None:
             now = time.monotonic()
             for thread in [t for t, deadline in _deadlines.items() if deadline <= now]:
                 del _deadlines[thread]
-                _set_async_exc(thread, TimeLimitExceeded)
+                _raise_in(thread, TimeLimitExceeded)
             _wakes = min(_deadlines.values(), default=float("inf"))
             _cond.wait(None if _wakes == float("inf") else max(_wakes - now, 0.0))
 
 
-def _set_async_exc(thread: int, exc: type[BaseException] | None) -> None:
-    ctypes.pythonapi.PyThreadState_SetAsyncExc(
-        ctypes.c_ulong(thread), ctypes.py_object(exc) if exc is not None else None
-    )
+def _raise_in(thread: int, exc: type[BaseException]) -> None:
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread), ctypes.py_object(exc))
