@@ -41,12 +41,13 @@ import time
 from pathlib import Path
 
 STAGES = ("discover", "prepare", "learn", "dedup", "write")
-# Trafilatura alone, through the very call `cleaner.clean.extract` makes (with the focus
-# given as argv[1]: "config" for cleaner's own), over the files named on stdin. The reference
-# restated that call once, and kept precision favoured after cleaner's focus changed.
+# Trafilatura alone: its own call, metadata and all, with the options cleaner's extraction
+# gives it (`cleaner.clean.extract.trafilatura_alone`), and the focus given as argv[1]
+# ("config" for cleaner's), over the files named on stdin. Not cleaner's own call, which
+# parses a page once and reads less of its metadata.
 REFERENCE = """
 import sys, time
-from cleaner.clean.extract import _bare_extraction
+from cleaner.clean.extract import trafilatura_alone
 from cleaner.config import ExtractConfig
 config = ExtractConfig()
 focus = config.focus if sys.argv[1] == "config" else sys.argv[1]
@@ -56,7 +57,7 @@ chars = 0
 for path in paths:
     with open(path, encoding="utf-8") as fh:
         html = fh.read()
-    result = _bare_extraction(html, None, config, focus)
+    result = trafilatura_alone(html, config, focus)
     chars += len(result.text or "") if result else 0
 print(time.perf_counter() - start, chars, focus)
 """

@@ -1,12 +1,16 @@
+import gzip
 import subprocess
 import sys
 from datetime import UTC, datetime
 
 import pytest
 
+from benchmarks.realpages.evaluate import DEV_SET, load_pages
+from cleaner.clean import extract
 from cleaner.clean.extract import extract_batch, extract_document, paragraph_words
 from cleaner.config import ExtractConfig
 from cleaner.document import Document, Reject
+from cleaner.io.decode import decode_page
 
 PAGE = """<!doctype html><html><head><title>Harbour strike ends | The Coastal Ledger</title>
 <meta property="og:site_name" content="The Coastal Ledger">
@@ -116,30 +120,32 @@ def test_the_focus_that_made_the_text_is_recorded():
 
 
 class _Found:
-    def __init__(self, text, title=None):
-        self.text, self.title = text, title
-        self.author = self.url = self.sitename = self.hostname = self.date = None
+    def __init__(self, text):
+        self.text = text
 
 
 def test_a_short_text_is_extracted_again_and_the_longer_kept(monkeypatch):
     """The choice between the two extractions (trafilatura's output stands in for pages
     whose focuses disagree, which benchmarks/realpages measures on real ones)."""
-    calls = []
+    calls, read = [], []
 
-    def extraction(html, *, favor_precision, favor_recall, with_metadata, **_):
-        focus = "precision" if favor_precision else "recall" if favor_recall else "balanced"
-        calls.append((focus, with_metadata))
-        text = {"recall": "two words", "balanced": "four words in all", "precision": ""}[focus]
-        return _Found(text, title="From the first" if with_metadata else None)
+    def extraction(tree, *, options):
+        calls.append(options.focus)
+        return _Found(
+            {"recall": "two words", "balanced": "four words in all", "precision": ""}[options.focus]
+        )
 
     monkeypatch.setattr("cleaner.clean.extract.trafilatura.bare_extraction", extraction)
-    page = "<p>" + "word " * 10 + "</p>"  # ten words in paragraphs: two is under 0.6 of them
+    metadata = extract._metadata
+    monkeypatch.setattr(extract, "_metadata", lambda tree, url: read.append(url) or metadata(tree, url))
+    # ten words in paragraphs: two is under 0.6 of them
+    page = "<html><head><title>The page's title</title></head><body><p>" + "word " * 10 + "</p></body></html>"
     doc = extract_document(_doc(page), ExtractConfig(fallback_below_words=3))
-    assert (doc.body, doc.extraction, doc.title) == ("four words in all", "balanced", "From the first")
-    assert calls == [("recall", True), ("balanced", False)]  # metadata is read once
+    assert (doc.body, doc.extraction, doc.title) == ("four words in all", "balanced", "The page's title")
+    assert calls == ["recall", "balanced"] and read == [None]  # metadata is read once
     calls.clear()
     doc = extract_document(_doc(page), ExtractConfig(fallback_below_words=2))
-    assert (doc.body, doc.extraction, calls) == ("two words", "recall", [("recall", True)])
+    assert (doc.body, doc.extraction, calls) == ("two words", "recall", ["recall"])
     # A fallback that finds less leaves the first text; one that finds nothing, too.
     doc = extract_document(
         _doc(page), ExtractConfig(focus="balanced", fallback_focus="recall", fallback_below_words=9)
@@ -153,9 +159,13 @@ def test_a_short_text_is_extracted_again_and_the_longer_kept(monkeypatch):
     # A text holding most of the page's paragraph words is not extracted again; a page with
     # no <p> element is judged on its word count alone.
     calls.clear()
-    doc = extract_document(_doc("<p>one two three</p>"), ExtractConfig(fallback_below_words=3))
-    assert (doc.body, doc.extraction, calls) == ("two words", "recall", [("recall", True)])
-    doc = extract_document(_doc("<div>a b c d e f g h</div>"), ExtractConfig(fallback_below_words=3))
+    doc = extract_document(
+        _doc("<html><body><p>one two three</p></body></html>"), ExtractConfig(fallback_below_words=3)
+    )
+    assert (doc.body, doc.extraction, calls) == ("two words", "recall", ["recall"])
+    doc = extract_document(
+        _doc("<html><body><div>a b c d e f g h</div></body></html>"), ExtractConfig(fallback_below_words=3)
+    )
     assert (doc.body, doc.extraction) == ("four words in all", "balanced")
 
 
@@ -214,3 +224,25 @@ def test_a_page_dated_beyond_what_utc_holds_keeps_its_text_and_metadata(markup, 
             "Mara Quint",
             "recall",
         )
+
+
+_FIELDS = ("text", "title", "author", "url", "sitename", "hostname", "date")
+
+
+@pytest.mark.skipif(not DEV_SET.is_dir(), reason=f"the real-page set is not at {DEV_SET}")
+def test_the_page_parsed_once_gives_trafilaturas_own_text_and_metadata():
+    """`extract._extraction` parses a page once, builds trafilatura's options once and reads
+    its metadata without the fields cleaner never uses: on real pages of every kind, in
+    each focus, every field it gives is what trafilatura's own call gives."""
+    pages = [decode_page(gzip.decompress(page.path.read_bytes())) for page in load_pages(every=10)]
+    compared = 0
+    for focus in ("recall", "precision"):
+        for html in [PAGE, *pages]:
+            found, result = extract._extraction(html, None, ExtractConfig(focus=focus))
+            own = extract.trafilatura_alone(html, ExtractConfig(), focus)
+            assert (result is None) == (own is None)
+            if own is not None:
+                mine = {name: getattr(result if name == "text" else found, name) for name in _FIELDS}
+                assert mine == {name: getattr(own, name) for name in _FIELDS}
+                compared += 1
+    assert compared > 130

@@ -1,9 +1,11 @@
 """HTML to text and metadata, with trafilatura.
 
-Comments are excluded and precision is favoured (see `ExtractConfig`). Metadata the record
-already carries (a JSONL record's title or URL) wins over what is found in the page. A page
-trafilatura finds no main text in is a reject, not an empty document, and so is one whose
-extraction fails or runs past `extract.timeout_seconds`.
+Comments are excluded; recall is favoured, with a second extraction of another focus when the
+text looks like the wrong block of the page (see `ExtractConfig`). The page is parsed once;
+its metadata is read by trafilatura's own steps, less those whose fields cleaner never reads.
+Metadata the record already carries (a JSONL record's title or URL) wins over what is found
+in the page. A page trafilatura finds no main text in is a reject, not an empty document, and
+so is one whose extraction fails or runs past `extract.timeout_seconds`.
 
 Extraction never touches the network: trafilatura is given the page's text, and its lxml
 parser loads no external DTD or entity (tested in tests/test_safety.py).
@@ -11,12 +13,17 @@ parser loads no external DTD or entity (tested in tests/test_safety.py).
 
 from __future__ import annotations
 
+import copy
+import functools
 import logging
 import re
+from typing import Any
 
 import htmldate
 import trafilatura
 import trafilatura.metadata
+import trafilatura.settings
+import trafilatura.utils
 
 from cleaner.config import ExtractConfig
 from cleaner.document import Document, Reject
@@ -37,16 +44,13 @@ _DATE_PARAMS = {"extensive_search": False, "original_date": True, "outputformat"
 def _find_date(*args, **kwargs) -> str | None:
     """htmldate's date of a page, or None when its markup holds one htmldate cannot compute.
     htmldate raises on a date with a UTC offset of a day or more (`<time datetime=
-    "2026-03-04T09:30+25:00">`), and trafilatura then discards the whole page: its text and
-    every other field of its metadata, for one bad attribute."""
+    "2026-03-04T09:30+25:00">`), and trafilatura's metadata extraction would then discard the
+    whole page: its text and every other field of its metadata, for one bad attribute."""
     try:
         return htmldate.find_date(*args, **kwargs)
     except Exception:  # an error of the date is no date, not a lost page
         log.debug("htmldate failed on a page's date", exc_info=True)
         return None
-
-
-trafilatura.metadata.find_date = _find_date  # what trafilatura's metadata extraction calls
 
 
 # A page too short for trafilatura to trust its own extraction: it tries its fallback
@@ -61,23 +65,85 @@ def warm_up() -> None:
     """Pay trafilatura's one-off costs in this process now, on a page of our own, so that a
     worker does not pay them in its first batch. Without a time limit, whose watchdog
     thread would make the process unsafe to fork."""
-    _bare_extraction(_WARM_UP_PAGE, None, ExtractConfig())
+    _extraction(_WARM_UP_PAGE, None, ExtractConfig())
 
 
-def _bare_extraction(
+def _extraction(
     html: str, url: str | None, config: ExtractConfig, focus: str | None = None, metadata: bool = True
-):
+) -> tuple[Any, Any]:
+    """The page parsed once: (trafilatura's metadata or None, its extraction or None). With a
+    focus other than the config's, and without metadata, for the fallback extraction."""
+    tree = trafilatura.utils.load_html(html)
+    if tree is None:
+        return None, None
+    found = _metadata(tree, url) if metadata else None
+    return found, _text(tree, url or (found.url if found else None), config, focus or config.focus)
+
+
+def _text(tree, url: str | None, config: ExtractConfig, focus: str):
+    """trafilatura's extraction of the page's main text: comments excluded; metadata read
+    apart (`_metadata`). The tree is left as it was (trafilatura copies one it is given)."""
+    options = copy.copy(_options(focus, config.include_tables))
+    options.url = options.source = url
+    return trafilatura.bare_extraction(tree, options=options)
+
+
+@functools.cache
+def _options(focus: str, include_tables: bool) -> trafilatura.settings.Extractor:
+    """trafilatura's options, built once: building them reads its settings file's values
+    anew, 0.1 ms a page."""
+    return trafilatura.settings.Extractor(
+        output_format="python",
+        comments=False,
+        precision=focus == "precision",
+        recall=focus == "recall",
+        tables=include_tables,
+    )
+
+
+def trafilatura_alone(html: str, config: ExtractConfig, focus: str | None = None):
+    """trafilatura's own call, metadata and all, with the options cleaner gives it: what
+    `_extraction` is held equal to (tests/test_extract.py) and timed against
+    (benchmarks/bench_pipeline.py)."""
     focus = focus or config.focus
     return trafilatura.bare_extraction(
         html,
-        url=url,
         include_comments=False,
         favor_precision=focus == "precision",
         favor_recall=focus == "recall",
         include_tables=config.include_tables,
-        with_metadata=metadata,
+        with_metadata=True,
         date_extraction_params=_DATE_PARAMS,
     )
+
+
+def _metadata(tree, url: str | None):
+    """trafilatura's `extract_metadata` step for step (trafilatura is pinned), less what
+    cleaner never reads: categories, tags and license, 9% of extraction's time on the real
+    pages of benchmarks/realpages (`tests/test_extract.py` holds every field equal to
+    trafilatura's own on them). Dates come from `_find_date`, with `_DATE_PARAMS`."""
+    found = trafilatura.metadata.examine_meta(tree)
+    if found.author and " " not in found.author:
+        found.author = None
+    try:
+        found = trafilatura.metadata.extract_meta_json(tree, found)
+    except Exception:  # as trafilatura: an error in its JSON-LD reading leaves the meta tags'
+        log.debug("trafilatura's JSON-LD metadata failed", exc_info=True)
+    found.title = found.title or trafilatura.metadata.extract_title(tree)
+    found.author = found.author or trafilatura.metadata.extract_author(tree)
+    found.url = found.url or trafilatura.metadata.extract_url(tree, url)
+    if found.url:
+        found.hostname = trafilatura.metadata.extract_domain(found.url, fast=True)
+    found.date = _find_date(tree, **_DATE_PARAMS, url=found.url)
+    found.sitename = found.sitename or trafilatura.metadata.extract_sitename(tree)
+    if found.sitename:
+        found.sitename = found.sitename.lstrip("@")  # a Twitter handle
+        if found.sitename and "." not in found.sitename and not found.sitename[0].isupper():
+            found.sitename = found.sitename.title()
+    elif found.url and (named := trafilatura.metadata.META_URL.match(found.url)):
+        found.sitename = named[1]
+    found.clean_and_trim()
+    return found
 
 
 def extract_batch(docs: list[Document], config: ExtractConfig) -> tuple[list[Document], list[Reject]]:
@@ -94,13 +160,12 @@ def extract_document(doc: Document, config: ExtractConfig) -> Document | Reject:
     size = len(doc.html or "")
     try:
         with time_limit(config.timeout_seconds):
-            result = _bare_extraction(doc.html, doc.url, config)
+            found, result = _extraction(doc.html, doc.url, config)
             focus = config.focus
             if config.fallback_focus != "none" and _missed_text(doc.html, _words(result), config):
-                other = _bare_extraction(doc.html, doc.url, config, config.fallback_focus, metadata=False)
+                _, other = _extraction(doc.html, doc.url, config, config.fallback_focus, metadata=False)
                 if _words(other) > _words(result):
-                    result = _with_text(result, other)
-                    focus = config.fallback_focus
+                    result, focus = other, config.fallback_focus
     except TimeLimitExceeded:
         return Reject(
             doc.source,
@@ -113,6 +178,7 @@ def extract_document(doc: Document, config: ExtractConfig) -> Document | Reject:
         log.debug("extraction of %s failed", doc.source, exc_info=True)
         return Reject(doc.source, "extraction_error", f"{type(exc).__name__}: {exc}", doc_id=doc.doc_id)
     text = (result.text or "").strip() if result is not None else ""
+    result = found  # the page's metadata: read once, whichever extraction's text is kept
     if not text:
         hint = (
             ""
@@ -172,14 +238,6 @@ def paragraph_words(html: str) -> int:
 
 def _words(result) -> int:
     return len((result.text or "").split()) if result is not None else 0
-
-
-def _with_text(result, other):
-    """The metadata of `result` (None when it found nothing) with the text of `other`."""
-    if result is None:
-        return other
-    result.text = other.text
-    return result
 
 
 # What sites put between a headline and their own name in a page's <title>.
