@@ -52,14 +52,15 @@ def _start(
     def background() -> None:  # what a shell does to a job started with `&`
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
-    command = subprocess.Popen(
-        [sys.executable, "-m", "cleaner_flows", "run", str(pages), "--out", str(out)],
-        env=env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-        preexec_fn=background if ignore_sigint else None,
-    )
+    with log.open("w") as sink:  # the command writes to its own copy of the descriptor
+        command = subprocess.Popen(
+            [sys.executable, "-m", "cleaner_flows", "run", str(pages), "--out", str(out)],
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=background if ignore_sigint else None,
+        )
     deadline = time.monotonic() + 120
     while until not in log.read_text() and time.monotonic() < deadline:
         assert command.poll() is None, log.read_text()
