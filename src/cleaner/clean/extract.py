@@ -69,14 +69,20 @@ def warm_up() -> None:
 
 
 def _extraction(
-    html: str, url: str | None, config: ExtractConfig, focus: str | None = None, metadata: bool = True
+    html: str,
+    url: str | None,
+    config: ExtractConfig,
+    focus: str | None = None,
+    metadata: bool = True,
+    date: bool = True,
 ) -> tuple[Any, Any]:
     """The page parsed once: (trafilatura's metadata or None, its extraction or None). With a
-    focus other than the config's, and without metadata, for the fallback extraction."""
+    focus other than the config's, and without metadata, for the fallback extraction; without
+    the date (`_metadata`) for a record that has its own."""
     tree = trafilatura.utils.load_html(html)
     if tree is None:
         return None, None
-    found = _metadata(tree, url) if metadata else None
+    found = _metadata(tree, url, date) if metadata else None
     return found, _text(tree, url or (found.url if found else None), config, focus or config.focus)
 
 
@@ -117,11 +123,13 @@ def trafilatura_alone(html: str, config: ExtractConfig, focus: str | None = None
     )
 
 
-def _metadata(tree, url: str | None):
+def _metadata(tree, url: str | None, date: bool = True):
     """trafilatura's `extract_metadata` step for step (trafilatura is pinned), less what
     cleaner never reads: categories, tags and license, 9% of extraction's time on the real
     pages of benchmarks/realpages (`tests/test_extract.py` holds every field equal to
-    trafilatura's own on them). Dates come from `_find_date`, with `_DATE_PARAMS`."""
+    trafilatura's own on them). Dates come from `_find_date`, with `_DATE_PARAMS`; not
+    `date`: none is looked for (a fifth of extraction's time on small pages), for a record
+    whose own date wins over the page's."""
     found = trafilatura.metadata.examine_meta(tree)
     if found.author and " " not in found.author:
         found.author = None
@@ -134,7 +142,7 @@ def _metadata(tree, url: str | None):
     found.url = found.url or trafilatura.metadata.extract_url(tree, url)
     if found.url:
         found.hostname = trafilatura.metadata.extract_domain(found.url, fast=True)
-    found.date = _find_date(tree, **_DATE_PARAMS, url=found.url)
+    found.date = _find_date(tree, **_DATE_PARAMS, url=found.url) if date else None
     found.sitename = found.sitename or trafilatura.metadata.extract_sitename(tree)
     if found.sitename:
         found.sitename = found.sitename.lstrip("@")  # a Twitter handle
@@ -160,7 +168,7 @@ def extract_document(doc: Document, config: ExtractConfig) -> Document | Reject:
     size = len(doc.html or "")
     try:
         with time_limit(config.timeout_seconds):
-            found, result = _extraction(doc.html, doc.url, config)
+            found, result = _extraction(doc.html, doc.url, config, date=doc.published is None)
             focus = config.focus
             if config.fallback_focus != "none" and _missed_text(doc.html, _words(result), config):
                 _, other = _extraction(doc.html, doc.url, config, config.fallback_focus, metadata=False)
