@@ -7,9 +7,9 @@ table row per (size, workers): wall time of the command (Prefect's server start 
 time per stage from the run's manifest, lines per second and the peak RSS of the run.
 
 For HTML, the reference is trafilatura alone: one process reading the same pages and
-extracting each with the options cleaner uses (`cleaner.clean.extract`: its focus is
-`extract.focus`, recall favoured by default), timed from the first read to the last
-extraction; and the same with precision favoured, cleaner's focus until issue 15 and the
+extracting each, metadata and all, by trafilatura's own call with the options cleaner gives
+it (`cleaner.clean.extract.trafilatura_alone`: its focus is `extract.focus`, recall favoured
+by default), timed from the first read to the last extraction; and the same with precision favoured, cleaner's focus until issue 15 and the
 reference of the figures recorded before 2026-12-07. Printed after the table: each run's wall
 time as a multiple of each, and the speedup of the largest worker count over one worker.
 
