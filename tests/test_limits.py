@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 import threading
@@ -142,3 +143,45 @@ print("done")
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30)
     assert done.returncode == 0 and done.stdout == "done\n", done.stderr
+
+
+def test_a_process_forked_while_the_watchdog_holds_its_lock_can_still_limit():
+    """A fork copies the lock in whatever state the parent's threads left it: held, if its
+    watchdog was checking deadlines just then. The child starts afresh, and its limits
+    work (`os.register_at_fork`); without that, its first block waited forever."""
+    from cleaner import limits
+
+    with time_limit(30):  # the watchdog runs
+        pass
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:  # what the watchdog does as it wakes, for as long as the fork takes
+        with limits._lock:
+            held.set()
+            release.wait(5)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(5)
+    pid = os.fork()
+    if pid == 0:  # the child: a limit that ends, then one that fires
+        try:
+            with time_limit(30):
+                pass
+            try:
+                with time_limit(0.05):
+                    while True:
+                        pass
+            except TimeLimitExceeded:
+                os._exit(0)
+        finally:
+            os._exit(1)
+    release.set()
+    holder.join(5)
+    deadline = time.monotonic() + 20
+    while (done := os.waitpid(pid, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if done[0] == 0:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+    assert done[0] == pid and os.waitstatus_to_exitcode(done[1]) == 0

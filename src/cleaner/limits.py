@@ -12,6 +12,7 @@ size limit (`read.max_record_bytes`).
 from __future__ import annotations
 
 import ctypes
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -69,9 +70,23 @@ def _checkpoint() -> None:
     it checks for as a Python function starts."""
 
 
+def _after_fork_in_child() -> None:
+    """A forked child holds only the thread that forked: no watchdog, and the lock copied in
+    whatever state the parent's threads left it, held if its watchdog was checking deadlines
+    just then, and the child's first limit would wait for it forever. The child starts afresh;
+    a block the fork happened in ends as one whose deadline is gone."""
+    global _lock, _cond, _deadlines, _wakes, _watchdog
+    _lock = threading.Lock()
+    _cond = threading.Condition(_lock)
+    _deadlines, _wakes, _watchdog = {}, float("inf"), None
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def _start_watchdog() -> None:
     global _watchdog
-    if _watchdog is None or not _watchdog.is_alive():  # not alive: this process was forked
+    if _watchdog is None or not _watchdog.is_alive():
         _watchdog = threading.Thread(target=_watch, name="cleaner-time-limit", daemon=True)
         _watchdog.start()
 
