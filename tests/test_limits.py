@@ -1,8 +1,9 @@
+import cProfile
 import os
-import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -114,35 +115,56 @@ def test_a_short_limit_after_long_ones_is_kept_and_blocks_wake_no_thread(monkeyp
         other.join(5)
 
 
+def _in_a_child(body: Callable[[], None], seconds: float = 20) -> int | None:
+    """Run `body` in a forked child: its exit status (0: it returned, 1: it raised), or None
+    if it had not ended after `seconds` (it is killed then)."""
+    pid = os.fork()
+    if pid == 0:
+        status = 1
+        try:
+            body()
+            status = 0
+        finally:
+            os._exit(status)
+    deadline = time.monotonic() + seconds
+    while (done := os.waitpid(pid, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if done[0] == 0:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        return None
+    return os.waitstatus_to_exitcode(done[1])
+
+
+def _a_limit_that_ends_then_one_that_fires() -> None:
+    with time_limit(30):
+        pass
+    with pytest.raises(TimeLimitExceeded), time_limit(0.05):
+        while True:
+            pass
+
+
 def test_a_debugger_or_profiler_still_runs_after_limits_in_the_process():
     """A limit's end once withdrew any pending exception with `PyThreadState_SetAsyncExc(
     thread, NULL)`, which leaves CPython's pending-exception signal set for good: after one
     extracted page, `sys.settrace` or `sys.setprofile` (pdb, coverage, cProfile) made the
     process spin forever at its next Python call."""
-    script = """
-import cProfile, sys
-from cleaner.limits import TimeLimitExceeded, time_limit
-with time_limit(30):
-    pass
-try:
-    with time_limit(0.05):
-        while True:
-            pass
-except TimeLimitExceeded:
-    pass
-profile = cProfile.Profile()
-profile.enable()
-with time_limit(30):
-    sum(range(1000))
-profile.disable()
-sys.settrace(lambda frame, event, arg: None)
-with time_limit(30):
-    sum(range(1000))
-sys.settrace(None)
-print("done")
-"""
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30)
-    assert done.returncode == 0 and done.stdout == "done\n", done.stderr
+
+    def traced() -> None:
+        _a_limit_that_ends_then_one_that_fires()
+        profile = cProfile.Profile()
+        profile.enable()
+        with time_limit(30):
+            sum(range(1000))
+        profile.disable()
+        sys.settrace(lambda frame, event, arg: None)
+        try:
+            with time_limit(30):
+                sum(range(1000))
+        finally:
+            sys.settrace(None)
+
+    assert _in_a_child(traced) == 0
 
 
 def test_a_process_forked_while_the_watchdog_holds_its_lock_can_still_limit():
@@ -163,25 +185,9 @@ def test_a_process_forked_while_the_watchdog_holds_its_lock_can_still_limit():
     holder = threading.Thread(target=hold)
     holder.start()
     held.wait(5)
-    pid = os.fork()
-    if pid == 0:  # the child: a limit that ends, then one that fires
-        try:
-            with time_limit(30):
-                pass
-            try:
-                with time_limit(0.05):
-                    while True:
-                        pass
-            except TimeLimitExceeded:
-                os._exit(0)
-        finally:
-            os._exit(1)
-    release.set()
-    holder.join(5)
-    deadline = time.monotonic() + 20
-    while (done := os.waitpid(pid, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if done[0] == 0:
-        os.kill(pid, 9)
-        os.waitpid(pid, 0)
-    assert done[0] == pid and os.waitstatus_to_exitcode(done[1]) == 0
+    try:
+        status = _in_a_child(_a_limit_that_ends_then_one_that_fires)
+    finally:
+        release.set()
+        holder.join(5)
+    assert status == 0
