@@ -56,8 +56,8 @@ def sniff_binary(content: bytes) -> str | None:
         return _RIFF[content[8:12]]
     if content[4:8] == b"ftyp":
         return "an MP4 or QuickTime video"
-    if _bom(content) is None and b"\x00" in content[:8192]:
-        head = content[:8192]
+    head = content[:8192]
+    if _bom(content) is None and b"\x00" in head:
         even, odd = head[0::2], head[1::2]
         if len(head) >= 16 and (even.count(0) > 0.9 * len(even) or odd.count(0) > 0.9 * len(odd)):
             return (
