@@ -24,7 +24,7 @@ from functools import cache
 
 import numpy as np
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
-from scipy.sparse import csr_matrix
+from scipy.sparse import csc_matrix
 
 _SAMPLE = 2000
 _MIN_CONFIDENCE = 0.5
@@ -113,32 +113,41 @@ def _classify(texts: list[bytes], model: _Model) -> list[str | None]:
     n = len(texts)
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
     width = int(lengths[-1])
-    grid = np.zeros((n, width), dtype=np.uint8)
+    # position x text: the walk reads and writes one position of every text at a time, which
+    # is contiguous this way round (8.0 ms a group of 1,024 one-paragraph texts, 6.8 this way)
+    grid = np.zeros((width, n), dtype=np.uint8)
     for i, text in enumerate(texts):
-        grid[i, : len(text)] = np.frombuffer(text, dtype=np.uint8)
-    features = np.full((n, width), -1, dtype=np.int32)
+        grid[: len(text), i] = np.frombuffer(text, dtype=np.uint8)
+    features = np.full((width, n), -1, dtype=np.int32)
     state = np.zeros(n, dtype=np.int32)
     first = 0  # texts before it have ended: lengths are sorted
     for column in range(width):
         while lengths[first] <= column:
             first += 1
-        state[first:] = model.nextmove[model.rowbase[state[first:]] + grid[first:, column]]
-        features[first:, column] = model.output[state[first:]]
+        state[first:] = model.nextmove[model.rowbase[state[first:]] + grid[column, first:]]
+        features[column, first:] = model.output[state[first:]]
     del grid
-    # (text, feature) keys, sorted: equal keys are one feature's visits of one text
-    found = np.flatnonzero(features.ravel() >= 0)
-    keys = found // width
+    features = features.T.ravel()  # text by text again: the keys below come sorted by text
+    # (text, feature) keys, sorted: equal keys are one feature's visits of one text. A group's
+    # keys fit in 32 bits, and numpy's stable sort takes half the time of its default on them
+    # (a group's 300,000 keys: 13.1 ms in 64 bits with the default, 6.4 ms so).
+    found = np.flatnonzero(features >= 0)
+    kind = np.int32 if n * len(model.output) < 2**31 else np.int64
+    keys = (found // width).astype(kind)
     keys *= len(model.output)
-    keys += features.ravel()[found]
+    keys += features[found]
     del features, found
     if not len(keys):  # not one feature: no language (py3langid: uniform)
         return [None] * n
-    keys.sort()
+    keys.sort(kind="stable")
     edges = np.flatnonzero(np.diff(keys)) + 1
     counts = np.diff(np.concatenate(([0], edges, [len(keys)])))
     keys = keys[np.concatenate(([0], edges))]
     rows, found = np.divmod(keys, len(model.output))
-    visits = csr_matrix(
+    # Column-major: the product then reads each row of the model's table (57 MB) once per
+    # group, not once per text that has the feature, and adds the same terms in the same
+    # order (9.0 ms a group, conversion included, where row-major took 12.8).
+    visits = csc_matrix(
         (np.log1p(counts.astype(np.float32)), (rows, found)), shape=(n, len(model.ptc)), dtype=np.float32
     )
     scores = np.asarray(visits @ model.ptc) + model.pc
