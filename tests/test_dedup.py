@@ -1,9 +1,12 @@
 import random
+import time
 from datetime import UTC, datetime
+from unittest import mock
 
 import numpy as np
 
 from cleaner.config import DedupConfig
+from cleaner.dedup import visit as visit_module
 from cleaner.dedup.lsh import band_candidates, band_keys
 from cleaner.dedup.signatures import jaccard, shingles, signatures
 from cleaner.dedup.sketch import Sketch
@@ -424,6 +427,7 @@ def test_exact_copies_are_settled_by_their_fingerprint_and_never_searched():
     stats = deduplicate_sketch(sketch, DedupConfig(), lsh=lsh, texts=None)
     sketch.apply(copies)
     assert searched == [len(A)]  # the first copy's passages; 49 x 4 copies never enter LSH
+    assert stats.walks == 1 and stats.as_dict()["walks"] == 1
     assert stats.exact_passages == 49 * len(A)
     assert all(c.duplicate_of == "c0" and c.duplicate_kind is DuplicateKind.EXACT for c in copies[1:])
 
@@ -442,8 +446,20 @@ def test_a_copy_whose_first_occurrence_left_with_its_document_is_searched_after_
 
     docs = [source, dropped, keeper, later]
     sketch = Sketch.of(docs, DedupConfig())
-    deduplicate_sketch(sketch, DedupConfig(), lsh=lsh, texts=dedup_texts(docs, sketch))
+    calls = []
+    real_run = visit_module._Visit.run
+
+    def timed_run(self, stats):  # each walk takes 50 ms more
+        calls.append(1)
+        real_run(self, stats)
+        time.sleep(0.05)
+
+    with mock.patch.object(visit_module._Visit, "run", timed_run):
+        stats = deduplicate_sketch(sketch, DedupConfig(), lsh=lsh, texts=dedup_texts(docs, sketch))
     sketch.apply(docs)
+    # The manifest says the walk ran twice, and its time is both walks', not the last one's.
+    assert stats.walks == len(calls) == 2
+    assert stats.seconds["visit"] >= 0.1
     assert dropped.duplicate_of == "p"
     assert keeper.passages[0].status is Status.KEPT
     assert _statuses(later)[0] == (Status.NEAR_DUPLICATE, "d2", 0)

@@ -74,7 +74,10 @@ class DedupStats:
     candidates_rejected: int = 0
     exact_checks: int = 0  # candidates checked whose Jaccard was computed on their shingles
     duplicate_documents: Counter = field(default_factory=Counter)  # kind -> count
-    seconds: dict[str, float] = field(default_factory=dict)  # time per step
+    seconds: dict[str, float] = field(default_factory=dict)  # time per step, over every walk
+    # The walk runs once more when a duplicate document took the first occurrence of a text
+    # that later passages copy (`deduplicate_sketch`); the counts above are the last walk's.
+    walks: int = 1
 
     def as_dict(self) -> dict:
         return {
@@ -86,6 +89,7 @@ class DedupStats:
             "exact_checks": self.exact_checks,
             "duplicate_documents": dict(sorted(self.duplicate_documents.items())),
             "seconds": {k: round(v, 4) for k, v in self.seconds.items()},
+            "walks": self.walks,
         }
 
 
@@ -140,7 +144,10 @@ def deduplicate_sketch(
     is estimated. The estimates are counted on up to `threads` threads."""
     prior = prior or Prior()
     unsettled: set[int] = set()
+    seconds: Counter = Counter()
+    walks = 0
     while True:
+        walks += 1
         stats = DedupStats()
         clock = time.perf_counter()
         visit = _Visit(sketch, config, prior)
@@ -148,28 +155,29 @@ def deduplicate_sketch(
         # candidates, so only the first of each fingerprint enters LSH (5,000 copies of an
         # article no longer make 500,000 rows of it).
         searched = visit.search_positions(unsettled)
-        stats.seconds["prepare"] = time.perf_counter() - clock
+        seconds["prepare"] += time.perf_counter() - clock
         clock = time.perf_counter()
         found = (lsh or band_candidates)(visit.values, config, visit.signature_rows[searched])
         visit.indptr, visit.indices = _spread(found, searched, len(visit.signature_rows))
         del found
         give_back()  # what LSH's threads freed
-        stats.seconds["lsh"] = time.perf_counter() - clock
+        seconds["lsh"] += time.perf_counter() - clock
         clock = time.perf_counter()
         visit.estimate(threads)
         give_back()
         if texts is not None:
             visit.check_exactly(texts)
-        stats.seconds["verify"] = time.perf_counter() - clock
+        seconds["verify"] += time.perf_counter() - clock
         clock = time.perf_counter()
         visit.run(stats)
         # The visit: exact lookups, candidates' verdicts, first occurrences, documents.
-        stats.seconds["visit"] = time.perf_counter() - clock
+        seconds["visit"] += time.perf_counter() - clock
         if not visit.unsettled:
             break
         # A copy whose first occurrence left with its document (a duplicate document) is a
         # first occurrence itself and needs its candidates after all: once more, with them.
         unsettled |= visit.unsettled
+    stats.seconds, stats.walks = dict(seconds), walks
     visit.write_back()
     return stats
 
