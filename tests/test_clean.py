@@ -257,6 +257,12 @@ def test_learned_respects_threshold_and_needs_a_site():
     assert learn_boilerplate(_sketch(three), CleanConfig(learned_min_docs=4)) == {}
 
 
+def test_learned_boilerplate_is_off_when_disabled_rules_names_it():
+    docs = [_site_doc(i, [CHROME_A, *ARTICLES[i], CHROME_B]) for i in range(3)]
+    assert learn_boilerplate(_sketch(docs), CleanConfig(disabled_rules=("learned",))) == {}
+    assert learn_boilerplate(_sketch(docs), CleanConfig(disabled_rules=("byline",))) != {}
+
+
 def test_no_content_rejects():
     empty = _clean("\n".join(["Related Articles", "Ferry timetable cut as strike bites", "READ MORE"]))
     full = _clean(P1)

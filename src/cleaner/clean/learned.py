@@ -26,7 +26,10 @@ def learn_boilerplate(sketch: Sketch, config: CleanConfig) -> dict[str, frozense
     Copies of one article (a story republished with an update) share their paragraphs
     without those being chrome, so documents that share most of their article-length lines
     count as one article. Works on the corpus's sketch: fingerprints and word counts suffice.
+    Nothing is learned when `disabled_rules` names "learned".
     """
+    if "learned" in config.disabled_rules:
+        return {}
     starts, status = sketch.starts.tolist(), sketch.status.tolist()
     fps, n_words = sketch.fingerprints.tolist(), sketch.n_words.tolist()
     by_site: dict[str, list[int]] = defaultdict(list)
