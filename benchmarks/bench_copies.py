@@ -1,7 +1,7 @@
 """Many copies of one text: dedup's cost must stay linear in the copies.
 
 Two shapes that real crawls produce, each a list of documents run through the dedup stage
-(`Sketch.of`, then `dedup.deduplicate_sketch` with exact checks on the texts), in this process,
+(`Sketch.of`, then `cleaner.dedup.visit.deduplicate_sketch` with exact checks on the texts), in this process,
 on one core:
 
 - `exact`: one 100-paragraph article copied N times (a mirror farm, a syndicated story
@@ -27,6 +27,7 @@ import random
 import time
 
 from cleaner.config import DedupConfig
+from cleaner.dedup import lsh as band_lsh
 from cleaner.dedup import visit
 from cleaner.dedup.sketch import Sketch
 from cleaner.document import Document, Passage
@@ -73,7 +74,7 @@ def measure(shape: str, copies: int) -> dict:
 
     def lsh(values, config, rows):
         searched.append(len(rows))
-        return lsh.band_candidates(values, config, rows)
+        return band_lsh.band_candidates(values, config, rows)
 
     start = time.perf_counter()
     sketch = Sketch.of(docs, config)
