@@ -14,7 +14,7 @@ Methods:
   to files first (not timed), are read and sketched by 2 worker processes (forked on
   Linux, as `cleaner run`'s are), as the flow's batch tasks do (shingles, signatures, fingerprints; "sketch" below is the wall time of
   that parallel step, "shingling" and "signatures" the workers' seconds in each, shared by
-  the 2 workers), then `cleaner.dedup.deduplicate_sketch` runs on the joined sketch
+  the 2 workers), then `cleaner.dedup.visit.deduplicate_sketch` runs on the joined sketch
   ("prepare", "lsh", "verification" and the document visit, "clustering") in the main
   process, where from 100,000 signed passages (`run.lsh_spread_min_rows`) its LSH band
   groups and its estimates run on 2 threads, as a local run's do; last, "writing": each batch's

@@ -9,7 +9,7 @@ light edits of indexed passages; they must be found. Prints the index's size (Mi
 per indexed passage of `index/passages`), wall time per step, peak RSS of that process, and
 the recall of the planted copies.
 
-    python benchmarks/bench_incremental.py --corpus 1000000 --batch 10000
+    python -m benchmarks.bench_incremental --corpus 1000000 --batch 10000
 """
 
 from __future__ import annotations

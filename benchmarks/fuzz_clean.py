@@ -2,7 +2,7 @@
 
 An input is UTF-8 (invalid bytes become U+FFFD, as the readers decode them): the body of a
 `Document`, optionally followed, after \\x1d separators, by its title, site name and URL as
-a JSONL record carries them. The document is cleaned with `cleaner.clean.clean_batch`, once
+a JSONL record carries them. The document is cleaned with `cleaner.clean.lines.clean_batch`, once
 with the default rules and once with every rule switched off, and the text primitives of
 `cleaner.text` run on its paragraphs and on the input cut at \\x1e. Checked beyond "does not
 crash":

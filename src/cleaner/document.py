@@ -105,7 +105,7 @@ class Reject:
     """An input, or a record inside one, that could not be read, extracted or used."""
 
     source: str
-    reason: str  # a stable, machine-readable code, e.g. "extraction_failed"
+    reason: str  # a stable, machine-readable code, e.g. "extraction_error"
     detail: str  # what a person needs to understand and fix it
     # For a whole input file rejected before it could be read (unsupported type, a pipe, a
     # dangling link): its key, so that later runs of a growing corpus do not report it again.

@@ -2,9 +2,10 @@
 
 A run streams its inputs: each batch of files is read, extracted, cleaned and sketched on
 its own (in any process: `prepare_batch` needs only its arguments), a part of at most
-`run.batch_records` documents or `run.batch_bytes` bytes at a time; each part's documents go
-to the spool on disk, and only the parts' `Sketch`es come back. The whole-corpus stages
-(repeated ids, learned boilerplate, dedup) then work on the joined sketches, and the writer
+`run.batch_records` documents or `run.batch_bytes` bytes at a time; each part's documents,
+`Sketch` and signatures go to the spool on disk, and only the parts' names and the batch's
+counts come back (`BatchResult`). The whole-corpus stages (repeated ids, learned
+boilerplate, dedup) then work on the joined sketches, and the writer
 reads the spool back one part at a time, applying their verdicts. Memory holds one part of
 texts per worker plus the corpus's sketch, never the corpus.
 """

@@ -3,8 +3,9 @@
 Each band of `rows` signature values is hashed to a 64-bit key; passages that share a key in
 any band are candidates, checked afterwards (`visit`). Sorting keys band by band keeps the cost
 near linear, and a hot bucket (thousands of near copies) costs a few neighbours per row, not
-every pair. On a large run the bands are cut into groups, each a task on a worker that reads
-its group's columns from the signatures' files, a band at a time (`spread_lsh`).
+every pair. On a large run the bands are cut into groups, found on the flow's threads
+(`band_candidates`) or, on a Dask cluster, each a task on a worker that reads its group's
+columns from the signatures' files, a band at a time (`spread_lsh`).
 """
 
 from __future__ import annotations

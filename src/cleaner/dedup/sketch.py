@@ -3,7 +3,8 @@
 Learned boilerplate and dedup must see every document at once, but neither needs the text:
 only per-passage numbers (a fingerprint of the normalised text, word and character counts,
 a MinHash signature) and a few per-document fields. A `Sketch` holds exactly those, in
-arrays, so a run holds ~600 bytes per passage for the whole corpus instead of its texts; the
+arrays (the signatures in files), so a run holds about 100 bytes per passage for the whole
+corpus instead of its texts; the
 documents themselves wait on disk (the spool, `cleaner.pipeline`) until the write.
 
 The stages also record their verdicts here (statuses, the passage or document a duplicate
