@@ -117,6 +117,21 @@ def test_a_deleted_partition_cannot_be_repaired_and_is_refused_with_the_way_out(
     assert f"- {dataset}/run={RUNS[1]}/ is missing" in printed and "(cannot be repaired)" in printed
 
 
+@pytest.mark.parametrize(
+    "dataset", ["documents", "passages", "duplicates", "index/documents", "index/passages"]
+)
+def test_a_partition_folder_left_empty_is_said_not_an_unexpected_error(corpus, dataset, capsys):
+    # The run= folder stays, its file gone: the deep check read the empty folder as a table
+    # without columns and stopped with an Arrow error, where run and report sent the user.
+    folder = corpus / dataset / f"run={RUNS[1]}"
+    for path in folder.glob("*.parquet"):
+        path.unlink()
+    assert f"{dataset}/run={RUNS[1]}/ holds 0 rows" in " ".join(_whats(corpus, deep=True))
+    assert main(["check", str(corpus)]) == 1
+    printed = capsys.readouterr()
+    assert f"- {dataset}/run={RUNS[1]}/ holds 0 rows" in printed.out and "unexpected" not in printed.err
+
+
 def _index_files(out) -> dict:
     return {
         str(p.relative_to(out)): p.read_bytes() for p in sorted((out / "index").rglob("*")) if p.is_file()
