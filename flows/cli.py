@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--dask",
+        type=_dask_address,
         metavar="ADDRESS",
         help="run the tasks on an existing Dask cluster, e.g. tcp://10.0.0.5:8786 "
         "(default: a process pool on this machine)",
@@ -175,6 +176,8 @@ def _run(args: argparse.Namespace) -> int:
             "--workers sets the local process pool; with --dask the cluster's workers run the tasks"
         )
     for path in args.paths:
+        if not path:  # `cleaner run "$INBOX"` with INBOX unset: not the current folder
+            raise CleanerError("an input path is empty; name the current folder '.' if it is meant")
         if not Path(path).exists():
             raise CleanerError(f"input path does not exist: {path}")
     from cleaner.corpus import preflight
@@ -343,6 +346,20 @@ def _folder(value: str) -> str:
     """A folder's path: an empty one (`--out "$UNSET"`) is no folder, not the current one."""
     if not value.strip():
         raise argparse.ArgumentTypeError("expected a folder, got an empty path")
+    return value
+
+
+def _dask_address(value: str) -> str:
+    """A Dask scheduler's address, checked as Dask parses it, before Prefect starts: a
+    malformed one ended the run as an unexpected error once the flow had begun."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        scheme, location = parse_address(value)
+        if scheme in ("tcp", "tls", "ws", "wss"):
+            parse_host_port(location)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{exc} (an address is like tcp://10.0.0.5:8786)") from None
     return value
 
 

@@ -92,10 +92,10 @@ class PrefectExecutor:
 def connect_dask(stack: ExitStack, address: str) -> PrefectExecutor:
     """An executor on a Dask cluster's task runner, connected now, before any work, rather
     than at the first task; its batches a multiple of the cluster's workers now."""
-    runner = stack.enter_context(DaskTaskRunner(address=address))
     try:
+        runner = stack.enter_context(DaskTaskRunner(address=address))
         workers = len(runner.client.scheduler_info()["workers"])
-    except OSError as exc:  # refused, timed out, not a scheduler
+    except (OSError, ValueError) as exc:  # refused, timed out, not a scheduler, no address
         raise CleanerError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
     get_run_logger().info(f"dask: the tasks run on the cluster at {address} ({workers} workers now)")
     return PrefectExecutor(runner, workers=workers or None)

@@ -7,6 +7,8 @@ from pathlib import Path
 import pyarrow.dataset as ds
 import pytest
 
+from cleaner.errors import InputError
+from cleaner.io import readers
 from cleaner_flows.cli import build_parser, main
 
 
@@ -45,6 +47,29 @@ def test_bad_config_is_a_one_line_error_before_prefect_starts(tmp_path, capsys):
 def test_missing_input_path_is_an_error(tmp_path, capsys):
     assert main(["run", str(tmp_path / "nope")]) == 2
     assert "input path does not exist" in capsys.readouterr().err
+
+
+def test_an_empty_input_path_is_an_error_not_the_current_folder(tmp_path, monkeypatch, capsys):
+    # `cleaner run "$INBOX"` with INBOX unset read every file under the current folder, other
+    # corpora's Parquet files among them.
+    (tmp_path / "page.txt").write_text("A page that must not be read.")
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "", "--out", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "cleaner: error: an input path is empty; name the current folder '.' if it is meant"
+    )
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(InputError, match="an input path is empty"):
+        readers.discover([""])
+
+
+@pytest.mark.parametrize("address", ["nonsense", "tcp://host", "tcp://host:port"])
+def test_a_malformed_dask_address_is_a_usage_error_before_prefect_starts(address, capsys):
+    with pytest.raises(SystemExit) as stop:
+        build_parser().parse_args(["run", "--dask", address])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --dask:" in err and "tcp://10.0.0.5:8786" in err and "Traceback" not in err
 
 
 def _python(code, env=None, cwd=None):

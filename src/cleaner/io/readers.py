@@ -73,6 +73,8 @@ def discover(
     rejects: list[Reject] = []
     skip = os.path.realpath(exclude) if exclude is not None else None
     for given in paths:  # every one, before a walk that may stop early
+        if os.fspath(given) in ("", b""):  # an unset variable, not the current folder
+            raise InputError("an input path is empty; name the current folder '.' if it is meant")
         if not Path(given).exists():
             raise InputError(f"input path does not exist: {source_of(given)}")
         if skip and _inside(os.path.realpath(given), skip):
