@@ -332,7 +332,7 @@ def _inspect(args: argparse.Namespace) -> int:
 
     colour = explain.use_colour(args.no_color)
     try:
-        if args.doc:
+        if args.doc is not None:  # "" is an id to look for and not find, not no --doc
             explain.show_document(args.corpus, args.doc, colour=colour)
         else:
             explain.show_cluster(args.corpus, args.cluster, colour=colour, width=args.width)

@@ -47,6 +47,10 @@ def test_load_toml_file_overrides_only_named_keys(tmp_path):
         ("[run]\nbatch_size = true\n", "run.batch_size must be an integer"),
         ("[read]\nmax_record_bytes = 0\n", "read.max_record_bytes must be >= 1"),
         ("[read]\ntext_column = ''\n", "read.text_column must name a column"),
+        (
+            "[read]\nhtml_column = 'text'\n",
+            "read.text_column and read.html_column both name the column 'text'",
+        ),
         ("[run]\nlsh_tasks = 0\n", "run.lsh_tasks must be >= 1"),
         ("[run]\nsplit_bytes = 0\n", "run.split_bytes must be >= 1"),
         ("[extract]\ntimeout_seconds = 0\n", "extract.timeout_seconds must be > 0"),

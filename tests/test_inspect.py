@@ -199,13 +199,14 @@ def test_a_name_several_documents_share_lists_their_ids(corpus, capsys):
 
 
 @pytest.mark.parametrize("option", ["--doc", "--cluster"])
-def test_an_unknown_id_is_a_one_line_error_that_says_where_ids_are(corpus, option, capsys):
-    assert main(["inspect", str(corpus), option, "0123456789abcdef"]) == 2
+@pytest.mark.parametrize("name", ["0123456789abcdef", ""])  # "" was taken for no --doc at all
+def test_an_unknown_id_is_a_one_line_error_that_says_where_ids_are(corpus, option, name, capsys):
+    assert main(["inspect", str(corpus), option, name]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
     err = captured.err.splitlines()
     assert len(err) == 1 and err[0].startswith("cleaner: error: no ")
-    assert "'0123456789abcdef'" in err[0] and "doc_id column of documents/ and duplicates/" in err[0]
+    assert f"'{name}'" in err[0] and "doc_id column of documents/ and duplicates/" in err[0]
 
 
 def test_a_folder_that_is_no_corpus_is_an_error(tmp_path, capsys):

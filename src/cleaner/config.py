@@ -66,6 +66,14 @@ class ReadConfig:
         for name in ("text", "html", "url", "id", "title", "published"):
             if not getattr(self, f"{name}_column"):
                 raise ConfigError(f"read.{name}_column must name a column, got an empty string")
+        # HTML named as the text column too would be stored unextracted, as text. (Other
+        # fields may share a column: a url that is also the record's id.)
+        if self.text_column == self.html_column:
+            raise ConfigError(
+                f"read.text_column and read.html_column both name the column {self.text_column!r}: "
+                "a column holds text or HTML; name the other field a column the files lack "
+                "(--text-column none)"
+            )
 
 
 @dataclass(frozen=True)
