@@ -58,6 +58,21 @@ def test_two_files_of_one_name_are_two_inputs(tmp_path):
     assert [f.identity for f in _unread(out, [day2])] == [second[0].identity]
 
 
+def test_a_folders_keys_do_not_depend_on_how_it_is_spelled(tmp_path, monkeypatch):
+    # `cleaner run .` from inside the inbox gave its files other keys, so other doc ids, than
+    # `cleaner run inbox` beside it: "." has no name.
+    inbox = tmp_path / "inbox"
+    (inbox / "day").mkdir(parents=True)
+    (inbox / "day" / "a.txt").write_text("A page about the harbour.\n")
+    monkeypatch.chdir(tmp_path)
+    keys = {tuple(f.key for f in discover([Path(spelling)])[0]) for spelling in ("inbox", "inbox/day/..")}
+    monkeypatch.chdir(inbox)
+    keys |= {tuple(f.key for f in discover([Path(spelling)])[0]) for spelling in (".", "./", "day/..")}
+    monkeypatch.chdir(inbox / "day")
+    keys.add(tuple(f.key for f in discover([Path("..")])[0]))
+    assert keys == {("inbox/day/a.txt",)}
+
+
 def test_a_moved_folder_is_read_and_recognised_by_its_bytes(tmp_path):
     out = tmp_path / "corpus"
     inbox = tmp_path / "old" / "inbox"

@@ -101,7 +101,9 @@ def _candidates(
             yield root, source_of(root), source_of(root.name)
             continue
         seen_dirs: set[tuple[int, int]] = set()
-        top = source_of(root.name)
+        # The folder's own name starts its files' keys (and so their ids), however it was
+        # spelled: ".", "..", "pages/.." name a folder as "pages" does.
+        top = source_of(root.name if root.name not in ("", "..") else Path(os.path.abspath(root)).name)
         for dirpath, dirnames, filenames in _walk(
             root, onerror=lambda error: rejects.append(_unreadable_folder(error))
         ):
