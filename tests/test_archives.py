@@ -517,6 +517,20 @@ def test_parquet_columns_can_be_renamed_and_hold_bytes_dates_and_strings(tmp_pat
     )
 
 
+def test_parquet_view_columns_are_read_as_strings_and_bytes_are(tmp_path):
+    # pyarrow has no length kernel for views: a valid file was called damaged.
+    page = _page("Ferge", OSLO).encode()
+    table = pa.table(
+        {
+            "text": pa.array([ZURICH[0], None, ZURICH[1] * 20], pa.string_view()),
+            "html": pa.array([None, page, None], pa.binary_view()),
+        }
+    )
+    docs, rejects, _, _ = _read(_parquet(tmp_path / "views.parquet", table), max_record_bytes=len(page) + 100)
+    assert [d.kind for d in docs] == ["text", "html"] and docs[0].body == ZURICH[0]
+    assert [r.reason for r in rejects] == ["too_large"]  # the third row, measured in bytes
+
+
 @pytest.mark.parametrize(
     "columns, says",
     [
