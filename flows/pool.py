@@ -49,6 +49,7 @@ class EagerProcessPool(ProcessPoolTaskRunner):
 
     def __init__(self, max_workers: int | None = None, warm: tuple[str, ...] = ()) -> None:
         super().__init__(max_workers, initializer=start_worker, initargs=(os.getpid(), tuple(warm)))
+        self._in_worker = False
 
     def start(self) -> Self:
         """Start the pool and all its workers now: forked from this process once it has
@@ -102,11 +103,36 @@ class EagerProcessPool(ProcessPoolTaskRunner):
 
     def __reduce__(self):
         # Prefect pickles the flow, task runner included, into every task it sends to a
-        # worker: a copy that is not started, without the live queue and processes.
-        return type(self), (self._max_workers, self._initargs[1])
+        # worker, and the worker enters it as it restores the flow run's context: a copy
+        # that starts nothing (Prefect's own made a pool of queues and threads in the worker
+        # for every task, and a worker killed as the command stopped left their semaphores
+        # for multiprocessing's tracker to complain of, 8 a worker).
+        return _worker_copy, (type(self), self._max_workers, self._initargs[1])
 
     def duplicate(self) -> Self:
-        return self if self._started else super().duplicate()
+        return self if self._started or self._in_worker else super().duplicate()
 
     def __enter__(self) -> Self:
-        return self if self._started else super().__enter__()
+        if self._started or self._in_worker:
+            return self
+        return super().__enter__()
+
+    def __exit__(self, exc_type, exc_value, traceback) -> None:
+        """Shut the pool down as Prefect does; first, when the flow run ends on a stop (a
+        SIGTERM Prefect took as `TerminationSignal`, a Ctrl-C as `Interrupted`), end the
+        workers: Prefect's shutdown waits for the batches under way, which took 12 to 19 s
+        on the real pages, past the command's grace (`cleaner.interrupt`)."""
+        if self._in_worker:
+            return
+        if exc_type is not None and not issubclass(exc_type, Exception):
+            self.kill()
+        super().__exit__(exc_type, exc_value, traceback)
+
+
+def _worker_copy(
+    kind: type[EagerProcessPool], max_workers: int | None, warm: tuple[str, ...]
+) -> EagerProcessPool:
+    """The pool as a task's worker restores it: never entered, never started."""
+    pool = kind(max_workers, warm)
+    pool._in_worker = True
+    return pool

@@ -9,6 +9,7 @@ started preparing batches."""
 from __future__ import annotations
 
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -156,6 +157,52 @@ def test_ctrl_c_while_prefect_starts_is_one_line(pages, tmp_path, after):
     assert "Traceback" not in said and "KeyboardInterrupt" not in said, said
     assert said.rstrip().endswith(f"cleaner: stopped by SIGINT: {out} is as it was"), said
     assert not out.exists()
+    deadline = time.monotonic() + 10
+    while any(_alive(p) for p in processes) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [p for p in processes if _alive(p)], "a process outlived the command"
+
+
+@pytest.fixture(scope="module")
+def long_pages(tmp_path_factory) -> Path:
+    """30 pages of 1.7 MB, 0.8 s of extraction each: two batches of 12 s, one per worker."""
+    root = tmp_path_factory.mktemp("long") / "in"
+    root.mkdir()
+    rng = random.Random(5)
+    words = ["".join(rng.choice("abcdefghij") for _ in range(6)) for _ in range(3000)]
+    for i in range(30):
+        paragraphs = "\n".join(
+            f"<p>{' '.join(rng.choice(words) for _ in range(40)).capitalize()}.</p>" for _ in range(6000)
+        )
+        (root / f"p{i:02d}.html").write_text(
+            f"<html><head><title>Page {i}</title></head><body><article>{paragraphs}</article></body></html>"
+        )
+    return root
+
+
+@pytest.mark.parametrize(("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_to_the_command_alone_stops_it_without_waiting_for_the_batches(
+    long_pages, tmp_path, signum, status
+):
+    """A process manager that signals the command's process only, not its group: the workers
+    go on with their batches. Prefect's pool waited for them to finish (SIGTERM, which
+    Prefect takes during a flow run: 12 to 19 s on real pages), or the command gave up after
+    its 5 s of grace (SIGINT), and the workers' own copies of the pool left semaphores that
+    multiprocessing complained of, in two warnings of several lines."""
+    out = tmp_path / "out"
+    command, log = _start(long_pages, out, tmp_path)
+    processes = [command.pid, *_tree(command.pid)]
+    sent = time.monotonic()
+    os.kill(command.pid, signum)
+    assert command.wait(timeout=STOP_SECONDS) == status
+    waited = time.monotonic() - sent
+    said = log.read_text()
+    assert said.rstrip().endswith(f"cleaner: stopped by {signal.Signals(signum).name}: {out} is as it was"), (
+        said
+    )
+    assert "leaked" not in said and "Traceback" not in said, said
+    assert waited < 6, f"stopped {waited:.1f} s after the signal, with 11 s of batches left"
+    _assert_as_it_was(out)
     deadline = time.monotonic() + 10
     while any(_alive(p) for p in processes) and time.monotonic() < deadline:
         time.sleep(0.1)
