@@ -221,6 +221,9 @@ def _run(args: argparse.Namespace) -> int:
     # (with its traceback in a log file): the tasks' own lines would say it again, traceback
     # and all. Their warnings (a page's extraction that took too long) are logged by the flow.
     os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL", "CRITICAL")
+    # trafilatura warns of each page whose text it discards ("discarding data: None"), which
+    # the run records as a reject with its reason; set before the workers fork, they keep it.
+    logging.getLogger("trafilatura").setLevel(logging.ERROR)
     try:
         # from the first second: a Ctrl-C while Prefect starts was a page of traceback
         with stop_signals(give_up, GRACE_SECONDS) as stopper:

@@ -113,6 +113,21 @@ def test_no_input_is_an_error_unless_an_empty_inbox_is_allowed(tmp_path):
 
 
 @pytest.mark.prefect
+def test_a_page_without_text_is_a_reject_not_a_warning_of_trafilatura(tmp_path):
+    # trafilatura logged "discarding data: None" for each such page, from the workers, in the
+    # run's output, where the reject already says it.
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "empty.html").write_text(
+        '<html><head><title>Nothing</title></head><body><img src="a.png"></body></html>'
+    )
+    result = _cleaner(str(inbox), "--out", str(tmp_path / "out"), tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "1 rejects" in result.stdout
+    assert "trafilatura" not in result.stdout + result.stderr
+
+
+@pytest.mark.prefect
 def test_an_unexpected_error_is_one_line_and_a_log_of_its_traceback(tmp_path):
     planted = tmp_path / "planted"
     planted.mkdir()
