@@ -304,6 +304,7 @@ def test_a_record_with_the_id_of_an_earlier_duplicate_is_a_duplicate_id_reject(t
     assert dropped["doc_id"] not in {d["doc_id"] for d in tables["documents"]}
     (rejected,) = tables["rejects"]
     assert rejected["reason"] == "duplicate_id" and rejected["source"].endswith("day2/feed.jsonl#1")
+    assert rejected["detail"].startswith("same doc_id as a document already in the corpus: the same `id`")
     assert check.problems(out, deep=True) == []
 
 

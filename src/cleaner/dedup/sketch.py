@@ -225,7 +225,8 @@ class Sketch:
                     Reject(
                         self.sources[d],
                         "duplicate_id",
-                        "same id as a document already in the corpus",
+                        "same doc_id as a document already in the corpus: the same `id`, or, for a "
+                        "record without one, the same line or page at the same place in its input",
                         doc_id=doc_id,
                     )
                 )
