@@ -175,12 +175,10 @@ def _run(args: argparse.Namespace) -> int:
         raise CleanerError(
             "--workers sets the local process pool; with --dask the cluster's workers run the tasks"
         )
-    for path in args.paths:
-        if not path:  # `cleaner run "$INBOX"` with INBOX unset: not the current folder
-            raise CleanerError("an input path is empty; name the current folder '.' if it is meant")
-        if not Path(path).exists():
-            raise CleanerError(f"input path does not exist: {path}")
     from cleaner.corpus import preflight
+    from cleaner.io.readers import check_input_paths
+
+    check_input_paths(args.paths)  # `cleaner run "$INBOX"` with INBOX unset is an error too
 
     preflight.check_output(args.out, config, args.reprocess)  # the output folder can take this run
     from cleaner.corpus import writers

@@ -125,11 +125,11 @@ def _read_rows(f, batch: pa.RecordBatch, columns: dict, first: int, rank: int, l
         column = batch.column(name)
         if pa.types.is_dictionary(column.type):
             column = column.dictionary_decode()
-        if pa.types.is_string_view(column.type) or pa.types.is_binary_view(column.type):
-            # no length kernel for views (pyarrow 26): a view's values are large ones'
-            column = column.cast(
-                pa.large_string() if pa.types.is_string_view(column.type) else pa.large_binary()
-            )
+        # no length kernel for views (pyarrow 26): a view's values are large ones'
+        if pa.types.is_string_view(column.type):
+            column = column.cast(pa.large_string())
+        elif pa.types.is_binary_view(column.type):
+            column = column.cast(pa.large_binary())
         if _is_text(column.type) or _is_bytes(column.type):
             lengths = pc.fill_null(pc.binary_length(column), 0).to_pylist()
             sizes = [a + b for a, b in zip(sizes, lengths, strict=True)]

@@ -72,11 +72,8 @@ def discover(
     files: dict[str, InputFile] = {}  # by resolved path: a file reached twice is read once
     rejects: list[Reject] = []
     skip = os.path.realpath(exclude) if exclude is not None else None
-    for given in paths:  # every one, before a walk that may stop early
-        if os.fspath(given) in ("", b""):  # an unset variable, not the current folder
-            raise InputError("an input path is empty; name the current folder '.' if it is meant")
-        if not Path(given).exists():
-            raise InputError(f"input path does not exist: {source_of(given)}")
+    check_input_paths(paths)  # every one, before a walk that may stop early
+    for given in paths:
         if skip and _inside(os.path.realpath(given), skip):
             raise InputError(
                 f"input path {source_of(given)} lies inside the output folder {source_of(exclude)}, whose "
@@ -87,6 +84,16 @@ def discover(
         if enough is not None and len(files) >= enough:
             break
     return sorted(files.values()), sorted(rejects, key=lambda r: r.source)
+
+
+def check_input_paths(paths: Sequence[str | Path]) -> None:
+    """Each path names something that exists: a usage error otherwise (the command checks
+    them before Prefect starts). An empty path is an unset variable, not the current folder."""
+    for given in paths:
+        if os.fspath(given) in ("", b""):
+            raise InputError("an input path is empty; name the current folder '.' if it is meant")
+        if not Path(given).exists():
+            raise InputError(f"input path does not exist: {source_of(given)}")
 
 
 def _candidates(
