@@ -4,8 +4,8 @@ Learned boilerplate and dedup must see every document at once, but neither needs
 only per-passage numbers (a fingerprint of the normalised text, word and character counts,
 a MinHash signature) and a few per-document fields. A `Sketch` holds exactly those, in
 arrays (the signatures in files), so a run holds about 100 bytes per passage for the whole
-corpus instead of its texts; the
-documents themselves wait on disk (the spool, `cleaner.pipeline`) until the write.
+corpus instead of its texts; the documents themselves wait on disk (the spool,
+`cleaner.pipeline`) until the write.
 
 The stages also record their verdicts here (statuses, the passage or document a duplicate
 repeats, similarities); `apply` copies them onto the documents when they are read back.
