@@ -429,3 +429,17 @@ def test_the_readme_states_the_types_a_run_writes(tmp_path):
     for kind, names in typed.items():
         assert f"are `{kind}`" in stated or f"is `{kind}`" in stated, kind
         assert all(f"`{n}`" in stated for n in names), names
+
+
+def test_run_ids_sort_in_the_order_the_runs_started_within_one_second():
+    """`check` orders runs that added no document by id: with a random suffix after the
+    second, two quick empty runs sorted at random, and manifest.json was said to be an
+    older copy put back."""
+    from datetime import timedelta
+
+    start = datetime(2026, 12, 7, 19, 1, 17, tzinfo=UTC)
+    times = [start + timedelta(microseconds=us) for us in (0, 1, 2, 500_000, 999_999, 1_000_000)]
+    for _ in range(20):
+        ids = [writers.new_run_id(t) for t in times]
+        assert sorted(ids) == ids and len(set(ids)) == len(ids)
+    assert ids[0].startswith("20261207T190117Z-") and len(ids[0]) == len("20261207T190117Z-") + 8

@@ -111,8 +111,13 @@ SCHEMAS = {
 
 
 def new_run_id(now: datetime | None = None) -> str:
+    """The time, then its microseconds and a random part: ids sort in the order the runs
+    started, which, since the folder's lock lets one run at a time, is the order they
+    committed (`check` relies on it for runs that added no document). With a random suffix
+    alone, two runs of one second sorted at random, and `check` took the corpus for one
+    whose manifest.json was an older copy put back."""
     now = now or datetime.now(UTC)
-    return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+    return f"{now:%Y%m%dT%H%M%SZ}-{now:%f}{uuid.uuid4().hex[:2]}"
 
 
 # -- rows ----------------------------------------------------------------------------------
