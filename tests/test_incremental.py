@@ -224,6 +224,38 @@ def test_a_feed_that_grows_adds_its_new_lines_only(tmp_path, split_bytes):
     assert third["counts"]["passages"] == 0 and third["counts"]["rejects"] == 0
 
 
+@pytest.mark.parametrize("split_bytes", [None, 1])
+def test_a_feed_caught_mid_line_counts_each_record_once(tmp_path, split_bytes, caplog):
+    """A run that found the feed's last line half written rejected it (invalid_json) and the
+    next read it whole, a document: the corpus held that record twice, once in rejects. The
+    line is held unread and said, every run, until its line break comes."""
+    caplog.set_level(logging.WARNING, logger="cleaner.run")
+    config = {"run": {"split_bytes": split_bytes}} if split_bytes else None
+    inbox, out = tmp_path / "inbox", tmp_path / "corpus"
+    inbox.mkdir()
+    feed = inbox / "feed.jsonl"
+    lines = [json.dumps({"id": f"n{i}", "text": text}) + "\n" for i, text in enumerate(FERRY + SCHOOL)]
+    feed.write_text("".join(lines[:3]) + lines[3][:25], encoding="utf-8")
+    held = [f"{feed.as_posix()}#4"]
+    for _ in range(2):  # the file as it was, and again unchanged
+        caplog.clear()
+        summary = clean_corpus(paths=[str(inbox)], out=str(out), config=config)
+        manifest = json.loads((out / "manifest.json").read_text())
+        assert manifest["stages"]["read"]["held"] == held and summary["counts"]["rejects"] == 0
+        said = [r.getMessage() for r in caplog.records if "held unread" in r.getMessage()]
+        assert len(said) == 1 and held[0] in said[0]
+    assert summary["counts"]["documents"] == 0
+    with feed.open("a", encoding="utf-8") as fh:
+        fh.write(lines[3][25:] + lines[4])
+    last = clean_corpus(paths=[str(inbox)], out=str(out), config=config)
+    assert last["counts"]["documents"] == 2 and last["counts"]["rejects"] == 0
+    tables = _tables(out)
+    assert sorted(d["source"].rsplit("#", 1)[1] for d in tables["documents"]) == ["1", "2", "3", "4", "5"]
+    assert tables["rejects"] == [] and tables["duplicates"] == []
+    assert json.loads((out / "manifest.json").read_text())["stages"]["read"]["held"] == []
+    assert check.problems(out, deep=True) == []
+
+
 def test_an_output_folder_inside_its_inbox_is_never_read(tmp_path, caplog):
     """The second run read the first one's Parquet files as input, and every run grew."""
     caplog.set_level(logging.INFO, logger="cleaner.run")

@@ -5,6 +5,7 @@ read as input."""
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -124,20 +125,65 @@ def test_a_rewritten_jsonl_file_is_read_whole(tmp_path):
     assert [d.source for d in docs] == [f"{feed.as_posix()}#{i}" for i in (1, 2, 3)]
 
 
-def test_a_last_line_being_written_is_read_again_once_complete(tmp_path):
+def test_a_last_line_being_written_is_held_until_it_is_whole(tmp_path):
+    """It was an invalid_json reject in the run that saw it half written, and a document in
+    the next: one record counted twice in the corpus. Now it is held unread, and said, in
+    every run until its line break comes."""
     out, feed = tmp_path / "corpus", tmp_path / "feed.jsonl"
-    feed.write_bytes(_record(1) + b'{"text": "Half a rec')
+    first = _record(1)
+    feed.write_bytes(first + b'{"text": "Half a rec')
     files, _ = discover([feed])
     docs, rejects, seen = read_file(files[0], 0)
-    assert len(docs) == 1 and [r.reason for r in rejects] == ["invalid_json"] and seen.tail == 20
+    assert len(docs) == 1 and not rejects and seen.held == f"{feed.as_posix()}#2"
+    # the file as read up to the held line: a later run reads that line again
+    assert (seen.size, seen.lines, seen.tail) == (len(first), 1, 0)
+    assert seen.digest == hashlib.blake2b(first, digest_size=16).hexdigest()
     _remember(out, files)
+    (again,) = _unread(out, [feed])  # unchanged, but not all of it was read
+    assert again.resume == records.Resume(len(first), seen.digest, 1, 0)
+    docs, rejects, still = read_file(again, 0)
+    assert (docs, rejects, still) == ([], [], seen)
     with feed.open("ab") as fh:
         fh.write(b'ord, finished later."}\n' + _record(3))
     (grown,) = _unread(out, [feed])
     docs, rejects, after = read_file(grown, 0)
     assert [d.source for d in docs] == [f"{feed.as_posix()}#2", f"{feed.as_posix()}#3"] and not rejects
     assert docs[0].body == "Half a record, finished later."
-    assert (after.lines, after.tail) == (3, 0)
+    assert (after.lines, after.tail, after.held) == (3, 0, "")
+
+
+@pytest.mark.parametrize(
+    ("last", "reasons"),
+    [
+        (b'{"text": "A record without its line break."}', []),  # whole JSON: a document
+        (b"[1, 2]", ["invalid_record"]),  # whole JSON, not a record: a reject
+        (b"   ", []),  # blank
+    ],
+)
+def test_only_a_last_line_that_is_not_json_yet_is_held(tmp_path, last, reasons):
+    feed = tmp_path / "feed.jsonl"
+    feed.write_bytes(_record(1) + last)
+    docs, rejects, seen = read_file(discover([feed])[0][0], 0)
+    assert [r.reason for r in rejects] == reasons and seen.held == "" and seen.size == feed.stat().st_size
+    assert len(docs) == 1 + (not reasons and bool(last.strip()))
+
+
+def test_a_cut_line_inside_a_file_or_a_compressed_one_is_still_rejected(tmp_path):
+    """Only the last line of a plain file can still be being written."""
+    inside, packed = tmp_path / "inside.jsonl", tmp_path / "packed.jsonl.gz"
+    inside.write_bytes(_record(1) + b'{"text": "Cut\n' + _record(3))
+    packed.write_bytes(gzip.compress(_record(1) + b'{"text": "Cut'))
+    for path, number in ((inside, 2), (packed, 2)):
+        docs, rejects, seen = read_file(discover([path])[0][0], 0)
+        assert [(r.source, r.reason) for r in rejects] == [(f"{path.as_posix()}#{number}", "invalid_json")]
+        assert seen.held == ""
+
+
+def test_a_file_of_one_line_being_written_is_held_not_empty(tmp_path):
+    feed = tmp_path / "feed.jsonl"
+    feed.write_bytes(b'{"text": "Only half')
+    docs, rejects, seen = read_file(discover([feed])[0][0], 0)
+    assert (docs, rejects, seen.held, seen.size, seen.lines) == ([], [], f"{feed.as_posix()}#1", 0, 0)
 
 
 def test_a_complete_last_line_without_its_break_is_not_read_twice(tmp_path):

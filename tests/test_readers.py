@@ -502,7 +502,7 @@ def _write_bytes(path: bytes, content: bytes) -> None:
 
 def _in_ranges(f, size, config):
     """Every range of `f` read on its own, in order: documents, rejects; and the file's Seen."""
-    ranges, seen = split_jsonl(f, 3, size)
+    ranges, seen = split_jsonl(f, 3, size, config.max_record_bytes)
     docs, rejects = [], []
     for r in ranges:
         d, rj, s = read_file(r, 3, config)
@@ -526,6 +526,25 @@ def test_a_jsonl_file_read_in_ranges_reads_what_it_reads_whole(tmp_path, size):
     assert all(data[r.span.end - 1 : r.span.end] == b"\n" for r in ranges[:-1])  # never inside a line
     assert docs == whole[0] and rejects == whole[1] and seen == whole[2]
     assert "too_large" in [r.reason for r in rejects] and whole[2].tail > 0
+
+
+@pytest.mark.parametrize("size", [1, 200, 9000])
+@pytest.mark.parametrize("tail", [b'{"text": "Half a rec', b"x" * 2100])
+def test_a_last_line_being_written_is_held_in_ranges_as_when_read_whole(tmp_path, size, tail):
+    """Held unread (`being_written`), and left out of the last range; a tail over the limit
+    is a too_large reject both ways, since no more bytes can make it smaller."""
+    config = ReadConfig(max_record_bytes=2000)
+    feed = awkward_feed(tmp_path / "feed.jsonl", 2000)
+    feed.write_bytes(feed.read_bytes() + b"\n" + tail)
+    (f,), _ = discover([feed])
+    whole = read_file(f, 3, config)
+    ranges, *read = _in_ranges(f, size, config)
+    assert read == list(whole)
+    held = len(tail) <= 2000
+    lines = feed.read_bytes().count(b"\n") + 1
+    assert whole[2].held == (f"{feed.as_posix()}#{lines}" if held else "")
+    assert ranges[-1].span.end == feed.stat().st_size - len(tail) * held
+    assert [r.reason for r in whole[1] if r.source.endswith(f"#{lines}")] == ([] if held else ["too_large"])
 
 
 @pytest.mark.parametrize(

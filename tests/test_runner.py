@@ -165,8 +165,8 @@ def test_a_file_whose_ranges_cannot_be_read_is_not_remembered_as_read(tmp_path, 
     feed = awkward_feed(tmp_path / "inbox" / "feed.jsonl", 2000)
     split = readers.split_jsonl
 
-    def split_then_lose(f, rank, size):
-        made = split(f, rank, size)
+    def split_then_lose(f, rank, size, limit):
+        made = split(f, rank, size, limit)
         feed.unlink()
         return made
 

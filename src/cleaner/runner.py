@@ -419,7 +419,8 @@ class _Run:
                 with check.damage_said(out):
                     known = corpus.known_ids(sketch.doc_ids)
                 id_rejects = sketch.exclude_repeated_ids(known)
-            rejects += self._prepared(results, len(files), unchanged, id_rejects, sketch)
+            held = [s.held for s in inputs if s.held]
+            rejects += self._prepared(results, len(files), unchanged, held, id_rejects, sketch)
             del results
             with self.stage("dedup"):
                 self._dedup(sketch, parts, corpus, spool, staging)
@@ -494,7 +495,7 @@ class _Run:
         order: list[tuple[int, records.InputFile, list | None]] = []
         cut: list[records.Seen] = []
         for rank, f in ranked:
-            split = readers.split_jsonl(f, rank, run.split_bytes)
+            split = readers.split_jsonl(f, rank, run.split_bytes, self.config.read.max_record_bytes)
             order.append((rank, f, split[0] if split else None))
             if split is not None:
                 cut.append(split[1])
@@ -534,7 +535,13 @@ class _Run:
         return results
 
     def _prepared(
-        self, results: list, n_files: int, unchanged: int, id_rejects: list[Reject], sketch: Sketch
+        self,
+        results: list,
+        n_files: int,
+        unchanged: int,
+        held: list[str],
+        id_rejects: list[Reject],
+        sketch: Sketch,
     ) -> list[Reject]:
         """Say what the batches did, learn the run's boilerplate; their rejects."""
         counts = sum((r.counts for r in results), Counter())
@@ -567,6 +574,7 @@ class _Run:
                 "rejects": len(read_rejects),
                 "unchanged": unchanged,
                 "warc_skipped": warc_skipped,
+                "held": held,
             },
             reasons=_reasons(read_rejects),
             warc=(
@@ -577,6 +585,13 @@ class _Run:
                 else ""
             ),
         )
+        if held:
+            self.log.warning(
+                f"read: {len(held)} last line{'s' * (len(held) > 1)} held unread, without a line break "
+                f"and not JSON yet (a file still being written, or cut): {', '.join(held[:3])}"
+                f"{', ...' if len(held) > 3 else ''}; each is read when its file grows, and said again "
+                "every run until then (manifest: stages.read.held)"
+            )
         self.report(
             "extract",
             "{html_pages} HTML pages, {rejects} rejected{reasons}",

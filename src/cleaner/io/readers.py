@@ -299,7 +299,8 @@ def read_file(
             elif kind == "warc":
                 _, rejects = warc.read_warc(f, stream, rank, config, skipped, docs)
             elif kind == "jsonl":
-                rejects, lines = _read_jsonl(f, stream, rank, config, first_line, docs)
+                hold = plain_jsonl and span is None
+                rejects, lines, held = _read_jsonl(f, stream, rank, config, first_line, docs, hold)
             else:
                 rejects = _read_page(f, kind, stream, stat.st_size, rank, config, docs)
             if span is not None:
@@ -308,25 +309,41 @@ def read_file(
         except OSError as exc:  # the disk, not the data: the rest of the file cannot be read
             detail = exc.strerror or str(exc)
             return docs, [Reject(f.source, "unreadable", detail, key=f.identity)], None
-    return docs, rejects, _seen(f, rank, stat, raw, lines if kind == "jsonl" else 0, plain_jsonl)
+    if kind != "jsonl":
+        lines, held = 0, ""
+    return docs, rejects, _seen(f, rank, stat, raw, lines, plain_jsonl, held)
 
 
 def _seen(
-    f: InputFile, rank: int, stat: os.stat_result, raw: _HashingReader, lines: int, plain: bool
+    f: InputFile,
+    rank: int,
+    stat: os.stat_result,
+    raw: _HashingReader,
+    lines: int,
+    plain: bool,
+    held: str = "",
 ) -> Seen:
-    """The file as `raw` read it, all of it: how a later run recognises it (`Seen`)."""
+    """The file as `raw` read it, all of it: how a later run recognises it (`Seen`). With a
+    last line `held`, as read up to that line, which a later run then reads again."""
+    if held:
+        size, digest = raw.without_tail()
+        return Seen(rank, f.key, size, stat.st_mtime_ns, digest, f.identity, lines - 1, 0, held)
     tail = raw.tail if plain else 0
     return Seen(rank, f.key, raw.count, stat.st_mtime_ns, raw.hexdigest(), f.identity, lines, tail)
 
 
-def split_jsonl(f: InputFile, rank: int, size: int) -> tuple[list[InputFile], Seen] | None:
+def split_jsonl(
+    f: InputFile, rank: int, size: int, limit: int = ReadConfig.max_record_bytes
+) -> tuple[list[InputFile], Seen] | None:
     """A plain JSONL file of more than `size` bytes to read (after `f.resume`, if it has
     grown) as ranges of about `size` bytes (`f.span`), each cut just after a line break so
     that no line is split: a batch each, so that every worker reads a part of one large file.
     With them, the file's `Seen`, made here as `read_file` makes it (it hashes every byte,
     where a range reads only its own) and what the ranges read together: their lines are
-    counted here too, so each knows the number of its first. None for a file to read whole:
-    compressed, not JSONL, small, one long line, or not readable (reading it says why)."""
+    counted here too, so each knows the number of its first, and a last line held unread
+    (`being_written`; `limit` is `read.max_record_bytes`) is left out of the last range.
+    None for a file to read whole: compressed, not JSONL, small, one long line, or not
+    readable (reading it says why)."""
     try:
         if kind_of(f.path) != ("jsonl", None):
             return None
@@ -343,12 +360,27 @@ def split_jsonl(f: InputFile, rank: int, size: int) -> tuple[list[InputFile], Se
                 if magic[:2] == GZIP_MAGIC or magic == ZSTD_MAGIC:
                     return None
             spans, lines = _cut(raw, size, lines)
+            held = ""
+            if 0 < raw.tail <= limit + 2:  # as `_read_jsonl` reads it: a longer line is too large
+                fh.seek(raw.count - raw.tail)
+                tail = fh.read(raw.tail)
+                if len(tail.rstrip(b"\r\n")) <= limit and being_written(tail):
+                    held = f"{f.source}#{lines}"
+                    spans = _without_tail(spans, raw.count - raw.tail)
     except OSError:
         return None
     if len(spans) < 2:
         return None
     ranges = [replace(f, span=span) for span in spans]
-    return ranges, _seen(f, rank, stat, raw, lines, plain=True)
+    return ranges, _seen(f, rank, stat, raw, lines, plain=True, held=held)
+
+
+def _without_tail(spans: list[Span], end: int) -> list[Span]:
+    """The spans cut to end at `end`, the start of a last line held unread."""
+    spans = [s._replace(end=min(s.end, end)) for s in spans if s.start < end]
+    if spans:
+        spans[-1] = spans[-1]._replace(last=True)
+    return spans
 
 
 def _cut(raw: _HashingReader, size: int, lines: int) -> tuple[list[Span], int]:
@@ -450,11 +482,18 @@ def _read_page(
 
 
 def _read_jsonl(
-    f: InputFile, stream: BinaryIO, rank: int, config: ReadConfig, first_line: int, docs: list[Document]
-) -> tuple[list[Reject], int]:
+    f: InputFile,
+    stream: BinaryIO,
+    rank: int,
+    config: ReadConfig,
+    first_line: int,
+    docs: list[Document],
+    hold: bool = False,
+) -> tuple[list[Reject], int, str]:
     """One document per line, appended to `docs`; a bad line is a reject and the lines around
     it still count. `stream` starts after line `first_line` (a file that grew since an earlier
-    run read it). Also returns the number of the last line read."""
+    run read it). Also returns the number of the last line read, and with `hold` (a plain
+    file read to its end), the source of a last line held unread (`being_written`), or ""."""
     rejects: list[Reject] = []
     limit = config.max_record_bytes
     number = first_line
@@ -475,7 +514,7 @@ def _read_jsonl(
                         "UTF-8: convert it (iconv -f UTF-16 -t UTF-8)"
                     )
                     rejects.append(Reject(f.source, "not_utf8", detail))
-                    return rejects, number
+                    return rejects, number, ""
                 line = line.removeprefix(codecs.BOM_UTF8)
             if not line.strip():
                 continue
@@ -483,6 +522,8 @@ def _read_jsonl(
             try:
                 record = json.loads(line.decode("utf-8", errors="replace"))
             except json.JSONDecodeError as exc:
+                if hold and being_written(line):  # the last line, not whole yet
+                    return rejects, number, source
                 rejects.append(Reject(source, "invalid_json", f"line {number} is not JSON: {exc}"))
                 continue
             except ValueError:  # valid JSON, but Python reads no integer of over 4,300 digits
@@ -504,7 +545,24 @@ def _read_jsonl(
         rejects.append(bad_compression(f.source, exc, kept))
     if first_line == 0 and blank and not rejects:
         rejects.append(Reject(f.source, "empty", "the file is empty or only whitespace"))
-    return rejects, number
+    return rejects, number, ""
+
+
+def being_written(line: bytes) -> bool:
+    """Whether a plain JSONL file's last line, `line`, is held unread: it has no line break
+    and is not JSON, as a line still being written is not. It is neither a record nor a
+    reject yet; the run says it (`Seen.held`), and it is read again, whole, once the file
+    grows. Rejected, it was a reject in the run that saw it cut and a document in the next
+    one: one record counted twice in the corpus."""
+    if line.endswith(b"\n") or not line.strip():
+        return False
+    try:
+        json.loads(line.decode("utf-8", errors="replace"))
+    except json.JSONDecodeError:
+        return True
+    except (ValueError, RecursionError):  # JSON, too big or deep to read: a reject
+        return False
+    return False
 
 
 def _skip_line(stream: BinaryIO, start: bytes) -> int:
@@ -545,11 +603,17 @@ class _HashingReader(io.RawIOBase):
         self._hash = hasher or hashlib.blake2b(digest_size=16)
         self.count = count
         self._line_end = count  # just after the last line break (a resumed read starts after one)
+        self._at_line_end = self._hash.copy()  # the digest's state there
 
     @property
     def tail(self) -> int:
         """Bytes after the last line break read (0 when the file ends with one)."""
         return self.count - self._line_end
+
+    def without_tail(self) -> tuple[int, str]:
+        """(bytes, digest) of the file up to its last line break read: what was read of it
+        when its last line is left unread (`held`)."""
+        return self._line_end, self._at_line_end.hexdigest()
 
     def readable(self) -> bool:
         return True
@@ -561,10 +625,14 @@ class _HashingReader(io.RawIOBase):
 
     def _seen(self, data) -> None:
         if len(data):
-            self._hash.update(data)
             at = bytes(data).rfind(b"\n")
             if at >= 0:
+                self._hash.update(data[: at + 1])
+                self._at_line_end = self._hash.copy()
+                self._hash.update(data[at + 1 :])
                 self._line_end = self.count + at + 1
+            else:
+                self._hash.update(data)
             self.count += len(data)
 
     def drain(self) -> None:

@@ -97,6 +97,9 @@ class Seen(NamedTuple):
     path: str = ""  # its real path (`InputFile.identity`)
     lines: int = 0  # of a JSONL file: lines read
     tail: int = 0  # of a plain JSONL file: bytes after its last line break
+    # of a plain JSONL file: the source of its last line, held unread (`readers.being_written`);
+    # the file is then as read up to that line. Not kept in the index: only said by the run.
+    held: str = ""
 
 
 def record_to_document(record, source: str, key: str, line: bytes, order) -> Document:
