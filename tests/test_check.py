@@ -52,6 +52,20 @@ def test_no_corpus_yet_is_no_damage(tmp_path):
     assert main(["check", str(tmp_path)]) == 2
 
 
+@pytest.mark.parametrize("alone", [False, True])
+def test_a_parquet_file_outside_the_partitions_is_damage_as_a_run_finds_it(corpus, tmp_path, alone, capsys):
+    """A run refused the folder (a corpus of schema version 1) while `check` called it healthy;
+    read as a dataset, its rows joined the runs'."""
+    out = tmp_path / "bare" if alone else corpus
+    (out / "documents").mkdir(parents=True, exist_ok=True)
+    pq.write_table(writers.DOCUMENTS_SCHEMA.empty_table(), out / "documents" / "part-00000.parquet")
+    (what,) = _whats(out)
+    assert what.startswith("documents/part-00000.parquet lies outside every run's partition (1 such file)")
+    assert main(["check", str(out)]) == 1 and "1 problem" in capsys.readouterr().out
+    with pytest.raises(OutputError, match="schema version 1"), writers.open_run(out, writers.new_run_id()):
+        pass
+
+
 def test_a_deleted_index_is_refused_and_rebuilt_row_for_row(corpus):
     before = tables(corpus)
     params = (corpus / "index" / "params.json").read_text()

@@ -252,6 +252,16 @@ def _records(corpus: _Corpus) -> list[Problem]:
                 f"{writers.SCHEMA_VERSION}"
             )
         )
+    loose = writers.loose_files(corpus.out)
+    if loose:
+        found.append(
+            Problem(
+                f"{_rel(loose[0])} lies outside every run's partition ({len(loose)} such file"
+                f"{'s' * (len(loose) > 1)}): a corpus of schema version 1 (one file per dataset), or "
+                "a file put there by hand; runs refuse the folder and readers of the dataset would "
+                "count its rows with the runs'"
+            )
+        )
     for name, reason in corpus.run_errors.items():
         run_id = name.removesuffix(".json")
         found.append(Problem(f"{writers.RUNS}/{name} cannot be read: {reason}", _record_fix(corpus, run_id)))

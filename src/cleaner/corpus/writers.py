@@ -268,6 +268,13 @@ def write_batches(
             writer.write_table(pending)
 
 
+def loose_files(out: Path) -> list[Path]:
+    """Parquet files directly in a dataset's folder, outside any run's partition: a corpus
+    of schema version 1 wrote one file per dataset there. Read as a dataset with the
+    partitions, their rows would join every run's."""
+    return [path for name in DATASETS for path in sorted((out / name).glob("*.parquet"))]
+
+
 @contextmanager
 def open_run(out: str | Path, run_id: str) -> Iterator[Path]:
     """Hold the output folder for a whole run: lock it, finish or clear what an earlier run
@@ -276,12 +283,11 @@ def open_run(out: str | Path, run_id: str) -> Iterator[Path]:
     out = Path(out)
     with locked(out):
         recover(out)
-        for name in DATASETS:
-            if any((out / name).glob("*.parquet")):
-                raise OutputError(
-                    f"{out} holds a corpus of schema version 1 (one file per dataset), which "
-                    "cannot be appended to: write to a new --out"
-                )
+        if loose_files(out):
+            raise OutputError(
+                f"{out} holds a corpus of schema version 1 (one file per dataset), which "
+                "cannot be appended to: write to a new --out"
+            )
         if (out / MANIFEST).exists():
             version = read_manifest(out / MANIFEST).get("schema_version")
             if version != SCHEMA_VERSION:
