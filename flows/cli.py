@@ -222,6 +222,9 @@ def _run(args: argparse.Namespace) -> int:
     # trafilatura warns of each page whose text it discards ("discarding data: None"), which
     # the run records as a reject with its reason; set before the workers fork, they keep it.
     logging.getLogger("trafilatura").setLevel(logging.ERROR)
+    # Prefect's events worker, flushing at exit, warned "Still processing items: 1 items
+    # remaining..." after the command's last line, an error's one line included.
+    logging.getLogger("EventsWorker").setLevel(logging.ERROR)
     try:
         # from the first second: a Ctrl-C while Prefect starts was a page of traceback
         with stop_signals(give_up, GRACE_SECONDS) as stopper:
