@@ -630,6 +630,23 @@ def test_a_timestamp_column_in_an_unknown_time_zone_rejects_its_rows(tmp_path):
     assert [(d.body, d.published) for d in docs] == [(ZURICH[1], None)]
 
 
+@pytest.mark.parametrize("tz", [None, "UTC", "Europe/Zurich"])
+def test_nanosecond_timestamps_as_pandas_writes_them_are_read_to_the_microsecond(tmp_path, tz):
+    """Without pandas installed (it is not a dependency), pyarrow refused every value with
+    nanoseconds, and its row was an invalid_record reject; with pandas, it gave pandas'
+    Timestamp. Now a datetime to the microsecond, as the corpus keeps it, either way."""
+    ns = pa.timestamp("ns", tz=tz)
+    values = [1_714_979_289_123_456_789, 1_714_979_289_000_000_000, None]
+    table = pa.table({"text": ZURICH, "published": pa.array(values, ns)})
+    docs, rejects, _, _ = _read(_parquet(tmp_path / "pandas.parquet", table))
+    assert rejects == [] and [type(d.published) for d in docs] == [datetime, datetime, type(None)]
+    assert [d.published for d in docs] == [
+        datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC),
+        datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC),
+        None,
+    ]
+
+
 def test_a_parquet_file_whose_name_is_not_utf8_is_read(tmp_path):
     path = os.fsencode(tmp_path) + b"/tabelle-z\xfcrich.parquet"  # latin-1 "zürich"
     with open(path, "wb") as fh:  # pyarrow opens no path that is not UTF-8

@@ -157,7 +157,11 @@ def _read_rows(f, batch: pa.RecordBatch, columns: dict, first: int, rank: int, l
 def _column_values(column: pa.Array) -> list:
     """A column's values as Python objects; a value Python cannot hold (a timestamp past the
     year 9999, bytes that are not UTF-8 in a string column, a time zone no database knows:
-    pytz's KeyError) is its error, for its row."""
+    pytz's KeyError) is its error, for its row. Nanosecond timestamps (pandas writes them) are
+    read to the microsecond, as the corpus keeps them: Python's datetime holds no nanoseconds,
+    and without pandas installed pyarrow refused every such value that had some."""
+    if pa.types.is_timestamp(column.type) and column.type.unit == "ns":
+        column = column.cast(pa.timestamp("us", column.type.tz), safe=False)
     try:
         return column.to_pylist()
     except (ValueError, OverflowError, LookupError):
