@@ -4,6 +4,7 @@ pyarrow and zstandard."""
 import gzip
 import hashlib
 import io
+import itertools
 import json
 import os
 import zlib
@@ -172,7 +173,56 @@ def _compress(path, suffix: str, how):
     return packed
 
 
-@pytest.mark.parametrize("form", ["warc", "warc.gz per record", "warc.gz whole file", "warc.zst"])
+def _zstd_with_dictionary(data: bytes, compressed: bool) -> bytes:
+    """A WARC as IIPC's "WARC zstd" specification writes it (Archive Team's wget-at does): a
+    frame per record, compressed with a dictionary that comes first, in a skippable frame
+    (0x184D2A5D), itself compressed or not."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    iterator = ArchiveIterator(io.BytesIO(data))
+    starts = [iterator.get_record_offset() for _ in iterator]
+    records = [data[a:b] for a, b in itertools.pairwise([*starts, len(data)])]
+    samples = [r.replace(b"tram", f"tram{i}".encode()) for i in range(40) for r in records]
+    dictionary = zstandard.train_dictionary(2048, samples)
+    frames = b"".join(zstandard.ZstdCompressor(dict_data=dictionary).compress(r) for r in records)
+    stored = dictionary.as_bytes()
+    if compressed:
+        stored = zstandard.ZstdCompressor().compress(stored)
+    return b"\x5d\x2a\x4d\x18" + len(stored).to_bytes(4, "little") + stored + frames
+
+
+@pytest.mark.parametrize(
+    ("cut", "says"),
+    [
+        (10, "truncated: record 1: the compressed file ends early"),
+        (
+            None,
+            "corrupt_compressed: record 1: the compressed data is damaged: the zstd dictionary at the start "
+            "holds 80.0 MB, past 64.0 MB",
+        ),
+    ],
+)
+def test_a_zstd_dictionary_cut_off_or_too_large_is_a_reject_not_a_crash(tmp_path, cut, says):
+    path = tmp_path / "crawl.warc.zst"
+    if cut is None:
+        path.write_bytes(b"\x5d\x2a\x4d\x18" + (80_000_000).to_bytes(4, "little") + bytes(100))
+    else:
+        path.write_bytes(_zstd_with_dictionary(_crawl(tmp_path / "c.warc").read_bytes(), False)[: cut + 8])
+    docs, rejects, _, _ = _read(path)
+    assert docs == [] and [f"{r.reason}: {r.detail}" for r in rejects][0].startswith(says)
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        "warc",
+        "warc.gz per record",
+        "warc.gz whole file",
+        "warc.zst",
+        "warc.zst with a dictionary",
+        "warc.zst with a compressed dictionary",
+    ],
+)
 def test_a_crawl_gives_its_html_pages_and_counts_the_records_it_passes_over(tmp_path, form):
     path = _crawl(
         tmp_path / ("crawl.warc.gz" if form == "warc.gz per record" else "crawl.warc"), "per" in form
@@ -181,6 +231,8 @@ def test_a_crawl_gives_its_html_pages_and_counts_the_records_it_passes_over(tmp_
         path = _compress(path, ".gz", gzip.compress)
     elif form == "warc.zst":
         path = _compress(path, ".zst", zstandard.ZstdCompressor().compress)
+    elif form.startswith("warc.zst with"):
+        path = _compress(path, ".zst", lambda data: _zstd_with_dictionary(data, "compressed" in form))
     docs, rejects, skipped, _ = _read(path)
     assert rejects == []
     assert dict(skipped) == SKIPS

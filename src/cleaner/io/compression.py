@@ -50,21 +50,57 @@ def open_zstd(stream: BinaryIO) -> BinaryIO:
 
     Like `gzip.GzipFile`, it raises EOFError at the end of data cut off inside a frame, and
     `zstandard.ZstdError` on damaged data, so both become the rejects a gzip file's do.
-    Concatenated frames are read as one stream."""
+    Concatenated frames are read as one stream. A stream that starts with a dictionary
+    (`_dictionary`) is decompressed with it."""
     return io.BufferedReader(_ZstdReader(stream), buffer_size=_CHUNK)
+
+
+# The skippable frame a WARC's zstd dictionary comes in, first in the file (IIPC's "WARC
+# zstd" specification, which Archive Team's wget-at writes): without it, every frame is
+# "Dictionary mismatch", a file taken for damaged.
+_DICTIONARY_FRAME = b"\x5d\x2a\x4d\x18"
+_DICTIONARY_LIMIT = 64_000_000  # zstd's dictionaries are of kilobytes, rarely a megabyte
+
+
+def _dictionary(stream: BinaryIO) -> zstandard.ZstdCompressionDict | None:
+    """The dictionary in a skippable frame at the start of `stream` (read past it), which
+    may itself be zstd-compressed; None when there is none."""
+    peek = getattr(stream, "peek", None)
+    if peek is None or peek(8)[:4] != _DICTIONARY_FRAME:
+        return None
+    size = int.from_bytes(stream.read(8)[4:], "little")
+    if size > _DICTIONARY_LIMIT:
+        raise zstandard.ZstdError(
+            f"the zstd dictionary at the start holds {mb(size)}, past {mb(_DICTIONARY_LIMIT)}"
+        )
+    data = stream.read(size)
+    if len(data) < size:
+        raise EOFError("the zstd data ends inside its dictionary")
+    if data.startswith(ZSTD_MAGIC):
+        with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data), read_across_frames=True) as reader:
+            data = reader.read(_DICTIONARY_LIMIT + 1)
+        if len(data) > _DICTIONARY_LIMIT:
+            raise zstandard.ZstdError(
+                f"the zstd dictionary at the start decompresses past {mb(_DICTIONARY_LIMIT)}"
+            )
+    return zstandard.ZstdCompressionDict(data)
 
 
 class _ZstdReader(io.RawIOBase):
     def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
         self._frames = _ZstdFrames(stream)
-        self._reader = zstandard.ZstdDecompressor().stream_reader(
-            self._frames, read_size=_CHUNK, read_across_frames=True, closefd=False
-        )
+        self._reader = None  # made at the first read, where a damaged dictionary is a reject
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer) -> int:
+        if self._reader is None:
+            decompressor = zstandard.ZstdDecompressor(dict_data=_dictionary(self._stream))
+            self._reader = decompressor.stream_reader(
+                self._frames, read_size=_CHUNK, read_across_frames=True, closefd=False
+            )
         n = self._reader.readinto(buffer)
         if n == 0 and len(buffer):
             if self._frames.trailing:
