@@ -191,6 +191,30 @@ def _zstd_with_dictionary(data: bytes, compressed: bool) -> bytes:
     return b"\x5d\x2a\x4d\x18" + len(stored).to_bytes(4, "little") + stored + frames
 
 
+@pytest.mark.parametrize("gzipped", [False, True])
+def test_a_page_whose_content_length_ends_before_it_does_is_rejected_not_cut_short(tmp_path, gzipped, capfd):
+    """A writer that counted the page's characters, not its bytes: warcio skipped the rest of
+    the page to the next record, wrote three lines to stderr naming no file, and the page
+    went into the corpus cut short, with no reject."""
+    w = Warc(tmp_path / "plain.warc")
+    oslo = _page("Nye fergeavganger", OSLO)
+    w.response("https://www.havneposten.example/ferge", oslo.encode(), _http("200 OK", "text/html"))
+    w.response(
+        "https://zeitung.example/tram", _page("Neue Tramlinie", ZURICH).encode(), _http("200 OK", "text/html")
+    )
+    data = w.close().read_bytes()
+    first, second = data[: w.offsets[1]], data[w.offsets[1] :]
+    length = int(first.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+    shorter = first.replace(f"Content-Length: {length}".encode(), f"Content-Length: {length - 40}".encode())
+    path = tmp_path / ("crawl.warc.gz" if gzipped else "crawl.warc")
+    path.write_bytes(gzip.compress(shorter) + gzip.compress(second) if gzipped else shorter + second)
+    docs, rejects, _, _ = _read(path)
+    assert [(_name(r.source), r.reason) for r in rejects] == [(f"{path.name}#1", "corrupt_archive")]
+    assert "Content-Length ends before the record does" in rejects[0].detail
+    assert [_name(d.source) for d in docs] == [f"{path.name}#2"] and all(p in docs[0].html for p in ZURICH)
+    assert "Record not followed by newline" not in capfd.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("cut", "says"),
     [

@@ -77,6 +77,11 @@ class _Loader(ArcWarcRecordLoader):
 
 
 class _Records(WARCIterator):
+    # warcio wrote three lines to stderr when a record's Content-Length ended before the
+    # record did ("Record not followed by newline"), naming no file, and read on: its
+    # `err_count` says it, and `read_warc` rejects the record cut short.
+    INC_RECORD = ""
+
     def __init__(self, source: _Source) -> None:
         super().__init__(source, block_size=_WARC_BLOCK)
         self.loader = _Loader(verify_http=False, arc2warc=False)
@@ -137,10 +142,31 @@ def read_warc(
         rest = ", the rest of the file is not" if at > 1 else ""
         rejects.append(Reject(f"{f.source}#{at}", reason, f"{what}{before}{rest}"))
 
+    # A page is handed on once the next record is found where its Content-Length said: when
+    # bytes of the page lie past it (a writer that counted characters, not bytes), warcio
+    # skips them to the next record and the page read is cut short.
+    pending: Document | None = None
+    said = 0  # warcio's `err_count` before the next record was looked for
+
+    def hand_on() -> None:
+        nonlocal pending
+        if pending is not None and records.err_count > said:
+            detail = (
+                f"record {pending.order[1]}: its Content-Length ends before the record does (bytes of it "
+                "follow, not the blank lines that end a record: a writer that counted characters, not "
+                "bytes?); the page read would be cut short"
+            )
+            rejects.append(Reject(pending.source, "corrupt_archive", detail))
+        elif pending is not None:
+            docs.append(pending)
+        pending = None
+
     while True:
         source.headers(limit)
+        said = records.err_count
         try:
             record = next(records, None)
+            hand_on()
         except _CutOff:
             stop("truncated", f"record {number + 1} is cut off in its HTTP headers", number + 1)
             break
@@ -181,12 +207,13 @@ def read_warc(
         if isinstance(outcome, str):
             counts[SKIPPED + outcome] += 1
         elif isinstance(outcome, Document):
-            docs.append(outcome)
+            pending = outcome
         elif outcome.reason == "truncated":  # the file ends inside this record
             stop(outcome.reason, outcome.detail, number)
             break
         else:
             rejects.append(outcome)
+    hand_on()  # the last page, or one before a record that stopped the reading
     if number == 0 and not rejects:  # warcio ends quietly on a few bytes that are not a WARC
         detail = "not a WARC file: it holds no WARC record" if source.consumed else "the file is empty"
         rejects.append(Reject(f.source, "corrupt_archive" if source.consumed else "empty", detail))
