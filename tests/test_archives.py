@@ -315,6 +315,8 @@ def test_content_encodings_are_decoded_or_rejected_and_the_next_record_still_rea
         ("raw-deflate", raw_deflate, "deflate", []),
         ("zstd", zstandard.ZstdCompressor().compress(html), "zstd", []),
         ("stored-decoded", html, "gzip", []),  # some crawlers store the page decoded
+        ("stored-decoded-deflate", b"\n  " + html, "deflate", []),  # no magic number to tell
+        ("stored-decoded-br", html, "br", []),  # read though brotli is not
         ("chunked-gzip", b"", "gzip", [("Transfer-Encoding", "chunked")]),
         ("brotli", b"\x1b\x03\x00\xf8", "br", []),
         ("damaged", gzip.compress(html)[:40] + bytes(60), "gzip", []),
@@ -333,14 +335,15 @@ def test_content_encodings_are_decoded_or_rejected_and_the_next_record_still_rea
     )
     docs, rejects, _, _ = _read(w.close())
     assert {_name(r.source): r.reason for r in rejects} == {
-        "encodings.warc#7": "unsupported_encoding",
-        "encodings.warc#8": "corrupt_compressed",
+        "encodings.warc#9": "unsupported_encoding",
+        "encodings.warc#10": "corrupt_compressed",
     }
     assert "'br'" in rejects[0].detail
     assert [d.url.rsplit("/", 1)[1] for d in docs] == [
-        "gzip", "zlib", "raw-deflate", "zstd", "stored-decoded", "chunked-gzip", "plain", "chunked",
+        "gzip", "zlib", "raw-deflate", "zstd", "stored-decoded", "stored-decoded-deflate",
+        "stored-decoded-br", "chunked-gzip", "plain", "chunked",
     ]  # fmt: skip
-    assert all(d.html == html.decode() for d in docs)
+    assert all(d.html.strip() == html.decode() for d in docs)
 
 
 def test_a_page_damaged_or_cut_past_its_first_block_is_corrupt_and_a_zstd_bomb_too_large(tmp_path):

@@ -306,11 +306,18 @@ def _payload(record, where: str, limit: int) -> bytes | Reject:
     if encoding in ("gzip", "x-gzip", "deflate", "zstd"):
         stream = _decoding(stream, encoding)
     elif encoding not in ("identity", "none", ""):
+        stream = io.BufferedReader(_Raw(stream), buffer_size=_CHUNK)
+        if _markup(stream.peek(_CHUNK)):  # stored already decoded (some crawlers do)
+            return _payload_bytes(stream, record, where, limit, encoding)
         return Reject(
             where,
             "unsupported_encoding",
             f"the page's Content-Encoding is {encoding!r}; gzip, deflate and zstd are read",
         )
+    return _payload_bytes(stream, record, where, limit, encoding)
+
+
+def _payload_bytes(stream, record, where: str, limit: int, encoding: str) -> bytes | Reject:
     try:
         content = _read_up_to(stream, limit + 1)
     except compression.COMPRESSION_ERRORS as exc:
@@ -347,10 +354,29 @@ def _decoding(stream, encoding: str) -> BinaryIO:
     ):
         wbits = 15  # zlib, as the HTTP specification says deflate is
     elif encoding == "deflate":
+        start = buffered.peek(_CHUNK)
+        if _markup(start) and not _inflates(start):
+            return buffered
         wbits = -15  # raw deflate, as some servers send it
     else:
         return buffered
     return io.BufferedReader(_Inflating(buffered, wbits), buffer_size=_CHUNK)
+
+
+def _markup(head: bytes) -> bool:
+    """Whether a page's first bytes are those of a page stored decoded: markup (after white
+    space or a byte order mark), not compressed data."""
+    return head.lstrip(b" \t\r\n").removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")[:1] == b"<"
+
+
+def _inflates(head: bytes) -> bool:
+    """Whether `head` begins raw deflate data: markup stored decoded fails within its first
+    bytes ("invalid block type", "invalid code lengths set")."""
+    try:
+        zlib.decompressobj(wbits=-15).decompress(head, _CHUNK)
+    except zlib.error:
+        return False
+    return True
 
 
 class _Raw(io.RawIOBase):
