@@ -186,17 +186,49 @@ def test_a_file_of_one_line_being_written_is_held_not_empty(tmp_path):
     assert (docs, rejects, seen.held, seen.size, seen.lines) == ([], [], f"{feed.as_posix()}#1", 0, 0)
 
 
-def test_a_complete_last_line_without_its_break_is_not_read_twice(tmp_path):
+@pytest.mark.parametrize(
+    "endings",
+    [
+        [b"\n"],
+        [b"\r\n"],  # a Windows writer: "\r" was taken for more written onto the line, read twice
+        [b" \t\r\n"],
+        [b"\r", b"\n"],  # a run between the two bytes of its line break
+        [b"  ", b"\r\n"],
+    ],
+)
+def test_a_complete_last_line_without_its_break_is_not_read_twice(tmp_path, endings):
     out, feed = tmp_path / "corpus", tmp_path / "feed.jsonl"
     feed.write_bytes(_record(1) + _record(2).rstrip(b"\n"))
     files, _ = discover([feed])
-    assert len(read_file(files[0], 0)[0]) == 2
+    first = read_file(files[0], 0)[0]
+    assert len(first) == 2
     _remember(out, files)
+    for ending in endings[:-1]:  # only part of the line's ending so far
+        with feed.open("ab") as fh:
+            fh.write(ending)
+        (grown,) = _unread(out, [feed])
+        docs, rejects, seen = read_file(grown, 0)
+        assert (docs, rejects, seen.lines, seen.held) == ([], [], 2, "")
+        _remember(out, [grown])
     with feed.open("ab") as fh:
-        fh.write(b"\n" + _record(3))
+        fh.write(endings[-1] + _record(3))
     (grown,) = _unread(out, [feed])
-    docs, rejects, _ = read_file(grown, 0)
+    docs, rejects, after = read_file(grown, 0)
     assert [d.source for d in docs] == [f"{feed.as_posix()}#3"] and not rejects
+    whole = read_file(discover([feed])[0][0], 0)
+    assert whole[0][1:] == first[1:] + docs  # the ids a whole read gives
+    assert (after.digest, after.size, after.lines) == (whole[2].digest, whole[2].size, 3)
+
+
+def test_a_records_id_does_not_depend_on_what_ended_its_line(tmp_path):
+    """The id was of the line's bytes with its ending: a last line read before its line
+    break came had another id than the same line read whole, and "\r\n" another than "\n"."""
+    feed = tmp_path / "feed.jsonl"
+    ids = set()
+    for ending in (b"", b"\n", b"\r\n"):
+        feed.write_bytes(_record(1) + _record(2).rstrip(b"\n") + ending)
+        ids.add(read_file(discover([feed])[0][0], 0)[0][1].doc_id)
+    assert len(ids) == 1
 
 
 def test_a_compressed_jsonl_file_is_read_whole(tmp_path):

@@ -408,9 +408,10 @@ def _cut(raw: _HashingReader, size: int, lines: int) -> tuple[list[Span], int]:
 def _resume(fh: BinaryIO, resume: Resume) -> tuple[_HashingReader, int]:
     """A plain JSONL file positioned where an earlier read ended, if it still starts with the
     bytes read then (its digest says so), with the number of the lines before: only what was
-    appended is read. A last line read without its line break is read again if more was
-    written onto it, and skipped if what followed was its line break. Otherwise the whole
-    file, from its first line."""
+    appended is read. A last line read without its line break (whole JSON: a line that was
+    not is held, and not read) is skipped if what followed it was white space and its line
+    break ("\r\n" too), or white space so far; it is read again if more was written onto it.
+    Otherwise the whole file, from its first line."""
     hasher = hashlib.blake2b(digest_size=16)
     whole = resume.size - resume.tail  # the bytes of its complete lines
     if _hash_into(hasher, fh, whole):
@@ -418,14 +419,22 @@ def _resume(fh: BinaryIO, resume: Resume) -> tuple[_HashingReader, int]:
         if _hash_into(hasher, fh, resume.tail) and hasher.hexdigest() == resume.digest:
             if not resume.tail:
                 return _HashingReader(fh, hasher, resume.size), resume.lines
-            following = fh.read(1)
-            if following == b"\n":  # the line was complete
-                hasher.update(following)
-                return _HashingReader(fh, hasher, resume.size + 1), resume.lines
+            following = fh.read(_ENDING)
+            rest, newline, _ = following.partition(b"\n")
+            if not rest.strip() and (newline or len(following) < _ENDING):  # the line was complete
+                hasher.update(rest + newline)
+                count = resume.size + len(rest + newline)
+                fh.seek(count)
+                if newline:
+                    return _HashingReader(fh, hasher, count), resume.lines
+                return _HashingReader(fh, hasher, count, (whole, before_tail)), resume.lines
             fh.seek(whole)  # written on since: read it again, whole
             return _HashingReader(fh, before_tail, whole), resume.lines - 1
     fh.seek(0)
     return _HashingReader(fh), 0
+
+
+_ENDING = 4096  # white space after a last line read without its line break, looked through
 
 
 def _hash_into(hasher, fh: BinaryIO, size: int) -> bool:
@@ -534,8 +543,12 @@ def _read_jsonl(
                 detail = f"line {number} nests arrays or objects too deep to read (about a thousand levels)"
                 rejects.append(Reject(source, "invalid_record", detail))
                 continue
+            # The id is of the line with one "\n" after its last byte that is not white space,
+            # whatever ended it: a last line read before its line break came, or ended by
+            # "\r\n" or spaces, has the id it has read whole.
+            content = line.rstrip() + b"\n"
             try:
-                doc = record_to_document(record, source, f"{f.key}#{number}", line, (rank, number))
+                doc = record_to_document(record, source, f"{f.key}#{number}", content, (rank, number))
             except ValueError as exc:
                 rejects.append(Reject(source, "invalid_record", str(exc)))
                 continue
@@ -598,12 +611,13 @@ class _HashingReader(io.RawIOBase):
     """A file's bytes as they are read, hashed and counted on the way (for `Seen`); `hasher`
     and `count` carry on from bytes before the file's position (`_resume`)."""
 
-    def __init__(self, fh: BinaryIO, hasher=None, count: int = 0) -> None:
+    def __init__(self, fh: BinaryIO, hasher=None, count: int = 0, line_end: tuple | None = None) -> None:
         self._fh = fh
         self._hash = hasher or hashlib.blake2b(digest_size=16)
         self.count = count
-        self._line_end = count  # just after the last line break (a resumed read starts after one)
-        self._at_line_end = self._hash.copy()  # the digest's state there
+        # Just after the last line break, and the digest's state there: where a resumed read
+        # starts, unless it starts inside a last line read before (`line_end`).
+        self._line_end, self._at_line_end = line_end or (count, self._hash.copy())
 
     @property
     def tail(self) -> int:
