@@ -301,6 +301,22 @@ def test_the_http_charset_wins_over_the_page_head_and_a_bom_over_both(tmp_path):
     assert ZURICH[0] in docs[2].html  # an unknown label is ignored
 
 
+def test_utf16_declared_by_the_http_header_is_read_without_a_byte_order_mark(tmp_path):
+    """It was a `binary` reject whose advice (convert the file with iconv) cannot be followed
+    for a record inside a WARC; browsers follow UTF-16 from the HTTP header."""
+    page = _page("Neue Tramlinie", ZURICH)
+    w = Warc(tmp_path / "utf16.warc")
+    for n, (charset, codec) in enumerate(
+        [("UTF-16LE", "utf-16-le"), ("utf-16be", "utf-16-be"), ("utf-16", "utf-16-le")]
+    ):
+        w.response(
+            f"https://a.example/{n}", page.encode(codec), _http("200 OK", f"text/html; charset={charset}")
+        )
+    w.response("https://a.example/bom", page.encode("utf-16"), _http("200 OK", "text/html; charset=utf-16be"))
+    docs, rejects, _, _ = _read(w.close())
+    assert rejects == [] and [d.html for d in docs] == [page] * 4
+
+
 def test_content_encodings_are_decoded_or_rejected_and_the_next_record_still_reads(tmp_path):
     html = _page("Neue Tramlinie", ZURICH).encode()
     deflater = zlib.compressobj(wbits=-15)

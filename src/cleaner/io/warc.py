@@ -17,6 +17,7 @@ input.
 
 from __future__ import annotations
 
+import codecs
 import io
 import zlib
 from collections import Counter
@@ -249,10 +250,15 @@ def _read_record(f: InputFile, record, where: str, order: tuple[int, int], limit
         return skip
     if isinstance(content, Reject):
         return content
-    binary = decode.sniff_binary(content)
-    if binary:
-        return Reject(where, "binary", f"the page is not text: its bytes are those of {binary}")
-    html = decode.decode_page(content, _content_type(record.http_headers)[1])
+    charset = _content_type(record.http_headers)[1]
+    utf16 = _UTF16.get((charset or "").strip().strip("\"'").lower())
+    if utf16 and not content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        html = content.decode(utf16, errors="replace")  # no byte order mark to tell it by
+    else:
+        binary = decode.sniff_binary(content)
+        if binary:
+            return Reject(where, "binary", f"the page is not text: its bytes are those of {binary}")
+        html = decode.decode_page(content, charset)
     if not html.strip():
         return Reject(where, "empty", "the page is empty or only whitespace")
     url = record.rec_headers.get_header("WARC-Target-URI")
@@ -282,6 +288,11 @@ def _skip_kind(record) -> str | None:
     if _content_type(http)[0] not in HTML_TYPES:
         return "not_html"
     return None
+
+
+# UTF-16 as an HTTP header declares it, which browsers follow (a page's own head cannot: it was
+# read as ASCII); "utf-16" alone is little-endian (the WHATWG Encoding standard).
+_UTF16 = {"utf-16": "utf-16-le", "utf-16le": "utf-16-le", "utf-16be": "utf-16-be"}
 
 
 def _content_type(http) -> tuple[str, str | None]:
