@@ -357,6 +357,46 @@ def test_a_rewrite_in_tomorrows_run_points_at_todays_story(stories, tmp_path):
     assert sorted(d["title"] for d in documents) == sorted([original.title] + [d.title for d in independent])
 
 
+@pytest.mark.parametrize("quoted", ["first", "last"])
+def test_copies_of_a_rewrite_point_at_what_the_corpus_keeps(stories, tmp_path, quoted):
+    """MinHash dedup made a mirror of a content farm's rewrite a duplicate of it, and a kept
+    report quoting one of its paragraphs an exact duplicate of that paragraph; the rewrite
+    stage then dropped the rewrite, and both pointed at a document not in documents/:
+    damage `cleaner check` could not repair, in a fresh corpus, with the default settings."""
+    import dataclasses
+
+    from cleaner.corpus import check
+    from tests.runs import clean_corpus
+
+    original, rewrite = _story(stories, "/original"), _story(stories, "/rewrite-a")
+    independent = next(
+        d for d in next(s for s in stories.values() if original in s) if d.kind == "independent"
+    )
+    mirror = dataclasses.replace(rewrite, id=rewrite.id + "-mirror", title=rewrite.title + " (mirror)")
+    paragraph = rewrite.paragraphs[0 if quoted == "first" else -1]
+    quoting = dataclasses.replace(independent, paragraphs=[*independent.paragraphs, paragraph])
+    _write_jsonl(tmp_path / "in" / "a.jsonl", [original, rewrite, mirror, quoting])
+    out = tmp_path / "out"
+    summary = clean_corpus([str(tmp_path / "in")], str(out))
+    assert summary["counts"]["duplicates_by_kind"] == {"rewrite": 2}
+    documents, duplicates, passages = _tables(out)
+    title = {d["doc_id"]: d["title"] for d in documents + duplicates}
+    assert sorted(d["title"] for d in documents) == sorted([original.title, independent.title])
+    assert {(title[d["doc_id"]], title[d["duplicate_of"]]) for d in duplicates} == {
+        (rewrite.title, original.title),
+        (mirror.title, original.title),
+    }
+    kept = {(p["doc_id"], p["position"]) for p in passages if p["status"] == "kept"}
+    kept_docs = {d["doc_id"] for d in documents}
+    pointers = {
+        (p["duplicate_of_doc"], p["duplicate_of_position"]) for p in passages if p["duplicate_of_doc"]
+    }
+    assert pointers <= {k for k in kept if k[0] in kept_docs}
+    (quote,) = [p for p in passages if p["text"] == paragraph and title[p["doc_id"]] == independent.title]
+    assert quote["status"] in ("kept", "rewrite")  # its text kept, or its source's, restated
+    assert check.problems(out, deep=True) == []
+
+
 def test_the_stage_is_on_by_default_and_off_embeds_nothing_and_keeps_rewrites(stories, tmp_path):
     from tests.runs import clean_corpus
 

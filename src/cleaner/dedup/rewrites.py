@@ -589,9 +589,12 @@ def mark_rewrites(sketch: Sketch, config: RewriteConfig, prior: Prior | None = N
             gone.add(later)
     prior_at = _prior_numbers(sketch, prior)
     kind = KINDS.index(DuplicateKind.REWRITE)
+    copied = sketch.doc_dup_of.copy(), sketch.dup_doc.copy()  # what MinHash dedup pointed at
+    targets = {}
     for later, c in chosen.items():
         source = int(involved[c.source])
         target = source if source < n else prior_at[source - n]
+        targets[later] = target
         sketch.doc_dup_of[later] = target
         sketch.doc_kind[later] = kind
         sketch.doc_similarity[later] = c.similarity
@@ -603,9 +606,70 @@ def mark_rewrites(sketch: Sketch, config: RewriteConfig, prior: Prior | None = N
             sketch.dup_position[p] = m.source_position
             sketch.similarity[p] = m.similarity
         stats.rewrite_passages += len(c.matches)
+    _repoint(sketch, chosen, targets, copied, rank)
     stats.rewrite_documents = len(chosen)
     stats.seconds = time.perf_counter() - clock
     return stats
+
+
+def _repoint(
+    sketch: Sketch,
+    chosen: dict[int, Comparison],
+    targets: dict[int, int],
+    copied: tuple[np.ndarray, np.ndarray],
+    rank: np.ndarray,
+) -> None:
+    """What MinHash dedup pointed at a document that now leaves the corpus as a rewrite,
+    pointed at text the corpus keeps. Left as it was, a mirror of a content farm's rewrite,
+    or a kept report quoting one of its paragraphs, pointed at a document no longer in
+    `documents/` (`cleaner check`: damage past repair).
+
+    - A copy of the rewrite is a rewrite of its source, as similar as the rewrite is.
+    - A passage repeating one of the rewrite's passages that restates a source passage
+      restates that source passage.
+    - Of the passages repeating one of its other passages, the first in visiting order that
+      is in a document the corpus keeps is the text's first occurrence now, kept; the others
+      repeat it (none kept: each is kept in its dropped document, pointing nowhere)."""
+    doc_dup_of, dup_doc = copied
+    n = sketch.n_docs
+    kind = KINDS.index(DuplicateKind.REWRITE)
+    gone = np.zeros(n, dtype=bool)
+    gone[list(chosen)] = True
+    for d in np.flatnonzero((doc_dup_of[:n] >= 0) & (doc_dup_of[:n] < n)).tolist():
+        later = int(doc_dup_of[d])
+        if gone[later] and not gone[d]:
+            sketch.doc_dup_of[d] = targets[later]
+            sketch.doc_kind[d] = kind
+            sketch.doc_similarity[d] = chosen[later].similarity
+    doc_of = sketch.doc_of
+    pointing = np.flatnonzero((dup_doc >= 0) & (dup_doc < n))
+    # (not those a rewrite's own verdict has just pointed at its source)
+    pointing = pointing[gone[dup_doc[pointing]] & (sketch.dup_doc[pointing] == dup_doc[pointing])]
+    if not len(pointing):
+        return
+    kept = sketch.kept_documents()
+    groups: dict[tuple[int, int], list[int]] = {}
+    for p in sorted(pointing.tolist(), key=lambda p: (int(rank[doc_of[p]]), p)):
+        groups.setdefault((int(dup_doc[p]), int(sketch.dup_position[p])), []).append(p)
+    for (later, position), passages in sorted(groups.items()):
+        match = next((m for m in chosen[later].matches if m.position == position), None)
+        if match is not None:
+            for p in passages:
+                sketch.status[p] = REWRITE
+                sketch.dup_doc[p] = targets[later]
+                sketch.dup_position[p] = match.source_position
+                sketch.similarity[p] = match.similarity
+            continue
+        heir = next((p for p in passages if kept[doc_of[p]]), None)
+        for p in passages:
+            if heir is None or p == heir:
+                sketch.status[p] = KEPT
+                sketch.dup_doc[p] = -1
+                sketch.dup_position[p] = -1
+                sketch.similarity[p] = np.nan
+            else:
+                sketch.dup_doc[p] = doc_of[heir]
+                sketch.dup_position[p] = heir - int(sketch.starts[doc_of[heir]])
 
 
 def _prior_numbers(sketch: Sketch, prior: Prior) -> list[int]:
