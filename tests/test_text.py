@@ -20,6 +20,16 @@ def test_normalize_folds_case_quotes_dashes_and_spaces():
     assert fingerprint(a) == fingerprint(b)
 
 
+def test_normalize_drops_soft_hyphens_and_word_joiners():
+    """A copy whose long words hold soft hyphens (`&shy;`) matched its source on no passage:
+    each split its words in two."""
+    plain = "The harbour administration announced the modernisation programme."
+    hyphenated = "The har\u00adbour admin\u00adis\u00adtra\u00adtion announced the moder\u00adni\u00adsa\u00adtion pro\u2060gramme."
+    assert fingerprint(plain) == fingerprint(hyphenated)
+    assert words(normalize(hyphenated)) == words(normalize(plain))
+    assert _spans_as_words([hyphenated]) == [words(normalize(plain))]
+
+
 def test_normalize_applies_nfc():
     composed, decomposed = "Zürich café", "Zu\u0308rich cafe\u0301"
     assert composed != decomposed
@@ -97,7 +107,12 @@ def _spans_as_words(texts):
         [""],
         ["Don't stop, it's 2026!", "'tis the workers' union's 'final' offer", "a''b a'b'c a'b''c ' '' x'"],
         ["rock'n'roll O'Neill's", "L’été d’Anne — “quoted”", "’s ‘a’ ’’"],
-        ["東京で会議 2024年", "Zu\u0308rich ﬁnance ẞ İ", "zero\u200bwidth no\u00a0break"],
+        [
+            "東京で会議 2024年",
+            "Zu\u0308rich ﬁnance ẞ İ",
+            "zero\u200bwidth no\u00a0break",
+            "soft\u00adhy\u2060phen",
+        ],
         ["NUL\x00inside", "café au lait", "plain ASCII"],
         ["ASCII\x00NUL only", "and more"],
     ],

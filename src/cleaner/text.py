@@ -42,6 +42,11 @@ _PUNCT_FOLD = str.maketrans(
         "\u202f": " ",
         "\u200b": "",
         "\ufeff": "",
+        # Invisible in any text: the soft hyphen (`&shy;`, which server-side hyphenation puts
+        # inside long words, splitting them for `words`) and the word joiner. Zero-width
+        # (non-)joiners are not: Persian and Indic scripts spell with them.
+        "\u00ad": "",
+        "\u2060": "",
     }
 )
 
