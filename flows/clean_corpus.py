@@ -19,11 +19,11 @@ from prefect import flow, get_run_logger  # noqa: E402
 from prefect.artifacts import create_table_artifact  # noqa: E402
 from prefect.runtime import flow_run  # noqa: E402
 from prefect.states import Failed, State  # noqa: E402
-from prefect.task_runners import ProcessPoolTaskRunner  # noqa: E402
 
 from cleaner import runner  # noqa: E402
 from cleaner.errors import CleanerError  # noqa: E402
 from cleaner.io import records  # noqa: E402
+from cleaner_flows.pool import EagerProcessPool  # noqa: E402
 from cleaner_flows.tasks import PrefectExecutor, connect_dask  # noqa: E402
 
 # Set by `cleaner run`, which says an error itself in one line (with a log of the traceback
@@ -33,7 +33,10 @@ from cleaner_flows.tasks import PrefectExecutor, connect_dask  # noqa: E402
 QUIET_FAILURES = False
 
 
-@flow(name="clean-corpus", task_runner=ProcessPoolTaskRunner(), validate_parameters=True)
+# Prefect's process pool, whose workers die with the flow run's process however it ends: a
+# deployment's run killed outright (the OOM killer) left Prefect's own workers behind, ~400
+# MB each, holding the worker's pipe open, and the run "Running" for good.
+@flow(name="clean-corpus", task_runner=EagerProcessPool(), validate_parameters=True)
 def clean_corpus(
     paths: list[str] | None = None,
     out: str = "output",

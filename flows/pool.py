@@ -115,6 +115,9 @@ class EagerProcessPool(ProcessPoolTaskRunner):
     def __enter__(self) -> Self:
         if self._started or self._in_worker:
             return self
+        # The workers' parent is the process entering the pool (a deployment's flow run),
+        # not the one that made it (which imported the flow's module, maybe elsewhere).
+        self._initargs = (os.getpid(), self._initargs[1])
         return super().__enter__()
 
     def __exit__(self, exc_type, exc_value, traceback) -> None:

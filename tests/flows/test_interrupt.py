@@ -207,3 +207,44 @@ def test_a_signal_to_the_command_alone_stops_it_without_waiting_for_the_batches(
     while any(_alive(p) for p in processes) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not [p for p in processes if _alive(p)], "a process outlived the command"
+
+
+def test_a_flow_run_killed_outright_takes_its_workers_with_it(prefect_server, pages, tmp_path):
+    """A deployment's flow run (the process `prefect worker` starts; the OOM killer's pick)
+    killed with SIGKILL left Prefect's own pool workers behind, ~400 MB each, holding the
+    worker's pipe open, and the run "Running" for good. The flow's pool is cleaner's, whose
+    workers die with the process that entered it."""
+    from prefect.settings import PREFECT_API_URL
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(PREFECT_HOME=str(tmp_path / "home"), PREFECT_API_URL=PREFECT_API_URL.value())
+    out, log = tmp_path / "out", tmp_path / "run.log"
+    script = (
+        "from cleaner_flows.clean_corpus import clean_corpus\n"
+        f"clean_corpus(paths=[{str(pages)!r}], out={str(out)!r})\n"
+    )
+    with log.open("w") as sink:
+        run = subprocess.Popen(
+            [sys.executable, "-c", script],
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while "discover:" not in log.read_text() and time.monotonic() < deadline:
+            assert run.poll() is None, log.read_text()
+            time.sleep(0.02)
+        time.sleep(2.0)  # batches under way on the spawned workers
+        workers = _tree(run.pid)
+        assert len(workers) >= 2, log.read_text()
+        os.kill(run.pid, signal.SIGKILL)
+        run.wait()
+        deadline = time.monotonic() + 15
+        while any(_alive(p) for p in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [p for p in workers if _alive(p)], "a worker outlived the flow run's process"
+    finally:
+        for p in _tree(run.pid) if run.poll() is None else []:
+            os.kill(p, signal.SIGKILL)
