@@ -45,7 +45,8 @@ def clean_corpus(
     allow_empty: bool = False,
     reprocess: bool = False,
 ) -> dict | State:
-    """Clean and deduplicate the pages under `paths` (default: the bundled examples) into a
+    """Clean and deduplicate the pages under `paths` (none: the bundled examples; an empty
+    list fails, as an empty `out` does: a template's unset variable) into a
     Parquet corpus in `out` (`cleaner.run`). `config` has the sections of a configuration
     file. A path is written as a `source` is (`readers.source_of`: bytes of its name that are
     not UTF-8 as `\\xNN`, a backslash doubled). `dask` is the address of a Dask scheduler whose
@@ -58,7 +59,7 @@ def clean_corpus(
     try:
         with ExitStack() as stack:
             summary = runner.run(
-                [records.path_of_source(p) for p in paths] if paths else None,
+                None if paths is None else [records.path_of_source(p) for p in paths],
                 out,
                 config,
                 executor=connect_dask(stack, dask) if dask else PrefectExecutor(),

@@ -4,6 +4,7 @@ executor does the work, and its summary."""
 from __future__ import annotations
 
 import multiprocessing
+import re
 
 import pyarrow.dataset as ds
 import pytest
@@ -11,7 +12,7 @@ import pytest
 import cleaner
 from cleaner import runner
 from cleaner.corpus import writers
-from cleaner.errors import InputError
+from cleaner.errors import InputError, OutputError
 from tests.conftest import EXAMPLES
 from tests.growing_corpus import tables as tables_of
 from tests.hostile_corpus import awkward_feed
@@ -114,6 +115,25 @@ def test_no_input_is_an_error_unless_allowed_and_then_nothing_is_committed(tmp_p
     summary = cleaner.run([inbox], tmp_path / "out", executor=cleaner.InlineExecutor(), allow_empty=True)
     assert summary.run_id is None and summary.counts is None
     assert writers.committed_runs(tmp_path / "out") == set()
+
+
+@pytest.mark.parametrize(
+    ("paths", "out", "error", "says"),
+    [
+        ([], "out", InputError, "no input path given (an empty list)"),
+        ([EXAMPLES], "", OutputError, "the output folder is an empty path"),
+        ([EXAMPLES], "  ", OutputError, "the output folder is an empty path"),
+    ],
+)
+def test_an_empty_list_of_paths_or_an_empty_out_is_an_error_not_a_default(
+    tmp_path, monkeypatch, paths, out, error, says
+):
+    """A deployment's templated parameters: `paths: []` cleaned the bundled examples into the
+    real corpus, and `out: ""` wrote the corpus into the worker's folder (the checkout)."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(error, match=re.escape(says)):
+        cleaner.run(paths, out, allow_empty=True, executor=cleaner.InlineExecutor())
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("split_bytes", [1, 700])

@@ -253,8 +253,9 @@ def run(
     reprocess: bool = False,
     labels: Mapping[str, Any] | None = None,
 ) -> RunSummary:
-    """Clean and deduplicate the pages under `paths` (default: the bundled examples) into a
-    Parquet corpus in `out`; `config` is a `Config` or the sections of a configuration file.
+    """Clean and deduplicate the pages under `paths` (None: the bundled examples; an empty
+    list is an `InputError`) into a Parquet corpus in `out`; `config` is a `Config` or the
+    sections of a configuration file.
 
     No input found under `paths` is an `InputError`, unless `allow_empty` (a scheduled run's
     empty inbox): then the run logs it and commits nothing. `reprocess` reads every input
@@ -263,6 +264,15 @@ def run(
     work goes to `executor` (default: a `LocalExecutor` for this run); every `CleanerError`
     is raised with a one-line message."""
     cfg = config if isinstance(config, Config) else Config.from_dict(dict(config or {}))
+    # A deployment's parameters come from templates: an empty list or path is an unset
+    # variable, not "the bundled examples" (which went into a real corpus) nor "here".
+    if paths is not None and not len(paths):
+        raise InputError(
+            "no input path given (an empty list): name the folders to read (the bundled examples "
+            "are read only when no paths are given at all)"
+        )
+    if not os.fspath(out).strip():
+        raise OutputError("the output folder is an empty path: name the corpus's folder ('.' if it is meant)")
     paths = [Path(p) for p in paths] if paths else [bundled_examples()]
     if executor is None:
         with LocalExecutor(workers_for(paths, out, cfg)) as local:

@@ -213,3 +213,23 @@ def test_a_crawl_archive_runs_through_the_flow_with_urls_fetch_dates_and_skip_co
         oslo["fetched"] == datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC) and oslo["site"] == "havneposten.example"
     )
     assert oslo["source"].endswith("news.warc.gz#3") and all(p in oslo["text"] for p in OSLO)
+
+
+@pytest.mark.parametrize(
+    ("params", "says"),
+    [
+        ({"paths": [], "out": "corpus"}, "no input path given (an empty list)"),
+        ({"paths": [str(EXAMPLES / "pages")], "out": ""}, "the output folder is an empty path"),
+    ],
+)
+def test_a_deployments_unset_parameters_fail_the_run_in_one_line(
+    prefect_server, tmp_path, monkeypatch, params, says
+):
+    """Templated parameters left empty: `paths: []` cleaned the bundled examples into the
+    real corpus and completed; `out: ""` wrote the corpus into the worker's folder."""
+    from cleaner_flows.clean_corpus import clean_corpus
+
+    monkeypatch.chdir(tmp_path)
+    state = clean_corpus(**params, allow_empty=True, return_state=True)
+    assert state.is_failed() and state.message.startswith(says) and "\n" not in state.message
+    assert list(tmp_path.iterdir()) == []
