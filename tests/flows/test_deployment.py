@@ -43,6 +43,7 @@ class Runs:
     files_after: list[dict]  # its Parquet files and their hashes after run 1 and run 2
     counts: list[dict]  # each run's clean-corpus-counts artifact
     worker_log: str
+    overlapping: list = None  # FlowRun of two runs started at once after them, as finished
 
 
 def _read_corpus(out: Path) -> dict[str, list[dict]]:
@@ -111,14 +112,30 @@ def runs(tmp_path_factory) -> Runs:
                 corpus_after.append(_read_corpus(out))
                 files_after.append(_parquet_files(out))
                 counts.append(_counts_artifact(client, flow_run.id))
+            # Two runs at once (a run by hand at 05:00): the second waits for the first.
+            parameters = {"paths": [str(inbox)], "out": str(out)}
+            started = [run_deployment(DEPLOYMENT, parameters=parameters, timeout=0) for _ in range(2)]
+            overlapping = [_finished(client, r.id) for r in started]
             deployment = client.read_deployment_by_name(DEPLOYMENT)
             flow_runs = [client.read_flow_run(r.id) for r in flow_runs]
     # Leaving the server's block stopped the worker and the server, and checked that
     # nothing of theirs is left; the flow runs ran in sessions of their own.
-    for flow_run in flow_runs:
+    for flow_run in flow_runs + overlapping:
         pid = int(flow_run.infrastructure_pid.rsplit(":", 1)[-1])
         assert wait_gone(pid), f"flow run process {pid} is still running"
-    return Runs(deployment, flow_runs, corpus_after, files_after, counts, worker.output())
+    return Runs(deployment, flow_runs, corpus_after, files_after, counts, worker.output(), overlapping)
+
+
+def _finished(client, flow_run_id, seconds: float = RUN_SECONDS):
+    """The flow run once it is in a final state (or as it is when `seconds` have passed)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while True:
+        flow_run = client.read_flow_run(flow_run_id)
+        if flow_run.state.is_final() or time.monotonic() > deadline:
+            return flow_run
+        time.sleep(1)
 
 
 def test_deployment_is_the_one_in_prefect_yaml(runs):
@@ -131,6 +148,9 @@ def test_deployment_is_the_one_in_prefect_yaml(runs):
         == spec["parameters"]
         == {"paths": ["inbox"], "out": "corpus", "allow_empty": True}
     )
+    # one run at a time, the next waiting (it failed on the corpus's lock)
+    assert deployment.global_concurrency_limit.limit == spec["concurrency_limit"]["limit"] == 1
+    assert deployment.concurrency_options.collision_strategy == "ENQUEUE"
     (schedule,) = deployment.schedules
     assert schedule.active
     assert schedule.schedule.cron == spec["schedules"][0]["cron"] == "0 5 * * *"
@@ -139,6 +159,14 @@ def test_deployment_is_the_one_in_prefect_yaml(runs):
     assert deployment.pull_steps == [
         {"prefect.deployments.steps.set_working_directory": {"directory": str(REPO)}}
     ]
+
+
+def test_a_run_started_while_another_writes_waits_for_it(runs):
+    """Without the deployment's concurrency limit the second failed at once on the corpus's
+    lock ("another cleaner run is writing to corpus"), and its pages waited a day."""
+    first, second = runs.overlapping
+    assert first.state.is_completed() and second.state.is_completed(), (first.state, second.state)
+    assert first.end_time <= second.start_time or second.end_time <= first.start_time  # one after the other
 
 
 def test_both_runs_completed_through_the_worker(runs):
