@@ -254,6 +254,23 @@ def test_deleted_runs_are_refused_and_rebuilt_from_the_manifest_and_the_partitio
     }
 
 
+@pytest.mark.parametrize("damage", ["garbled", "deleted"])
+def test_a_lost_run_record_is_not_taken_for_lost_documents(corpus, damage):
+    """With the record of the run that holds the originals unreadable, the deep check read
+    only the recorded runs' documents: the duplicate and the passages pointing at them were
+    "no document of documents/ (cannot be repaired)", and the command said data was lost,
+    while --repair rebuilt the record and all was well."""
+    record = corpus / "runs" / f"{RUNS[0]}.json"
+    if damage == "garbled":
+        record.write_bytes(b"\x00garbage")
+    else:
+        record.unlink()
+    whats = _whats(corpus)
+    assert whats and all(f"runs/{RUNS[0]}.json" in w or f"run {RUNS[0]}" in w for w in whats), whats
+    check.repair(corpus)
+    assert check.problems(corpus, deep=True) == []
+
+
 def test_another_corpuss_manifest_is_damage_repaired_from_the_runs(corpus, tmp_path):
     """A manifest.json copied from another corpus names a run this one holds nothing of. A
     repair took it for a lost record: it recorded the run, then found all its rows missing,

@@ -706,13 +706,17 @@ def _data(corpus: _Corpus) -> list[Problem]:
                 found += _band_keys_data(corpus, run_id, first[run_id])
         for run_id in runs:
             found += _rewrites_data(corpus, run_id)
+    # Documents of runs whose record is unreadable or missing (a problem of its own, which
+    # --repair mends) are still documents: what points at them is not lost.
+    unrecorded = sorted(set(corpus.partitions.get("documents", {})) - set(runs))
+    documents = set(kept).union(*(_column(corpus, "documents", run_id, "doc_id") for run_id in unrecorded))
     dangling = Counter()
     for run_id in runs:
         for target in _column(corpus, "duplicates", run_id, "duplicate_of"):
-            if target not in kept:
+            if target not in documents:
                 dangling[("duplicates", target)] += 1
         for target in _column(corpus, "passages", run_id, "duplicate_of_doc"):
-            if target is not None and target not in kept:
+            if target is not None and target not in documents:
                 dangling[("passages", target)] += 1
     for dataset in ("duplicates", "passages"):
         targets = [t for d, t in dangling if d == dataset]
