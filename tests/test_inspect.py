@@ -249,3 +249,35 @@ def test_columns_are_measured_in_terminal_cells_so_wide_characters_keep_them_ali
     lines: list[str] = []
     explain._print_row(cells, 10, explain._painter(False), lines.append)
     assert len(lines) > 3 and all(cell_len(line.split(" | ")[0]) == 10 for line in lines)
+
+
+def test_a_rejected_record_named_by_its_source_is_shown_as_rejected(tmp_path, capsys):
+    """`--doc day5/feed.jsonl#2` (a record reusing an id) showed the document of that id as
+    "kept", as if it were the record asked about; a page with no main text was "no document
+    'c062...'", an id never typed; a file of a type not read, "no document" either."""
+    import json
+
+    import cleaner
+
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    story = "The ferry to the outer islands will run twice a day from Monday, the county said."
+    (inbox / "feed.jsonl").write_text(
+        json.dumps({"id": "a-1", "text": story})
+        + "\n"
+        + json.dumps({"id": "a-1", "text": story + " Again."})
+        + "\n"
+    )
+    (inbox / "scripts.html").write_text("<html><head><script>var x = 1;</script></head><body></body></html>")
+    (inbox / "notes.pdf").write_bytes(b"%PDF-1.4 not read")
+    cleaner.run([inbox], out, executor=cleaner.InlineExecutor())
+    kept = explain.Corpus(out).resolve("feed.jsonl#1")
+    for name, head, why in [
+        ("feed.jsonl#2", "rejected (duplicate_id)", f"its doc_id {kept} is the document from "),
+        ("inbox/scripts.html", "rejected (no_main_text)", "why:    "),
+        ("notes.pdf", "rejected (unsupported_type)", "why:    "),
+    ]:
+        assert main(["inspect", str(out), "--doc", name, "--no-color"]) == 0
+        shown = capsys.readouterr().out.splitlines()
+        assert shown[0].startswith(f"record {inbox.as_posix()}/{name.removeprefix('inbox/')}: {head} in run ")
+        assert any(line.startswith(why) for line in shown[1:]), shown

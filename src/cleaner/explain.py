@@ -146,10 +146,10 @@ class Corpus:
                 for name in ("documents", "duplicates")
                 for r in self.rows(name, ["doc_id"], where)
             ]
-            ids += [
-                r["doc_id"]
-                for r in self.rows("rejects", ["doc_id"], rejected & ds.field("doc_id").is_valid())
-            ]
+            # a page rejected after cleaning (no_content) has its passages; any other reject's
+            # doc_id is no document's (`rejected`), or another record's (duplicate_id)
+            no_content = rejected & ds.field("doc_id").is_valid() & (ds.field("reason") == "no_content")
+            ids += [r["doc_id"] for r in self.rows("rejects", ["doc_id"], no_content)]
             ids = sorted(set(ids))
             if len(ids) == 1:
                 return ids[0]
@@ -160,6 +160,13 @@ class Corpus:
                 )
         return value
 
+    def rejected(self, value: str) -> list[dict]:
+        """The rejects (other than no_content's, which are documents to show) whose source is
+        `value` or ends with it after a "/": a record the user names by its source."""
+        named = (ds.field("source") == value) | pc.ends_with(ds.field("source"), pattern="/" + value)
+        columns = ["source", "reason", "detail", "doc_id", "run"]
+        return [r for r in self.rows("rejects", columns, named) if r["reason"] != "no_content"]
+
 
 # -- --doc ---------------------------------------------------------------------------------
 
@@ -169,13 +176,23 @@ def show_document(
 ) -> None:
     stream = stream or sys.stdout
     corpus = Corpus(out)
+    named = doc_id
     doc_id = corpus.resolve(doc_id)
     member = corpus.member(doc_id)
     passages = corpus.passages([doc_id])
-    if member is None and not passages:
-        raise corpus.unknown("document", doc_id)
     paint = _painter(colour)
     write = lambda line="": print(line.rstrip(), file=stream)  # noqa: E731
+    if member is None and not passages:
+        rejects = corpus.rejected(named)
+        if not rejects:
+            raise corpus.unknown("document", doc_id)
+        for r in rejects:  # a record that never became a document of the corpus
+            write(paint("head", f"record {r['source']}: rejected ({r['reason']}) in run {r['run']}"))
+            write(f"why:    {r['detail']}")
+            other = corpus.member(r["doc_id"]) if r["doc_id"] else None
+            if r["reason"] == "duplicate_id" and other is not None:
+                write(f"its doc_id {other.doc_id} is the document from {other.source} (run {other.run})")
+        return
 
     if member is None:
         write(paint("head", f"document {doc_id}: rejected (no_content), every line is boilerplate"))
