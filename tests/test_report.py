@@ -259,3 +259,18 @@ class _Elements(HTMLParser):
     def handle_data(self, data):
         if self.open:
             self.text[self.open] += data
+
+
+def test_documents_without_a_site_are_no_site_in_the_count(tmp_path):
+    """A run whose records had no url counted one site, the "(no site)" they were grouped
+    under."""
+    import cleaner
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    texts = ["The ferry runs twice a day from Monday, the county said.", "Schools merge in the autumn term."]
+    (inbox / "feed.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in texts))
+    cleaner.run([inbox], tmp_path / "out", executor=cleaner.InlineExecutor())
+    stats = report.read_stats(tmp_path / "out")
+    assert stats.site_documents[report.NO_SITE] == 2
+    assert dict(report.summary_rows(stats))["sites"] == "0"

@@ -469,7 +469,7 @@ def summary_rows(stats: CorpusStats) -> list[tuple[str, str]]:
             f"{sum(stats.rejects.values()):,}" + (f" ({_kinds(stats.rejects)})" if stats.rejects else ""),
         ),
         ("passages", f"{passages:,}, of which {dropped:,} dropped ({_share(dropped, passages)})"),
-        ("sites", f"{len(set(stats.site_documents) | set(stats.site_duplicates)):,}"),
+        ("sites", f"{len((set(stats.site_documents) | set(stats.site_duplicates)) - {NO_SITE}):,}"),
         (
             "published",
             (f"{dates[0]} to {dates[-1]}" if dates else "no dates")
