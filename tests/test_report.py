@@ -274,3 +274,25 @@ def test_documents_without_a_site_are_no_site_in_the_count(tmp_path):
     stats = report.read_stats(tmp_path / "out")
     assert stats.site_documents[report.NO_SITE] == 2
     assert dict(report.summary_rows(stats))["sites"] == "0"
+
+
+def test_a_runs_cluster_names_a_kept_document_of_an_earlier_run(tmp_path):
+    """`cleaner report --run <id>` left the kept document's source empty when the document
+    its duplicates repeat was kept by an earlier run."""
+    import cleaner
+
+    story = (
+        "Ferry services to the outer islands will run twice a day from Monday after the operator "
+        "agreed a new contract with the county, keeping the night crossing islanders feared to lose."
+    )
+    days = [tmp_path / "day1", tmp_path / "day2"]
+    for day in days:
+        day.mkdir()
+    (days[0] / "ferry.txt").write_text(story + "\n")
+    (days[1] / "ferry-copy.txt").write_text(story + "\n")
+    out = tmp_path / "out"
+    cleaner.run([days[0]], out, executor=cleaner.InlineExecutor())
+    second = cleaner.run([days[1]], out, executor=cleaner.InlineExecutor())
+    (cluster,) = report.read_stats(out, second.run_id).largest
+    assert cluster["source"] == (days[0] / "ferry.txt").as_posix()
+    assert cluster["duplicates"] == [(days[1] / "ferry-copy.txt").as_posix()]

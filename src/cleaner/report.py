@@ -36,7 +36,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-from cleaner.corpus import read
+from cleaner.corpus import read, writers
 from cleaner.errors import CleanerError
 from cleaner.io.records import site_of
 
@@ -147,15 +147,18 @@ def largest_clusters(
     corpus: Path, members: Counter, runs: list[str], n: int = LARGEST_CLUSTERS
 ) -> list[dict]:
     """The `n` largest clusters (most duplicates first, then by id): the kept document's id,
-    source and title, the cluster's size and its duplicates' sources (`SOURCES_SHOWN`)."""
+    source and title, the cluster's size and its duplicates' sources (`SOURCES_SHOWN`), in
+    `runs`. The kept document is looked up in every run: a run's duplicates repeat earlier
+    runs' documents."""
     top = sorted(members.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
     if not top:
         return []
     ids = [doc_id for doc_id, _ in top]
+    every = sorted(writers.committed_runs(corpus) | set(runs))
     kept = {
         r["doc_id"]: r
         for r in read.rows(
-            corpus, "documents", ["doc_id", "source", "title"], ds.field("doc_id").isin(ids), runs
+            corpus, "documents", ["doc_id", "source", "title"], ds.field("doc_id").isin(ids), every
         )
     }
     copies: dict[str, list[str]] = {}
