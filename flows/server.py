@@ -219,7 +219,28 @@ def prefect_api(server: TemporaryServer | None = None) -> Iterator[None]:
         server = start_prefect_api()
     if server is not None:
         server.wait()
+    else:
+        _check_answers()
     yield
+
+
+def _check_answers(timeout: float = 10.0) -> None:
+    """The Prefect API the settings name answers, or a one-line error that says which: a
+    server not started, or a wrong address, was "unexpected error: RuntimeError: Failed to
+    reach API" once the flow run began, as if cleaner had a bug. Any HTTP answer will do
+    (a server behind authentication answers 401)."""
+    import httpx
+    from prefect.settings import PREFECT_API_URL
+
+    url = str(PREFECT_API_URL.value()).rstrip("/")
+    try:
+        httpx.get(f"{url}/health", timeout=timeout)
+    except httpx.HTTPError as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise CleanerError(
+            f"the Prefect API at {url} (PREFECT_API_URL) does not answer ({reason}): start its server, "
+            "or unset PREFECT_API_URL for a temporary one"
+        ) from None
 
 
 def _prefect_package_parent() -> str:

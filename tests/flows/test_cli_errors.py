@@ -101,6 +101,21 @@ def test_a_folder_another_run_holds_is_one_line_before_prefect_starts(tmp_path):
 
 
 @pytest.mark.prefect
+def test_a_prefect_server_that_does_not_answer_is_one_line_not_an_unexpected_error(tmp_path):
+    """PREFECT_API_URL naming a server not started was "unexpected error: RuntimeError: Failed
+    to reach API", exit 1, with a traceback file: a setting, not a bug."""
+    from tests.flows.server import free_port
+
+    url = f"http://127.0.0.1:{free_port()}/api"
+    out = tmp_path / "out"
+    result = _cleaner(
+        str(EXAMPLES), "--out", str(out), tmp_path=tmp_path, env={"PREFECT_API_URL": url}, timeout=60
+    )
+    said = _one_error_line(result)
+    assert said.startswith(f"the Prefect API at {url} (PREFECT_API_URL) does not answer (")
+    assert not out.exists()
+
+
 def test_no_input_is_an_error_unless_an_empty_inbox_is_allowed(tmp_path):
     inbox, out = tmp_path / "inbox", tmp_path / "out"
     inbox.mkdir()
