@@ -12,6 +12,7 @@ from cleaner_flows.server import prefect_api, prefect_defaults
 
 prefect_defaults()  # before Prefect is imported: it reads its settings once
 
+import logging  # noqa: E402
 import sys  # noqa: E402
 from contextlib import ExitStack  # noqa: E402
 
@@ -25,6 +26,21 @@ from cleaner.errors import CleanerError  # noqa: E402
 from cleaner.io import records  # noqa: E402
 from cleaner_flows.pool import EagerProcessPool  # noqa: E402
 from cleaner_flows.tasks import PrefectExecutor, connect_dask  # noqa: E402
+
+
+class _ExpectedFailures(logging.Filter):
+    """Drop the lines with a traceback that Prefect logs for a `CleanerError` (a setting, the
+    output folder, the disk): the task's "Task run failed with exception", the engine's
+    "exited with unexpected exception". The error is expected, and said in one line by the
+    task's and the run's "Finished in state Failed(...)"; a deployment's flow-run process
+    logged some forty lines of traceback for an input path that did not exist."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], CleanerError))
+
+
+for _name in ("prefect.engine", "prefect.task_runs"):
+    logging.getLogger(_name).addFilter(_ExpectedFailures())
 
 # Set by `cleaner run`, which says an error itself in one line (with a log of the traceback
 # for an unexpected one): the flow run then ends Failed with the error as its message, without

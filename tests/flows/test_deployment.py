@@ -44,6 +44,7 @@ class Runs:
     counts: list[dict]  # each run's clean-corpus-counts artifact
     worker_log: str
     overlapping: list = None  # FlowRun of two runs started at once after them, as finished
+    failed: object = None  # FlowRun of a run whose input path does not exist
 
 
 def _read_corpus(out: Path) -> dict[str, list[dict]]:
@@ -116,6 +117,9 @@ def runs(tmp_path_factory) -> Runs:
             parameters = {"paths": [str(inbox)], "out": str(out)}
             started = [run_deployment(DEPLOYMENT, parameters=parameters, timeout=0) for _ in range(2)]
             overlapping = [_finished(client, r.id) for r in started]
+            # A run that fails on a setting: one line, no traceback, in the run and the worker.
+            bad = {"paths": [str(root / "no-such-inbox")], "out": str(out)}
+            failed = run_deployment(DEPLOYMENT, parameters=bad, timeout=RUN_SECONDS, poll_interval=1)
             deployment = client.read_deployment_by_name(DEPLOYMENT)
             flow_runs = [client.read_flow_run(r.id) for r in flow_runs]
     # Leaving the server's block stopped the worker and the server, and checked that
@@ -123,7 +127,9 @@ def runs(tmp_path_factory) -> Runs:
     for flow_run in flow_runs + overlapping:
         pid = int(flow_run.infrastructure_pid.rsplit(":", 1)[-1])
         assert wait_gone(pid), f"flow run process {pid} is still running"
-    return Runs(deployment, flow_runs, corpus_after, files_after, counts, worker.output(), overlapping)
+    return Runs(
+        deployment, flow_runs, corpus_after, files_after, counts, worker.output(), overlapping, failed
+    )
 
 
 def _finished(client, flow_run_id, seconds: float = RUN_SECONDS):
@@ -167,6 +173,17 @@ def test_a_run_started_while_another_writes_waits_for_it(runs):
     first, second = runs.overlapping
     assert first.state.is_completed() and second.state.is_completed(), (first.state, second.state)
     assert first.end_time <= second.start_time or second.end_time <= first.start_time  # one after the other
+
+
+def test_a_run_failing_on_a_setting_says_it_in_one_line_without_a_traceback(runs):
+    """The flow-run process logged "exited with unexpected exception" and some forty lines of
+    traceback for an expected error, into the run's logs and the worker's output."""
+    state = runs.failed.state
+    assert state.is_failed() and state.message.startswith("input path does not exist: ")
+    assert "\n" not in state.message
+    assert "Traceback" not in runs.worker_log and "unexpected exception" not in runs.worker_log, (
+        runs.worker_log[-3000:]
+    )
 
 
 def test_both_runs_completed_through_the_worker(runs):
