@@ -113,6 +113,30 @@ def test_a_grown_jsonl_file_is_read_from_where_the_last_run_stopped(tmp_path):
     assert (after.digest, after.size, after.lines) == (fresh.digest, fresh.size, 5)
 
 
+@pytest.mark.parametrize("same", [True, False])
+def test_a_feed_moved_with_its_folder_and_grown_reads_its_new_lines_only(tmp_path, same):
+    """Known by its real path only, it was read whole again: its old lines were five
+    duplicate_id rejects. Known by its key too, its bytes still checked: a different file of
+    the same name under a folder of the same name is read whole."""
+    out = tmp_path / "corpus"
+    old = tmp_path / "a" / "inbox" / "feed.jsonl"
+    old.parent.mkdir(parents=True)
+    old.write_bytes(b"".join(_record(i) for i in range(1, 6)))
+    _remember(out, discover([old.parent])[0])
+    new = tmp_path / "b" / "inbox" / "feed.jsonl"
+    new.parent.mkdir(parents=True)
+    old.rename(new)
+    if not same:
+        new.write_bytes(_record(9) + new.read_bytes()[len(_record(1)) :])  # its first line changed
+    with new.open("ab") as fh:
+        fh.write(_record(6))
+    (moved,) = _unread(out, [new.parent])
+    docs, rejects, seen = read_file(moved, 0)
+    numbers = [d.source.rsplit("#", 1)[1] for d in docs]
+    assert numbers == (["6"] if same else ["1", "2", "3", "4", "5", "6"]) and not rejects
+    assert seen.lines == 6 and seen.path == new.as_posix()
+
+
 def test_a_rewritten_jsonl_file_is_read_whole(tmp_path):
     out, feed = tmp_path / "corpus", tmp_path / "feed.jsonl"
     feed.write_bytes(_record(1) + _record(2))

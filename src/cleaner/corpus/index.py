@@ -303,6 +303,12 @@ class Index:
         return {r["path"]: Known(*(r[name] for name in Known._fields)) for r in self._inputs}
 
     @cached_property
+    def _by_key(self) -> dict[str, Known]:
+        """Key -> the latest read of a file of that key, wherever it was: a file moved with
+        its folder, known by its path under it."""
+        return {r["key"]: Known(*(r[name] for name in Known._fields)) for r in self._inputs if r["size"] >= 0}
+
+    @cached_property
     def _copies(self) -> set[tuple[str, str]]:
         """(key, digest) of every file read: a file read again from a moved folder."""
         return {(r["key"], r["digest"]) for r in self._inputs if r["size"] >= 0}
@@ -311,7 +317,8 @@ class Index:
         """The (input rank, file) pairs to read: all but the files an earlier run read and
         nobody touched since (same real path, size and modification time). A plain JSONL
         file that has grown since is given where the earlier read ended (`readers.Resume`):
-        if it only grew, only its new lines are read."""
+        if it only grew, only its new lines are read. So is one moved with its folder (the
+        same key) and grown: read whole, its old lines were `duplicate_id` rejects."""
         known = self.known_inputs
         pairs = []
         for rank, f in enumerate(files):
@@ -323,6 +330,8 @@ class Index:
                 continue
             if before is not None and before[:2] == (stat.st_size, stat.st_mtime_ns):
                 continue
+            if before is None:  # moved with its folder, and grown since? `_resume` checks its bytes
+                before = self._by_key.get(f.key)
             grown = before is not None and 0 < before.size < stat.st_size and before.lines > 0
             if grown and kind_of(f.path) == ("jsonl", None):
                 f = replace(f, resume=Resume(before.size, before.digest, before.lines, before.tail))
