@@ -220,6 +220,36 @@ def test_a_mirror_with_a_heading_of_its_own_is_still_exact():
     assert (mirror.duplicate_of, mirror.duplicate_kind) == ("orig", DuplicateKind.EXACT)
 
 
+def test_a_byte_identical_mirror_is_exact_when_its_target_repeats_or_quotes_paragraphs():
+    """Judged by position, the mirror's copies pointed at the target's first occurrences
+    only: of a page repeating one of its paragraphs (a pull quote), or quoting another
+    page's, its byte-identical mirror was a `near` duplicate of similarity 1.0."""
+    other = _doc("other", B, 0)
+    original = _doc("orig", [A[0], A[1], B[0], A[2], A[1], A[3]], 1)  # quotes B[0], repeats A[1]
+    mirror = _doc("mirror", [p.text for p in original.passages], 2)
+    deduplicate([other, original, mirror], DedupConfig())
+    assert (mirror.duplicate_of, mirror.duplicate_kind, mirror.duplicate_similarity) == (
+        "orig",
+        DuplicateKind.EXACT,
+        1.0,
+    )
+
+
+def test_a_mirror_of_an_earlier_runs_page_that_repeats_a_paragraph_is_exact(tmp_path):
+    import json
+
+    from tests.runs import clean_corpus
+
+    days = [tmp_path / "day1", tmp_path / "day2"]
+    page = "\n\n".join([A[0], A[1], A[2], A[1], A[3]])
+    for n, day in enumerate(days):
+        day.mkdir()
+        (day / "feed.jsonl").write_text(json.dumps({"id": f"p{n}", "text": page}) + "\n")
+    clean_corpus([str(days[0])], str(tmp_path / "out"))
+    summary = clean_corpus([str(days[1])], str(tmp_path / "out"))
+    assert summary["counts"]["duplicates_by_kind"] == {"exact": 1}
+
+
 def test_nothing_points_at_a_dropped_document():
     original = _doc("orig", A, 0)
     # A copy of A with one paragraph of its own: dropped as a duplicate document...

@@ -259,10 +259,10 @@ class _Visit:
         # An earlier run's document -> characters of its content passages long enough to
         # compare; and the positions of those long enough to be near duplicates, for
         # documents that have any. This run's documents' are read off the sketch when a
-        # duplicate needs them (`_content_chars`, `_long_positions`): kept for every document,
+        # duplicate needs them (`_content_chars`, `_long_fingerprints`): kept for every document,
         # a million one-line records cost 300 MB.
         self.content_chars = array("q", bytes(8 * (sketch.n_docs + len(prior.doc_ids))))
-        self.long_positions: dict[int, frozenset[int]] = {}
+        self.long_fingerprints: dict[int, frozenset[int]] = {}
         self._seed(prior)
 
     def search_positions(self, unsettled: set[int]) -> np.ndarray:
@@ -300,12 +300,12 @@ class _Visit:
             d = n + doc
             self.content_chars[d] += chars
             if n_words >= self.config.near_min_words:
-                long[d].add(position)
+                long[d].add(fp)
             if first:
                 self.exact.setdefault(fp, (d, position))
                 if row >= 0:
                     self.key_of[row] = (d, position)  # prior rows are visited first, in order
-        self.long_positions.update((d, frozenset(positions)) for d, positions in long.items())
+        self.long_fingerprints.update((d, frozenset(fps)) for d, fps in long.items())
 
     def _pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every candidate pair, as `indices`: the later passage's visiting position, and the
@@ -629,13 +629,13 @@ class _Visit:
             return self.content_chars[d]
         return sum(self.chars[k] for k in self._comparable(d, self.config.min_words))
 
-    def _long_positions(self, d: int) -> frozenset[int]:
-        """Positions of a kept document's passages long enough to be near duplicates."""
+    def _long_fingerprints(self, d: int) -> frozenset[int]:
+        """Fingerprints of a kept document's passages long enough to be near duplicates."""
         if d >= self.sketch.n_docs:
-            return self.long_positions.get(d, frozenset())
-        start, near_min = self.starts[d], self.config.near_min_words
+            return self.long_fingerprints.get(d, frozenset())
+        fps, near_min = self.sketch.fingerprints, self.config.near_min_words
         return frozenset(
-            k - start for k in self._comparable(d, self.config.min_words) if self.n_words[k] >= near_min
+            int(fps[k]) for k in self._comparable(d, self.config.min_words) if self.n_words[k] >= near_min
         )
 
     def _is_duplicate_document(self, d: int) -> bool:
@@ -664,11 +664,15 @@ class _Visit:
         comparable = [k for k in content if self.n_words[k] >= config.min_words]
         # The kind is judged on paragraphs: a heading of a few words, added or matched
         # elsewhere, does not make a mirror less exact.
+        # Exact: its paragraphs are the target's, each an exact duplicate (of the target's, or
+        # of whichever document the target's own copy repeats). Compared by fingerprint: by
+        # position, a byte-identical mirror of a page that repeats one of its paragraphs, or
+        # quotes another page's, was a `near` duplicate of similarity 1.0.
         long = [k for k in content if self.n_words[k] >= config.near_min_words]
-        target_positions = {self.dup_position[k] for k in content if dup_doc[k] == target}
-        exact = self._long_positions(target) <= target_positions and all(
-            status[k] == EXACT and dup_doc[k] == target for k in long
-        )
+        fingerprints = self.sketch.fingerprints
+        exact = all(status[k] == EXACT for k in long) and {
+            int(fingerprints[k]) for k in long
+        } == self._long_fingerprints(target)
         length_ratio = sum(chars[k] for k in comparable) / max(1, self._content_chars(target))
         if exact:
             kind, similarity = DuplicateKind.EXACT, 1.0
