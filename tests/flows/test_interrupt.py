@@ -43,11 +43,15 @@ def _start(
     ignore_sigint: bool = False,
     until: str = "discover:",
     then: float = 1.0,
+    argv: list[str] | None = None,
+    settings: dict[str, str] | None = None,
 ) -> tuple[subprocess.Popen, Path]:
-    """`cleaner run` in a session of its own, once its log says `until` and `then` seconds
-    more have passed (by default: batches under way on the workers)."""
+    """`cleaner run` (or `argv`, with Prefect `settings`) in a session of its own, once its
+    log says `until` and `then` seconds more have passed (by default: batches under way on
+    the workers)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env["PREFECT_HOME"] = os.environ.get("PREFECT_HOME", str(tmp_path / "home"))
+    env.update(settings or {})
     log = tmp_path / "run.log"
 
     def background() -> None:  # what a shell does to a job started with `&`
@@ -55,7 +59,7 @@ def _start(
 
     with log.open("w") as sink:  # the command writes to its own copy of the descriptor
         command = subprocess.Popen(
-            [sys.executable, "-m", "cleaner_flows", "run", str(pages), "--out", str(out)],
+            argv or [sys.executable, "-m", "cleaner_flows", "run", str(pages), "--out", str(out)],
             env=env,
             stdout=sink,
             stderr=subprocess.STDOUT,
@@ -77,6 +81,15 @@ def _tree(pid: int) -> list[int]:
         found += children
         todo += children
     return found
+
+
+def _outliving(pids: list[int], seconds: float = 15) -> list[int]:
+    """Those of `pids` still alive after up to `seconds` (the kernel ends a dead parent's
+    children with PR_SET_PDEATHSIG, not at once)."""
+    deadline = time.monotonic() + seconds
+    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return [p for p in pids if _alive(p)]
 
 
 def _assert_as_it_was(out: Path) -> None:
@@ -129,10 +142,7 @@ def test_workers_and_server_die_with_a_killed_command(pages, tmp_path):
     assert len(others) >= 3
     os.kill(command.pid, signal.SIGKILL)
     command.wait()
-    deadline = time.monotonic() + 15
-    while any(_alive(p) for p in others) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not [p for p in others if _alive(p)], "a worker or the server outlived the command"
+    assert not _outliving(others), "a worker or the server outlived the command"
 
 
 def test_a_background_run_ignores_ctrl_c_and_commits(pages, tmp_path):
@@ -216,35 +226,21 @@ def test_a_flow_run_killed_outright_takes_its_workers_with_it(prefect_server, pa
     workers die with the process that entered it."""
     from prefect.settings import PREFECT_API_URL
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env.update(PREFECT_HOME=str(tmp_path / "home"), PREFECT_API_URL=PREFECT_API_URL.value())
-    out, log = tmp_path / "out", tmp_path / "run.log"
+    out = tmp_path / "out"
     script = (
         "from cleaner_flows.clean_corpus import clean_corpus\n"
         f"clean_corpus(paths=[{str(pages)!r}], out={str(out)!r})\n"
     )
-    with log.open("w") as sink:
-        run = subprocess.Popen(
-            [sys.executable, "-c", script],
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + 120
-        while "discover:" not in log.read_text() and time.monotonic() < deadline:
-            assert run.poll() is None, log.read_text()
-            time.sleep(0.02)
-        time.sleep(2.0)  # batches under way on the spawned workers
-        workers = _tree(run.pid)
-        assert len(workers) >= 2, log.read_text()
-        os.kill(run.pid, signal.SIGKILL)
-        run.wait()
-        deadline = time.monotonic() + 15
-        while any(_alive(p) for p in workers) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not [p for p in workers if _alive(p)], "a worker outlived the flow run's process"
-    finally:
-        for p in _tree(run.pid) if run.poll() is None else []:
-            os.kill(p, signal.SIGKILL)
+    run, log = _start(
+        pages,
+        out,
+        tmp_path,
+        then=2.0,  # batches under way on the spawned workers
+        argv=[sys.executable, "-c", script],
+        settings={"PREFECT_HOME": str(tmp_path / "home"), "PREFECT_API_URL": PREFECT_API_URL.value()},
+    )
+    workers = _tree(run.pid)
+    assert len(workers) >= 2, log.read_text()
+    os.kill(run.pid, signal.SIGKILL)
+    run.wait()
+    assert not _outliving(workers), "a worker outlived the flow run's process"
