@@ -531,7 +531,7 @@ def _read_jsonl(
             try:
                 record = json.loads(line.decode("utf-8", errors="replace"))
             except json.JSONDecodeError as exc:
-                if hold and being_written(line):  # the last line, not whole yet
+                if hold and not line.endswith(b"\n"):  # the last line, not whole yet (`being_written`)
                     return rejects, number, source
                 rejects.append(Reject(source, "invalid_json", f"line {number} is not JSON: {exc}"))
                 continue
@@ -574,7 +574,7 @@ def being_written(line: bytes) -> bool:
     except json.JSONDecodeError:
         return True
     except (ValueError, RecursionError):  # JSON, too big or deep to read: a reject
-        return False
+        pass
     return False
 
 
