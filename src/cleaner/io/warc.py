@@ -318,17 +318,12 @@ def _payload(record, where: str, limit: int) -> bytes | Reject:
         stream = _decoding(stream, encoding)
     elif encoding not in ("identity", "none", ""):
         stream = io.BufferedReader(_Raw(stream), buffer_size=_CHUNK)
-        if _markup(stream.peek(_CHUNK)):  # stored already decoded (some crawlers do)
-            return _payload_bytes(stream, record, where, limit, encoding)
-        return Reject(
-            where,
-            "unsupported_encoding",
-            f"the page's Content-Encoding is {encoding!r}; gzip, deflate and zstd are read",
-        )
-    return _payload_bytes(stream, record, where, limit, encoding)
-
-
-def _payload_bytes(stream, record, where: str, limit: int, encoding: str) -> bytes | Reject:
+        if not _markup(stream.peek(_CHUNK)):  # else stored already decoded (some crawlers do)
+            return Reject(
+                where,
+                "unsupported_encoding",
+                f"the page's Content-Encoding is {encoding!r}; gzip, deflate and zstd are read",
+            )
     try:
         content = _read_up_to(stream, limit + 1)
     except compression.COMPRESSION_ERRORS as exc:
