@@ -111,13 +111,29 @@ def declared_encoding(content: bytes) -> str | None:
 def encoding_of_label(label: str) -> str | None:
     """The Python codec for a charset label ("ISO-8859-1") as a browser reads it, or None for
     a label no browser would use."""
-    label = label.strip().strip("\"'").strip().lower()
+    label = _normal(label)
     label = _LABELS.get(label, label)
     try:
         encoding = codecs.lookup(label).name
     except (LookupError, ValueError):  # ValueError: a label holding a NUL
         return None
     return encoding if _reads_ascii(encoding) else None
+
+
+def _normal(label: str) -> str:
+    return label.strip().strip("\"'").strip().lower()
+
+
+# UTF-16 as an HTTP header declares it, which browsers follow (a page's own head cannot: it was
+# read as ASCII); "utf-16" alone is little-endian (the WHATWG Encoding standard).
+_UTF16 = {"utf-16": "utf-16-le", "utf-16le": "utf-16-le", "utf-16be": "utf-16-be"}
+
+
+def utf16_of_http_label(label: str | None) -> str | None:
+    """The UTF-16 codec an HTTP header's charset label names, or None: bytes a page's head
+    cannot declare (`encoding_of_label` reads such a label as UTF-8), with no byte order mark
+    to tell them by."""
+    return _UTF16.get(_normal(label)) if label else None
 
 
 # Printable ASCII, and the escapes of codecs that give some of it another meaning.

@@ -251,7 +251,7 @@ def _read_record(f: InputFile, record, where: str, order: tuple[int, int], limit
     if isinstance(content, Reject):
         return content
     charset = _content_type(record.http_headers)[1]
-    utf16 = _UTF16.get((charset or "").strip().strip("\"'").lower())
+    utf16 = decode.utf16_of_http_label(charset)
     if utf16 and not content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         html = content.decode(utf16, errors="replace")  # no byte order mark to tell it by
     else:
@@ -288,11 +288,6 @@ def _skip_kind(record) -> str | None:
     if _content_type(http)[0] not in HTML_TYPES:
         return "not_html"
     return None
-
-
-# UTF-16 as an HTTP header declares it, which browsers follow (a page's own head cannot: it was
-# read as ASCII); "utf-16" alone is little-endian (the WHATWG Encoding standard).
-_UTF16 = {"utf-16": "utf-16-le", "utf-16le": "utf-16-le", "utf-16be": "utf-16-be"}
 
 
 def _content_type(http) -> tuple[str, str | None]:
