@@ -222,6 +222,10 @@ class Known(NamedTuple):
     tail: int
 
 
+def _known(row: dict) -> Known:
+    return Known(*(row[name] for name in Known._fields))
+
+
 class Index:
     """One corpus's index, opened for a run with that run's dedup configuration. A `fresh`
     one ignores what the corpus holds: the run replaces it (`cleaner run --reprocess`)."""
@@ -300,13 +304,13 @@ class Index:
     def known_inputs(self) -> dict[str, Known]:
         """Real path -> the latest read of every input file (read once: the index changes
         only when the run commits)."""
-        return {r["path"]: Known(*(r[name] for name in Known._fields)) for r in self._inputs}
+        return {r["path"]: _known(r) for r in self._inputs}
 
     @cached_property
     def _by_key(self) -> dict[str, Known]:
         """Key -> the latest read of a file of that key, wherever it was: a file moved with
         its folder, known by its path under it."""
-        return {r["key"]: Known(*(r[name] for name in Known._fields)) for r in self._inputs if r["size"] >= 0}
+        return {r["key"]: _known(r) for r in self._inputs if r["size"] >= 0}
 
     @cached_property
     def _copies(self) -> set[tuple[str, str]]:
