@@ -257,7 +257,7 @@ class _Visit:
         self.plain: list[bool] = []  # per document: kept with nothing to decide (`run`)
         self.plain_position = bytearray()  # per visiting position: of a plain document
         # An earlier run's document -> characters of its content passages long enough to
-        # compare; and the positions of those long enough to be near duplicates, for
+        # compare; and the fingerprints of those long enough to be near duplicates, for
         # documents that have any. This run's documents' are read off the sketch when a
         # duplicate needs them (`_content_chars`, `_long_fingerprints`): kept for every document,
         # a million one-line records cost 300 MB.
