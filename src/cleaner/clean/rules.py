@@ -40,10 +40,15 @@ class Line(NamedTuple):
     words: list[str]
 
     @classmethod
-    def of(cls, text: str) -> Line:
+    def of(cls, text: str, collapsed: bool = False) -> Line:
+        """The line of `text`; `collapsed`: its spaces are collapsed already (`collapse_spaces`)."""
         # An ASCII line, most of them, skips NFC and the punctuation fold, which change no
-        # ASCII character: `normalize` less its 1.3 µs of `str.translate`.
-        norm = " ".join(text.casefold().split()) if text.isascii() else normalize(text)
+        # ASCII character: `normalize` less its 1.3 µs of `str.translate`. Lower-casing it
+        # leaves its spaces as they were, collapsed or not.
+        if text.isascii():
+            norm = text.lower() if collapsed else " ".join(text.lower().split())
+        else:
+            norm = normalize(text)
         return cls(text, norm, words(norm))
 
 
