@@ -71,6 +71,19 @@ def test_split_paragraphs_joins_hard_wrapped_blocks():
     ]
 
 
+def test_a_carriage_return_and_another_line_break_are_two_breaks():
+    """"\r\n" is one line break; "\r" before any other break ends a line of its own, so a
+    blank line separates the two blocks (they were read as one break and joined)."""
+    lines = [
+        "Dock workers at the port of Hallvik voted on Tuesday to end a twelve-day",
+        "strike after the harbour authority agreed to a new shift schedule and a",
+        "pay rise of four percent, the union said in a statement on its website",
+    ]
+    assert split_paragraphs("\r\n".join(lines)) == [" ".join(lines)]
+    assert split_paragraphs("\r\x0c".join(lines)) == lines
+    assert split_paragraphs("\r\u2028".join(lines)) == lines
+
+
 def test_split_paragraphs_keeps_short_sentence_lines_apart():
     body = "The union voted.\nThe port reopened.\nShips queued outside."
     assert split_paragraphs(body) == ["The union voted.", "The port reopened.", "Ships queued outside."]

@@ -172,35 +172,37 @@ def collapse_spaces(text: str) -> str:
     return " ".join(text.split())
 
 
-_BLANK_LINE = re.compile(r"\n\s*\n")
-# What Unicode (and `str.splitlines`) counts as the end of a line besides "\r" and "\n": the
-# line separator, NEL, vertical tab, form feed, and the file, group and record separators.
-# Text exported from word processors and escaped in JavaScript holds them; read as spaces,
-# five paragraphs became one passage.
-_OTHER_LINE_BREAK = re.compile("[\v\f\x1c\x1d\x1e\x85\u2028]")
-
-
 def split_paragraphs(body: str) -> list[str]:
     """Split extracted text into paragraphs.
 
     Scraped and extracted text puts one paragraph per line, sometimes with blank lines
     between them, so each non-empty line is a paragraph. The exception is hard-wrapped
-    text (a paragraph broken into lines of similar width): such a block is joined back.
+    text (a paragraph broken into lines of similar width): such a block, lines between
+    blank ones, is joined back.
+
+    A line ends at every line break Unicode knows (`str.splitlines`): besides "\r" and
+    "\n", the line separator, NEL, vertical tab, form feed, and the file, group and record
+    separators. Text exported from word processors and escaped in JavaScript holds them; read
+    as spaces, five paragraphs became one passage. The paragraph separator ends a block.
     """
-    if "\u2029" in body:  # the paragraph separator
+    if "\u2029" in body:
         body = body.replace("\u2029", "\n\n")
-    body = _OTHER_LINE_BREAK.sub("\n", body)
-    if "\n" not in body and "\r" not in body:  # one line: a feed's one-paragraph record
-        line = collapse_spaces(body)
+    lines = body.splitlines()
+    if len(lines) == 1:  # one line: a feed's one-paragraph record
+        line = collapse_spaces(lines[0])
         return [line] if line else []
     paragraphs: list[str] = []
-    for block in _BLANK_LINE.split(body.replace("\r\n", "\n").replace("\r", "\n")):
-        lines = [collapse_spaces(line) for line in block.split("\n")]
-        lines = [line for line in lines if line]
-        if _is_hard_wrapped(lines):
-            paragraphs.append(" ".join(lines))
+    block: list[str] = []
+    for line in [*lines, ""]:  # a blank line closes the last block
+        line = collapse_spaces(line)
+        if line:
+            block.append(line)
+            continue
+        if _is_hard_wrapped(block):
+            paragraphs.append(" ".join(block))
         else:
-            paragraphs.extend(lines)
+            paragraphs.extend(block)
+        block = []
     return paragraphs
 
 
