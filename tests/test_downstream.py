@@ -91,3 +91,29 @@ def test_datasets_offline(run_snippet, documents, tmp_path):
     first = namespace["first"]
     assert first["doc_id"] == corpus[0]["doc_id"] and first["text"].strip()
     assert (tmp_path / "hf-home").is_dir()  # its cache went to the test's folder, not ~/.cache
+
+
+def test_datasets_reads_a_dataset_whose_first_run_found_nothing(corpus, tmp_path, monkeypatch):
+    """The examples have no rejects, so their run wrote `rejects/` a partition of none; a later
+    run's rejects join it. That partition is a file of the schema and no row group: `datasets`
+    takes its batch size from a file's first row group, and a group of 0 rows stopped it
+    ("BatchSize must be greater than 0") for good, however the corpus grew."""
+    import shutil
+
+    from datasets import load_dataset
+
+    from cleaner.runner import run
+
+    out = tmp_path / "output"
+    shutil.copytree(corpus, out)
+    assert ds.dataset(out / "rejects", partitioning="hive").count_rows() == 0
+    day2 = tmp_path / "day2"
+    day2.mkdir()
+    (day2 / "feed.jsonl").write_text('{"text": "A story of its own, told in one line of a feed."}\nnot json\n')
+    run([day2], out)
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    for name in ("rejects", "documents"):
+        files = sorted(str(path) for path in (out / name).glob("*/*.parquet"))
+        loaded = load_dataset("parquet", data_files=files, split="train", cache_dir=str(tmp_path / "cache"))
+        assert loaded.num_rows == ds.dataset(out / name, partitioning="hive").count_rows() > 0, name

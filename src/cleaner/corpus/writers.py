@@ -223,14 +223,17 @@ class _DatasetWriter:
             start = end
 
     def close(self) -> int:
-        if self.buffer or self.count == 0:
+        """Write what is left; a dataset with no rows is a file of its schema and no row
+        group. A row group of no rows stopped Hugging Face `datasets`, which takes its batch
+        size from the first group ("BatchSize must be greater than 0")."""
+        if self.buffer:
             self._flush()
         self.writer.close()
         return self.count
 
     def _flush(self) -> None:
-        table = pa.concat_tables(self.buffer) if self.buffer else self.schema.empty_table()
-        self.writer.write_table(table, row_group_size=max(table.num_rows, 1))
+        table = pa.concat_tables(self.buffer)
+        self.writer.write_table(table, row_group_size=table.num_rows)
         self.count += table.num_rows
         self.buffer = []
         self.rows = 0
