@@ -109,7 +109,9 @@ def test_datasets_reads_a_dataset_whose_first_run_found_nothing(corpus, tmp_path
     assert ds.dataset(out / "rejects", partitioning="hive").count_rows() == 0
     day2 = tmp_path / "day2"
     day2.mkdir()
-    (day2 / "feed.jsonl").write_text('{"text": "A story of its own, told in one line of a feed."}\nnot json\n')
+    (day2 / "feed.jsonl").write_text(
+        '{"text": "A story of its own, told in one line of a feed."}\nnot json\n'
+    )
     run([day2], out)
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))

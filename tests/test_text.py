@@ -72,8 +72,9 @@ def test_split_paragraphs_joins_hard_wrapped_blocks():
 
 
 def test_a_carriage_return_and_another_line_break_are_two_breaks():
-    """"\r\n" is one line break; "\r" before any other break ends a line of its own, so a
-    blank line separates the two blocks (they were read as one break and joined)."""
+    """A carriage return and a line feed are one line break; a carriage return before any
+    other break ends a line of its own, so a blank line separates the two blocks (they were
+    read as one break and joined)."""
     lines = [
         "Dock workers at the port of Hallvik voted on Tuesday to end a twelve-day",
         "strike after the harbour authority agreed to a new shift schedule and a",
