@@ -241,6 +241,23 @@ def test_learned_boilerplate_needs_n_different_articles_of_one_site():
     assert all(p.rule is None for p in docs[3].passages)  # another site keeps its line
 
 
+def test_pages_without_an_address_learn_by_the_name_they_give_their_site():
+    docs = []
+    for i in range(3):
+        doc = Document(
+            doc_id=f"d{i}",
+            source=f"s{i}",
+            order=(i, 0),
+            kind="text",
+            body="\n".join([*ARTICLES[i], CHROME_B]),
+        )
+        doc.site_name = "The Quay Observer"
+        docs.append(clean_document(doc, CleanConfig()))
+    sketch = _sketch(docs)
+    assert apply_learned(sketch, learn_boilerplate(sketch, CleanConfig())) == 3
+    assert all(doc.site is None for doc in docs)
+
+
 def test_copies_of_one_article_do_not_teach_boilerplate():
     docs = [_site_doc(i, [CHROME_A, *ARTICLES[0]]) for i in range(4)]
     docs.append(_site_doc(9, [CHROME_A, *ARTICLES[1]]))

@@ -47,6 +47,17 @@ def test_extracts_text_and_metadata():
     assert doc.published == datetime(2026, 3, 4, 8, 30, tzinfo=UTC)
 
 
+def test_a_page_without_an_address_has_no_site_only_its_name():
+    """`site` is a host, whatever reads it groups hosts: a page saved without its address
+    has its name in `site_name`, not in `site` (where it was, beside the hosts)."""
+    page = PAGE.replace(
+        '<link rel="canonical" href="https://www.coastalledger.example/news/harbour-strike-ends">', ""
+    )
+    assert page != PAGE and "coastalledger.example" not in page
+    doc = extract_document(_doc(page), ExtractConfig())
+    assert (doc.url, doc.site, doc.site_name) == (None, None, "The Coastal Ledger")
+
+
 def test_record_metadata_wins_over_the_page():
     doc = extract_document(
         _doc(PAGE, title="Record title", url="https://feed.example/1", site="feed.example"), ExtractConfig()

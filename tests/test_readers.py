@@ -220,6 +220,10 @@ def test_unreadable_file_is_a_reject(tmp_path):
         ("not a url", None),
         (None, None),
         ("http://[bad", None),
+        # one host, one site: punycode is read in its letters; a trailing dot is the root
+        ("https://xn--bcher-kva.example/a", "bücher.example"),
+        ("https://WWW.Bücher.example./b", "bücher.example"),
+        ("https://xn--zz.example/", "xn--zz.example"),  # not valid punycode: as written
     ],
 )
 def test_site_of(url, site):

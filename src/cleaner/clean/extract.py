@@ -27,7 +27,7 @@ import trafilatura.utils
 
 from cleaner.config import ExtractConfig
 from cleaner.document import Document, Reject
-from cleaner.io.records import site_of
+from cleaner.io.records import site_of, site_of_host
 from cleaner.limits import TimeLimitExceeded, time_limit
 from cleaner.timestamps import parse_iso8601
 
@@ -206,7 +206,8 @@ def extract_document(doc: Document, config: ExtractConfig) -> Document | Reject:
     doc.author = doc.author or _clean(found.author)
     doc.url = doc.url or _clean(found.url)
     doc.site_name = doc.site_name or _clean(found.sitename)
-    doc.site = doc.site or site_of(doc.url) or _clean(found.hostname) or doc.site_name
+    # The site is a host: a page without an address has none, its name is `site_name`.
+    doc.site = doc.site or site_of(doc.url) or site_of_host(found.hostname)
     if doc.published is None and found.date:
         try:
             doc.published = parse_iso8601(found.date)

@@ -44,6 +44,8 @@ class Sketch:
     sources: list[str]
     orders: np.ndarray  # (docs, 2) int64: Document.order
     published: np.ndarray  # (docs,) float64 POSIX seconds; NaN when undated
+    # the site a document's chrome is learned with (`learned`): its host, else the name the
+    # page gives itself (a page saved without its address); None: neither
     sites: list[str | None]
     starts: np.ndarray  # (docs + 1,) int64: document d's passages are starts[d]:starts[d + 1]
     # -- one entry per passage -----------------------------------------------------------
@@ -114,7 +116,7 @@ class Sketch:
             sources=[doc.source for doc in docs],
             orders=np.array([doc.order for doc in docs], dtype=np.int64).reshape(len(docs), 2),
             published=np.array([_timestamp(doc.published) for doc in docs], dtype=np.float64),
-            sites=[doc.site for doc in docs],
+            sites=[doc.site or doc.site_name for doc in docs],
             starts=np.concatenate(([0], np.cumsum(lengths, dtype=np.int64))).astype(np.int64),
             status=status,
             fingerprints=fps,

@@ -12,6 +12,7 @@ not always UTF-8: `source_of` writes it as text without losing any of them, and
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -162,13 +163,20 @@ def make_doc_id(key: str, content: bytes = b"") -> str:
 
 
 def site_of(url: str | None) -> str | None:
-    """The site a URL belongs to: its host, lower-cased, without "www."."""
+    """The site a URL belongs to: its host (`site_of_host`)."""
     if not url:
         return None
     try:
-        host = urlsplit(url).hostname
+        return site_of_host(urlsplit(url).hostname)
     except ValueError:
         return None
-    if not host:
-        return None
-    return host.removeprefix("www.")
+
+
+def site_of_host(host: str | None) -> str | None:
+    """A host as a site: lower-cased, without "www.", and in Unicode, so that a host spelled
+    in punycode ("xn--bcher-kva.example") is the same site as in its letters ("bücher.example")."""
+    host = (host or "").strip().strip(".").lower()
+    if "xn--" in host:
+        with contextlib.suppress(UnicodeError):  # not valid punycode: kept as written
+            host = host.encode("ascii").decode("idna").lower()
+    return host.removeprefix("www.") or None
