@@ -3,7 +3,8 @@
 py3langid (a numpy port of langid.py, BSD): its model of 97 languages ships inside the
 package, so nothing is downloaded. A page is identified on its first `_SAMPLE` characters; a
 guess less likely than `_MIN_CONFIDENCE` (a table of numbers, a list of names) is no
-language, `None`.
+language, `None`, and so is the model's "zxx" (no linguistic content). A code is ISO 639-1
+where the language has one, else the model's ISO 639-3 ("ary", "arz", "crh", ...).
 
 py3langid walks its byte automaton in a Python loop, one text at a time: 180 us for a
 one-paragraph record, which made language the costliest step of a run (170 of 231 s of work
@@ -60,7 +61,8 @@ class _Model:
         # which reads only the rows of features a text has (exact: float16 widens without loss)
         self.ptc = np.asarray(identifier.nb_ptc, dtype=np.float32)
         self.pc = identifier.nb_pc
-        self.classes = list(identifier.nb_classes)
+        # py3langid's "zxx" (ISO 639-2: no linguistic content) answers no language: None
+        self.classes = [None if c == "zxx" else c for c in identifier.nb_classes]
         self.aliases = list(identifier._alias_pairs)  # (first, duplicate) columns of one label
 
 
