@@ -1,5 +1,6 @@
 import json
 import os
+import threading
 from datetime import UTC, datetime
 
 import pyarrow.dataset as ds
@@ -285,6 +286,26 @@ def test_a_schema_1_corpus_is_refused_not_appended_to(tmp_path):
     pq.write_table(writers.DOCUMENTS_SCHEMA.empty_table(), tmp_path / "documents" / "part-00000.parquet")
     with pytest.raises(OutputError, match="schema version 1"):
         _write(tmp_path)
+    assert not list(tmp_path.glob(".staging-*"))
+
+
+def test_a_row_group_that_fails_on_its_thread_fails_the_run_as_written(tmp_path, monkeypatch):
+    """Row groups are written on threads of their own: a full disk there is the run's one-line
+    error, and the corpus stays as it was, as when the main thread writes."""
+    _write(tmp_path, "v1", "run-1")
+    before = {name: ds.dataset(tmp_path / name).to_table() for name in writers.DATASETS}
+    threads = []
+
+    def disk_full(self, table, row_group_size=None):
+        threads.append(threading.current_thread().name)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", disk_full)
+    with pytest.raises(OutputError, match="^no space left on the device of "):
+        _write(tmp_path, "v2", "run-2")
+    assert threads and all(name.startswith("cleaner-write") for name in threads)
+    for name in writers.DATASETS:
+        assert ds.dataset(tmp_path / name).to_table().equals(before[name])
     assert not list(tmp_path.glob(".staging-*"))
 
 

@@ -29,6 +29,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
@@ -187,7 +188,11 @@ def reject_rows(rejects: Iterable[Reject]) -> Iterator[dict]:
 class _DatasetWriter:
     """Rows appended in tables to one zstd Parquet file, flushed a row group at a time: at
     50,000 rows, or sooner once the rows hold 32 million characters of text, so documents
-    with their full text never pile up in memory until the end of a run."""
+    with their full text never pile up in memory until the end of a run.
+
+    A row group is encoded and compressed on a thread of its own (pyarrow lets go of the
+    GIL), while the run makes the next rows and the other datasets write theirs: one group
+    at a time per dataset, in order, so a dataset holds at most one group more."""
 
     def __init__(self, folder: Path, schema: pa.Schema) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -198,6 +203,7 @@ class _DatasetWriter:
         self.rows = 0
         self.chars = 0
         self.count = 0
+        self.pending: Future | None = None
 
     def extend(self, rows: Iterable[dict]) -> None:
         self.append(pa.Table.from_pylist(list(rows), schema=self.schema))
@@ -226,18 +232,45 @@ class _DatasetWriter:
         """Write what is left; a dataset with no rows is a file of its schema and no row
         group. A row group of no rows stopped Hugging Face `datasets`, which takes its batch
         size from the first group ("BatchSize must be greater than 0")."""
-        if self.buffer:
-            self._flush()
-        self.writer.close()
+        try:
+            if self.buffer:
+                self._flush()
+            self._wait()
+        finally:
+            self._wait(raising=False)
+            self.writer.close()
         return self.count
 
     def _flush(self) -> None:
         table = pa.concat_tables(self.buffer)
-        self.writer.write_table(table, row_group_size=table.num_rows)
+        self._wait()
+        self.pending = _writing().submit(self.writer.write_table, table, row_group_size=table.num_rows)
         self.count += table.num_rows
         self.buffer = []
         self.rows = 0
         self.chars = 0
+
+    def _wait(self, raising: bool = True) -> None:
+        """Let the row group being written finish; its error (a full disk) is raised here."""
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            if raising:
+                pending.result()
+            else:
+                wait([pending])
+
+
+_THREADS: dict[int, ThreadPoolExecutor] = {}
+
+
+def _writing() -> ThreadPoolExecutor:
+    """The threads row groups are written on, one per dataset a run writes at once: this
+    process's own (a forked worker's copy of its parent's pool has no threads)."""
+    pid = os.getpid()
+    if pid not in _THREADS:
+        _THREADS.clear()
+        _THREADS[pid] = ThreadPoolExecutor(max_workers=len(DATASETS), thread_name_prefix="cleaner-write")
+    return _THREADS[pid]
 
 
 def write_table(table: pa.Table, folder: Path, name: str = "part-00000.parquet") -> None:
