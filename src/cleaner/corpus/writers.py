@@ -28,7 +28,7 @@ import shutil
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
@@ -203,7 +203,7 @@ class _DatasetWriter:
         self.rows = 0
         self.chars = 0
         self.count = 0
-        self.pending: Future | None = None
+        self.writes = _InOrder()
 
     def extend(self, rows: Iterable[dict]) -> None:
         self.append(pa.Table.from_pylist(list(rows), schema=self.schema))
@@ -235,23 +235,34 @@ class _DatasetWriter:
         try:
             if self.buffer:
                 self._flush()
-            self._wait()
+            self.writes.wait()
         finally:
-            self._wait(raising=False)
+            self.writes.wait(raising=False)
             self.writer.close()
         return self.count
 
     def _flush(self) -> None:
         table = pa.concat_tables(self.buffer)
-        self._wait()
-        self.pending = _writing().submit(self.writer.write_table, table, row_group_size=table.num_rows)
+        self.writes.submit(self.writer.write_table, table, row_group_size=table.num_rows)
         self.count += table.num_rows
         self.buffer = []
         self.rows = 0
         self.chars = 0
 
-    def _wait(self, raising: bool = True) -> None:
-        """Let the row group being written finish; its error (a full disk) is raised here."""
+
+class _InOrder:
+    """Calls run one at a time, in the order submitted, on a writing thread (`_writing`):
+    a Parquet writer's row groups, encoded and compressed while the caller goes on."""
+
+    def __init__(self) -> None:
+        self.pending: Future | None = None
+
+    def submit(self, call: Callable[..., object], *args, **kwargs) -> None:
+        self.wait()
+        self.pending = _writing().submit(call, *args, **kwargs)
+
+    def wait(self, raising: bool = True) -> None:
+        """Let the call under way finish; its error (a full disk) is raised here."""
         pending, self.pending = self.pending, None
         if pending is not None:
             if raising:
@@ -293,15 +304,20 @@ def write_batches(
     }
     size = _INDEX_ROWS_PER_GROUP
     with pq.ParquetWriter(folder / name, schema, compression=compression, use_dictionary=False) as writer:
-        pending = schema.empty_table()
-        written = False
-        for batch in batches:
-            pending = pa.concat_tables([pending, pa.Table.from_batches([batch], schema)])
-            while pending.num_rows >= size:
-                writer.write_table(pending.slice(0, size))
-                pending, written = pending.slice(size), True
-        if pending.num_rows or not written:  # the rest; for no rows, one empty row group
-            writer.write_table(pending)
+        writes = _InOrder()  # a group is written while the next batches are made
+        try:
+            pending = schema.empty_table()
+            written = False
+            for batch in batches:
+                pending = pa.concat_tables([pending, pa.Table.from_batches([batch], schema)])
+                while pending.num_rows >= size:
+                    writes.submit(writer.write_table, pending.slice(0, size))
+                    pending, written = pending.slice(size), True
+            if pending.num_rows or not written:  # the rest; for no rows, one empty row group
+                writes.submit(writer.write_table, pending)
+            writes.wait()
+        finally:
+            writes.wait(raising=False)
 
 
 def loose_files(out: Path) -> list[Path]:
