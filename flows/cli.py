@@ -141,11 +141,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except Interrupted as exc:  # outside a run: nothing to undo
         return exc.exit_status
+    except KeyboardInterrupt:  # Ctrl-C outside a run's own handling (check, report, inspect)
+        say(f"cleaner: stopped by SIGINT{_state_after_stop(args)}")
+        return 128 + signal.SIGINT
+    except BrokenPipeError:  # piped into a reader that stopped (head, grep -q): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
     except Exception as exc:  # a bug: one line, and the traceback where it can be read
         log = _traceback_log(exc)
         print(f"cleaner: unexpected error: {type(exc).__name__}: {exc} (traceback in {log})", file=sys.stderr)
         return 1
     return 0
+
+
+def _state_after_stop(args: argparse.Namespace) -> str:
+    """What became of the corpus a command was stopped on, when it matters: a commit (a
+    repair's, or an earlier run's that this command was finishing) left half done."""
+    from cleaner.corpus import writers
+
+    folder = getattr(args, "out", None) if args.command == "run" else getattr(args, "corpus", None)
+    if not folder or not Path(folder).is_dir():
+        return ""
+    if writers.commit_pending(folder):
+        return f": a commit to {folder} is half done; `cleaner check {folder} --repair` or the next run finishes it"
+    return ""
 
 
 def _traceback_log(exc: BaseException) -> str:

@@ -801,3 +801,115 @@ def test_an_older_runs_manifest_put_back_is_found_and_the_latest_restored(corpus
     )
     check.repair(corpus)
     assert check.problems(corpus, deep=True) == [] and (corpus / "manifest.json").read_text() == latest
+
+
+# -- a commit found half done by the readers, on a full disk, and on a first run -------------
+
+
+class _Killed(BaseException):
+    pass
+
+
+def test_readers_say_a_half_moved_commit_is_pending_not_damage(corpus, monkeypatch):
+    """Killed after the run's record went into runs/ and before manifest.json was replaced:
+    `report` and `inspect` said the corpus was damaged ("an older copy put back?")."""
+    from cleaner.corpus import read
+
+    real_replace = writers.os.replace
+
+    def replace(src, dst):
+        if ".staging-" in str(src) and ".staging-" not in str(dst) and str(dst).endswith(writers.MANIFEST):
+            raise _Killed()
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(writers.os, "replace", replace)
+    with pytest.raises(_Killed):
+        commit_run(corpus, "20260304T000000Z-dddddddd", documents([STORIES[3]], "d", rank=30))
+    monkeypatch.undo()
+    assert (corpus / "runs" / "20260304T000000Z-dddddddd.json").exists()
+    with pytest.raises(OutputError) as said:
+        read.manifests(corpus)
+    assert str(said.value) == (
+        f"the commit of run 20260304T000000Z-dddddddd to {corpus} is under way, or was interrupted, and the "
+        f"corpus cannot be read until it is finished: wait for the run, or finish it with "
+        f"`cleaner check {corpus} --repair`"
+    )
+    assert check.repair(corpus) == ["finished the interrupted commit from its journal"]
+    assert [m["run_id"] for m in read.manifests(corpus)] == [*RUNS, "20260304T000000Z-dddddddd"]
+
+
+def test_a_first_run_killed_after_its_journal_is_a_corpus_with_a_commit_to_finish(
+    tmp_path, monkeypatch, capsys
+):
+    """The folder holds the journal and the staging folder only: every command said it held
+    no corpus, and a user believing it could delete a finished run."""
+    out = tmp_path / "corpus"
+
+    def killed(folder):
+        raise _Killed()
+
+    monkeypatch.setattr(writers, "_apply_journal", killed)
+    with pytest.raises(_Killed):
+        commit_run(out, RUNS[0], documents(STORIES[:2], "a"))
+    monkeypatch.undo()
+    assert (out / writers.JOURNAL).exists() and not (out / writers.RUNS).exists()
+    assert check.is_corpus(out)
+    assert _whats(out) == [f"the commit of run {RUNS[0]} was interrupted (.commit.json is left)"]
+    assert main(["report", str(out)]) == 2
+    assert "is under way, or was interrupted" in capsys.readouterr().err
+    assert main(["check", str(out), "--repair"]) == 0
+    assert capsys.readouterr().out.startswith("repaired: finished the interrupted commit from its journal\n")
+    assert check.summary(out) == "1 runs, 2 documents, 6 passages, 0 duplicates, 0 rejects"
+
+
+def test_a_disk_full_while_the_commit_moves_says_it_is_half_done_and_the_repair_says_so_too(
+    corpus, monkeypatch
+):
+    """The run said "the corpus is as it was" with its new partitions in place, and the
+    repair and the next run, finishing the commit on the full disk, an unexpected error."""
+    from cleaner import report
+
+    def full(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(writers, "_copy_durably", full)
+    half_done = (
+        f"; the commit under way is half done, and the next run or `cleaner check {corpus} --repair` "
+        "finishes it once there is space"
+    )
+    with pytest.raises(OutputError) as said:
+        commit_run(corpus, "20260304T000000Z-dddddddd", documents([STORIES[3]], "d", rank=30))
+    assert str(said.value).startswith(f"no space left on the device of {corpus}: the run had written ")
+    assert str(said.value).endswith(half_done)
+    with pytest.raises(OutputError) as said:
+        check.repair(corpus)
+    assert str(said.value).startswith(f"no space left on the device of {corpus}: ")
+    assert str(said.value).endswith(half_done)
+    assert len(report.read_stats(corpus).runs) == 3  # the committed runs read as they are
+    monkeypatch.undo()
+    assert check.repair(corpus) == ["finished the interrupted commit from its journal"]
+    assert check.problems(corpus, deep=True) == [] and len(report.read_stats(corpus).runs) == 4
+
+
+def test_ctrl_c_during_check_or_report_is_one_line(corpus, monkeypatch, capsys):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(check, "problems", interrupted)
+    for command in (["check", str(corpus)], ["check", str(corpus), "--repair"], ["report", str(corpus)]):
+        assert main(command) == 130
+        assert capsys.readouterr().err == "cleaner: stopped by SIGINT\n"
+
+
+def test_check_piped_into_a_reader_that_stops_ends_quietly(corpus):
+    """`cleaner check DIR | head -1`: the line the reader did not take was an unexpected
+    error, exit 1, which also says "problems found"."""
+    import subprocess
+    import sys
+
+    (corpus / "index" / "params.json").unlink()  # a problem to say, in several lines
+    command = [sys.executable, "-m", "cleaner_flows", "check", str(corpus)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()  # the reader has gone before the first line
+    err = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 141 and err == ""

@@ -169,7 +169,8 @@ def _json_error(path: Path) -> str:
 def is_corpus(out: str | Path) -> bool:
     """Whether `out` holds anything of a corpus (else a run starts a new one there)."""
     out = Path(out)
-    names = (writers.MANIFEST, writers.RUNS, index.INDEX, *writers.DATASETS)
+    # a journal alone: the first run's commit, interrupted before its first move
+    names = (writers.MANIFEST, writers.RUNS, writers.JOURNAL, index.INDEX, *writers.DATASETS)
     return out.is_dir() and any((out / name).exists() for name in names)
 
 
@@ -905,9 +906,18 @@ def summary(out: str | Path) -> str:
 def refuse_damaged(out: str | Path, reading: bool = False) -> None:
     """Raise an `OutputError` naming the damage and the way out if the corpus in `out` is
     damaged (the cheap checks: `problems`). A run calls it before any work; `report` and
-    `inspect` too (`reading`: a commit under way is no damage to them, they read only
-    committed runs)."""
-    found = [p for p in problems(out, reading=reading) if not (reading and p.fix == _FINISH)]
+    `inspect` too (`reading`: they read only committed runs, so a commit under way is no
+    damage to them while those read as they are; when they do not, because the commit had
+    moved part of its files, or the runs' old files aside, they say the commit is pending)."""
+    found = problems(out, reading=reading)
+    if reading and any(p.fix == _FINISH for p in found):
+        if len(found) == 1 and read_corpus(out).runs:
+            return
+        pending = read_corpus(out).pending
+        raise OutputError(
+            f"the commit of run {pending} to {out} is under way, or was interrupted, and the corpus cannot "
+            f"be read until it is finished: wait for the run, or finish it with `cleaner check {out} --repair`"
+        )
     if not found:
         return
     if all(p.what == _EARLIER for p in found):
@@ -1077,25 +1087,36 @@ def repair(out: str | Path) -> list[str]:
     if not is_corpus(out):
         raise OutputError(f"{out} holds no cleaner corpus")
     done: list[str] = []
-    with writers.locked(out):
-        if (out / writers.JOURNAL).exists():
-            writers.recover(out)
-            done.append("finished the interrupted commit from its journal")
-        else:
-            writers.recover(out)
-        corpus = read_corpus(out)
-        staging = out / f".staging-repair-{datetime.now(UTC):%Y%m%dT%H%M%S%f}"
-        staging.mkdir()
-        try:
-            moves, retire = _plan(corpus, staging, done)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
+    try:
+        with writers.locked(out):
+            _repair(out, done)
+    except OSError as exc:
+        error = writers.disk_error(out, exc, way="repair again")
+        if error is None:
             raise
-        if moves or retire:
-            writers.commit_staged(staging, moves, retire)
-        else:
-            shutil.rmtree(staging, ignore_errors=True)
+        raise error from None
     return done
+
+
+def _repair(out: Path, done: list[str]) -> None:
+    """`repair`, under the corpus's lock."""
+    if (out / writers.JOURNAL).exists():
+        writers.recover(out)
+        done.append("finished the interrupted commit from its journal")
+    else:
+        writers.recover(out)
+    corpus = read_corpus(out)
+    staging = out / f".staging-repair-{datetime.now(UTC):%Y%m%dT%H%M%S%f}"
+    staging.mkdir()
+    try:
+        moves, retire = _plan(corpus, staging, done)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if moves or retire:
+        writers.commit_staged(staging, moves, retire)
+    else:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _plan(corpus: _Corpus, staging: Path, done: list[str]) -> tuple[list[str], list[str]]:

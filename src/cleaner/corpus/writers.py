@@ -352,11 +352,11 @@ def open_run(out: str | Path, run_id: str) -> Iterator[Path]:
         try:
             staging.mkdir()
         except OSError as exc:
-            raise _disk_error(out, exc) or exc from None
+            raise disk_error(out, exc) or exc from None
         try:
             yield staging
         except BaseException as exc:
-            error = _disk_error(out, exc, staging)
+            error = disk_error(out, exc, staging)
             if not (out / JOURNAL).exists():  # a journaled commit is finished by `recover`
                 shutil.rmtree(staging, ignore_errors=True)
             if error is not None:
@@ -364,19 +364,30 @@ def open_run(out: str | Path, run_id: str) -> Iterator[Path]:
             raise
 
 
-def _disk_error(out: Path, exc: BaseException, staging: Path | None = None) -> OutputError | None:
+def disk_error(
+    out: Path, exc: BaseException, staging: Path | None = None, way: str = "write to another --out"
+) -> OutputError | None:
     """The one line for a full disk (or quota): which folder, what the run had written, how
-    much is free. A write cut short says so in its errno, or, from numpy ("491520 requested
-    and 429024 written"), only in the free space left."""
+    much is free, and what became of the corpus: as it was, or, once a commit's journal is
+    written, committed in part, which the next run or `cleaner check --repair` finishes when
+    there is space. A write cut short says so in its errno, or, from numpy ("491520
+    requested and 429024 written"), only in the free space left."""
     if not isinstance(exc, OSError):
         return None
     free = shutil.disk_usage(out).free
     if exc.errno not in (errno.ENOSPC, errno.EDQUOT) and not (exc.errno is None and free < _FULL):
         return None
-    written = _size(staging) if staging is not None and staging.exists() else 0
+    if staging is not None and staging.exists():
+        needed = f"the run had written {_mb(_size(staging))} to it and needed more, {_mb(free)} is free"
+    else:
+        needed = f"{_mb(free)} is free"
+    if (out / JOURNAL).exists():
+        return OutputError(
+            f"no space left on the device of {out}: {needed}; the commit under way is half done, and the "
+            f"next run or `cleaner check {out} --repair` finishes it once there is space"
+        )
     return OutputError(
-        f"no space left on the device of {out}: the run had written {_mb(written)} to it and needed "
-        f"more, {_mb(free)} is free; free space there or write to another --out (the corpus is as it was)"
+        f"no space left on the device of {out}: {needed}; free space there or {way} (the corpus is as it was)"
     )
 
 
@@ -597,7 +608,13 @@ def read_manifest(path: Path) -> dict:
 def recover(out: Path) -> None:
     """Finish a commit a killed run left half-done, and remove a failed run's staging."""
     if (out / JOURNAL).exists():
-        _apply_journal(out)
+        try:
+            _apply_journal(out)
+        except OSError as exc:
+            error = disk_error(out, exc)
+            if error is None:
+                raise
+            raise error from None
     for leftover in out.glob(".staging-*"):
         shutil.rmtree(leftover, ignore_errors=True)
     for leftover in out.glob(".trash-*"):
