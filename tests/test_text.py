@@ -106,6 +106,34 @@ def test_fast_paths_agree_with_the_reference_patterns():
         assert words(ascii_text) == _TOKEN.findall(ascii_text), repr(ascii_text)
 
 
+def test_collapse_spaces_is_split_and_join_whatever_the_whitespace():
+    import random
+
+    from cleaner.text import collapse_spaces
+
+    rng = random.Random(11)
+    alphabet = [
+        "a",
+        "b",
+        "é",
+        " ",
+        "  ",
+        "\t",
+        "\n",
+        "\r",
+        "\x0b",
+        "\x0c",
+        "\x1c",
+        "\x1f",
+        "\x00",
+        "\u00a0",
+        "\u3000",
+    ]
+    for _ in range(20000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        assert collapse_spaces(text) == " ".join(text.split()), repr(text)
+
+
 def _spans_as_words(texts):
     data, starts, ends, counts = word_spans(texts)
     assert len(counts) == len(texts) and data.endswith(bytes(8))
