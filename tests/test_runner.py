@@ -107,6 +107,22 @@ def test_the_summary_is_the_manifests_and_labels_are_recorded(tmp_path):
     assert summary.manifest["inputs"] == [(EXAMPLES / "pages").as_posix()]
 
 
+@pytest.mark.parametrize("label", ["run_id", "config", "schema_version", "rows"])
+def test_a_label_may_not_replace_a_field_of_the_manifest(tmp_path, label):
+    """labels={"run_id": "airflow-42"} replaced the run's id in its manifest: the corpus was
+    damaged beyond repair; {"config": "prod"} made `check` an unexpected error."""
+    with pytest.raises(cleaner.ConfigError, match=f"^labels: '{label}' is a field the run's manifest has"):
+        cleaner.run(
+            [EXAMPLES / "pages"], tmp_path / "out", labels={label: "x"}, executor=cleaner.InlineExecutor()
+        )
+    assert not (tmp_path / "out").exists()
+
+
+def test_one_path_is_one_path_not_its_letters(tmp_path):
+    summary = cleaner.run(str(EXAMPLES / "pages"), tmp_path / "out", executor=cleaner.InlineExecutor())
+    assert summary.manifest["inputs"] == [(EXAMPLES / "pages").as_posix()]
+
+
 def test_no_input_is_an_error_unless_allowed_and_then_nothing_is_committed(tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()

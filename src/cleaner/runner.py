@@ -50,7 +50,7 @@ from cleaner.dedup import embed, lsh, rewrites, visit
 from cleaner.dedup.sketch import Prior, Sketch
 from cleaner.dedup.store import SignatureStore
 from cleaner.document import Reject
-from cleaner.errors import InputError, OutputError
+from cleaner.errors import ConfigError, InputError, OutputError
 from cleaner.io import readers, records, warc
 from cleaner.memory import give_back
 from cleaner.progress import Progress
@@ -243,7 +243,7 @@ class RunSummary:
 
 
 def run(
-    paths: Sequence[str | os.PathLike] | None = None,
+    paths: Sequence[str | os.PathLike] | str | os.PathLike | None = None,
     out: str | os.PathLike = "output",
     config: Config | Mapping | None = None,
     *,
@@ -253,17 +253,27 @@ def run(
     reprocess: bool = False,
     labels: Mapping[str, Any] | None = None,
 ) -> RunSummary:
-    """Clean and deduplicate the pages under `paths` (None: the bundled examples; an empty
-    list is an `InputError`) into a Parquet corpus in `out`; `config` is a `Config` or the
-    sections of a configuration file.
+    """Clean and deduplicate the pages under `paths` (one path or several; None: the bundled
+    examples; an empty list is an `InputError`) into a Parquet corpus in `out`; `config` is a
+    `Config` or the sections of a configuration file.
 
     No input found under `paths` is an `InputError`, unless `allow_empty` (a scheduled run's
     empty inbox): then the run logs it and commits nothing. `reprocess` reads every input
     again, inputs earlier runs read included, and replaces the corpus in `out` with the
-    result. `labels` go into the run's manifest as they are (an orchestrator's run id). The
+    result. `labels` go into the run's manifest as they are (an orchestrator's run id), beside
+    its own fields, which they may not name (a `ConfigError`: "run_id" replaced made the corpus
+    unreadable). The
     work goes to `executor` (default: a `LocalExecutor` for this run); every `CleanerError`
     is raised with a one-line message."""
     cfg = config if isinstance(config, Config) else Config.from_dict(dict(config or {}))
+    clash = sorted(str(key) for key in (labels or {}) if key in writers.MANIFEST_FIELDS)
+    if clash:
+        raise ConfigError(
+            f"labels: {clash[0]!r} is a field the run's manifest has of its own, which a label may not "
+            f"replace: name the label otherwise (e.g. 'orchestrator_{clash[0]}')"
+        )
+    if isinstance(paths, (str, os.PathLike)):  # one path, not the letters of one
+        paths = [paths]
     # A deployment's parameters come from templates: an empty list or path is an unset
     # variable, not "the bundled examples" (which went into a real corpus) nor "here".
     if paths is not None and not len(paths):

@@ -749,6 +749,17 @@ class Tally:
         }
 
 
+# What a run's manifest says of itself: `build_manifest`'s fields, the writer's counts and
+# rows, the index's record and what a reprocess supersedes. A run's labels (`cleaner.run`)
+# may not replace them.
+MANIFEST_FIELDS = frozenset(
+    {
+        "schema_version", "run_id", "created_at", "inputs", "config", "stages", "timings_seconds",
+        "versions", "counts", "rows", "index", "supersedes",
+    }
+)  # fmt: skip
+
+
 def build_manifest(
     *,
     run_id: str,
