@@ -335,7 +335,7 @@ def _check(args: argparse.Namespace) -> int:
         print(f"- {problem}")
     if any(p.fix for p in found):
         print(f"`cleaner check {out} --repair` repairs what can be repaired")
-    if not all(p.fix for p in found):
+    if any(not p.fix and not check.is_stray(p) for p in found):
         print(
             "what cannot be repaired is lost from the corpus: restore it from a backup, rebuild the corpus "
             f"from its inputs (`cleaner run INPUTS --out {out} --reprocess`), or write to a new --out"

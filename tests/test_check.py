@@ -913,3 +913,53 @@ def test_check_piped_into_a_reader_that_stops_ends_quietly(corpus):
     process.stdout.close()  # the reader has gone before the first line
     err = process.stderr.read().decode()
     assert process.wait(timeout=120) == 141 and err == ""
+
+
+@pytest.mark.parametrize(
+    "where", ["documents/notes.txt", f"passages/run={RUNS[1]}/notes.txt", "index/passages/x.csv"]
+)
+def test_a_file_no_run_wrote_where_the_data_is_read_is_said_by_check_and_refused_by_a_run(
+    corpus, where, capsys
+):
+    """`check` said healthy while `report`, `inspect` and pyarrow failed on the file."""
+    (corpus / where).write_text("mine\n")
+    (problem,) = check.problems(corpus)
+    assert problem.what == (
+        f"{where} is no file of a run, in a dataset's folder, where every reader of the dataset fails "
+        "on it: move it out of the corpus's folders"
+    )
+    assert problem.fix is None
+    assert _refused(corpus) == f"{corpus} holds files no run wrote where it reads its data: {problem.what}"
+    assert main(["check", str(corpus)]) == 1
+    out = capsys.readouterr().out
+    assert "move it out of the corpus's folders" in out and "is lost from the corpus" not in out
+    (corpus / where).unlink()
+    assert check.problems(corpus, deep=True) == []
+
+
+def test_a_first_run_into_a_folder_whose_dataset_folder_holds_other_files_is_refused(tmp_path):
+    import cleaner
+
+    out = tmp_path / "out"
+    (out / "documents").mkdir(parents=True)
+    (out / "documents" / "thesis.txt").write_text("mine\n")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "a.txt").write_text("\n\n".join(STORIES[0]) + "\n")
+    with pytest.raises(
+        OutputError, match="holds files no run wrote where it reads its data: documents/thesis.txt"
+    ):
+        cleaner.run([inbox], out, executor=cleaner.InlineExecutor())
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["documents"]
+
+
+def test_a_report_is_not_written_where_the_data_is_read(corpus, capsys):
+    for where in ("documents/r.html", f"passages/run={RUNS[0]}/r.html"):
+        assert main(["report", str(corpus), "--out", str(corpus / where)]) == 2
+        err = capsys.readouterr().err
+        assert (
+            err.startswith(f"cleaner: error: cannot write {corpus / where}: it would lie in ")
+            and err.count("\n") == 1
+        )
+        assert not (corpus / where).exists()
+    assert main(["report", str(corpus), "--out", str(corpus / "r.html")]) == 0

@@ -36,7 +36,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-from cleaner.corpus import read, writers
+from cleaner.corpus import index, read, writers
 from cleaner.errors import CleanerError
 from cleaner.io.records import site_of
 
@@ -585,11 +585,27 @@ def _clusters_table(largest: list[dict]) -> str:
     )
 
 
+def _inside_data(corpus: Path, out: Path) -> str | None:
+    """The corpus folder (a dataset, the index, the runs' records) that `out` would lie in."""
+    try:
+        rel = out.resolve().relative_to(corpus.resolve())
+    except ValueError:
+        return None
+    top = rel.parts[0] if len(rel.parts) > 1 else None
+    return top if top in (*writers.DATASETS, index.INDEX, writers.RUNS) else None
+
+
 def write_report(corpus: str | Path, out: str | Path | None = None, run: str | None = None) -> Path:
     """Write the report for `corpus` (every committed run, or `run`) to `out`, by default
     `corpus/report.html`, atomically: a reader finds the old page or the new, never half."""
     corpus = Path(corpus)
     out = Path(out) if out else corpus / "report.html"
+    inside = _inside_data(corpus, out)
+    if inside:
+        raise ReportError(
+            f"cannot write {out}: it would lie in {inside}/ of the corpus, where every reader of its data "
+            "would fail on it; give --out a file elsewhere"
+        )
     page = render(read_stats(corpus, run), corpus.resolve().name)
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     try:

@@ -185,7 +185,7 @@ def problems(out: str | Path, deep: bool = False, reading: bool = False) -> list
     if not is_corpus(out):
         return []
     corpus = read_corpus(out)
-    found = _records(corpus)
+    found = _records(corpus) + _strays(corpus)
     if corpus.pending and corpus.pending != _UNREADABLE_JOURNAL and not reading:
         # half moved: what looks missing is in the staging folder, and finishing the commit
         # (which `repair` and the next run do first) puts it in place; checked after that
@@ -193,7 +193,9 @@ def problems(out: str | Path, deep: bool = False, reading: bool = False) -> list
     found += _partitions(corpus)
     found += _params(corpus)
     found += _rewrite_file(corpus)
-    if deep:  # a file whose footer is damaged is said once, by the cheap check
+    # The data is read whole once no stray file is in its folders (they are read as Parquet);
+    # a file whose footer is damaged is said once, by the cheap check.
+    if deep and not any(is_stray(p) for p in found):
         said = {p.what.split(_UNREADABLE)[0] for p in found if _UNREADABLE in p.what}
         found += [p for p in _data(corpus) if p.what.split(_UNREADABLE)[0] not in said]
     lost = _lost_data(corpus)
@@ -204,6 +206,37 @@ def problems(out: str | Path, deep: bool = False, reading: bool = False) -> list
             else p
             for p in found
         ]
+    return found
+
+
+_STRAY = "is no file of a run, in a dataset's folder, where every reader of the dataset fails on it"
+_MOVE_IT = "move it out of the corpus's folders"
+
+
+def is_stray(problem: Problem) -> bool:
+    """Whether a problem is a file no run wrote, which the user moves away (`_strays`)."""
+    return _STRAY in problem.what
+
+
+def _strays(corpus: _Corpus) -> list[Problem]:
+    """Files no run wrote in a dataset's folder or in one of its partitions (notes, a report
+    written there): `report`, `inspect`, pyarrow and DuckDB read the folder as Parquet and
+    fail on them. Parquet files beside the partitions are said as a corpus of schema 1;
+    hidden names (".DS_Store", a writer's temporary file) are not counted."""
+    found = []
+    for name in (*writers.DATASETS, *INDEX_DATASETS):
+        folder = corpus.out / name
+        if not folder.is_dir():
+            continue
+        for entry in sorted(folder.iterdir()):
+            if entry.name.startswith(".") or (entry.is_file() and entry.suffix == ".parquet"):
+                continue
+            if not (entry.is_dir() and entry.name.startswith("run=")):
+                found.append(Problem(f"{_rel(entry)} {_STRAY}: {_MOVE_IT}"))
+                continue
+            for inner in sorted(entry.iterdir()):
+                if not inner.name.startswith(".") and not (inner.is_file() and inner.suffix == ".parquet"):
+                    found.append(Problem(f"{_rel(inner)} {_STRAY}: {_MOVE_IT}"))
     return found
 
 
@@ -924,6 +957,8 @@ def refuse_damaged(out: str | Path, reading: bool = False) -> None:
         raise index.earlier_layout_error(out)
     first = found[0]
     more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+    if all(is_stray(p) for p in found):
+        raise OutputError(f"{out} holds files no run wrote where it reads its data: {first.what}{more}")
     if all(p.fix for p in found):
         way = f"run `cleaner check {out} --repair` to repair it"
     else:
