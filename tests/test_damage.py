@@ -88,6 +88,22 @@ def test_after_repair_the_next_run_is_the_run_the_undamaged_corpus_makes(day_one
     assert check.problems(out, deep=True) == []
 
 
+def test_changed_settings_with_new_files_only_are_a_warning_too(day_one, tmp_path, caplog):
+    """A day's inbox holds only new files: the corpus is cleaned with two settings all the
+    same, which was said at INFO, without the way to rebuild it."""
+    _, out = day_one
+    inbox = tmp_path / "day-two"
+    inbox.mkdir()
+    _day_two(inbox)
+    clean_corpus(paths=[str(inbox)], out=str(out), config={"clean": {"disabled_rules": ["share_prompt"]}})
+    (said,) = [r for r in caplog.records if r.getMessage().startswith("config: settings changed")]
+    assert said.levelname == "WARNING"
+    assert said.getMessage().endswith(
+        "the documents of earlier runs keep what the old settings made of them: `cleaner run --reprocess` "
+        "rebuilds the corpus with the new settings"
+    )
+
+
 def test_changed_settings_are_said_and_reprocess_replaces_the_corpus(day_one, caplog):
 
     inbox, out = day_one

@@ -495,15 +495,17 @@ class _Run:
         )
 
     def _say_changed(self, changed: list[str], unchanged: int) -> None:
+        """A warning whether or not this run was given inputs read before: a day's inbox of
+        new files only makes a corpus cleaned with two settings all the same."""
         if changed:
-            (self.log.warning if unchanged else self.log.info)(
-                f"config: settings changed since the last run ({'; '.join(changed)})"
+            self.log.warning(
+                f"config: settings changed since the last run ({'; '.join(changed)}); "
                 + (
-                    f"; the {unchanged} inputs read before are skipped, not cleaned again with them: "
-                    "`cleaner run --reprocess` rebuilds the corpus with the new settings"
+                    f"the {unchanged} inputs read before are skipped, not cleaned again with them"
                     if unchanged
-                    else ""
+                    else "the documents of earlier runs keep what the old settings made of them"
                 )
+                + ": `cleaner run --reprocess` rebuilds the corpus with the new settings"
             )
 
     def _batches(self, ranked: list) -> tuple[list[list], list[records.Seen]]:
