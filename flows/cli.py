@@ -197,7 +197,7 @@ def _run(args: argparse.Namespace) -> int:
     from cleaner.corpus import preflight
     from cleaner.io.readers import check_input_paths
 
-    check_input_paths(args.paths)  # `cleaner run "$INBOX"` with INBOX unset is an error too
+    check_input_paths(args.paths, args.out)  # `cleaner run "$INBOX"` with INBOX unset is an error too
 
     preflight.check_output(args.out, config, args.reprocess)  # the output folder can take this run
     from cleaner.corpus import writers

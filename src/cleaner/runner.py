@@ -284,6 +284,7 @@ def run(
     if not os.fspath(out).strip():
         raise OutputError("the output folder is an empty path: name the corpus's folder ('.' if it is meant)")
     paths = [Path(p) for p in paths] if paths else [bundled_examples()]
+    readers.check_input_paths(paths, out)  # before the output folder is locked
     if executor is None:
         with LocalExecutor(workers_for(paths, out, cfg)) as local:
             return run(

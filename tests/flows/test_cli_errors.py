@@ -90,6 +90,17 @@ def test_an_output_folder_that_cannot_take_the_run_is_one_line_before_prefect_st
     assert "Starting temporary server" not in result.stdout + result.stderr
 
 
+def test_the_input_folder_as_the_output_is_one_line_before_prefect_starts(tmp_path):
+    """`cleaner run in --out in` said it was cleaning, started Prefect, and failed 4 s later."""
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    (inbox / "a.txt").write_text("A page of its own.\n")
+    result = _cleaner(str(inbox), "--out", str(inbox), tmp_path=tmp_path, timeout=60)
+    assert "lies inside the output folder" in _one_error_line(result)
+    assert "Starting temporary server" not in result.stdout + result.stderr and result.stdout == ""
+    assert sorted(p.name for p in inbox.iterdir()) == ["a.txt"]  # no lock left in the inbox
+
+
 def test_a_folder_another_run_holds_is_one_line_before_prefect_starts(tmp_path):
     out = tmp_path / "out"
     out.mkdir()

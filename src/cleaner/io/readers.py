@@ -72,13 +72,7 @@ def discover(
     files: dict[str, InputFile] = {}  # by resolved path: a file reached twice is read once
     rejects: list[Reject] = []
     skip = os.path.realpath(exclude) if exclude is not None else None
-    check_input_paths(paths)  # every one, before a walk that may stop early
-    for given in paths:
-        if skip and _inside(os.path.realpath(given), skip):
-            raise InputError(
-                f"input path {source_of(given)} lies inside the output folder {source_of(exclude)}, whose "
-                "files are never read as input: move the pages out of it, or write to another --out"
-            )
+    check_input_paths(paths, exclude)  # every one, before a walk that may stop early
     for path, source, key in _candidates(paths, skip, rejects):
         _add(files, rejects, path, source, key, skip)
         if enough is not None and len(files) >= enough:
@@ -86,14 +80,22 @@ def discover(
     return sorted(files.values()), sorted(rejects, key=lambda r: r.source)
 
 
-def check_input_paths(paths: Sequence[str | Path]) -> None:
-    """Each path names something that exists: a usage error otherwise (the command checks
-    them before Prefect starts). An empty path is an unset variable, not the current folder."""
+def check_input_paths(paths: Sequence[str | Path], out: str | Path | None = None) -> None:
+    """Each path names something that exists, outside the output folder `out`: a usage error
+    otherwise (the command and `cleaner.run` check them before any work, before Prefect starts
+    and before the output folder is locked). An empty path is an unset variable, not the
+    current folder."""
+    skip = os.path.realpath(out) if out is not None else None
     for given in paths:
         if os.fspath(given) in ("", b""):
             raise InputError("an input path is empty; name the current folder '.' if it is meant")
         if not Path(given).exists():
             raise InputError(f"input path does not exist: {source_of(given)}")
+        if skip and _inside(os.path.realpath(given), skip):
+            raise InputError(
+                f"input path {source_of(given)} lies inside the output folder {source_of(out)}, whose "
+                "files are never read as input: move the pages out of it, or write to another --out"
+            )
 
 
 def _candidates(
