@@ -22,6 +22,7 @@ from prefect.runtime import flow_run  # noqa: E402
 from prefect.states import Failed, State  # noqa: E402
 
 from cleaner import runner  # noqa: E402
+from cleaner.config import Config  # noqa: E402
 from cleaner.errors import CleanerError  # noqa: E402
 from cleaner.io import records  # noqa: E402
 from cleaner_flows.pool import EagerProcessPool  # noqa: E402
@@ -74,10 +75,11 @@ def clean_corpus(
     one-line message, and no traceback."""
     try:
         with ExitStack() as stack:
+            settings = Config.from_dict(dict(config or {}))  # a bad one said before Dask is reached
             summary = runner.run(
                 None if paths is None else [records.path_of_source(p) for p in paths],
                 out,
-                config,
+                settings,
                 executor=connect_dask(stack, dask) if dask else PrefectExecutor(),
                 log=get_run_logger(),
                 allow_empty=allow_empty,

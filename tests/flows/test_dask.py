@@ -79,3 +79,17 @@ def test_an_unreachable_scheduler_is_a_one_line_error(prefect_server, tmp_path):
     ):
         clean_corpus(paths=[str(EXAMPLES / "pages")], out=str(tmp_path / "out"), dask="tcp://127.0.0.1:1")
     assert not (tmp_path / "out").exists()  # nothing was started, nothing written
+
+
+def test_a_bad_setting_is_said_before_the_scheduler_is_tried(prefect_server, tmp_path):
+    """The flow tried the scheduler first: an unreachable one made the user wait, then named
+    it, never the setting."""
+    from cleaner_flows.clean_corpus import clean_corpus
+
+    with pytest.raises(CleanerError, match=r"^dedup\.threshold"):
+        clean_corpus(
+            paths=[str(EXAMPLES / "pages")],
+            out=str(tmp_path / "out"),
+            dask="tcp://127.0.0.1:1",
+            config={"dedup": {"threshold": 5}},
+        )
