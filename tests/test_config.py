@@ -59,6 +59,10 @@ def test_load_toml_file_overrides_only_named_keys(tmp_path):
             "[extract]\nfallback_below_share = 5000.0\n",
             "extract.fallback_below_share must be >= 0 and <= 1, got 5000",
         ),
+        (
+            "[extract]\nfocus = 'recall'\nfallback_focus = 'recall'\n",
+            "extract.fallback_focus: 'recall' is extract.focus too",
+        ),
         ("[dedup]\nshingle_size = [1, 2]\n", "dedup.shingle_size must be an integer, got [1, 2]"),
         ("dedup = 3\n", "[dedup] must be a table"),
         ("[dedup\n", "not valid TOML"),

@@ -106,6 +106,11 @@ class ExtractConfig:
         _check_range("extract.timeout_seconds", self.timeout_seconds, low=0, high=86_400, open_low=True)
         _check_range("extract.fallback_below_words", self.fallback_below_words, low=0, high=COUNT_MAX)
         _check_range("extract.fallback_below_share", self.fallback_below_share, low=0, high=1)
+        if self.fallback_focus == self.focus:
+            raise ConfigError(
+                f"extract.fallback_focus: {self.fallback_focus!r} is extract.focus too, and extracting a page "
+                "again with the same settings finds the same text: name another focus, or \"none\""
+            )
 
 
 @dataclass(frozen=True)
