@@ -266,7 +266,8 @@ class Index:
                 )
                 raise OutputError(
                     f"{out} was deduplicated with other MinHash settings ({changed}); its index "
-                    "cannot be compared with this run's: use the corpus's settings or a new --out"
+                    "cannot be compared with this run's: use the corpus's settings, rebuild the corpus with the new ones "
+                    "(`cleaner run INPUTS --out ... --reprocess`), or write to a new --out"
                 )
 
     def _dataset(self, name: str) -> ds.Dataset | None:
