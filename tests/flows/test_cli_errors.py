@@ -74,10 +74,17 @@ def _other_minhash_settings(tmp_path: Path) -> Path:
     return out
 
 
+def _dangling_link(tmp_path: Path) -> Path:
+    out = tmp_path / "out"
+    out.symlink_to(tmp_path / "gone")
+    return out
+
+
 @pytest.mark.parametrize(
     ("make", "says"),
     [
         (_output_file, "output path exists and is not a folder"),
+        (_dangling_link, "is a link to"),  # it said "File exists", after Prefect had started
         (_under_a_file, "out is a file, not a folder"),  # it said "not writable"
         (_garbage_manifest, "is damaged: manifest.json cannot be read"),
         (_other_minhash_settings, "was deduplicated with other MinHash settings (num_perm 256 -> 128"),

@@ -27,6 +27,8 @@ def check_output(out: str | Path, config: Config, reprocess: bool = False) -> No
     MinHash settings stand in the way; files in its folders that no run wrote do, since the
     rebuilt corpus replaces those folders whole."""
     out = Path(out)
+    if out.is_symlink() and not out.exists():
+        raise OutputError(f"the output folder {out} is a link to {os.readlink(out)}, which does not exist")
     if out.exists() and not out.is_dir():
         raise OutputError(f"output path exists and is not a folder: {out}")
     if not out.exists():
