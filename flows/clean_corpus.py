@@ -32,7 +32,8 @@ from cleaner_flows.tasks import PrefectExecutor, connect_dask  # noqa: E402
 class _ExpectedFailures(logging.Filter):
     """Drop the lines with a traceback that Prefect logs for a `CleanerError` (a setting, the
     output folder, the disk): the task's "Task run failed with exception", the engine's
-    "exited with unexpected exception". The error is expected, and said in one line by the
+    "exited with unexpected exception", which a deployment's flow-run process logs through
+    the engine's logger and the flow run's. The error is expected, and said in one line by the
     task's and the run's "Finished in state Failed(...)"; a deployment's flow-run process
     logged some forty lines of traceback for an input path that did not exist."""
 
@@ -40,7 +41,7 @@ class _ExpectedFailures(logging.Filter):
         return not (record.exc_info and isinstance(record.exc_info[1], CleanerError))
 
 
-for _name in ("prefect.engine", "prefect.task_runs"):
+for _name in ("prefect.engine", "prefect.flow_runs", "prefect.task_runs"):
     logging.getLogger(_name).addFilter(_ExpectedFailures())
 
 # Set by `cleaner run`, which says an error itself in one line (with a log of the traceback

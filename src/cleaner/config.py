@@ -109,7 +109,7 @@ class ExtractConfig:
         if self.fallback_focus == self.focus:
             raise ConfigError(
                 f"extract.fallback_focus: {self.fallback_focus!r} is extract.focus too, and extracting a page "
-                "again with the same settings finds the same text: name another focus, or \"none\""
+                'again with the same settings finds the same text: name another focus, or "none"'
             )
 
 

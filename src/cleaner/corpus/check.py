@@ -944,13 +944,7 @@ def refuse_damaged(out: str | Path, reading: bool = False) -> None:
     moved part of its files, or the runs' old files aside, they say the commit is pending)."""
     found = problems(out, reading=reading)
     if reading and any(p.fix == _FINISH for p in found):
-        if len(found) == 1 and read_corpus(out).runs:
-            return
-        pending = read_corpus(out).pending
-        raise OutputError(
-            f"the commit of run {pending} to {out} is under way, or was interrupted, and the corpus cannot "
-            f"be read until it is finished: wait for the run, or finish it with `cleaner check {out} --repair`"
-        )
+        found = _damage_beside_a_commit(Path(out), found)
     if not found:
         return
     if all(p.what == _EARLIER for p in found):
@@ -981,6 +975,28 @@ def damage_said(out: str | Path) -> Iterator[None]:
             f"the corpus in {out} is damaged: a file of it cannot be read ({first_line(exc, 160)}); "
             f"`cleaner check {out}` names it and what can be repaired"
         ) from None
+
+
+def _damage_beside_a_commit(out: Path, found: list[Problem]) -> list[Problem]:
+    """For a reader, the problems of a corpus whose commit is under way or was interrupted
+    that the commit does not explain. Its moves come first, then the run's record in runs/,
+    then manifest.json: a manifest missing or older than the newest record is the commit's
+    doing, and once the record is in runs/ the run's files are all in place, read with the
+    others. A corpus with no committed run yet, or one a reprocess was replacing (its runs'
+    files moved aside), cannot be read until the commit is finished: said so, not as damage."""
+    corpus = read_corpus(out)
+    try:
+        replacing = bool(json.loads((out / writers.JOURNAL).read_text(encoding="utf-8")).get("retire"))
+    except (OSError, ValueError, AttributeError):
+        replacing = False
+    if replacing or not corpus.runs:
+        raise OutputError(
+            f"the commit of run {corpus.pending} to {out} is under way, or was interrupted, and the corpus "
+            f"cannot be read until it is finished: wait for the run, or finish it with `cleaner check {out} "
+            "--repair`"
+        )
+    manifest = (f"{writers.MANIFEST} is missing", f"{writers.MANIFEST} is the record of run ")
+    return [p for p in found if p.fix != _FINISH and not p.what.startswith(manifest)]
 
 
 def precheck(out: str | Path) -> None:
