@@ -323,3 +323,9 @@ def test_text_title_and_author_are_written_composed():
     assert doc.passages[0].text == unicodedata.normalize("NFC", decomposed)
     assert "geprüft" in doc.passages[0].text
     assert (doc.title, doc.author) == ("Geprüft", "Jörg März")
+
+
+def test_a_table_under_a_related_looking_heading_is_kept():
+    rows = ["| item | cost | change |", "| flood map | 12,000 | +300% |", "| sandbags | 4,500 | +20% |"]
+    doc = _clean("\n".join([P1, "Also on the agenda:", *rows, P2]))
+    assert all(p.status is Status.KEPT for p in doc.passages if p.text in rows)

@@ -384,10 +384,13 @@ def _related_blocks(passages: list[Passage], page: _Page, config: CleanConfig) -
     A line ending in a colon is a teaser only over more teasers ("You may also be interested
     in:"); over a paragraph it introduces the article's text again ("Kids:"). Teasers written
     as list items end at the first line that is not one ("Trend 5: Exercises for ..." after
-    the list is the article's next heading)."""
+    the list is the article's next heading). A table's row ends the block: a teaser is no row.
+    """
 
     def is_teaser(i: int, listed: bool | None) -> bool:
         norm, n = page.norms[i], page.n_words[i]
+        if _TABLE_ROW.fullmatch(norm):  # a table under "Also on the agenda:" is content
+            return False
         shaped = (n <= _TEASER_MAX_WORDS and _ends_cut_off(norm)) or (
             n <= config.title_max_words and not _ends_sentence(norm)
         )
