@@ -31,11 +31,10 @@ from cleaner_flows.tasks import PrefectExecutor, connect_dask  # noqa: E402
 
 class _ExpectedFailures(logging.Filter):
     """Drop the lines with a traceback that Prefect logs for a `CleanerError` (a setting, the
-    output folder, the disk): the task's "Task run failed with exception", the engine's
-    "exited with unexpected exception", which a deployment's flow-run process logs through
-    the engine's logger and the flow run's. The error is expected, and said in one line by the
-    task's and the run's "Finished in state Failed(...)"; a deployment's flow-run process
-    logged some forty lines of traceback for an input path that did not exist."""
+    output folder, the disk): the task's "Task run failed with exception", the engine's and
+    the flow run's "exited with unexpected exception". The error is expected, and said in one
+    line by the task's and the run's "Finished in state Failed(...)"; a deployment's flow-run
+    process logged some forty lines of traceback for an input path that did not exist."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not (record.exc_info and isinstance(record.exc_info[1], CleanerError))
@@ -76,11 +75,10 @@ def clean_corpus(
     one-line message, and no traceback."""
     try:
         with ExitStack() as stack:
-            settings = Config.from_dict(dict(config or {}))  # a bad one said before Dask is reached
             summary = runner.run(
                 None if paths is None else [records.path_of_source(p) for p in paths],
                 out,
-                settings,
+                Config.from_dict(dict(config or {})),  # a bad setting is said before Dask is tried
                 executor=connect_dask(stack, dask) if dask else PrefectExecutor(),
                 log=get_run_logger(),
                 allow_empty=allow_empty,

@@ -374,3 +374,30 @@ def test_lsh_finds_the_same_duplicates_in_one_piece_on_threads_and_as_a_clusters
     # the cluster got the band groups as tasks, each carrying file names, not signatures
     assert [fn for fn, _ in cluster.sent] == [lsh.band_group_pairs] * run_config.run.lsh_tasks
     assert all(size < 4000 for _, size in cluster.sent)
+
+
+def test_a_stop_during_the_warm_up_stops_it_whatever_wrapped_it(monkeypatch, caplog):
+    """pydantic turns a Ctrl-C raised inside its serializer (Prefect's settings, imported
+    while warming up) into an error of its own: the warm-up took it for a failure, logged
+    its traceback, and the command went on to wait out its grace."""
+    import signal
+
+    from cleaner import runner
+    from cleaner.interrupt import Interrupted
+
+    def interrupted_inside_a_library():
+        try:
+            raise Interrupted(signal.SIGINT)
+        except Interrupted as stop:
+            raise ValueError("Error calling function `_ser_model`: Interrupted: stopped by SIGINT") from stop
+
+    monkeypatch.setattr(runner.language, "warm_up", interrupted_inside_a_library)
+    with pytest.raises(Interrupted):
+        runner.warm_up()
+
+    def failed():
+        raise ValueError("a real failure")
+
+    monkeypatch.setattr(runner.language, "warm_up", failed)
+    runner.warm_up()  # logged, not raised: the first task reports it
+    assert "warming up failed" in caplog.text

@@ -185,10 +185,26 @@ def warm_up(modules: Sequence[str] = ()) -> None:
         extract.warm_up()
         language.warm_up()
         embed.warm_up()
-    except Exception:
+    except Exception as exc:
+        stop = _stop_within(exc)
+        if stop is not None:  # Ctrl-C, which a library on the way wrapped in an error of its own
+            raise stop from None
         logging.getLogger(__name__).warning(
             "warming up failed; the first task will pay for it", exc_info=True
         )
+
+
+def _stop_within(exc: BaseException) -> BaseException | None:
+    """The request to stop (a BaseException that is no error: Ctrl-C, SIGTERM's `Interrupted`)
+    that `exc` was raised from, if any: pydantic turns one raised inside its serializer into
+    an error of its own, which took a Ctrl-C during the warm-up for a failed warm-up."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if not isinstance(exc, Exception):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+    return None
 
 
 def cool_down() -> None:
