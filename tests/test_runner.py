@@ -401,3 +401,28 @@ def test_a_stop_during_the_warm_up_stops_it_whatever_wrapped_it(monkeypatch, cap
     monkeypatch.setattr(runner.language, "warm_up", failed)
     runner.warm_up()  # logged, not raised: the first task reports it
     assert "warming up failed" in caplog.text
+
+
+def test_a_stop_during_the_warm_up_stops_it_when_the_library_lost_its_cause(monkeypatch):
+    """What Prefect's settings raise when Ctrl-C comes inside their serializer: pydantic's
+    own error, with no cause to find the stop by."""
+    import os
+    import signal
+    import time
+
+    from cleaner import runner
+    from cleaner.interrupt import Interrupted, stop_signals
+
+    def interrupted_and_replaced():
+        stopped = False
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)
+        except Interrupted:
+            stopped = True
+        if stopped:  # an error with no cause nor context, as pydantic's
+            raise ValueError("Error calling function `_ser_model`: Interrupted: stopped by SIGINT")
+
+    monkeypatch.setattr(runner.language, "warm_up", interrupted_and_replaced)
+    with stop_signals(lambda signum: None, grace=60), pytest.raises(Interrupted):
+        runner.warm_up()

@@ -77,6 +77,7 @@ def stop_signals(on_timeout: Callable[[int], None], grace: float = 5.0) -> Itera
         if not stopper.trigger(signum):  # asked twice: no more waiting
             on_timeout(signum)
             os._exit(128 + signum)
+        _requested.append(signum)
         raise Interrupted(signum)
 
     previous = {}
@@ -88,8 +89,19 @@ def stop_signals(on_timeout: Callable[[int], None], grace: float = 5.0) -> Itera
         yield stopper
     finally:
         stopper.done.set()
+        _requested.clear()
         for signum, old in previous.items():
             signal.signal(signum, old)
+
+
+_requested: list[int] = []  # the signals `stop_signals` turned into `Interrupted` in its block
+
+
+def requested() -> int | None:
+    """The signal that asked this command to stop, within `stop_signals`: for code whose
+    `Interrupted` a library may have turned into an error of its own (pydantic does, raised
+    inside its serializer), which would otherwise be taken for a failure and the stop lost."""
+    return _requested[0] if _requested else None
 
 
 def say(message: str) -> None:

@@ -42,7 +42,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from cleaner import pipeline
+from cleaner import interrupt, pipeline
 from cleaner.clean import extract, language, learned
 from cleaner.config import CleanConfig, Config
 from cleaner.corpus import check, index, writers
@@ -189,6 +189,8 @@ def warm_up(modules: Sequence[str] = ()) -> None:
         stop = _stop_within(exc)
         if stop is not None:  # Ctrl-C, which a library on the way wrapped in an error of its own
             raise stop from None
+        if interrupt.requested() is not None:  # ... or replaced by one, its cause lost
+            raise interrupt.Interrupted(interrupt.requested()) from None
         logging.getLogger(__name__).warning(
             "warming up failed; the first task will pay for it", exc_info=True
         )
