@@ -189,8 +189,9 @@ def warm_up(modules: Sequence[str] = ()) -> None:
         stop = _stop_within(exc)
         if stop is not None:  # Ctrl-C, which a library on the way wrapped in an error of its own
             raise stop from None
-        if interrupt.requested() is not None:  # ... or replaced by one, its cause lost
-            raise interrupt.Interrupted(interrupt.requested()) from None
+        signum = interrupt.requested()
+        if signum is not None:  # ... or replaced by one, its cause lost
+            raise interrupt.Interrupted(signum) from None
         logging.getLogger(__name__).warning(
             "warming up failed; the first task will pay for it", exc_info=True
         )

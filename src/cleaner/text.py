@@ -167,6 +167,10 @@ def word_spans(texts: Sequence[str]) -> tuple[bytes, np.ndarray, np.ndarray, np.
     return data, starts, ends, np.diff(np.searchsorted(starts, begins))
 
 
+# The whitespace of ASCII but the space: what `collapse_spaces` looks for before it splits.
+_ASCII_OTHER_SPACES = "".join(chr(c) for c in range(128) if chr(c).isspace() and c != ord(" "))
+
+
 def collapse_spaces(text: str) -> str:
     """Runs of whitespace as one space, none at either end. An ASCII text whose only
     whitespace is single spaces, as a paragraph cleaned once is, is only stripped: looking
@@ -175,9 +179,6 @@ def collapse_spaces(text: str) -> str:
     if text.isascii() and "  " not in text and not any(c in text for c in _ASCII_OTHER_SPACES):
         return text.strip(" ")
     return " ".join(text.split())
-
-
-_ASCII_OTHER_SPACES = "".join(chr(c) for c in range(128) if chr(c).isspace() and c != ord(" "))
 
 
 def split_paragraphs(body: str) -> list[str]:

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from cleaner.text import normalize, words
+from cleaner.text import collapse_spaces, normalize, words
 from cleaner.timestamps import MAX_CHARS as TIMESTAMP_CHARS
 from cleaner.timestamps import TZ_OFFSETS_HOURS, is_timestamp_line
 
@@ -46,7 +46,7 @@ class Line(NamedTuple):
         # ASCII character: `normalize` less its 1.3 µs of `str.translate`. Lower-casing it
         # leaves its spaces as they were, collapsed or not.
         if text.isascii():
-            norm = text.lower() if collapsed else " ".join(text.lower().split())
+            norm = text.lower() if collapsed else collapse_spaces(text.lower())
         else:
             norm = normalize(text)
         return cls(text, norm, words(norm))

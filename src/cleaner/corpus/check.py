@@ -92,6 +92,7 @@ class _Corpus:
     runs_folder: bool = False
     partitions: dict[str, dict[str, Path]] = field(default_factory=dict)  # dataset -> run id -> folder
     pending: str | None = None  # the run id of a commit left half done
+    replacing: bool = False  # that commit retires the runs' files (a reprocess)
 
     @property
     def latest(self) -> dict | None:
@@ -123,7 +124,9 @@ def read_corpus(out: str | Path) -> _Corpus:
     journal = out / writers.JOURNAL
     if journal.exists():
         try:
-            corpus.pending = json.loads(journal.read_text())["run_id"] or "(repair)"
+            record = json.loads(journal.read_text())
+            corpus.pending = record["run_id"] or "(repair)"
+            corpus.replacing = bool(record.get("retire"))
         except (OSError, ValueError, KeyError):
             corpus.pending = _UNREADABLE_JOURNAL
     if (out / writers.MANIFEST).exists():
@@ -223,21 +226,19 @@ def _strays(corpus: _Corpus) -> list[Problem]:
     written there): `report`, `inspect`, pyarrow and DuckDB read the folder as Parquet and
     fail on them. Parquet files beside the partitions are said as a corpus of schema 1;
     hidden names (".DS_Store", a writer's temporary file) are not counted."""
-    found = []
+
+    def passed(entry: Path) -> bool:
+        return entry.name.startswith(".") or (entry.is_file() and entry.suffix == ".parquet")
+
+    strays = []
     for name in (*writers.DATASETS, *INDEX_DATASETS):
         folder = corpus.out / name
-        if not folder.is_dir():
-            continue
-        for entry in sorted(folder.iterdir()):
-            if entry.name.startswith(".") or (entry.is_file() and entry.suffix == ".parquet"):
-                continue
-            if not (entry.is_dir() and entry.name.startswith("run=")):
-                found.append(Problem(f"{_rel(entry)} {_STRAY}: {_MOVE_IT}"))
-                continue
-            for inner in sorted(entry.iterdir()):
-                if not inner.name.startswith(".") and not (inner.is_file() and inner.suffix == ".parquet"):
-                    found.append(Problem(f"{_rel(inner)} {_STRAY}: {_MOVE_IT}"))
-    return found
+        for entry in sorted(folder.iterdir()) if folder.is_dir() else []:
+            if entry.is_dir() and entry.name.startswith("run="):
+                strays += [inner for inner in sorted(entry.iterdir()) if not passed(inner)]
+            elif not passed(entry):
+                strays.append(entry)
+    return [Problem(f"{_rel(path)} {_STRAY}: {_MOVE_IT}") for path in strays]
 
 
 def _lost_data(corpus: _Corpus) -> list[str]:
@@ -985,11 +986,7 @@ def _damage_beside_a_commit(out: Path, found: list[Problem]) -> list[Problem]:
     others. A corpus with no committed run yet, or one a reprocess was replacing (its runs'
     files moved aside), cannot be read until the commit is finished: said so, not as damage."""
     corpus = read_corpus(out)
-    try:
-        replacing = bool(json.loads((out / writers.JOURNAL).read_text(encoding="utf-8")).get("retire"))
-    except (OSError, ValueError, AttributeError):
-        replacing = False
-    if replacing or not corpus.runs:
+    if corpus.replacing or not corpus.runs:
         raise OutputError(
             f"the commit of run {corpus.pending} to {out} is under way, or was interrupted, and the corpus "
             f"cannot be read until it is finished: wait for the run, or finish it with `cleaner check {out} "
@@ -1138,24 +1135,17 @@ def repair(out: str | Path) -> list[str]:
     if not is_corpus(out):
         raise OutputError(f"{out} holds no cleaner corpus")
     done: list[str] = []
-    try:
-        with writers.locked(out):
-            _repair(out, done)
-    except OSError as exc:
-        error = writers.disk_error(out, exc, way="repair again")
-        if error is None:
-            raise
-        raise error from None
+    with writers.disk_said(out, way="repair again"), writers.locked(out):
+        _repair(out, done)
     return done
 
 
 def _repair(out: Path, done: list[str]) -> None:
     """`repair`, under the corpus's lock."""
-    if (out / writers.JOURNAL).exists():
-        writers.recover(out)
+    pending = (out / writers.JOURNAL).exists()
+    writers.recover(out)
+    if pending:
         done.append("finished the interrupted commit from its journal")
-    else:
-        writers.recover(out)
     corpus = read_corpus(out)
     staging = out / f".staging-repair-{datetime.now(UTC):%Y%m%dT%H%M%S%f}"
     staging.mkdir()

@@ -391,6 +391,19 @@ def disk_error(
     )
 
 
+@contextmanager
+def disk_said(out: Path, way: str = "write to another --out") -> Iterator[None]:
+    """Around writes to the corpus in `out`: a full disk is said in one line (`disk_error`),
+    any other error raised as it is."""
+    try:
+        yield
+    except OSError as exc:
+        error = disk_error(out, exc, way=way)
+        if error is None:
+            raise
+        raise error from None
+
+
 def _size(folder: Path) -> int:
     return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
 
@@ -608,13 +621,8 @@ def read_manifest(path: Path) -> dict:
 def recover(out: Path) -> None:
     """Finish a commit a killed run left half-done, and remove a failed run's staging."""
     if (out / JOURNAL).exists():
-        try:
+        with disk_said(out):
             _apply_journal(out)
-        except OSError as exc:
-            error = disk_error(out, exc)
-            if error is None:
-                raise
-            raise error from None
     for leftover in out.glob(".staging-*"):
         shutil.rmtree(leftover, ignore_errors=True)
     for leftover in out.glob(".trash-*"):
